@@ -64,6 +64,10 @@ export const ENV = {
   runnerCacheBucket: "CIRUNNERS_RUNNER_CACHE_BUCKET",
   bootGraceMinutes: "CIRUNNERS_BOOT_GRACE_MINUTES",
   maxJobHours: "CIRUNNERS_MAX_JOB_HOURS",
+  /** actions/runner version the runner cache keeps: "latest" (default) or a pinned version like 2.330.0. */
+  runnerVersion: "CIRUNNERS_RUNNER_VERSION",
+  /** JSON array of warm pools: `[{ pool, size, days, startHour, endHour, timezone }]` (warm-pool function). */
+  warmPools: "CIRUNNERS_WARM_POOLS",
 } as const;
 
 /** Tags the launcher puts on every instance (and the reaper and IAM conditions rely on). */
@@ -75,9 +79,21 @@ export const TAG = {
   repository: "cirunners:repository",
   /** Set on the JIT parameter: the ARN of the one instance allowed to read and delete it. */
   instanceArn: "cirunners:instance-arn",
+  /** "true" on instances the warm pool started (no job behind them): counted as booting warm capacity. */
+  warm: "cirunners:warm",
 } as const;
 
 /** Parameter that holds an instance's JIT config: `${prefix}/${instanceId}`. */
 export function runnerParameterName(prefix: string, instanceId: string): string {
   return `${prefix.replace(/\/+$/, "")}/${instanceId}`;
+}
+
+/** Where the runner-cache function stores the current actions/runner tarball for an architecture. */
+export function runnerCacheKey(architecture: "x64" | "arm64"): string {
+  return `actions-runner/linux-${architecture}/actions-runner.tar.gz`;
+}
+
+/** JSON manifest beside the tarball: `{ "version": "2.330.0", "sha256": "<hex>", "fetchedAt": "<iso>" }`. */
+export function runnerCacheManifestKey(architecture: "x64" | "arm64"): string {
+  return `actions-runner/linux-${architecture}/manifest.json`;
 }

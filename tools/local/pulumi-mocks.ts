@@ -17,8 +17,10 @@ export interface RecordedResource {
   /** URN of the parent (undefined for the stack's direct children). */
   parentUrn?: string;
   custom: boolean;
-  /** Inputs as the provider would receive them (resolved). */
+  /** Inputs as the provider would receive them (resolved; secrets unwrapped). */
   inputs: Record<string, any>;
+  /** Inputs in Pulumi's wire form (secrets, assets and unknowns still marked): see tools/local/wire.ts. */
+  wireInputs: Record<string, any>;
   /** State the mock returned (inputs plus computed outputs). */
   state: Record<string, any>;
   /** The provider reference, when explicit. */
@@ -350,6 +352,7 @@ export function recordRegistrations(): RecordedResource[] {
           parentUrn: req.getParent() || undefined,
           custom: req.getCustom(),
           inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+          wireInputs: req.getObject().toJavaScript(),
           state: entry ? pulumi.runtime.deserializeProperties({ toJavaScript: () => entry.state } as any) : {},
           provider: req.getProvider() || undefined,
         });

@@ -1,0 +1,79 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; "working-directory"?: string; name?: string }
+interface Job { "runs-on": string; needs?: string | string[]; environment?: string; permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix: Record<string, unknown> } }
+interface Workflow { name: string; on: Record<string, unknown>; permissions?: Record<string, string>; jobs: Record<string, Job> }
+
+/** Parses a workflow strictly: YAML errors and warnings (duplicate keys, ...) fail the test. */
+function load(file: string): Workflow {
+  const doc = parseDocument(fs.readFileSync(path.join(ROOT, file), "utf8"), { uniqueKeys: true, strict: true });
+  assert.deepEqual(doc.errors.map((e) => e.message), [], `${file} has YAML errors`);
+  assert.deepEqual(doc.warnings.map((e) => e.message), [], `${file} has YAML warnings`);
+  const workflow = doc.toJS() as Workflow;
+  assert.equal(typeof workflow.name, "string");
+  assert.ok(workflow.on && typeof workflow.on === "object", `${file}: no triggers`);
+  for (const [id, job] of Object.entries(workflow.jobs)) {
+    assert.ok(job["runs-on"], `${file}: job ${id} has no runs-on`);
+    assert.ok(Array.isArray(job.steps) && job.steps.length > 0, `${file}: job ${id} has no steps`);
+    for (const step of job.steps) {
+      assert.ok((step.uses === undefined) !== (step.run === undefined), `${file}: a step of ${id} needs exactly one of uses/run`);
+      if (step.uses) assert.match(step.uses, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@v?\d+/, `${file}: ${step.uses} must be pinned to a version`);
+    }
+    for (const need of [job.needs ?? []].flat()) assert.ok(need in workflow.jobs, `${file}: ${id} needs unknown job ${need}`);
+  }
+  return workflow;
+}
+
+const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+
+describe("GitHub workflows", () => {
+  it("preview.yml: offline tests without secrets, then pulumi preview per stack with the pack and a PR comment", () => {
+    const wf = load(".github/workflows/preview.yml");
+    assert.ok("pull_request" in wf.on);
+    assert.deepEqual(wf.permissions, { contents: "read" });
+    const offline = wf.jobs.offline;
+    assert.ok(offline.steps.some((s) => s.run === "npm test"));
+    assert.ok(offline.steps.some((s) => s.run?.startsWith("npm run preview -- --stack dev")));
+    assert.ok(!JSON.stringify(offline).includes("secrets."), "the offline job must need no secrets");
+    const preview = wf.jobs.preview;
+    assert.equal(preview.needs, "offline");
+    assert.deepEqual(preview.strategy?.matrix.stack, ["dev", "prod"]);
+    assert.equal(preview.permissions?.["id-token"], "write", "AWS credentials by OIDC");
+    assert.ok(preview.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]));
+    const [step] = pulumiSteps(preview);
+    assert.equal(step.with?.command, "preview");
+    assert.equal(step.with?.["comment-on-pr"], true);
+    assert.equal(step.with?.policyPacks, "policy");
+    assert.ok(!JSON.stringify(preview).includes("AWS_SECRET_ACCESS_KEY"), "no stored AWS keys");
+  });
+
+  it("deploy.yml: pulumi up per stack on main, prod behind the production environment", () => {
+    const wf = load(".github/workflows/deploy.yml");
+    assert.deepEqual((wf.on.push as { branches: string[] }).branches, ["main"]);
+    assert.equal(wf.jobs.dev.needs, "test");
+    assert.equal(wf.jobs.prod.needs, "dev");
+    assert.equal(wf.jobs.prod.environment, "production");
+    for (const id of ["dev", "prod"]) {
+      const [step] = pulumiSteps(wf.jobs[id]);
+      assert.equal(step.with?.command, "up");
+      assert.match(String(step.with?.["stack-name"]), new RegExp(`/${id}$`));
+      assert.equal(step.with?.policyPacks, "policy");
+      assert.equal(wf.jobs[id].permissions?.["id-token"], "write");
+    }
+  });
+
+  it("policy.yml: publishes the pack to the Pulumi organization on tags", () => {
+    const wf = load(".github/workflows/policy.yml");
+    assert.deepEqual((wf.on.push as { tags: string[] }).tags, ["policy-v*"]);
+    const steps = wf.jobs.publish.steps;
+    const publish = steps.find((s) => s.run?.includes("pulumi policy publish"));
+    assert.ok(publish, "a publish step");
+    assert.equal(publish["working-directory"], "policy");
+    assert.ok(steps.indexOf(publish) > steps.findIndex((s) => s.run?.includes("test/policy")), "tests run before publishing");
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Runs the real Pulumi program under Pulumi's mocks with a stack's configuration and collects every resource it
+ * declares, then evaluates the policy pack over them. No AWS account and no Pulumi CLI are involved.
+ *
+ * The Pulumi runtime is process-global: run one preview per process (the CLI does).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parse as parseYaml } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, type RecordedResource } from "../local/pulumi-mocks";
+import { fromWire } from "../local/wire";
+
+export interface PreviewResource {
+  /** Pulumi type token. */
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent resource; undefined for the stack's direct children. */
+  parent?: string;
+  /** Inputs as `pulumi up` would send them; secrets shown as "[secret]". */
+  inputs: Record<string, unknown>;
+}
+
+export interface PreviewViolation {
+  policy: string;
+  enforcementLevel: string;
+  type: string;
+  name: string;
+  urn?: string;
+  message: string;
+}
+
+export interface PreviewResult {
+  stack: string;
+  project: string;
+  resources: PreviewResource[];
+  violations: PreviewViolation[];
+}
+
+export interface PreviewOptions {
+  stack: string;
+  /** Directory holding Pulumi.yaml and the stack files (default: the repository root). */
+  projectDir?: string;
+  /** Program entry (default: the project's index.ts). */
+  program?: string;
+  /** Stack file (default: Pulumi.<stack>.yaml in projectDir). */
+  stackFile?: string;
+  /** Policy config, as `pulumi preview --policy-pack-config` takes it: { "<policy>": { enforcementLevel, ... } }. */
+  policyConfig?: Record<string, Record<string, unknown>>;
+}
+
+/** A stack or project file problem: named key, what was found. */
+export class PreviewInputError extends Error {}
+
+function stringifyConfigValue(key: string, value: unknown, file: string): string {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
+    throw new PreviewInputError(`${file}: ${key} is an encrypted secret, which the offline preview cannot decrypt; keep secrets in AWS and name them in config`);
+  }
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function qualify(key: string, project: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+/** Reads Pulumi.yaml defaults and the stack file into the flat `namespace:key` → string map the runtime uses. */
+export function readStackConfig(projectDir: string, stack: string, stackFile?: string): { project: string; config: Record<string, string> } {
+  const projectFile = path.join(projectDir, "Pulumi.yaml");
+  if (!fs.existsSync(projectFile)) throw new PreviewInputError(`no Pulumi.yaml in ${projectDir}`);
+  const project = parseYaml(fs.readFileSync(projectFile, "utf8")) as { name?: string; config?: Record<string, unknown> };
+  if (!project?.name) throw new PreviewInputError(`${projectFile}: expected a project name`);
+  const config: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(project.config ?? {})) {
+    const declared = spec as { default?: unknown; value?: unknown } | null;
+    const value = declared && typeof declared === "object" ? (declared.value ?? declared.default) : declared;
+    if (value !== undefined && value !== null) config[qualify(key, project.name)] = stringifyConfigValue(key, value, projectFile);
+  }
+  const file = stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+    throw new PreviewInputError(`no stack file ${path.basename(file)}; stacks here: ${stacks.join(", ") || "none"}`);
+  }
+  const stackDoc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
+    config[qualify(key, project.name)] = stringifyConfigValue(key, value, file);
+  }
+  return { project: project.name, config };
+}
+
+/** Waits until the program has registered everything: no RPC in flight and no new registration for a moment. */
+async function settle(recorded: RecordedResource[]): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  let previous = -1;
+  let quietRounds = 0;
+  while (quietRounds < 3) {
+    await settings.waitForRPCs();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    quietRounds = recorded.length === previous ? quietRounds + 1 : 0;
+    previous = recorded.length;
+  }
+}
+
+/** The policy pack's evaluator, loaded lazily so that a preview of resources alone never needs it. */
+async function evaluatePolicies(resources: RecordedResource[], policyConfig: PreviewOptions["policyConfig"]): Promise<PreviewViolation[]> {
+  const { evaluate, UNKNOWN } = await import("../../policy/evaluate");
+  const evalResources = resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    parent: r.parentUrn,
+    provider: r.provider,
+    props: fromWire(r.wireInputs, { secrets: "reveal", unknown: UNKNOWN }) as Record<string, unknown>,
+  }));
+  const violations = await evaluate(evalResources, { config: policyConfig as never });
+  return violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, type: v.type, name: v.name, urn: v.urn, message: v.message }));
+}
+
+/** Runs the program offline and evaluates the policy pack. Throws PreviewInputError or the program's own error. */
+export async function runOfflinePreview(options: PreviewOptions): Promise<PreviewResult> {
+  const projectDir = path.resolve(options.projectDir ?? path.join(__dirname, "..", ".."));
+  const { project, config } = readStackConfig(projectDir, options.stack, options.stackFile);
+  const region = config["aws:region"] ?? "us-east-1";
+
+  pulumi.runtime.setAllConfig(config);
+  const { recorded } = await installMocks({ region, stack: options.stack, project });
+
+  const programErrors: unknown[] = [];
+  const onRejection = (reason: unknown) => programErrors.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const program = path.resolve(projectDir, options.program ?? "index.ts");
+    await import(pathToFileURL(program).href);
+    await settle(recorded);
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  if (programErrors.length > 0) throw programErrors[0];
+
+  const resources: PreviewResource[] = recorded.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    parent: r.parentUrn,
+    inputs: fromWire(r.wireInputs, { secrets: "mask", unknown: "[unknown]" }) as Record<string, unknown>,
+  }));
+  const violations = await evaluatePolicies(recorded, options.policyConfig);
+  return { stack: options.stack, project, resources, violations };
+}
