@@ -51,7 +51,7 @@ const codebuildRunners = (codebuild?.regions ?? []).map(
 );
 
 // One-shot tasks share the account's GitHub OIDC provider.
-const oidcProviderArn = config.tasks.length > 0 ? githubOidcProvider("github-actions", { existingArn: config.githubOidcProviderArn, tags }) : undefined;
+const oidcProviderArn = config.tasks.length > 0 ? githubOidcProvider("github-actions", { existingProviderArn: config.githubOidcProviderArn, tags }) : undefined;
 const tasks = config.tasks.map(
   (task) =>
     new TaskRunner(`task-${task.name}`, {

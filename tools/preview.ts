@@ -70,8 +70,9 @@ async function main(): Promise<number> {
   }
 }
 
+// Exit only once stdout has been flushed: a large --json document written to a pipe would otherwise be cut off.
 main().then(
-  (code) => process.exit(code),
+  (code) => process.stdout.write("", () => process.exit(code)),
   (error) => {
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(2);

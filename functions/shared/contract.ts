@@ -29,7 +29,12 @@ export interface JobMessage {
   /** "owner/name" of the repository the job belongs to. */
   repository: string;
   owner: string;
-  installationId: number;
+  /**
+   * The GitHub App installation, when the delivery came from the App's own webhook. Organization and repository
+   * webhooks (the ones this program creates) carry none: the launcher then looks the installation up once per
+   * owner or repository and caches it.
+   */
+  installationId?: number;
   labels: string[];
   /** ISO time the webhook function accepted the job (for launch-latency metrics). */
   enqueuedAt: string;

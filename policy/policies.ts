@@ -1,0 +1,10 @@
+// The full list of the pack's policies. Importing this module does not start the policy pack (that is
+// index.ts), so tests, the offline preview (policy/evaluate.ts) and benchmarks evaluate the policies directly.
+import type { Policies } from "@pulumi/policy";
+import { ec2Policies } from "./rules/ec2";
+import { iamPolicies } from "./rules/iam";
+import { asyncLambdaFailureDestination } from "./rules/lambda";
+import { s3Policies } from "./rules/s3";
+import { servicePolicies } from "./rules/services";
+
+export const policies: Policies = [...iamPolicies, ...ec2Policies, ...servicePolicies, asyncLambdaFailureDestination, ...s3Policies];
