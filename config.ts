@@ -413,6 +413,12 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string, re
   if (!result.success) problems.push(...result.error.issues.flatMap(formatIssue));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const parsed = result.data;
+  if (parsed.github.scope === "repo") {
+    parsed.runners.pools.forEach((pool, i) => {
+      // A repository runner serves one repository, so an idle warm runner could not take any job of the pool.
+      if (pool.warmPool) problems.push(`${PROJECT}:runners.pools[${i}].warmPool: warm pools need github.scope "org" (an idle repository runner serves only one repository), found scope "repo"`);
+    });
+  }
   parsed.codebuild?.regions.forEach((r, i) => {
     const where = `${PROJECT}:codebuild.regions[${i}]`;
     if (r.vpcId === undefined && r.privateSubnetIds !== undefined) problems.push(`${where}.vpcId: expected the VPC of the given privateSubnetIds, found nothing`);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseStackConfig, type StackConfig } from "../../config";
-import type { RecordedResource } from "../../tools/local/pulumi-mocks";
+import { descendantsOf, settleRegistrations, type RecordedResource } from "../../tools/local/pulumi-mocks";
 
 type RunnersModule = typeof import("../../components/codebuild-runners");
 
@@ -36,27 +36,9 @@ describe("CodeBuildRunners", () => {
     runners = await import("../../components/codebuild-runners");
   });
 
-  /** Everything registered below `urn` (any depth). */
-  function childrenOf(urn: string): RecordedResource[] {
-    const out: RecordedResource[] = [];
-    const walk = (parent: string) => {
-      for (const r of recorded.filter((x) => x.parentUrn === parent)) {
-        out.push(r);
-        walk(r.urn);
-      }
-    };
-    walk(urn);
-    return out;
-  }
+  const childrenOf = (urn: string) => descendantsOf(recorded, urn);
 
-  /** Waits until no registration has arrived for a while: dependent children register after their inputs resolve. */
-  async function settle(): Promise<void> {
-    let seen = -1;
-    while (seen !== recorded.length) {
-      seen = recorded.length;
-      await new Promise((resolve) => setTimeout(resolve, 40));
-    }
-  }
+  const settle = () => settleRegistrations(recorded);
 
   async function build(name: string, args: ConstructorParameters<RunnersModule["CodeBuildRunners"]>[1]) {
     const component = new runners.CodeBuildRunners(name, args);

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { StackConfig } from "../../config";
-import type { RecordedResource } from "../../tools/local/pulumi-mocks";
+import { descendantsOf, settleRegistrations, type RecordedResource } from "../../tools/local/pulumi-mocks";
 
 type RunnersModule = typeof import("../../components/ephemeral-runners");
 type PoliciesModule = typeof import("../../components/ephemeral-runners/policies");
@@ -71,26 +71,9 @@ describe("EphemeralRunners", () => {
     policies = await import("../../components/ephemeral-runners/policies");
   });
 
-  function childrenOf(urn: string): RecordedResource[] {
-    const out: RecordedResource[] = [];
-    const walk = (parent: string) => {
-      for (const r of recorded.filter((x) => x.parentUrn === parent)) {
-        out.push(r);
-        walk(r.urn);
-      }
-    };
-    walk(urn);
-    return out;
-  }
+  const childrenOf = (urn: string) => descendantsOf(recorded, urn);
 
-  /** Waits until registrations stop arriving (outputs resolve asynchronously under the mocks). */
-  async function settle(): Promise<void> {
-    let count = -1;
-    while (count !== recorded.length) {
-      count = recorded.length;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const settle = () => settleRegistrations(recorded);
 
   async function build(name: string, raw: Record<string, unknown>, stack = "dev") {
     const config = stackConfig(raw);

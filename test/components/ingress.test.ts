@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { GitHubConfig, RunnersConfig } from "../../config";
-import type { RecordedResource } from "../../tools/local/pulumi-mocks";
+import { descendantsOf, type RecordedResource } from "../../tools/local/pulumi-mocks";
 
 type IngressModule = typeof import("../../components/ephemeral-runners/ingress");
 
@@ -68,17 +68,7 @@ describe("WebhookIngress", () => {
     ingress = await import("../../components/ephemeral-runners/ingress");
   });
 
-  function childrenOf(urn: string): RecordedResource[] {
-    const out: RecordedResource[] = [];
-    const walk = (parent: string) => {
-      for (const r of recorded.filter((x) => x.parentUrn === parent)) {
-        out.push(r);
-        walk(r.urn);
-      }
-    };
-    walk(urn);
-    return out;
-  }
+  const childrenOf = (urn: string) => descendantsOf(recorded, urn);
 
   async function build(name: string, github: GitHubConfig, extra: { alarmTopicArn?: string } = {}) {
     const component = new ingress.WebhookIngress(name, { stack: "test", github, runners, logRetentionDays: 14, tags: { project: "cirunners" }, ...extra });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { RecordedResource } from "../../tools/local/pulumi-mocks";
+import { descendantsOf, type RecordedResource } from "../../tools/local/pulumi-mocks";
 
 type NetworkModule = typeof import("../../components/network");
 
@@ -15,18 +15,7 @@ describe("RunnerNetwork", () => {
     network = await import("../../components/network");
   });
 
-  /** Everything registered below the component's URN (any depth). */
-  function childrenOf(urn: string): RecordedResource[] {
-    const out: RecordedResource[] = [];
-    const walk = (parent: string) => {
-      for (const r of recorded.filter((x) => x.parentUrn === parent)) {
-        out.push(r);
-        walk(r.urn);
-      }
-    };
-    walk(urn);
-    return out;
-  }
+  const childrenOf = (urn: string) => descendantsOf(recorded, urn);
 
   async function build(name: string, config: ConstructorParameters<NetworkModule["RunnerNetwork"]>[1]) {
     const component = new network.RunnerNetwork(name, config);

@@ -162,6 +162,15 @@ describe("stack configuration", () => {
       assertProblem(problems((c) => (c.tasks = [task, task])), /^cirunners:tasks\[1\]\.name: duplicate task name/);
     });
 
+    it("warm pools with repository-scoped runners", () => {
+      const list = problems((c) => {
+        c.github.scope = "repo";
+        c.github.repositories = ["app"];
+        c.runners.pools[0].warmPool = { size: 1, startHour: 8, endHour: 18 };
+      });
+      assertProblem(list, /^cirunners:runners\.pools\[0\]\.warmPool: warm pools need github\.scope "org"/);
+    });
+
     it("log retention outside CloudWatch's periods", () => {
       assertProblem(problems((c) => (c.logRetentionDays = 10)), /^cirunners:logRetentionDays: expected one of CloudWatch's retention periods: 1, 3, 5, 7, 14, 30/);
     });

@@ -324,6 +324,10 @@ export class CloudMocks implements pulumi.runtime.Mocks {
         return { id: args.inputs.id, cidrBlock: "10.40.0.0/16", arn: `arn:aws:ec2:${region}:${this.accountId}:vpc/${args.inputs.id}` };
       case "aws:ec2/getRouteTables:getRouteTables":
         return { ids: ["rtb-0aaaaaaaaaaaaaaa1", "rtb-0aaaaaaaaaaaaaaa2"], id: "route-tables" };
+      case "github:index/getRepository:getRepository": {
+        const name = String(args.inputs.name ?? args.inputs.fullName ?? "repository").split("/").pop();
+        return { id: name, name, fullName: `${args.inputs.fullName ?? name}`, repoId: parseInt(shortHash("repo", String(name)).slice(0, 7), 16), nodeId: `R_${shortHash(String(name)).slice(0, 12)}`, visibility: "private" };
+      }
       case "github:index/getActionsRunnerGroup:getActionsRunnerGroup":
         return { id: "1", name: args.inputs.name };
       default:
@@ -371,6 +375,38 @@ export async function installMocks(options: MockOptions & { project?: string; st
   const mocks = new CloudMocks(options);
   await pulumi.runtime.setMocks(mocks, options.project ?? "cirunners", options.stack ?? "test", options.preview ?? false);
   return { mocks, recorded: recordRegistrations() };
+}
+
+/** Every resource registered below `urn`, at any depth, in registration order. */
+export function descendantsOf(recorded: RecordedResource[], urn: string): RecordedResource[] {
+  const byParent = new Map<string, RecordedResource[]>();
+  for (const r of recorded) if (r.parentUrn) byParent.set(r.parentUrn, [...(byParent.get(r.parentUrn) ?? []), r]);
+  const out: RecordedResource[] = [];
+  const walk = (parent: string) => {
+    for (const child of byParent.get(parent) ?? []) {
+      out.push(child);
+      walk(child.urn);
+    }
+  };
+  walk(urn);
+  return out;
+}
+
+/**
+ * Waits until the program has registered everything: no RPC in flight and no new registration for a few rounds.
+ * Children created inside `apply` register only after their inputs resolve, so one wait is not enough.
+ */
+export async function settleRegistrations(recorded: RecordedResource[], quietMs = 20): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  let previous = -1;
+  let quietRounds = 0;
+  while (quietRounds < 3) {
+    await settings.waitForRPCs();
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    quietRounds = recorded.length === previous ? quietRounds + 1 : 0;
+    previous = recorded.length;
+  }
 }
 
 /** Resolves an Output (or plain value) to its value in tests. */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, type RecordedResource } from "../local/pulumi-mocks";
+import { installMocks, settleRegistrations, type RecordedResource } from "../local/pulumi-mocks";
 import { fromWire } from "../local/wire";
 
 export interface PreviewResource {
@@ -89,20 +89,6 @@ export function readStackConfig(projectDir: string, stack: string, stackFile?: s
   return { project: project.name, config };
 }
 
-/** Waits until the program has registered everything: no RPC in flight and no new registration for a moment. */
-async function settle(recorded: RecordedResource[]): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  let previous = -1;
-  let quietRounds = 0;
-  while (quietRounds < 3) {
-    await settings.waitForRPCs();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    quietRounds = recorded.length === previous ? quietRounds + 1 : 0;
-    previous = recorded.length;
-  }
-}
-
 /** The policy pack's evaluator, loaded lazily so that a preview of resources alone never needs it. */
 async function evaluatePolicies(resources: RecordedResource[], policyConfig: PreviewOptions["policyConfig"]): Promise<PreviewViolation[]> {
   const { evaluate, UNKNOWN } = await import("../../policy/evaluate");
@@ -133,7 +119,7 @@ export async function runOfflinePreview(options: PreviewOptions): Promise<Previe
   try {
     const program = path.resolve(projectDir, options.program ?? "index.ts");
     await import(pathToFileURL(program).href);
-    await settle(recorded);
+    await settleRegistrations(recorded);
   } finally {
     process.off("unhandledRejection", onRejection);
   }
