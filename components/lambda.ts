@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as esbuild from "esbuild";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./iam";
 
@@ -9,32 +10,49 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 
 const bundles = new Map<string, string>();
 
+/** Every function's entry point: `functions/<name>/index.ts`. */
+function functionEntries(): string[] {
+  const root = path.join(REPO_ROOT, "functions");
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, "index.ts")))
+    .map((d) => path.join(root, d.name, "index.ts"));
+}
+
 /**
  * Bundles a function's entry point with esbuild into one ES module. The output is deterministic (no source maps
- * with absolute paths, no timestamps), so an unchanged function shows no diff in `pulumi preview`.
+ * with absolute paths, no timestamps), so an unchanged function shows no diff in `pulumi preview`. All entry
+ * points are bundled in one esbuild run on first use: they share the AWS SDK, which is then parsed once.
  */
 export function bundleFunction(entry: string): string {
   const absolute = path.resolve(REPO_ROOT, entry);
-  const cached = bundles.get(absolute);
-  if (cached !== undefined) return cached;
-  const result = esbuild.buildSync({
-    entryPoints: [absolute],
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    write: false,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    minify: true,
-    treeShaking: true,
-    legalComments: "none",
-    charset: "utf8",
-    // Some AWS SDK dependencies still call require() for Node built-ins.
-    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-    logLevel: "silent",
-  });
-  const code = result.outputFiles[0].text;
-  bundles.set(absolute, code);
+  if (!bundles.has(absolute)) {
+    const entries = [...new Set([...functionEntries(), absolute])].filter((e) => !bundles.has(e));
+    const result = esbuild.buildSync({
+      entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
+      absWorkingDir: REPO_ROOT,
+      outdir: path.join(REPO_ROOT, ".bundles"),
+      bundle: true,
+      write: false,
+      platform: "node",
+      target: "node22",
+      format: "esm",
+      outExtension: { ".js": ".mjs" },
+      minify: true,
+      treeShaking: true,
+      legalComments: "none",
+      charset: "utf8",
+      // Some AWS SDK dependencies still call require() for Node built-ins.
+      banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+      logLevel: "silent",
+    });
+    for (const file of result.outputFiles) {
+      const source = path.join(REPO_ROOT, path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"));
+      bundles.set(source, file.text);
+    }
+  }
+  const code = bundles.get(absolute);
+  if (code === undefined) throw new Error(`esbuild produced no bundle for ${entry}`);
   return code;
 }
 
