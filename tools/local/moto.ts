@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import * as path from "node:path";
 
 export interface MotoServer {
   /** Base URL, e.g. http://127.0.0.1:43121 — use as `AWS_ENDPOINT_URL` or a client's `endpoint`. */
@@ -14,23 +15,32 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
+/** Where `.ci/run` and `npm run simulate` install moto when the machine's Python has none: a project-local venv. */
+export const MOTO_VENV = path.resolve(__dirname, "..", "..", ".moto", "venv");
+
 /** Finds the command that starts moto's server, or undefined when moto is not installed. */
 export function findMotoCommand(): string[] | undefined {
-  for (const candidate of [["moto_server"], ["python3", "-m", "moto.server"]]) {
+  const candidates = [[path.join(MOTO_VENV, "bin", "moto_server")], ["moto_server"], ["python3", "-m", "moto.server"]];
+  for (const candidate of candidates) {
     const probe = spawnSync(candidate[0], [...candidate.slice(1), "--help"], { stdio: "ignore" });
     if (probe.status === 0) return candidate;
   }
   return undefined;
 }
 
-/** Installs moto's server mode with pip when it is missing (used by `npm run simulate`, not by tests). */
+/**
+ * Installs moto's server mode when it is missing (used by `npm run simulate`, not by tests). It goes into a venv
+ * of its own: Debian's system Python refuses `pip install` outside one (PEP 668).
+ */
 export function ensureMotoInstalled(log: (line: string) => void = () => undefined): string[] {
   const found = findMotoCommand();
   if (found) return found;
-  log('moto is not installed: running pip install "moto[server]"');
-  const pip = spawnSync("python3", ["-m", "pip", "install", "--quiet", "moto[server]"], { stdio: "inherit" });
+  log(`moto is not installed: creating ${MOTO_VENV} and installing "moto[server]" into it`);
+  const venv = spawnSync("python3", ["-m", "venv", MOTO_VENV], { stdio: "inherit" });
+  if (venv.status !== 0) throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
+  const pip = spawnSync(path.join(MOTO_VENV, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", "moto[server]"], { stdio: "inherit" });
   const after = findMotoCommand();
-  if (pip.status !== 0 || !after) throw new Error('could not install moto: run `python3 -m pip install "moto[server]"`');
+  if (pip.status !== 0 || !after) throw new Error(`could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install "moto[server]"\``);
   return after;
 }
 
@@ -67,7 +77,7 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
  */
 export async function startMoto(options: { region?: string; setEnv?: boolean; timeoutMs?: number } = {}): Promise<MotoServer> {
   const command = findMotoCommand();
-  if (!command) throw new Error('moto is not installed: run `python3 -m pip install "moto[server]"` (.ci/run does this)');
+  if (!command) throw new Error('moto is not installed: run `bash .ci/run` once, or `python3 -m venv .moto/venv && .moto/venv/bin/pip install "moto[server]"`');
   const port = await freePort();
   const child = spawn(command[0], [...command.slice(1), "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
