@@ -77,3 +77,30 @@ describe("GitHub workflows", () => {
     assert.ok(steps.indexOf(publish) > steps.findIndex((s) => s.run?.includes("test/policy")), "tests run before publishing");
   });
 });
+
+describe("workflows shown in the README", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  it("parse as workflows", () => {
+    assert.ok(yamlBlocks.length > 0);
+    for (const block of yamlBlocks) {
+      const doc = parseDocument(block, { uniqueKeys: true });
+      assert.deepEqual(doc.errors.map((e) => e.message), []);
+      const workflow = doc.toJS() as Workflow;
+      assert.ok(workflow.on && workflow.jobs);
+    }
+  });
+
+  it("pick each region's CodeBuild project with the label the component outputs", async () => {
+    const { runnerProjectName, runsOnLabel } = await import("../../components/codebuild-runners/decisions");
+    const block = yamlBlocks.find((b) => b.includes("kubectl diff"));
+    assert.ok(block, "the kubectl diff example");
+    const workflow = parseDocument(block).toJS() as Workflow;
+    const runsOn = workflow.jobs.diff["runs-on"];
+    for (const region of ["eu-west-1", "us-east-1"]) {
+      const expected = runsOnLabel(runnerProjectName("prod", region));
+      assert.equal(runsOn.replace("${{ matrix.region }}", region), expected);
+    }
+  });
+});
