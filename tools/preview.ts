@@ -9,6 +9,9 @@ import { parseArgs } from "node:util";
 import { PreviewInputError, runOfflinePreview } from "./preview/engine";
 import { hasMandatoryViolation, renderReport } from "./preview/report";
 
+/** The real stdout writer: --json mode points process.stdout.write at stderr while the program runs. */
+const writeStdout = process.stdout.write.bind(process.stdout) as (chunk: string, callback?: () => void) => boolean;
+
 const USAGE = "usage: npm run preview -- --stack <name> [--json] [--policy-config FILE] [--program FILE] [--stack-file FILE]";
 
 async function main(): Promise<number> {
@@ -47,7 +50,7 @@ async function main(): Promise<number> {
     }
   }
   // The program's own console output (and Pulumi's) must not corrupt --json on stdout.
-  const write = process.stdout.write.bind(process.stdout);
+  const write = writeStdout;
   if (values.json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   try {
     const result = await runOfflinePreview({
@@ -72,7 +75,7 @@ async function main(): Promise<number> {
 
 // Exit only once stdout has been flushed: a large --json document written to a pipe would otherwise be cut off.
 main().then(
-  (code) => process.stdout.write("", () => process.exit(code)),
+  (code) => writeStdout("", () => process.exit(code)),
   (error) => {
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(2);

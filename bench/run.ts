@@ -1,0 +1,145 @@
+/**
+ * Benchmarks of the runner pipeline (not a test): `npm run bench [-- --jobs N] [--stack prod] [--preview-runs 3]`
+ *
+ *  - a burst of N queued jobs through the full local pipeline (bench/pipeline.ts): webhook handler latency and
+ *    throughput, delivery → CreateFleet latency, GitHub calls per job, EC2 calls per launch batch;
+ *  - the webhook bundle (bundleFunction) size and its cold start in a fresh Node process;
+ *  - the offline preview time of the prod stack (`npx tsx tools/preview.ts --stack prod --json`, median);
+ *  - policy evaluation throughput (bench/policy.ts).
+ * Writes bench/results/latest.json and bench/results/latest.md and prints the table.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { benchPipelineBurst, percentiles, type BurstResult } from "./pipeline";
+import { benchPolicyEvaluation } from "./policy";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** What the peer designs in NOTES.md cost (the comparison column). */
+const PEER = {
+  queueDelaySeconds: 30,
+  /** A fresh installation token per invocation plus the runner registration call. */
+  gitHubCallsPerJob: 2,
+};
+
+function timePreview(runs: number): { medianSeconds: number; runs: number[] } {
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const run = spawnSync("npx", ["tsx", "tools/preview.ts", "--stack", "prod", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+    const elapsed = (performance.now() - started) / 1000;
+    if (run.status !== 0 && run.status !== 1) throw new Error(`offline preview of prod failed (exit ${run.status}): ${run.stderr.slice(-2000)}`);
+    seconds.push(Math.round(elapsed * 100) / 100);
+  }
+  return { medianSeconds: percentiles(seconds).p50, runs: seconds };
+}
+
+interface Target {
+  name: string;
+  ours: string;
+  peer: string;
+  target: string;
+  pass: boolean;
+}
+
+function targets(burst: BurstResult): Target[] {
+  return [
+    {
+      name: "added queue delay",
+      ours: `${burst.queue.delaySeconds} s (queue delaySeconds), batching window ${burst.queue.maximumBatchingWindowInSeconds} s`,
+      peer: `${PEER.queueDelaySeconds} s`,
+      target: "0 s",
+      pass: burst.queue.zeroAddedDelay,
+    },
+    {
+      name: "delivery → CreateFleet p99",
+      ours: `${burst.deliveryToCreateFleetMs.p99} ms (p50 ${burst.deliveryToCreateFleetMs.p50} ms)`,
+      peer: `≥ ${PEER.queueDelaySeconds * 1000} ms (queue delay alone)`,
+      target: "< 1000 ms",
+      pass: burst.deliveryToCreateFleetMs.p99 < 1000,
+    },
+    {
+      name: "GitHub calls per job (steady state)",
+      ours: `${burst.github.callsPerJob} (generate-jitconfig ${burst.github.jitConfigPerJob}/job; ${burst.github.tokenMints} token mints in the burst)`,
+      peer: `${PEER.gitHubCallsPerJob} (token mint + registration per job)`,
+      target: "≤ 1 + amortised token",
+      pass: burst.github.jitConfigPerJob <= 1 && burst.github.tokenMints <= burst.github.launcherContainers,
+    },
+    {
+      name: "EC2 calls per launch batch",
+      ours: `${burst.ec2.callsPerLaunchBatch} (${Object.entries(burst.ec2.perLaunchBatch).map(([k, n]) => `${k.replace("ec2:", "")} ${n}`).join(", ")}; ${burst.ec2.instancesPerCreateFleet} instances per CreateFleet)`,
+      peer: "1 RunInstances per job",
+      target: "≤ 1",
+      pass: burst.ec2.callsPerLaunchBatch <= 1,
+    },
+  ];
+}
+
+function markdown(result: { burst: BurstResult; preview: { medianSeconds: number }; policy: Awaited<ReturnType<typeof benchPolicyEvaluation>>; command: string; at: string }): string {
+  const { burst } = result;
+  const lines = [
+    `Command: \`${result.command}\` (${result.at}, stack ${burst.stack}, ${burst.jobs} jobs, ${burst.launched} launched)`,
+    "",
+    "| target | ours | peer design | target | result |",
+    "|---|---|---|---|---|",
+    ...targets(burst).map((t) => `| ${t.name} | ${t.ours} | ${t.peer} | ${t.target} | ${t.pass ? "PASS" : "FAIL"} |`),
+    "",
+    "| measurement | value |",
+    "|---|---|",
+    `| webhook handler latency p50 / p99 | ${burst.webhook.handlerMs.p50} / ${burst.webhook.handlerMs.p99} ms |`,
+    `| webhook HTTP round trip p50 / p99 | ${burst.webhook.roundTripMs.p50} / ${burst.webhook.roundTripMs.p99} ms |`,
+    `| webhook throughput | ${burst.webhook.requestsPerSecond} requests/s (${burst.webhook.concurrentRequests} concurrent) |`,
+    `| delivery → CreateFleet p50 / p99 / max | ${burst.deliveryToCreateFleetMs.p50} / ${burst.deliveryToCreateFleetMs.p99} / ${burst.deliveryToCreateFleetMs.max} ms |`,
+    `| GitHub calls in the burst | ${Object.entries(burst.github.byRoute).map(([k, n]) => `${k}: ${n}`).join("; ")} |`,
+    `| launcher | ${burst.launcher.invocations} invocations (${burst.launcher.coldStarts} cold), ${burst.github.launcherContainers} containers, ${burst.launcher.returnedMessages} messages returned |`,
+    `| EC2 calls of the launcher | ${Object.entries(burst.ec2.byAction).map(([k, n]) => `${k.replace("ec2:", "")} ${n}`).join(", ")} over ${burst.ec2.launchBatches} launch batches (${burst.ec2.sqsBatches} SQS batches) |`,
+    `| webhook bundle | ${burst.bundle.bytes} bytes, ${burst.bundle.gzipBytes} gzip |`,
+    `| webhook cold start (fresh node) | ${burst.coldStartMs.total} ms = load ${burst.coldStartMs.moduleLoad} + first request ${burst.coldStartMs.firstRequest} (median of ${burst.coldStartMs.runs}) |`,
+    `| offline preview, prod stack | ${result.preview.medianSeconds} s (median of 3, \`npx tsx tools/preview.ts --stack prod --json\`) |`,
+    ...result.policy.map((p) => `| policy evaluation, ${p.size} resources | ${p.resourcesPerSecond} resources/s (${p.seconds} s) |`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      jobs: { type: "string", default: "200" },
+      stack: { type: "string", default: "prod" },
+      "preview-runs": { type: "string", default: "3" },
+    },
+    strict: true,
+  });
+  const jobs = Number(values.jobs);
+  const previewRuns = Number(values["preview-runs"]);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
+  if (!Number.isInteger(previewRuns) || previewRuns < 1) throw new Error(`--preview-runs must be a positive integer, got ${values["preview-runs"]}`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  log(`== pipeline burst: ${jobs} jobs on stack ${values.stack}`);
+  const burst = await benchPipelineBurst({ stack: values.stack, jobs, log: (line) => (line.startsWith("  ") ? undefined : log(line)) });
+  log(`== offline preview of prod (${previewRuns} runs)`);
+  const preview = timePreview(previewRuns);
+  log("== policy evaluation");
+  const policy = await benchPolicyEvaluation([1000, 5000]);
+
+  const command = `npm run bench -- --jobs ${jobs}${values.stack === "prod" ? "" : ` --stack ${values.stack}`}`;
+  const result = { command, at: new Date().toISOString(), burst, targets: targets(burst), preview, policy, peer: PEER };
+  const dir = path.join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const table = markdown(result);
+  writeFileSync(path.join(dir, "latest.md"), table);
+  process.stdout.write(table);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(2);
+  },
+);

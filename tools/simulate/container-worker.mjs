@@ -1,0 +1,41 @@
+// One simulated Lambda container: a worker thread started with the function's own environment (the Worker `env`
+// option) and no TypeScript loader: plain Node imports the function's esbuild bundle (index.mjs) once, as the
+// Lambda runtime does, and runs one invocation at a time. Plain JavaScript on purpose (see functions.ts).
+import { parentPort, workerData } from "node:worker_threads";
+import { pathToFileURL } from "node:url";
+
+const { bundlePath, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+
+const loadStarted = performance.now();
+const loaded = import(pathToFileURL(bundlePath).href).then((module) => {
+  if (typeof module.handler !== "function") throw new Error(`${bundlePath} does not export a handler`);
+  return { handler: module.handler, loadMs: performance.now() - loadStarted };
+});
+
+parentPort.on("message", async (invocation) => {
+  const started = performance.now();
+  try {
+    const { handler, loadMs } = await loaded;
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const context = {
+      functionName,
+      functionVersion: "$LATEST",
+      invokedFunctionArn: functionArn,
+      memoryLimitInMB: String(memorySize),
+      awsRequestId: invocation.requestId,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: "simulation",
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done() {},
+      fail() {},
+      succeed() {},
+    };
+    const handlerStarted = performance.now();
+    const result = await handler(invocation.event, context);
+    parentPort.postMessage({ id: invocation.id, ok: true, result, handlerMs: performance.now() - handlerStarted, totalMs: performance.now() - started, loadMs });
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    parentPort.postMessage({ id: invocation.id, ok: false, error: message, totalMs: performance.now() - started });
+  }
+});

@@ -1,0 +1,126 @@
+/**
+ * A counting HTTP proxy in front of moto. Every simulated Lambda function (and the simulated instances) get
+ * `AWS_ENDPOINT_URL` pointing here, so their AWS calls are counted without touching the function code.
+ *
+ * Each request is recorded with the caller (the access key id in the SigV4 `Authorization` header: every
+ * simulated function gets its own, like its own IAM role), the service and operation (`X-Amz-Target` for the
+ * JSON protocols of SQS and SSM, the `Action` form field for EC2's query protocol, method + path for S3) and the
+ * time it arrived. For EC2 `CreateFleet` the instance ids of the answer are kept too, which ties each instance
+ * to the moment its fleet call was made (delivery → launch latency).
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+
+export interface AwsCall {
+  /** Access key id of the caller (see `SIMULATION_CALLERS`). */
+  caller: string;
+  /** "ec2", "ssm", "sqs", "s3" (from the SigV4 credential scope). */
+  service: string;
+  /** API operation, e.g. "CreateFleet", "SendMessage", or "PUT /bucket/key" for S3. */
+  action: string;
+  /** Epoch ms when the request reached the proxy. */
+  at: number;
+  /** Epoch ms when moto's answer was complete. */
+  doneAt?: number;
+  status?: number;
+  /** CreateFleet only: the instance ids in the answer. */
+  instanceIds?: string[];
+}
+
+export interface CountingProxy {
+  /** Base URL to use as AWS_ENDPOINT_URL. */
+  url: string;
+  calls: AwsCall[];
+  /** Calls by `service:action`, optionally only those of one caller. */
+  count(filter?: { caller?: string; since?: number }): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\//;
+
+/** Caller and service from a SigV4 Authorization header. */
+function identify(req: IncomingMessage): { caller: string; service: string } {
+  const match = CREDENTIAL.exec(String(req.headers.authorization ?? ""));
+  return match ? { caller: match[1], service: match[2] } : { caller: "anonymous", service: "unknown" };
+}
+
+function operation(req: IncomingMessage, service: string, body: Buffer): string {
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") return target.slice(target.lastIndexOf(".") + 1);
+  const url = new URL(req.url ?? "/", "http://proxy");
+  const fromQuery = url.searchParams.get("Action");
+  if (fromQuery) return fromQuery;
+  if (String(req.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded")) {
+    const action = new URLSearchParams(body.toString("utf8")).get("Action");
+    if (action) return action;
+  }
+  // S3 (REST): the method and the path name the operation well enough for counting.
+  return `${req.method} ${url.pathname}`;
+}
+
+/** Called when moto's answer to a call is complete, with the request body (JSON protocols carry the input). */
+export type CallListener = (call: AwsCall, requestBody: string) => void;
+
+export async function startCountingProxy(target: string, onCall?: CallListener): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const calls: AwsCall[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const { caller, service } = identify(req);
+      const call: AwsCall = { caller, service, action: operation(req, service, body), at: Date.now() };
+      calls.push(call);
+      // The Host header is forwarded unchanged: moto builds queue URLs from it, so they point back at the proxy.
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => parts.push(chunk));
+          answer.on("end", () => {
+            const payload = Buffer.concat(parts);
+            call.status = answer.statusCode;
+            call.doneAt = Date.now();
+            if (call.action === "CreateFleet") call.instanceIds = [...payload.toString("utf8").matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map((m) => m[1]);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(payload);
+            onCall?.(call, body.toString("utf8"));
+          });
+        },
+      );
+      forward.on("error", (error) => {
+        call.status = 502;
+        res.writeHead(502, { "content-type": "text/plain" });
+        res.end(`counting proxy could not reach moto: ${error.message}`);
+      });
+      forward.end(body);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("counting proxy did not get a TCP port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    calls,
+    count(filter = {}) {
+      const counts: Record<string, number> = {};
+      for (const call of calls) {
+        if (filter.caller !== undefined && call.caller !== filter.caller) continue;
+        if (filter.since !== undefined && call.at < filter.since) continue;
+        const key = `${call.service}:${call.action}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
