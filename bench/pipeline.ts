@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, TAG } from "../functions/shared/contract";
 import { signBody, workflowJobDelivery, type Delivery } from "../tools/simulate/deliveries";
 import { CALLERS, SIMULATION_INSTALLATION_ID, startPipeline, type DeliveryRecord, type Pipeline } from "../tools/simulate/pipeline";
@@ -34,6 +35,13 @@ export interface BurstResult {
    */
   ec2: { launchBatches: number; sqsBatches: number; callsPerLaunchBatch: number; createFleetPerLaunchBatch: number; instancesPerCreateFleet: number; byAction: Record<string, number>; perLaunchBatch: Record<string, number> };
   launcher: { invocations: number; coldStarts: number; returnedMessages: number };
+  /**
+   * The same pipeline at a steady arrival rate the local emulator can sustain: the latency the design adds, without
+   * the queueing inside moto that a burst causes (moto serves about 30 requests a second on this machine).
+   */
+  paced: { jobs: number; perSecond: number; launched: number; deliveryToCreateFleetMs: Percentiles; handlerMs: Percentiles };
+  /** moto's own FIFO SendMessage latency at the burst's concurrency, through the same proxy: the floor under the burst. */
+  emulatorFloor: { sendMessageMs: Percentiles; concurrent: number; messages: number };
   queue: { delaySeconds: number; maximumBatchingWindowInSeconds: number; zeroAddedDelay: boolean };
   bundle: { bytes: number; gzipBytes: number };
   coldStartMs: { moduleLoad: number; firstRequest: number; total: number; runs: number };
@@ -143,9 +151,61 @@ process.stderr.write(JSON.stringify({ status: result.statusCode, load: t1 - t0, 
 export interface BurstOptions {
   stack: string;
   jobs: number;
+  /** Jobs of the paced phase (default 40) and their arrival rate per second (default 2). */
+  pacedJobs?: number;
+  pacedPerSecond?: number;
   /** Concurrent webhook requests (default 16). */
   concurrentRequests?: number;
   log?: (line: string) => void;
+}
+
+/** delivery → the CreateFleet call whose answer holds the job's instance, for the given deliveries. */
+function deliveryToFleetLatencies(pipeline: Pipeline, deliveries: Delivery[], records: DeliveryRecord[], instances: Array<{ InstanceId?: string; Tags?: Array<{ Key?: string; Value?: string }> }>): number[] {
+  const fleetAt = new Map<string, number>();
+  for (const call of pipeline.fleetCalls()) for (const id of call.instanceIds ?? []) fleetAt.set(id, call.at);
+  const receivedAt = new Map<number, number>();
+  deliveries.forEach((d, i) => receivedAt.set(JSON.parse(d.body).workflow_job.id as number, records[i].receivedAt));
+  const latencies: number[] = [];
+  for (const instance of instances) {
+    const jobId = Number(instance.Tags?.find((t) => t.Key === TAG.jobId)?.Value);
+    const at = fleetAt.get(instance.InstanceId ?? "");
+    const delivered = receivedAt.get(jobId);
+    if (at !== undefined && delivered !== undefined) latencies.push(at - delivered);
+  }
+  return latencies;
+}
+
+/** Delivers at a steady rate (not waiting for answers before the next arrival), like GitHub outside a burst. */
+async function sendPaced(pipeline: Pipeline, deliveries: Delivery[], perSecond: number): Promise<DeliveryRecord[]> {
+  const started = performance.now();
+  return Promise.all(
+    deliveries.map(async (delivery, i) => {
+      const due = started + (i * 1000) / perSecond;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+      return pipeline.deliver(delivery);
+    }),
+  );
+}
+
+/** moto's FIFO SendMessage latency at `concurrent` requests in flight, on a queue of its own. */
+async function measureEmulatorFloor(pipeline: Pipeline, concurrent: number, messages: number): Promise<BurstResult["emulatorFloor"]> {
+  const sqs = new SQSClient({ endpoint: pipeline.proxy.url, region: pipeline.region, credentials: { accessKeyId: "bench-floor", secretAccessKey: "bench" } });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench-floor.fifo", Attributes: { FifoQueue: "true", DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId" } }));
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrent }, async () => {
+      while (next < messages) {
+        const i = next++;
+        const t0 = performance.now();
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x".repeat(600), MessageGroupId: String(i), MessageDeduplicationId: `floor-${i}` }));
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  sqs.destroy();
+  return { sendMessageMs: percentiles(latencies), concurrent, messages };
 }
 
 export async function benchPipelineBurst(options: BurstOptions): Promise<BurstResult> {
@@ -161,6 +221,17 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     await pipeline.waitForIdle(180_000);
     await new Promise((resolve) => setTimeout(resolve, 15_500));
 
+    // Paced phase (steady state, before the burst fills moto with hundreds of instances): jobs arrive at a rate
+    // the emulator sustains, so the latency measured is the pipeline's own.
+    const pacedJobs = options.pacedJobs ?? 40;
+    const pacedPerSecond = options.pacedPerSecond ?? 2;
+    log(`paced: ${pacedJobs} jobs at ${pacedPerSecond}/s`);
+    const pacedDeliveries = burstDeliveries(pipeline, pacedJobs, 2_000_000);
+    const pacedRecords = await sendPaced(pipeline, pacedDeliveries, pacedPerSecond);
+    await pipeline.waitForIdle(300_000);
+    const pacedLatencies = deliveryToFleetLatencies(pipeline, pacedDeliveries, pacedRecords, (await pipeline.state()).instances);
+    await new Promise((resolve) => setTimeout(resolve, 15_500));
+
     const githubBefore = { ...pipeline.github.calls };
     const since = Date.now();
     const batchesBefore = pipeline.launcherBatches.length;
@@ -172,17 +243,7 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     const state = await pipeline.state();
 
     // delivery → CreateFleet: the fleet call whose answer holds the job's instance.
-    const fleetAt = new Map<string, number>();
-    for (const call of pipeline.fleetCalls()) for (const id of call.instanceIds ?? []) fleetAt.set(id, call.at);
-    const receivedAt = new Map<number, number>();
-    deliveries.forEach((d, i) => receivedAt.set(JSON.parse(d.body).workflow_job.id as number, sent.records[i].receivedAt));
-    const latencies: number[] = [];
-    for (const instance of state.instances) {
-      const jobId = Number(instance.Tags?.find((t) => t.Key === TAG.jobId)?.Value);
-      const at = fleetAt.get(instance.InstanceId ?? "");
-      const delivered = receivedAt.get(jobId);
-      if (at !== undefined && delivered !== undefined) latencies.push(at - delivered);
-    }
+    const latencies = deliveryToFleetLatencies(pipeline, deliveries, sent.records, state.instances);
 
     const github = diff(pipeline.github.calls, githubBefore);
     const tokenMints = github["POST /app/installations/{installation_id}/access_tokens"] ?? 0;
@@ -200,6 +261,9 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
 
     const queueResource = pipeline.snapshot.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.inputs.name === pipeline.deployed.jobQueue.name)!;
     const delaySeconds = Number(queueResource.inputs.delaySeconds ?? 0);
+    log(`emulator floor: moto FIFO SendMessage at ${concurrentRequests} concurrent`);
+    const emulatorFloor = await measureEmulatorFloor(pipeline, concurrentRequests, 200);
+
     const bundle = pipeline.snapshot.bundles[SIMULATED_FUNCTIONS.webhook.entry];
     log("cold start of the webhook bundle in fresh node processes");
     const coldStartMs = await measureColdStart(pipeline, 5);
@@ -236,6 +300,8 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
         coldStarts: pipeline.functions.launcher.invocations.coldStarts - launcherStats.coldStarts,
         returnedMessages: measuredBatches.reduce((n, b) => n + b.failures, 0),
       },
+      paced: { jobs: pacedJobs, perSecond: pacedPerSecond, launched: pacedLatencies.length, deliveryToCreateFleetMs: percentiles(pacedLatencies), handlerMs: percentiles(pacedRecords.map((r) => r.handlerMs)) },
+      emulatorFloor,
       queue: { delaySeconds, maximumBatchingWindowInSeconds: pipeline.deployed.eventSource.maximumBatchingWindowInSeconds, zeroAddedDelay: delaySeconds === 0 && pipeline.deployed.eventSource.maximumBatchingWindowInSeconds === 0 },
       bundle: { bytes: Buffer.byteLength(bundle), gzipBytes: gzipSync(bundle, { level: 9 }).length },
       coldStartMs,
