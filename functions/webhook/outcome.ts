@@ -2,7 +2,7 @@
  * What the webhook decides about a delivery. Every decision carries the HTTP status GitHub will see and a short
  * machine-readable reason (used as the metric dimension) next to a message for people.
  */
-import type { PoolSpec } from "../shared/contract";
+import type { JobMessage, PoolSpec } from "../shared/contract";
 
 /** Why a request was refused (4xx): the sender must change something before it can succeed. */
 export type RejectReason =
@@ -45,19 +45,11 @@ export interface Pong {
   status: 200;
 }
 
-/** The fields of a queued `workflow_job` the launcher needs. */
-export interface QueuedJob {
-  jobId: number;
-  runId: number;
-  runAttempt: number;
-  /** "owner/name". */
-  repository: string;
-  owner: string;
-  /** Present only for deliveries from the GitHub App's own webhook. */
-  installationId?: number;
-  /** The job's `runs-on` labels, duplicates (compared case-insensitively) removed, first spelling kept. */
-  labels: string[];
-}
+/**
+ * The fields of a queued `workflow_job` the launcher needs: the job part of the queue message. `labels` are the
+ * job's `runs-on` labels with duplicates (compared case-insensitively) removed, first spelling kept.
+ */
+export type QueuedJob = Pick<JobMessage, "jobId" | "runId" | "runAttempt" | "repository" | "owner" | "installationId" | "labels">;
 
 /** A queued job one of our pools serves: it becomes one message on the job queue. */
 export interface Accepted {
