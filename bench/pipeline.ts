@@ -13,7 +13,7 @@ import { gzipSync } from "node:zlib";
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, TAG } from "../functions/shared/contract";
 import { signBody, workflowJobDelivery, type Delivery } from "../tools/simulate/deliveries";
-import { CALLERS, SIMULATION_INSTALLATION_ID, startPipeline, type DeliveryRecord, type Pipeline } from "../tools/simulate/pipeline";
+import { CALLERS, startPipeline, type DeliveryRecord, type Pipeline } from "../tools/simulate/pipeline";
 import { SIMULATED_FUNCTIONS } from "../tools/simulate/stack";
 
 export interface Percentiles {
@@ -69,7 +69,7 @@ function burstDeliveries(pipeline: Pipeline, jobs: number, firstJobId: number): 
   const weighted = pools.flatMap((pool) => Array.from({ length: Math.max(1, Math.round((pool.maxRunners / total) * 20)) }, () => pool));
   return Array.from({ length: jobs }, (_, i) => {
     const pool = weighted[i % weighted.length];
-    return workflowJobDelivery({ jobId: firstJobId + i, labels: pool.labels, owner, installationId: SIMULATION_INSTALLATION_ID, repository: `service-${i % 7}` }, pipeline.webhookSecret);
+    return workflowJobDelivery({ jobId: firstJobId + i, labels: pool.labels, owner, repository: `service-${i % 7}` }, pipeline.webhookSecret);
   });
 }
 

@@ -10,7 +10,7 @@ import { DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/clien
 import { ENV, TAG, runnerParameterName } from "../../functions/shared/contract.js";
 import { ROUTES } from "../../tools/local/github-api.js";
 import { workflowJobDelivery, type Delivery } from "../../tools/simulate/deliveries.js";
-import { SIMULATION_INSTALLATION_ID, startPipeline, type Pipeline, type PipelineState } from "../../tools/simulate/pipeline.js";
+import { startPipeline, type Pipeline, type PipelineState } from "../../tools/simulate/pipeline.js";
 import { parseReplayFile, replay } from "../../tools/simulate/replay.js";
 
 const REPLAY_SECRET = "e2e-replay-secret";
@@ -26,7 +26,7 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
 
   function job(jobId: number, labels: string[], options: Parameters<typeof workflowJobDelivery>[2] = {}): Delivery {
     const owner = pipeline.environments.launcher.environment[ENV.githubOwner];
-    return workflowJobDelivery({ jobId, labels, owner, installationId: SIMULATION_INSTALLATION_ID }, pipeline.webhookSecret, { name: `job ${jobId}`, ...options });
+    return workflowJobDelivery({ jobId, labels, owner }, pipeline.webhookSecret, { name: `job ${jobId}`, ...options });
   }
 
   before(async () => {
@@ -119,6 +119,7 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
 
   it("mints one installation token, asks for one JIT config per job, and makes at most one fleet call per pool and batch", () => {
     assert.equal(pipeline.github.calls[ROUTES.createInstallationToken], 1);
+    assert.equal(pipeline.github.calls[ROUTES.orgInstallation], 1, "organization-webhook deliveries: the launcher looks the installation up once");
     assert.equal(pipeline.github.calls[ROUTES.orgJitConfig], 3);
     const fleets = pipeline.fleetCalls().length;
     const batches = pipeline.launcherBatches.filter((b) => b.size > b.failures).length;

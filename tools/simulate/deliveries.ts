@@ -19,7 +19,11 @@ export interface QueuedJobSpec {
   /** Organization login (the stack's GitHub owner). */
   owner: string;
   repository?: string;
-  installationId: number;
+  /**
+   * Absent: a delivery of the organization webhook the stack creates (GitHub puts no `installation` in it, the
+   * launcher looks the installation up). Present: a delivery of the GitHub App's own webhook.
+   */
+  installationId?: number;
   action?: "queued" | "in_progress" | "completed" | "waiting";
 }
 
@@ -61,7 +65,8 @@ export function workflowJobPayload(spec: QueuedJobSpec): Record<string, unknown>
   });
   Object.assign(payload.repository, { name: repo, full_name: `${spec.owner}/${repo}` });
   Object.assign(payload.repository.owner as Record<string, unknown>, { login: spec.owner, type: "Organization" });
-  payload.installation = { id: spec.installationId, node_id: payload.installation?.node_id };
+  if (spec.installationId === undefined) delete payload.installation;
+  else payload.installation = { id: spec.installationId, node_id: payload.installation?.node_id };
   return payload;
 }
 

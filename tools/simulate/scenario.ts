@@ -5,7 +5,7 @@
  */
 import { ENV } from "../../functions/shared/contract";
 import { workflowJobDelivery, type Delivery } from "./deliveries";
-import { SIMULATION_INSTALLATION_ID, type DeliveryRecord, type Pipeline } from "./pipeline";
+import type { DeliveryRecord, Pipeline } from "./pipeline";
 import { attributeDeliveries, gitHubCallRows, table, type DeliveryOutcome } from "./report";
 
 export interface ScenarioResult {
@@ -26,7 +26,8 @@ export function scenarioDeliveries(pipeline: Pipeline): { deliveries: Delivery[]
   const others = pools.filter((p) => p !== x64);
   const secret = pipeline.webhookSecret;
   const job = (jobId: number, labels: string[], name: string, extra: Parameters<typeof workflowJobDelivery>[2] = {}) =>
-    workflowJobDelivery({ jobId, labels, owner, installationId: SIMULATION_INSTALLATION_ID, repository: "orders-service" }, secret, { name, ...extra });
+    // Organization-webhook deliveries, like the webhook the stack creates: no installation in the payload.
+    workflowJobDelivery({ jobId, labels, owner, repository: "orders-service" }, secret, { name, ...extra });
 
   const first = job(1001, x64.labels, `job 1001 [${x64.labels.join(", ")}]`);
   const hungJobId = 1004;
