@@ -233,13 +233,18 @@ export class EphemeralRunners extends pulumi.ComponentResource {
         scheduleExpression: RUNNER_CACHE_SCHEDULE,
         environment: {
           ...commonEnv("runner-cache"),
+          // The App's installation token reads the release: anonymous calls share Lambda's IP addresses' 60 an hour.
+          ...gitHubEnv,
           [ENV.runnerCacheBucket]: cache.bucket.bucket,
           // Only the architectures matter here; no launch template ids.
           [ENV.pools]: JSON.stringify(poolSpecs(runners.pools, {})),
-          [ENV.githubApiUrl]: github.apiUrl,
           [ENV.runnerVersion]: runners.runnerVersion,
         },
-        statements: pulumi.all([location, cache.bucket.arn]).apply(([where, cacheBucketArn]) => runnerCacheStatements({ ...where, cacheBucketArn })),
+        statements: pulumi
+          .all([location, cache.bucket.arn])
+          .apply(([where, cacheBucketArn]) =>
+            runnerCacheStatements({ ...where, cacheBucketArn, appPrivateKeyParameter: github.scope === "org" ? github.appPrivateKeyParameter : undefined }),
+          ),
         // Streams two ~150 MB tarballs from GitHub to S3.
         memorySize: 1024,
         timeout: 300,

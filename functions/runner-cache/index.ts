@@ -12,6 +12,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Octokit } from "@octokit/core";
 import { ENV, runnerCacheKey, runnerCacheManifestKey } from "../shared/contract.js";
+import { getInstallationOctokit, getOwnerInstallationId } from "../shared/github.js";
 import {
   isCacheCurrent,
   parseManifest,
@@ -142,12 +143,24 @@ const logger = new Logger({ serviceName: "runner-cache" });
 const metrics = new Metrics({ namespace: "cirunners", serviceName: "runner-cache" });
 let s3: S3Client | undefined;
 
+/**
+ * The client that reads the release. With the GitHub App configured for organization runners: the App's
+ * installation token (5,000 requests an hour, cached across invocations). Otherwise anonymous — 60 requests an hour
+ * per IP address, and Lambda's addresses are shared, so a busy neighbour can use them up.
+ */
+export async function releaseClient(settings: RunnerCacheSettings, env: NodeJS.ProcessEnv = process.env): Promise<Octokit> {
+  const owner = env[ENV.githubOwner];
+  const appConfigured = Boolean(env[ENV.appId] && env[ENV.appPrivateKeyParameter] && owner);
+  if (appConfigured && (env[ENV.runnerScope] ?? "org") === "org") return getInstallationOctokit(await getOwnerInstallationId(owner!, "org"));
+  return new Octokit({ baseUrl: settings.apiUrl, userAgent: "cirunners-runner-cache" });
+}
+
 export const handler = async (): Promise<ArchitectureResult[]> => {
   const settings = readRunnerCacheSettings();
   s3 ??= new S3Client({});
   const results = await refreshRunnerCache(settings, {
     s3,
-    github: new Octokit({ baseUrl: settings.apiUrl, userAgent: "cirunners-runner-cache" }),
+    github: await releaseClient(settings),
     fetch,
     now: () => new Date(),
     logger,

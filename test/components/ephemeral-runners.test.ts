@@ -414,6 +414,12 @@ describe("EphemeralRunners", () => {
       assert.equal(env.CIRUNNERS_RUNNER_CACHE_BUCKET, bucket.state.bucket);
       assert.equal(env.CIRUNNERS_RUNNER_VERSION, "latest");
       assert.deepEqual([...new Set(JSON.parse(env.CIRUNNERS_POOLS).map((p: { architecture: string }) => p.architecture))].sort(), ["arm64", "x64"]);
+      // The release is read with the App's installation token (organization scope), so it may read the App key.
+      assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");
+      assert.ok(env.CIRUNNERS_APP_ID && env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER);
+      const key = statements.find((s) => s.Sid === "ReadGitHubAppKey")!;
+      assert.deepEqual(key.Action, ["ssm:GetParameter"]);
+      assert.match(String(key.Resource), new RegExp(`^arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER}$`));
     });
 
     it("gives the warm pool its schedules and the launch permissions", () => {

@@ -8,6 +8,8 @@ import { ChecksumMismatchError, streamToS3 } from "../../../functions/runner-cac
 import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { fakeRunnerTarball, ROUTES, startGitHubApi, type GitHubApi } from "../../../tools/local/github-api.js";
 import { useEnv } from "../../support/env.js";
+import { startAppEnvironment } from "../github/fixture.js";
+import { resetGitHubClients } from "../../../functions/shared/github.js";
 
 
 const BUCKET = "cirunners-dev-runner-cache";
@@ -133,6 +135,29 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     });
     const results = await cache.handler();
     assert.deepEqual(results.map((r) => [r.architecture, r.action]), [["x64", "uploaded"]]);
+  });
+
+  it("reads the release with the GitHub App's installation token when the App is configured", async () => {
+    const app = await startAppEnvironment({ "acme-platform": 31 });
+    try {
+      Object.assign(process.env, {
+        [ENV.runnerCacheBucket]: BUCKET,
+        [ENV.pools]: JSON.stringify([{ name: "linux-arm64", architecture: "arm64" }]),
+        [ENV.githubOwner]: "acme-platform",
+        [ENV.runnerScope]: "org",
+        [ENV.runnerVersion]: "latest",
+      });
+      const results = await cache.handler();
+      assert.deepEqual(results.map((r) => [r.architecture, r.action]), [["arm64", "uploaded"]]);
+      assert.equal(app.calls[ROUTES.orgInstallation], 1);
+      assert.equal(app.calls[ROUTES.createInstallationToken], 1, "an installation token, not anonymous calls");
+      assert.equal(app.calls[ROUTES.latestRelease], 1);
+    } finally {
+      for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope]) delete process.env[name];
+      process.env[ENV.githubApiUrl] = github.url;
+      resetGitHubClients();
+      await app.stop();
+    }
   });
 
   it("names the variable that is missing or malformed", () => {
