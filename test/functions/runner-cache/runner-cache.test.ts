@@ -126,7 +126,9 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     await assert.rejects(streamToS3({ s3: s3(), bucket: BUCKET, key: "x", body: chunked(data, 1024), partSize: 1024 }), /at least 5242880/);
   });
 
-  it("runs as a Lambda handler from its environment", async () => {
+  it("runs as a Lambda handler from its environment (anonymously when no GitHub App is configured)", async () => {
+    // Earlier suites in the same process may have configured an App: this case is the one without.
+    for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope]) delete process.env[name];
     Object.assign(process.env, {
       [ENV.runnerCacheBucket]: BUCKET,
       [ENV.pools]: JSON.stringify([{ name: "linux-x64", architecture: "x64" }]),
@@ -135,6 +137,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     });
     const results = await cache.handler();
     assert.deepEqual(results.map((r) => [r.architecture, r.action]), [["x64", "uploaded"]]);
+    assert.equal(github.calls[ROUTES.createInstallationToken], 0, "no token without an App");
   });
 
   it("reads the release with the GitHub App's installation token when the App is configured", async () => {
