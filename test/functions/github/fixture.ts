@@ -4,6 +4,7 @@ import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../../functions/shared/contract.js";
 import { resetGitHubClients } from "../../../functions/shared/github.js";
 import { startGitHubApi, type GitHubApi } from "../../../tools/local/github-api.js";
+import type { MotoServer } from "../../../tools/local/moto.js";
 
 export const APP_ID = 424242;
 export const PRIVATE_KEY_PARAMETER = "/cirunners/test/github-app/private-key";
@@ -28,6 +29,17 @@ export async function startAppEnvironment(installations: Record<string, number>)
   process.env[ENV.githubApiUrl] = github.url;
   resetGitHubClients();
   return github;
+}
+
+/**
+ * A clean slate between tests: moto emptied, the App key stored again, the stand-in's state and the functions'
+ * module-scope GitHub clients forgotten (the stand-in no longer knows the tokens they cached).
+ */
+export async function resetAppEnvironment(moto: MotoServer, github: GitHubApi): Promise<void> {
+  await moto.reset();
+  await storeAppKey();
+  github.reset();
+  resetGitHubClients();
 }
 
 /** (Re-)stores the App key in SSM, e.g. after a moto reset. */

@@ -25,7 +25,7 @@ import { launchRunners, makeRunnerName } from "../../../functions/launcher/launc
 import { readLauncherSettings } from "../../../functions/launcher/settings.js";
 import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { ROUTES, type GitHubApi } from "../../../tools/local/github-api.js";
-import { startAppEnvironment, storeAppKey } from "../github/fixture.js";
+import { resetAppEnvironment, startAppEnvironment, storeAppKey } from "../github/fixture.js";
 
 const STACK = "test";
 const PREFIX = "/cirunners/test/runners";
@@ -169,11 +169,8 @@ describe("launcher against moto and the GitHub stand-in", function () {
     resetCapacityCache();
   });
   beforeEach(async () => {
-    await moto.reset();
-    github.reset();
-    resetGitHubClients();
+    await resetAppEnvironment(moto, github);
     resetCapacityCache();
-    await storeAppKey();
     counts = new Map();
     ec2 = countingEc2(counts);
     ssm = new SSMClient({});

@@ -8,10 +8,10 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInst
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { ENV, TAG, runnerParameterName } from "../../../functions/shared/contract.js";
-import { getInstallationOctokit, getOwnerInstallationId, resetGitHubClients } from "../../../functions/shared/github.js";
+import { getInstallationOctokit, getOwnerInstallationId } from "../../../functions/shared/github.js";
 import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { ROUTES, type GitHubApi } from "../../../tools/local/github-api.js";
-import { startAppEnvironment, storeAppKey } from "../github/fixture.js";
+import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
 
 
@@ -37,10 +37,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     await moto?.stop();
   });
   beforeEach(async () => {
-    await moto.reset();
-    await storeAppKey();
-    github.reset(); // forgets the tokens it issued, so the functions' token cache must go too
-    resetGitHubClients();
+    await resetAppEnvironment(moto, github);
   });
 
   async function launch(runnerName: string, extraTags: Record<string, string> = {}): Promise<string> {

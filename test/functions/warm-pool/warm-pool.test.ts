@@ -6,11 +6,11 @@ import { strict as assert } from "node:assert";
 import { CreateLaunchTemplateCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV, TAG } from "../../../functions/shared/contract.js";
-import { getInstallationOctokit, getOwnerInstallationId, resetGitHubClients } from "../../../functions/shared/github.js";
+import { getInstallationOctokit, getOwnerInstallationId } from "../../../functions/shared/github.js";
 import { localWeekdayAndHour, WEEKDAYS } from "../../../functions/warm-pool/schedule.js";
 import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { ROUTES, type GitHubApi } from "../../../tools/local/github-api.js";
-import { startAppEnvironment, storeAppKey } from "../github/fixture.js";
+import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
 
 
@@ -38,10 +38,7 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
     await moto?.stop();
   });
   beforeEach(async () => {
-    await moto.reset();
-    await storeAppKey();
-    github.reset();
-    resetGitHubClients();
+    await resetAppEnvironment(moto, github);
     const ec2 = new EC2Client({});
     const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.20.0.0/16" }));
     const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: "10.20.1.0/24", AvailabilityZone: "eu-west-1a" }));
