@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CAPACITY_CACHE_TTL_MS } from "../functions/launcher/capacity";
 import { ENV, TAG } from "../functions/shared/contract";
 import { signBody, workflowJobDelivery, type Delivery } from "../tools/simulate/deliveries";
 import { CALLERS, startPipeline, type DeliveryRecord, type Pipeline } from "../tools/simulate/pipeline";
@@ -159,6 +160,11 @@ export interface BurstOptions {
   log?: (line: string) => void;
 }
 
+/** Waits until the launcher's cached live-instance counts have expired, so a phase starts from a fresh count. */
+function outlastCapacityCache(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, CAPACITY_CACHE_TTL_MS + 500));
+}
+
 /** delivery → the CreateFleet call whose answer holds the job's instance, for the given deliveries. */
 function deliveryToFleetLatencies(pipeline: Pipeline, deliveries: Delivery[], records: DeliveryRecord[], instances: Array<{ InstanceId?: string; Tags?: Array<{ Key?: string; Value?: string }> }>): number[] {
   const fleetAt = new Map<string, number>();
@@ -219,7 +225,7 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     log(`warm-up: ${warmJobs} jobs`);
     await sendAll(pipeline, burstDeliveries(pipeline, warmJobs, 500_000), concurrentRequests);
     await pipeline.waitForIdle(180_000);
-    await new Promise((resolve) => setTimeout(resolve, 15_500));
+    await outlastCapacityCache();
 
     // Paced phase (steady state, before the burst fills moto with hundreds of instances): jobs arrive at a rate
     // the emulator sustains, so the latency measured is the pipeline's own.
@@ -230,7 +236,7 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     const pacedRecords = await sendPaced(pipeline, pacedDeliveries, pacedPerSecond);
     await pipeline.waitForIdle(300_000);
     const pacedLatencies = deliveryToFleetLatencies(pipeline, pacedDeliveries, pacedRecords, (await pipeline.state()).instances);
-    await new Promise((resolve) => setTimeout(resolve, 15_500));
+    await outlastCapacityCache();
 
     const githubBefore = { ...pipeline.github.calls };
     const since = Date.now();
