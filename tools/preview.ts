@@ -50,7 +50,6 @@ async function main(): Promise<number> {
     }
   }
   // The program's own console output (and Pulumi's) must not corrupt --json on stdout.
-  const write = writeStdout;
   if (values.json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   try {
     const result = await runOfflinePreview({
@@ -61,9 +60,9 @@ async function main(): Promise<number> {
     });
     if (values.json) {
       const { stack, resources, violations } = result;
-      write(`${JSON.stringify({ stack, resources, violations }, null, 2)}\n`);
+      writeStdout(`${JSON.stringify({ stack, resources, violations }, null, 2)}\n`);
     } else {
-      write(`${renderReport(result)}\n`);
+      writeStdout(`${renderReport(result)}\n`);
     }
     return hasMandatoryViolation(result.violations) ? 1 : 0;
   } catch (error) {
