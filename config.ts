@@ -10,7 +10,9 @@ import { z } from "zod";
 export const PROJECT = "cirunners";
 
 /** CloudWatch Logs accepts only these retention periods (days). */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
@@ -43,10 +45,17 @@ function range(from: number, to: number, step: number): number[] {
 
 const resourceName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "expected a lower-case name of 2-32 letters, digits and dashes, starting with a letter");
+  .regex(
+    /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
+    "expected a lower-case name of 2-32 letters, digits and dashes, starting with a letter",
+  );
 const vpcId = z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a VPC id like vpc-0123456789abcdef0");
-const subnetId = z.string().regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a subnet id like subnet-0123456789abcdef0");
-const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a security group id like sg-0123456789abcdef0");
+const subnetId = z
+  .string()
+  .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a subnet id like subnet-0123456789abcdef0");
+const securityGroupId = z
+  .string()
+  .regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a security group id like sg-0123456789abcdef0");
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region like eu-west-1");
 const githubLogin = z
   .string()
@@ -57,13 +66,17 @@ const ownerAndRepository = z
   .regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9_.-]{1,100}$/, 'expected "owner/repository" with no wildcard');
 const ssmParameterName = z
   .string()
-  .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, "expected an SSM parameter name starting with /, like /cirunners/github-app/private-key");
+  .regex(
+    /^\/[A-Za-z0-9_.\-/]{1,1010}$/,
+    "expected an SSM parameter name starting with /, like /cirunners/github-app/private-key",
+  );
 const port = z.number().int().min(1).max(65535);
 const cidr = z.string().refine(isCidr, "expected an IPv4 CIDR block like 10.0.0.0/16");
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, "expected an ARN with an account id");
 
 /** Instance type names such as m7g.large, c6i.2xlarge, t3a.micro, g5.xlarge, m7i-flex.large. */
-export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*\d[a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|xlarge|\d{1,2}xlarge|metal(-\d{1,2}xl)?)$/;
+export const INSTANCE_TYPE_PATTERN =
+  /^[a-z][a-z0-9]*\d[a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|xlarge|\d{1,2}xlarge|metal(-\d{1,2}xl)?)$/;
 
 /** Graviton (arm64) families: a1, or a digit followed by "g" (m7g, c7gn, t4g, r8gd, g5g, im4gn, is4gen). */
 export function instanceTypeArchitecture(instanceType: string): "arm64" | "x64" {
@@ -97,7 +110,12 @@ const githubSchema = z
   .strict()
   .superRefine((github, ctx) => {
     if (github.scope === "repo" && github.repositories.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["repositories"], message: 'scope "repo" needs at least one repository', input: github.repositories });
+      ctx.addIssue({
+        code: "custom",
+        path: ["repositories"],
+        message: 'scope "repo" needs at least one repository',
+        input: github.repositories,
+      });
     }
   });
 
@@ -131,17 +149,20 @@ const warmPoolSchema = z
 const poolSchema = z
   .object({
     name: resourceName,
-    labels: z
-      .array(z.string().min(1).max(100))
-      .min(1, "expected a non-empty set of labels"),
-    instanceTypes: z.array(z.string().regex(INSTANCE_TYPE_PATTERN, "expected an EC2 instance type like m7i.large")).min(1),
+    labels: z.array(z.string().min(1).max(100)).min(1, "expected a non-empty set of labels"),
+    instanceTypes: z
+      .array(z.string().regex(INSTANCE_TYPE_PATTERN, "expected an EC2 instance type like m7i.large"))
+      .min(1),
     architecture: z.enum(["x64", "arm64"]),
     diskSizeGiB: z.number().int().min(8).max(16384).default(40),
     maxRunners: z.number().int().min(1).max(10000),
     spot: z.boolean().default(false),
     ami: z
       .string()
-      .regex(/^(ami-[0-9a-f]{8,17}|\/[A-Za-z0-9_.\-/]+)$/, "expected an AMI id (ami-...) or a public SSM parameter path")
+      .regex(
+        /^(ami-[0-9a-f]{8,17}|\/[A-Za-z0-9_.\-/]+)$/,
+        "expected an AMI id (ami-...) or a public SSM parameter path",
+      )
       .optional(),
     warmPool: warmPoolSchema.optional(),
   })
@@ -149,7 +170,13 @@ const poolSchema = z
   .superRefine((pool, ctx) => {
     const lowered = pool.labels.map((l) => l.toLowerCase());
     const duplicate = lowered.find((l, i) => lowered.indexOf(l) !== i);
-    if (duplicate) ctx.addIssue({ code: "custom", path: ["labels"], message: `label "${duplicate}" appears twice (labels are case-insensitive)`, input: pool.labels });
+    if (duplicate)
+      ctx.addIssue({
+        code: "custom",
+        path: ["labels"],
+        message: `label "${duplicate}" appears twice (labels are case-insensitive)`,
+        input: pool.labels,
+      });
     pool.instanceTypes.forEach((type, i) => {
       if (INSTANCE_TYPE_PATTERN.test(type) && instanceTypeArchitecture(type) !== pool.architecture) {
         ctx.addIssue({
@@ -161,7 +188,12 @@ const poolSchema = z
       }
     });
     if (pool.warmPool && pool.warmPool.size > pool.maxRunners) {
-      ctx.addIssue({ code: "custom", path: ["warmPool", "size"], message: `warm pool larger than maxRunners (${pool.maxRunners})`, input: pool.warmPool.size });
+      ctx.addIssue({
+        code: "custom",
+        path: ["warmPool", "size"],
+        message: `warm pool larger than maxRunners (${pool.maxRunners})`,
+        input: pool.warmPool.size,
+      });
     }
   });
 
@@ -179,8 +211,13 @@ const runnersSchema = z
       .prefault({}),
     bootGraceMinutes: z.number().int().min(2).max(60).default(10),
     maxJobHours: z.number().int().min(1).max(120).default(8),
-    runnerVersion: z.union([z.literal("latest"), z.string().regex(/^\d+\.\d+\.\d+$/, 'expected "latest" or a version like 2.321.0')]).default("latest"),
-    reaperSchedule: z.string().regex(/^rate\(\d+ minutes?\)$/, 'expected a rate expression like "rate(5 minutes)"').default("rate(5 minutes)"),
+    runnerVersion: z
+      .union([z.literal("latest"), z.string().regex(/^\d+\.\d+\.\d+$/, 'expected "latest" or a version like 2.321.0')])
+      .default("latest"),
+    reaperSchedule: z
+      .string()
+      .regex(/^rate\(\d+ minutes?\)$/, 'expected a rate expression like "rate(5 minutes)"')
+      .default("rate(5 minutes)"),
   })
   .strict()
   .superRefine((runners, ctx) => {
@@ -188,7 +225,12 @@ const runnersSchema = z
     const seenLabelSets = new Map<string, number>();
     runners.pools.forEach((pool, i) => {
       if (seenNames.has(pool.name)) {
-        ctx.addIssue({ code: "custom", path: ["pools", i, "name"], message: `duplicate pool name (also pools[${seenNames.get(pool.name)}])`, input: pool.name });
+        ctx.addIssue({
+          code: "custom",
+          path: ["pools", i, "name"],
+          message: `duplicate pool name (also pools[${seenNames.get(pool.name)}])`,
+          input: pool.name,
+        });
       } else seenNames.set(pool.name, i);
       const labelSet = [...new Set(pool.labels.map((l) => l.toLowerCase()))].sort().join(",");
       if (seenLabelSets.has(labelSet)) {
@@ -206,8 +248,12 @@ const eksAccessSchema = z
   .object({
     clusterName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, "expected an EKS cluster name"),
     clusterSecurityGroupId: securityGroupId,
-    namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Kubernetes namespace")).min(1, "expected at least one namespace"),
-    accessPolicy: z.enum(["AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminViewPolicy"]).default("AmazonEKSViewPolicy"),
+    namespaces: z
+      .array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Kubernetes namespace"))
+      .min(1, "expected at least one namespace"),
+    accessPolicy: z
+      .enum(["AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminViewPolicy"])
+      .default("AmazonEKSViewPolicy"),
   })
   .strict();
 
@@ -230,14 +276,23 @@ const codebuildRegionSchema = z
 const codebuildSchema = z
   .object({
     repositories: z.array(repositoryName).default([]),
-    connectionName: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, "expected a CodeConnections connection name (1-32 characters)").optional(),
+    connectionName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,32}$/, "expected a CodeConnections connection name (1-32 characters)")
+      .optional(),
     regions: z.array(codebuildRegionSchema).min(1, "expected at least one region"),
   })
   .strict()
   .superRefine((codebuild, ctx) => {
     const seen = new Set<string>();
     codebuild.regions.forEach((r, i) => {
-      if (seen.has(r.region)) ctx.addIssue({ code: "custom", path: ["regions", i, "region"], message: "region listed twice", input: r.region });
+      if (seen.has(r.region))
+        ctx.addIssue({
+          code: "custom",
+          path: ["regions", i, "region"],
+          message: "region listed twice",
+          input: r.region,
+        });
       seen.add(r.region);
     });
   });
@@ -267,7 +322,12 @@ const taskSchema = z
     secrets: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"),
-        z.string().regex(/^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter\/|secret:).+$/, "expected an SSM parameter or Secrets Manager secret ARN"),
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter\/|secret:).+$/,
+            "expected an SSM parameter or Secrets Manager secret ARN",
+          ),
       )
       .default({}),
     egress: z
@@ -316,18 +376,25 @@ export const stackConfigSchema = z
       .superRefine((tasks, ctx) => {
         const seen = new Set<string>();
         tasks.forEach((t, i) => {
-          if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: "duplicate task name", input: t.name });
+          if (seen.has(t.name))
+            ctx.addIssue({ code: "custom", path: [i, "name"], message: "duplicate task name", input: t.name });
           seen.add(t.name);
         });
       }),
     githubOidcProviderArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider")
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+        "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider",
+      )
       .optional(),
     logRetentionDays: z
       .number()
       .int()
-      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
+      .refine(
+        (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
+        `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+      )
       .default(30),
     alarmTopicArn: arn.optional(),
   })
@@ -392,10 +459,15 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
   const found = "input" in issue ? describe(issue.input) : "an invalid value";
   let expected = issue.message;
   if (issue.code === "invalid_type") expected = `expected ${issue.expected}`;
-  if (issue.code === "too_small" && issue.origin === "array") expected = issue.message.startsWith("expected") ? issue.message : `expected at least ${String(issue.minimum)} item(s)`;
-  if (issue.code === "too_small" && issue.origin === "number") expected = `expected a number >= ${String(issue.minimum)}`;
+  if (issue.code === "too_small" && issue.origin === "array")
+    expected = issue.message.startsWith("expected")
+      ? issue.message
+      : `expected at least ${String(issue.minimum)} item(s)`;
+  if (issue.code === "too_small" && issue.origin === "number")
+    expected = `expected a number >= ${String(issue.minimum)}`;
   if (issue.code === "too_big" && issue.origin === "number") expected = `expected a number <= ${String(issue.maximum)}`;
-  if (issue.code === "invalid_value") expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (issue.code === "invalid_value")
+    expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return [`${where}: ${expected}, found ${found}`];
 }
 
@@ -406,7 +478,8 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
 export function parseStackConfig(raw: Record<string, unknown>, stack: string, region: string | undefined): StackConfig {
   const problems: string[] = [];
   if (!region) problems.push(`aws:region: expected an AWS region like eu-west-1, found nothing`);
-  else if (!awsRegion.safeParse(region).success) problems.push(`aws:region: expected an AWS region like eu-west-1, found ${describe(region)}`);
+  else if (!awsRegion.safeParse(region).success)
+    problems.push(`aws:region: expected an AWS region like eu-west-1, found ${describe(region)}`);
   // Pulumi.yaml declares optional string keys with an empty default: empty means "not set".
   const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ""));
   const result = stackConfigSchema.safeParse(given, { reportInput: true });
@@ -416,20 +489,29 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string, re
   if (parsed.github.scope === "repo") {
     parsed.runners.pools.forEach((pool, i) => {
       // A repository runner serves one repository, so an idle warm runner could not take any job of the pool.
-      if (pool.warmPool) problems.push(`${PROJECT}:runners.pools[${i}].warmPool: warm pools need github.scope "org" (an idle repository runner serves only one repository), found scope "repo"`);
+      if (pool.warmPool)
+        problems.push(
+          `${PROJECT}:runners.pools[${i}].warmPool: warm pools need github.scope "org" (an idle repository runner serves only one repository), found scope "repo"`,
+        );
     });
   }
   parsed.codebuild?.regions.forEach((r, i) => {
     const where = `${PROJECT}:codebuild.regions[${i}]`;
-    if (r.vpcId === undefined && r.privateSubnetIds !== undefined) problems.push(`${where}.vpcId: expected the VPC of the given privateSubnetIds, found nothing`);
-    if (r.vpcId !== undefined && r.privateSubnetIds === undefined) problems.push(`${where}.privateSubnetIds: expected the private subnets of ${r.vpcId}, found nothing`);
+    if (r.vpcId === undefined && r.privateSubnetIds !== undefined)
+      problems.push(`${where}.vpcId: expected the VPC of the given privateSubnetIds, found nothing`);
+    if (r.vpcId !== undefined && r.privateSubnetIds === undefined)
+      problems.push(`${where}.privateSubnetIds: expected the private subnets of ${r.vpcId}, found nothing`);
     if (r.vpcId === undefined && r.privateSubnetIds === undefined && r.region !== region) {
-      problems.push(`${where}.vpcId: expected a VPC id and privateSubnetIds for ${r.region} (only the stack's own region ${region} can use the stack's network), found nothing`);
+      problems.push(
+        `${where}.vpcId: expected a VPC id and privateSubnetIds for ${r.region} (only the stack's own region ${region} can use the stack's network), found nothing`,
+      );
     }
   });
   if (problems.length > 0) throw new ConfigError(problems);
   if (parsed.codebuild && !parsed.github.apiUrl.startsWith("https://api.github.com")) {
-    throw new ConfigError([`${PROJECT}:codebuild: CodeBuild-hosted runners need github.com; found github.apiUrl ${parsed.github.apiUrl}`]);
+    throw new ConfigError([
+      `${PROJECT}:codebuild: CodeBuild-hosted runners need github.com; found github.apiUrl ${parsed.github.apiUrl}`,
+    ]);
   }
   return {
     ...parsed,

@@ -17,7 +17,11 @@ import { TaskRunner } from "./components/task-runner";
 const config = loadStackConfig();
 const tags = { "cirunners:stack": config.stack, "managed-by": "pulumi" };
 
-const network = new RunnerNetwork("network", { network: config.network, logRetentionDays: config.logRetentionDays, tags });
+const network = new RunnerNetwork("network", {
+  network: config.network,
+  logRetentionDays: config.logRetentionDays,
+  tags,
+});
 
 const runners = new EphemeralRunners("runners", {
   stack: config.stack,
@@ -31,7 +35,9 @@ const runners = new EphemeralRunners("runners", {
 
 // CodeBuild: one connection to GitHub for the organization, one project per region.
 const codebuild = config.codebuild;
-const connection = codebuild ? githubConnection("github", { stack: config.stack, connectionName: codebuild.connectionName, tags }) : undefined;
+const connection = codebuild
+  ? githubConnection("github", { stack: config.stack, connectionName: codebuild.connectionName, tags })
+  : undefined;
 const codebuildRunners = (codebuild?.regions ?? []).map(
   (region) =>
     new CodeBuildRunners(`codebuild-${region.region}`, {
@@ -51,7 +57,10 @@ const codebuildRunners = (codebuild?.regions ?? []).map(
 );
 
 // One-shot tasks share the account's GitHub OIDC provider.
-const oidcProviderArn = config.tasks.length > 0 ? githubOidcProvider("github-actions", { existingProviderArn: config.githubOidcProviderArn, tags }) : undefined;
+const oidcProviderArn =
+  config.tasks.length > 0
+    ? githubOidcProvider("github-actions", { existingProviderArn: config.githubOidcProviderArn, tags })
+    : undefined;
 const tasks = config.tasks.map(
   (task) =>
     new TaskRunner(`task-${task.name}`, {
@@ -69,7 +78,15 @@ export const vpcId = network.vpcId;
 export const webhookUrl = runners.webhookUrl;
 export const jobQueueUrl = runners.jobQueue.url;
 export const networkSource = isExistingNetwork(config.network) ? "existing" : "created";
-export const codebuildProjects = codebuildRunners.map((r) => ({ region: r.region, projectName: r.projectName, runsOn: r.runsOn }));
+export const codebuildProjects = codebuildRunners.map((r) => ({
+  region: r.region,
+  projectName: r.projectName,
+  runsOn: r.runsOn,
+}));
 export const codebuildConnectionArn = connection?.arn;
-export const taskRunners = tasks.map((t) => ({ roleArn: t.roleArn, repositoryUrl: t.repositoryUrl, stateMachineArn: t.stateMachineArn }));
+export const taskRunners = tasks.map((t) => ({
+  roleArn: t.roleArn,
+  repositoryUrl: t.repositoryUrl,
+  stateMachineArn: t.stateMachineArn,
+}));
 export const stack = pulumi.getStack();

@@ -27,20 +27,46 @@ export interface BurstResult {
   stack: string;
   jobs: number;
   launched: number;
-  webhook: { handlerMs: Percentiles; roundTripMs: Percentiles; requestsPerSecond: number; concurrentRequests: number; statuses: Record<string, number> };
+  webhook: {
+    handlerMs: Percentiles;
+    roundTripMs: Percentiles;
+    requestsPerSecond: number;
+    concurrentRequests: number;
+    statuses: Record<string, number>;
+  };
   deliveryToCreateFleetMs: Percentiles & { jobs: number };
-  github: { callsPerJob: number; jitConfigPerJob: number; tokenMints: number; byRoute: Record<string, number>; launcherContainers: number };
+  github: {
+    callsPerJob: number;
+    jitConfigPerJob: number;
+    tokenMints: number;
+    byRoute: Record<string, number>;
+    launcherContainers: number;
+  };
   /**
    * A launch batch is one pool's share of one SQS batch: one `launchRunners` call, one CreateFleet (plus an
    * on-demand fallback fleet only after spot capacity errors, which moto does not produce).
    */
-  ec2: { launchBatches: number; sqsBatches: number; callsPerLaunchBatch: number; createFleetPerLaunchBatch: number; instancesPerCreateFleet: number; byAction: Record<string, number>; perLaunchBatch: Record<string, number> };
+  ec2: {
+    launchBatches: number;
+    sqsBatches: number;
+    callsPerLaunchBatch: number;
+    createFleetPerLaunchBatch: number;
+    instancesPerCreateFleet: number;
+    byAction: Record<string, number>;
+    perLaunchBatch: Record<string, number>;
+  };
   launcher: { invocations: number; coldStarts: number; returnedMessages: number };
   /**
    * The same pipeline at a steady arrival rate the local emulator can sustain: the latency the design adds, without
    * the queueing inside moto that a burst causes (moto serves about 30 requests a second on this machine).
    */
-  paced: { jobs: number; perSecond: number; launched: number; deliveryToCreateFleetMs: Percentiles; handlerMs: Percentiles };
+  paced: {
+    jobs: number;
+    perSecond: number;
+    launched: number;
+    deliveryToCreateFleetMs: Percentiles;
+    handlerMs: Percentiles;
+  };
   /** moto's own FIFO SendMessage latency at the burst's concurrency, through the same proxy: the floor under the burst. */
   emulatorFloor: { sendMessageMs: Percentiles; concurrent: number; messages: number };
   queue: { delaySeconds: number; maximumBatchingWindowInSeconds: number; zeroAddedDelay: boolean };
@@ -64,17 +90,30 @@ function diff(after: Record<string, number>, before: Record<string, number>): Re
 
 /** Jobs spread over the stack's pools in proportion to their maxRunners (the shape of real demand). */
 function burstDeliveries(pipeline: Pipeline, jobs: number, firstJobId: number): Delivery[] {
-  const pools = JSON.parse(pipeline.environments.launcher.environment[ENV.pools]) as Array<{ name: string; labels: string[]; maxRunners: number }>;
+  const pools = JSON.parse(pipeline.environments.launcher.environment[ENV.pools]) as Array<{
+    name: string;
+    labels: string[];
+    maxRunners: number;
+  }>;
   const owner = pipeline.environments.launcher.environment[ENV.githubOwner];
   const total = pools.reduce((sum, p) => sum + p.maxRunners, 0);
-  const weighted = pools.flatMap((pool) => Array.from({ length: Math.max(1, Math.round((pool.maxRunners / total) * 20)) }, () => pool));
+  const weighted = pools.flatMap((pool) =>
+    Array.from({ length: Math.max(1, Math.round((pool.maxRunners / total) * 20)) }, () => pool),
+  );
   return Array.from({ length: jobs }, (_, i) => {
     const pool = weighted[i % weighted.length];
-    return workflowJobDelivery({ jobId: firstJobId + i, labels: pool.labels, owner, repository: `service-${i % 7}` }, pipeline.webhookSecret);
+    return workflowJobDelivery(
+      { jobId: firstJobId + i, labels: pool.labels, owner, repository: `service-${i % 7}` },
+      pipeline.webhookSecret,
+    );
   });
 }
 
-async function sendAll(pipeline: Pipeline, deliveries: Delivery[], concurrency: number): Promise<{ records: DeliveryRecord[]; roundTrips: number[]; seconds: number }> {
+async function sendAll(
+  pipeline: Pipeline,
+  deliveries: Delivery[],
+  concurrency: number,
+): Promise<{ records: DeliveryRecord[]; roundTrips: number[]; seconds: number }> {
   const records: DeliveryRecord[] = new Array(deliveries.length);
   const roundTrips: number[] = new Array(deliveries.length);
   let next = 0;
@@ -106,7 +145,12 @@ async function measureColdStart(pipeline: Pipeline, runs: number): Promise<Burst
       routeKey: "POST /github/webhook",
       rawPath: "/github/webhook",
       rawQueryString: "",
-      headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "cold-start", "x-hub-signature-256": signBody(pipeline.webhookSecret, body) },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": "cold-start",
+        "x-hub-signature-256": signBody(pipeline.webhookSecret, body),
+      },
       requestContext: { http: { method: "POST", path: "/github/webhook" } },
       body,
       isBase64Encoded: false,
@@ -133,8 +177,17 @@ process.stderr.write(JSON.stringify({ status: result.statusCode, load: t1 - t0, 
     const samples: Array<{ load: number; first: number }> = [];
     for (let i = 0; i < runs; i++) {
       // Asynchronously: the child talks to the proxy served by this process's event loop.
-      const run = await promisify(execFile)(process.execPath, [path.join(dir, "measure.mjs")], { cwd: dir, env, encoding: "utf8", timeout: 30_000 });
-      const line = run.stderr.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+      const run = await promisify(execFile)(process.execPath, [path.join(dir, "measure.mjs")], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      const line = run.stderr
+        .trim()
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("{"));
       if (!line) throw new Error(`cold start run printed no measurement: ${run.stderr}${run.stdout}`);
       const parsed = JSON.parse(line) as { status: number; load: number; first: number };
       if (parsed.status !== 200) throw new Error(`cold start ping answered ${parsed.status}`);
@@ -166,11 +219,18 @@ function outlastCapacityCache(): Promise<void> {
 }
 
 /** delivery → the CreateFleet call whose answer holds the job's instance, for the given deliveries. */
-function deliveryToFleetLatencies(pipeline: Pipeline, deliveries: Delivery[], records: DeliveryRecord[], instances: Array<{ InstanceId?: string; Tags?: Array<{ Key?: string; Value?: string }> }>): number[] {
+function deliveryToFleetLatencies(
+  pipeline: Pipeline,
+  deliveries: Delivery[],
+  records: DeliveryRecord[],
+  instances: Array<{ InstanceId?: string; Tags?: Array<{ Key?: string; Value?: string }> }>,
+): number[] {
   const fleetAt = new Map<string, number>();
   for (const call of pipeline.fleetCalls()) for (const id of call.instanceIds ?? []) fleetAt.set(id, call.at);
   const receivedAt = new Map<number, number>();
-  deliveries.forEach((d, i) => receivedAt.set(JSON.parse(d.body).workflow_job.id as number, records[i].receivedAt));
+  deliveries.forEach((d, i) => {
+    receivedAt.set(JSON.parse(d.body).workflow_job.id as number, records[i].receivedAt);
+  });
   const latencies: number[] = [];
   for (const instance of instances) {
     const jobId = Number(instance.Tags?.find((t) => t.Key === TAG.jobId)?.Value);
@@ -194,9 +254,22 @@ async function sendPaced(pipeline: Pipeline, deliveries: Delivery[], perSecond: 
 }
 
 /** moto's FIFO SendMessage latency at `concurrent` requests in flight, on a queue of its own. */
-async function measureEmulatorFloor(pipeline: Pipeline, concurrent: number, messages: number): Promise<BurstResult["emulatorFloor"]> {
-  const sqs = new SQSClient({ endpoint: pipeline.proxy.url, region: pipeline.region, credentials: { accessKeyId: "bench-floor", secretAccessKey: "bench" } });
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench-floor.fifo", Attributes: { FifoQueue: "true", DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId" } }));
+async function measureEmulatorFloor(
+  pipeline: Pipeline,
+  concurrent: number,
+  messages: number,
+): Promise<BurstResult["emulatorFloor"]> {
+  const sqs = new SQSClient({
+    endpoint: pipeline.proxy.url,
+    region: pipeline.region,
+    credentials: { accessKeyId: "bench-floor", secretAccessKey: "bench" },
+  });
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: "bench-floor.fifo",
+      Attributes: { FifoQueue: "true", DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId" },
+    }),
+  );
   const latencies: number[] = [];
   let next = 0;
   await Promise.all(
@@ -204,7 +277,14 @@ async function measureEmulatorFloor(pipeline: Pipeline, concurrent: number, mess
       while (next < messages) {
         const i = next++;
         const t0 = performance.now();
-        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x".repeat(600), MessageGroupId: String(i), MessageDeduplicationId: `floor-${i}` }));
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl,
+            MessageBody: "x".repeat(600),
+            MessageGroupId: String(i),
+            MessageDeduplicationId: `floor-${i}`,
+          }),
+        );
         latencies.push(performance.now() - t0);
       }
     }),
@@ -235,7 +315,12 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     const pacedDeliveries = burstDeliveries(pipeline, pacedJobs, 2_000_000);
     const pacedRecords = await sendPaced(pipeline, pacedDeliveries, pacedPerSecond);
     await pipeline.waitForIdle(300_000);
-    const pacedLatencies = deliveryToFleetLatencies(pipeline, pacedDeliveries, pacedRecords, (await pipeline.state()).instances);
+    const pacedLatencies = deliveryToFleetLatencies(
+      pipeline,
+      pacedDeliveries,
+      pacedRecords,
+      (await pipeline.state()).instances,
+    );
     await outlastCapacityCache();
 
     const githubBefore = { ...pipeline.github.calls };
@@ -253,9 +338,13 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
 
     const github = diff(pipeline.github.calls, githubBefore);
     const tokenMints = github["POST /app/installations/{installation_id}/access_tokens"] ?? 0;
-    const jit = (github["POST /orgs/{org}/actions/runners/generate-jitconfig"] ?? 0) + (github["POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"] ?? 0);
+    const jit =
+      (github["POST /orgs/{org}/actions/runners/generate-jitconfig"] ?? 0) +
+      (github["POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"] ?? 0);
     const totalGitHub = Object.values(github).reduce((a, b) => a + b, 0);
-    const ec2 = Object.fromEntries(Object.entries(pipeline.awsCalls("launcher", since)).filter(([k]) => k.startsWith("ec2:")));
+    const ec2 = Object.fromEntries(
+      Object.entries(pipeline.awsCalls("launcher", since)).filter(([k]) => k.startsWith("ec2:")),
+    );
     const createFleet = ec2["ec2:CreateFleet"] ?? 0;
     const ec2Total = Object.values(ec2).reduce((a, b) => a + b, 0);
     // Launch batches: the distinct (pool, SQS batch) launches = the spot/on-demand first fleets of the burst.
@@ -265,7 +354,9 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
     const statuses: Record<string, number> = {};
     for (const r of sent.records) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
 
-    const queueResource = pipeline.snapshot.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.inputs.name === pipeline.deployed.jobQueue.name)!;
+    const queueResource = pipeline.snapshot.resources.find(
+      (r) => r.type === "aws:sqs/queue:Queue" && r.inputs.name === pipeline.deployed.jobQueue.name,
+    )!;
     const delaySeconds = Number(queueResource.inputs.delaySeconds ?? 0);
     log(`emulator floor: moto FIFO SendMessage at ${concurrentRequests} concurrent`);
     const emulatorFloor = await measureEmulatorFloor(pipeline, concurrentRequests, 200);
@@ -297,18 +388,32 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
         sqsBatches: measuredBatches.filter((b) => b.size > b.failures).length,
         callsPerLaunchBatch: round2(ec2Total / Math.max(1, launchBatches)),
         createFleetPerLaunchBatch: round2(createFleet / Math.max(1, launchBatches)),
-        instancesPerCreateFleet: round2(measuredFleets.reduce((n, c) => n + (c.instanceIds?.length ?? 0), 0) / Math.max(1, createFleet)),
+        instancesPerCreateFleet: round2(
+          measuredFleets.reduce((n, c) => n + (c.instanceIds?.length ?? 0), 0) / Math.max(1, createFleet),
+        ),
         byAction: ec2,
-        perLaunchBatch: Object.fromEntries(Object.entries(ec2).map(([k, n]) => [k, round2(n / Math.max(1, launchBatches))])),
+        perLaunchBatch: Object.fromEntries(
+          Object.entries(ec2).map(([k, n]) => [k, round2(n / Math.max(1, launchBatches))]),
+        ),
       },
       launcher: {
         invocations: pipeline.functions.launcher.invocations.count - launcherStats.count,
         coldStarts: pipeline.functions.launcher.invocations.coldStarts - launcherStats.coldStarts,
         returnedMessages: measuredBatches.reduce((n, b) => n + b.failures, 0),
       },
-      paced: { jobs: pacedJobs, perSecond: pacedPerSecond, launched: pacedLatencies.length, deliveryToCreateFleetMs: percentiles(pacedLatencies), handlerMs: percentiles(pacedRecords.map((r) => r.handlerMs)) },
+      paced: {
+        jobs: pacedJobs,
+        perSecond: pacedPerSecond,
+        launched: pacedLatencies.length,
+        deliveryToCreateFleetMs: percentiles(pacedLatencies),
+        handlerMs: percentiles(pacedRecords.map((r) => r.handlerMs)),
+      },
       emulatorFloor,
-      queue: { delaySeconds, maximumBatchingWindowInSeconds: pipeline.deployed.eventSource.maximumBatchingWindowInSeconds, zeroAddedDelay: delaySeconds === 0 && pipeline.deployed.eventSource.maximumBatchingWindowInSeconds === 0 },
+      queue: {
+        delaySeconds,
+        maximumBatchingWindowInSeconds: pipeline.deployed.eventSource.maximumBatchingWindowInSeconds,
+        zeroAddedDelay: delaySeconds === 0 && pipeline.deployed.eventSource.maximumBatchingWindowInSeconds === 0,
+      },
       bundle: { bytes: Buffer.byteLength(bundle), gzipBytes: gzipSync(bundle, { level: 9 }).length },
       coldStartMs,
     };

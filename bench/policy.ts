@@ -1,20 +1,25 @@
 // Benchmark of the policy pack's offline evaluation (policy/evaluate.ts) over large synthetic stacks.
 // Not a test. Run: npx tsx bench/policy.ts [sizes...]   (default 1000 5000 10000)
-import { EvalResource, evaluate, UNKNOWN } from "../policy/evaluate";
+import { type EvalResource, evaluate, UNKNOWN } from "../policy/evaluate";
 
 export interface PolicyBenchResult {
-    size: number;
-    seconds: number;
-    resourcesPerSecond: number;
-    violations: number;
+  size: number;
+  seconds: number;
+  resourcesPerSecond: number;
+  violations: number;
 }
 
 const STACK = "urn:pulumi:bench::cirunners";
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 
-function resource(type: string, name: string, props: Record<string, unknown>, extra: Partial<EvalResource> = {}): EvalResource {
-    return { type, name, urn: `${STACK}::${type}::${name}`, props, ...extra };
+function resource(
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+  extra: Partial<EvalResource> = {},
+): EvalResource {
+  return { type, name, urn: `${STACK}::${type}::${name}`, props, ...extra };
 }
 
 /**
@@ -25,123 +30,210 @@ function resource(type: string, name: string, props: Record<string, unknown>, ex
  * as during a preview.
  */
 export function syntheticStack(size: number): EvalResource[] {
-    const out: EvalResource[] = [];
-    for (let i = 0; out.length < size; i++) {
-        const bad = i % 10 === 0;
-        const fnName = `worker-${i}-a1b2c3`;
-        const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-        const role = resource("aws:iam/role:Role", `worker-${i}-role`, {
-            assumeRolePolicy: trust,
-            inlinePolicies: [
-                {
-                    name: "queue",
-                    policy: JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            { Sid: "Queue", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:jobs-${i}` },
-                            { Sid: "Telemetry", Effect: "Allow", Action: ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
-                            ...(bad ? [{ Sid: "Launch", Effect: "Allow", Action: ["ec2:RunInstances", "ec2:CreateTags"], Resource: "*" }] : []),
-                        ],
-                    }),
-                },
-            ],
-            tags: { component: "workers" },
-        });
-        const fnResource = resource("aws:lambda/function:Function", `worker-${i}`, {
-            name: fnName,
-            arn: i % 3 === 0 ? UNKNOWN : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fnName}`,
-            role: UNKNOWN,
-            runtime: "nodejs22.x",
-            handler: "index.handler",
-            memorySize: 256,
-            timeout: 30,
-            environment: { variables: { QUEUE_URL: UNKNOWN, LOG_LEVEL: "INFO" } },
-            ...(i % 4 === 1 ? { deadLetterConfig: { targetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dlq-${i}` } } : {}),
-        });
-        const bucket = resource("aws:s3/bucket:Bucket", `artifacts-${i}`, { bucket: i % 2 === 0 ? UNKNOWN : `artifacts-${i}-x9y8`, forceDestroy: false, tags: { component: "artifacts" } });
-        out.push(
-            role,
-            resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `worker-${i}-basic`, {
-                role: `worker-${i}-role`,
-                policyArn: bad ? "arn:aws:iam::aws:policy/AmazonS3FullAccess" : "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-            }),
-            resource("aws:iam/policy:Policy", `scale-up-${i}`, {
-                policy: {
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Action: ["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ssm:DescribeParameters"], Resource: "*" },
-                        { Effect: "Allow", Action: "ec2:CreateFleet", Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:fleet/*`, UNKNOWN] },
-                        { Effect: "Allow", Action: "iam:PassRole", Resource: `arn:aws:iam::${ACCOUNT}:role/runner-${i}`, Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } } },
-                        i % 7 === 0 ? UNKNOWN : { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:DeleteParameter"], Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/runners/*` },
-                    ],
-                },
-            }),
-            resource("aws:ec2/launchTemplate:LaunchTemplate", `runner-${i}`, {
-                imageId: UNKNOWN,
-                instanceInitiatedShutdownBehavior: bad ? "stop" : "terminate",
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-                networkInterfaces: [{ associatePublicIpAddress: "false", securityGroups: [UNKNOWN] }],
-                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", volumeSize: 40 } }],
-                tags: { component: "runners" },
-            }),
-            resource("aws:sqs/queue:Queue", `jobs-${i}`, { sqsManagedSseEnabled: !bad, visibilityTimeoutSeconds: 60, redrivePolicy: UNKNOWN }),
-            fnResource,
-            resource("aws:cloudwatch/logGroup:LogGroup", `worker-${i}-logs`, { name: `/aws/lambda/${fnName}`, retentionInDays: 30 }),
-            resource("aws:lambda/permission:Permission", `worker-${i}-events`, { action: "lambda:InvokeFunction", function: fnName, principal: "events.amazonaws.com", sourceArn: UNKNOWN }),
-            ...(i % 2 === 0
-                ? [
-                      resource("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", `worker-${i}-eic`, { functionName: UNKNOWN, destinationConfig: { onFailure: { destination: UNKNOWN } } }, { propertyDependencies: { functionName: [fnResource.urn] } }),
-                  ]
+  const out: EvalResource[] = [];
+  for (let i = 0; out.length < size; i++) {
+    const bad = i % 10 === 0;
+    const fnName = `worker-${i}-a1b2c3`;
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const role = resource("aws:iam/role:Role", `worker-${i}-role`, {
+      assumeRolePolicy: trust,
+      inlinePolicies: [
+        {
+          name: "queue",
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "Queue",
+                Effect: "Allow",
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:jobs-${i}`,
+              },
+              {
+                Sid: "Telemetry",
+                Effect: "Allow",
+                Action: ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                Resource: "*",
+              },
+              ...(bad
+                ? [{ Sid: "Launch", Effect: "Allow", Action: ["ec2:RunInstances", "ec2:CreateTags"], Resource: "*" }]
                 : []),
-            bucket,
-            resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `artifacts-${i}-pab`, { bucket: UNKNOWN, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { propertyDependencies: { bucket: [bucket.urn] } }),
-            resource("aws:iam/role:Role", `deploy-${i}`, {
-                assumeRolePolicy: {
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Principal: { Federated: UNKNOWN },
-                            Action: "sts:AssumeRoleWithWebIdentity",
-                            Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" }, StringLike: { "token.actions.githubusercontent.com:sub": bad ? "repo:acme/*" : `repo:acme/app-${i}:ref:refs/heads/main` } },
-                        },
-                    ],
+            ],
+          }),
+        },
+      ],
+      tags: { component: "workers" },
+    });
+    const fnResource = resource("aws:lambda/function:Function", `worker-${i}`, {
+      name: fnName,
+      arn: i % 3 === 0 ? UNKNOWN : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fnName}`,
+      role: UNKNOWN,
+      runtime: "nodejs22.x",
+      handler: "index.handler",
+      memorySize: 256,
+      timeout: 30,
+      environment: { variables: { QUEUE_URL: UNKNOWN, LOG_LEVEL: "INFO" } },
+      ...(i % 4 === 1 ? { deadLetterConfig: { targetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dlq-${i}` } } : {}),
+    });
+    const bucket = resource("aws:s3/bucket:Bucket", `artifacts-${i}`, {
+      bucket: i % 2 === 0 ? UNKNOWN : `artifacts-${i}-x9y8`,
+      forceDestroy: false,
+      tags: { component: "artifacts" },
+    });
+    out.push(
+      role,
+      resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `worker-${i}-basic`, {
+        role: `worker-${i}-role`,
+        policyArn: bad
+          ? "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+          : "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+      }),
+      resource("aws:iam/policy:Policy", `scale-up-${i}`, {
+        policy: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ssm:DescribeParameters"],
+              Resource: "*",
+            },
+            {
+              Effect: "Allow",
+              Action: "ec2:CreateFleet",
+              Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:fleet/*`, UNKNOWN],
+            },
+            {
+              Effect: "Allow",
+              Action: "iam:PassRole",
+              Resource: `arn:aws:iam::${ACCOUNT}:role/runner-${i}`,
+              Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+            },
+            i % 7 === 0
+              ? UNKNOWN
+              : {
+                  Effect: "Allow",
+                  Action: ["ssm:GetParameter", "ssm:DeleteParameter"],
+                  Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/runners/*`,
                 },
-            }),
-        );
-    }
-    return out.slice(0, size);
+          ],
+        },
+      }),
+      resource("aws:ec2/launchTemplate:LaunchTemplate", `runner-${i}`, {
+        imageId: UNKNOWN,
+        instanceInitiatedShutdownBehavior: bad ? "stop" : "terminate",
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        networkInterfaces: [{ associatePublicIpAddress: "false", securityGroups: [UNKNOWN] }],
+        blockDeviceMappings: [
+          { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", volumeSize: 40 } },
+        ],
+        tags: { component: "runners" },
+      }),
+      resource("aws:sqs/queue:Queue", `jobs-${i}`, {
+        sqsManagedSseEnabled: !bad,
+        visibilityTimeoutSeconds: 60,
+        redrivePolicy: UNKNOWN,
+      }),
+      fnResource,
+      resource("aws:cloudwatch/logGroup:LogGroup", `worker-${i}-logs`, {
+        name: `/aws/lambda/${fnName}`,
+        retentionInDays: 30,
+      }),
+      resource("aws:lambda/permission:Permission", `worker-${i}-events`, {
+        action: "lambda:InvokeFunction",
+        function: fnName,
+        principal: "events.amazonaws.com",
+        sourceArn: UNKNOWN,
+      }),
+      ...(i % 2 === 0
+        ? [
+            resource(
+              "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+              `worker-${i}-eic`,
+              { functionName: UNKNOWN, destinationConfig: { onFailure: { destination: UNKNOWN } } },
+              { propertyDependencies: { functionName: [fnResource.urn] } },
+            ),
+          ]
+        : []),
+      bucket,
+      resource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        `artifacts-${i}-pab`,
+        {
+          bucket: UNKNOWN,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
+        { propertyDependencies: { bucket: [bucket.urn] } },
+      ),
+      resource("aws:iam/role:Role", `deploy-${i}`, {
+        assumeRolePolicy: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Federated: UNKNOWN },
+              Action: "sts:AssumeRoleWithWebIdentity",
+              Condition: {
+                StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+                StringLike: {
+                  "token.actions.githubusercontent.com:sub": bad
+                    ? "repo:acme/*"
+                    : `repo:acme/app-${i}:ref:refs/heads/main`,
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+  }
+  return out.slice(0, size);
 }
 
 /** Evaluates the full pack over synthetic stacks of the given sizes and reports the throughput. */
 export async function benchPolicyEvaluation(sizes: number[] = [1000, 5000, 10000]): Promise<PolicyBenchResult[]> {
-    await evaluate(syntheticStack(200)); // warm-up (JIT, module loading)
-    const results: PolicyBenchResult[] = [];
-    for (const size of sizes) {
-        const stack = syntheticStack(size);
-        const start = process.hrtime.bigint();
-        const violations = await evaluate(stack);
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        results.push({ size, seconds: Number(seconds.toFixed(4)), resourcesPerSecond: Math.round(size / seconds), violations: violations.length });
-    }
-    return results;
+  await evaluate(syntheticStack(200)); // warm-up (JIT, module loading)
+  const results: PolicyBenchResult[] = [];
+  for (const size of sizes) {
+    const stack = syntheticStack(size);
+    const start = process.hrtime.bigint();
+    const violations = await evaluate(stack);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    results.push({
+      size,
+      seconds: Number(seconds.toFixed(4)),
+      resourcesPerSecond: Math.round(size / seconds),
+      violations: violations.length,
+    });
+  }
+  return results;
 }
 
 if (require.main === module) {
-    const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
-    benchPolicyEvaluation(sizes.length > 0 ? sizes : undefined)
-        .then((results) => {
-            console.log("size      seconds   resources/s   violations");
-            for (const r of results) {
-                console.log(`${String(r.size).padEnd(9)} ${r.seconds.toFixed(3).padEnd(9)} ${String(r.resourcesPerSecond).padEnd(13)} ${r.violations}`);
-            }
-            const perResource = results.map((r) => r.seconds / r.size);
-            const spread = Math.max(...perResource) / Math.min(...perResource);
-            console.log(`per-resource cost spread across sizes: ${spread.toFixed(2)}x (linear scaling keeps this near 1)`);
-            console.log(JSON.stringify({ benchmark: "policy-evaluation", results }));
-        })
-        .catch((e) => {
-            console.error(e);
-            process.exitCode = 1;
-        });
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  benchPolicyEvaluation(sizes.length > 0 ? sizes : undefined)
+    .then((results) => {
+      console.log("size      seconds   resources/s   violations");
+      for (const r of results) {
+        console.log(
+          `${String(r.size).padEnd(9)} ${r.seconds.toFixed(3).padEnd(9)} ${String(r.resourcesPerSecond).padEnd(13)} ${r.violations}`,
+        );
+      }
+      const perResource = results.map((r) => r.seconds / r.size);
+      const spread = Math.max(...perResource) / Math.min(...perResource);
+      console.log(`per-resource cost spread across sizes: ${spread.toFixed(2)}x (linear scaling keeps this near 1)`);
+      console.log(JSON.stringify({ benchmark: "policy-evaluation", results }));
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
 }

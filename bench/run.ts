@@ -29,9 +29,15 @@ function timePreview(runs: number): { medianSeconds: number; runs: number[] } {
   const seconds: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    const run = spawnSync("npx", ["tsx", "tools/preview.ts", "--stack", "prod", "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+    const run = spawnSync("npx", ["tsx", "tools/preview.ts", "--stack", "prod", "--json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 300_000,
+    });
     const elapsed = (performance.now() - started) / 1000;
-    if (run.status !== 0 && run.status !== 1) throw new Error(`offline preview of prod failed (exit ${run.status}): ${run.stderr.slice(-2000)}`);
+    if (run.status !== 0 && run.status !== 1)
+      throw new Error(`offline preview of prod failed (exit ${run.status}): ${run.stderr.slice(-2000)}`);
     seconds.push(Math.round(elapsed * 100) / 100);
   }
   return { medianSeconds: percentiles(seconds).p50, runs: seconds };
@@ -78,7 +84,13 @@ function targets(burst: BurstResult): Target[] {
   ];
 }
 
-function markdown(result: { burst: BurstResult; preview: { medianSeconds: number }; policy: Awaited<ReturnType<typeof benchPolicyEvaluation>>; command: string; at: string }): string {
+function markdown(result: {
+  burst: BurstResult;
+  preview: { medianSeconds: number };
+  policy: Awaited<ReturnType<typeof benchPolicyEvaluation>>;
+  command: string;
+  at: string;
+}): string {
   const { burst } = result;
   const lines = [
     `Command: \`${result.command}\` (${result.at}, stack ${burst.stack}, ${burst.jobs} jobs, ${burst.launched} launched)`,
@@ -95,14 +107,22 @@ function markdown(result: { burst: BurstResult; preview: { medianSeconds: number
     `| delivery → CreateFleet in the burst, p50 / p99 / max | ${burst.deliveryToCreateFleetMs.p50} / ${burst.deliveryToCreateFleetMs.p99} / ${burst.deliveryToCreateFleetMs.max} ms (moto-bound, see the floor) |`,
     `| moto's own FIFO SendMessage at ${burst.emulatorFloor.concurrent} concurrent (the floor) | p50 ${burst.emulatorFloor.sendMessageMs.p50} / p99 ${burst.emulatorFloor.sendMessageMs.p99} ms |`,
     `| paced phase (${burst.paced.jobs} jobs at ${burst.paced.perSecond}/s): webhook handler p50 / p99 | ${burst.paced.handlerMs.p50} / ${burst.paced.handlerMs.p99} ms |`,
-    `| all EC2 calls per launch batch | ${burst.ec2.callsPerLaunchBatch}: ${Object.entries(burst.ec2.perLaunchBatch).map(([k, n]) => `${k.replace("ec2:", "")} ${n}`).join(", ")} (CreateTags: the per-job tags of multi-job fleets; DescribeInstances: capacity, cached 15 s) |`,
-    `| GitHub calls in the burst | ${Object.entries(burst.github.byRoute).map(([k, n]) => `${k}: ${n}`).join("; ")} |`,
+    `| all EC2 calls per launch batch | ${burst.ec2.callsPerLaunchBatch}: ${Object.entries(burst.ec2.perLaunchBatch)
+      .map(([k, n]) => `${k.replace("ec2:", "")} ${n}`)
+      .join(", ")} (CreateTags: the per-job tags of multi-job fleets; DescribeInstances: capacity, cached 15 s) |`,
+    `| GitHub calls in the burst | ${Object.entries(burst.github.byRoute)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join("; ")} |`,
     `| launcher | ${burst.launcher.invocations} invocations (${burst.launcher.coldStarts} cold), ${burst.github.launcherContainers} containers, ${burst.launcher.returnedMessages} messages returned |`,
-    `| EC2 calls of the launcher | ${Object.entries(burst.ec2.byAction).map(([k, n]) => `${k.replace("ec2:", "")} ${n}`).join(", ")} over ${burst.ec2.launchBatches} launch batches (${burst.ec2.sqsBatches} SQS batches) |`,
+    `| EC2 calls of the launcher | ${Object.entries(burst.ec2.byAction)
+      .map(([k, n]) => `${k.replace("ec2:", "")} ${n}`)
+      .join(", ")} over ${burst.ec2.launchBatches} launch batches (${burst.ec2.sqsBatches} SQS batches) |`,
     `| webhook bundle | ${burst.bundle.bytes} bytes, ${burst.bundle.gzipBytes} gzip |`,
     `| webhook cold start (fresh node) | ${burst.coldStartMs.total} ms = load ${burst.coldStartMs.moduleLoad} + first request ${burst.coldStartMs.firstRequest} (median of ${burst.coldStartMs.runs}) |`,
     `| offline preview, prod stack | ${result.preview.medianSeconds} s (median of 3, \`npx tsx tools/preview.ts --stack prod --json\`) |`,
-    ...result.policy.map((p) => `| policy evaluation, ${p.size} resources | ${p.resourcesPerSecond} resources/s (${p.seconds} s) |`),
+    ...result.policy.map(
+      (p) => `| policy evaluation, ${p.size} resources | ${p.resourcesPerSecond} resources/s (${p.seconds} s) |`,
+    ),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -119,11 +139,16 @@ async function main(): Promise<number> {
   const jobs = Number(values.jobs);
   const previewRuns = Number(values["preview-runs"]);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
-  if (!Number.isInteger(previewRuns) || previewRuns < 1) throw new Error(`--preview-runs must be a positive integer, got ${values["preview-runs"]}`);
+  if (!Number.isInteger(previewRuns) || previewRuns < 1)
+    throw new Error(`--preview-runs must be a positive integer, got ${values["preview-runs"]}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   log(`== pipeline burst: ${jobs} jobs on stack ${values.stack}`);
-  const burst = await benchPipelineBurst({ stack: values.stack, jobs, log: (line) => (line.startsWith("  ") ? undefined : log(line)) });
+  const burst = await benchPipelineBurst({
+    stack: values.stack,
+    jobs,
+    log: (line) => (line.startsWith("  ") ? undefined : log(line)),
+  });
   log(`== offline preview of prod (${previewRuns} runs)`);
   const preview = timePreview(previewRuns);
   log("== policy evaluation");

@@ -6,7 +6,7 @@
  * both the `aud` and the `sub` claim (see `components/task-runner`).
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -28,9 +28,16 @@ export interface GitHubOidcProviderArgs {
  * No thumbprints: AWS validates tokens of this issuer against its own trusted root CAs and ignores the
  * thumbprint list, and `thumbprintLists` is optional in @pulumi/aws 7.
  */
-export function githubOidcProvider(name: string, args: GitHubOidcProviderArgs = {}, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
+export function githubOidcProvider(
+  name: string,
+  args: GitHubOidcProviderArgs = {},
+  opts?: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
   if (args.existingProviderArn !== undefined) {
-    return aws.iam.getOpenIdConnectProviderOutput({ arn: args.existingProviderArn }, { parent: opts?.parent, provider: opts?.provider }).arn;
+    return aws.iam.getOpenIdConnectProviderOutput(
+      { arn: args.existingProviderArn },
+      { parent: opts?.parent, provider: opts?.provider },
+    ).arn;
   }
   const provider = new aws.iam.OpenIdConnectProvider(
     name,

@@ -47,7 +47,10 @@ export function bundleFunction(entry: string): string {
       logLevel: "silent",
     });
     for (const file of result.outputFiles) {
-      const source = path.join(REPO_ROOT, path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"));
+      const source = path.join(
+        REPO_ROOT,
+        path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"),
+      );
       bundles.set(source, file.text);
     }
   }
@@ -105,7 +108,11 @@ export class NodeFunction extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       name,
-      { assumeRolePolicy: lambdaAssumeRolePolicy(), description: `Runs ${functionName}: ${args.description}`.slice(0, 1000), tags: args.tags },
+      {
+        assumeRolePolicy: lambdaAssumeRolePolicy(),
+        description: `Runs ${functionName}: ${args.description}`.slice(0, 1000),
+        tags: args.tags,
+      },
       { parent: this },
     );
 
@@ -117,7 +124,10 @@ export class NodeFunction extends pulumi.ComponentResource {
     };
     const policy = new aws.iam.RolePolicy(
       name,
-      { role: this.role.id, policy: policyDocument(pulumi.all([args.statements, logStatement]).apply(([own, logs]) => [...own, logs])) },
+      {
+        role: this.role.id,
+        policy: policyDocument(pulumi.all([args.statements, logStatement]).apply(([own, logs]) => [...own, logs])),
+      },
       { parent: this },
     );
 

@@ -26,7 +26,9 @@ export interface RunnerNetworkArgs {
 }
 
 /** The awsx strategy for the config's `natGateways`. */
-export function natGatewayStrategy(natGateways: CreatedNetwork["natGateways"]): awsx.types.enums.ec2.NatGatewayStrategy {
+export function natGatewayStrategy(
+  natGateways: CreatedNetwork["natGateways"],
+): awsx.types.enums.ec2.NatGatewayStrategy {
   return natGateways === "onePerAz" ? awsx.ec2.NatGatewayStrategy.OnePerAz : awsx.ec2.NatGatewayStrategy.Single;
 }
 
@@ -95,14 +97,22 @@ export class RunnerNetwork extends pulumi.ComponentResource {
 
     this.flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { namePrefix: `/cirunners/${pulumi.getStack()}/vpc-flow-logs-`, retentionInDays: network.flowLogRetentionDays ?? args.logRetentionDays, tags: args.tags },
+      {
+        namePrefix: `/cirunners/${pulumi.getStack()}/vpc-flow-logs-`,
+        retentionInDays: network.flowLogRetentionDays ?? args.logRetentionDays,
+        tags: args.tags,
+      },
       parent,
     );
 
     // Pinned to this account: the flow logs service cannot be made to use the role for another account's VPC.
     this.flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
-      { assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", account), description: "Delivers the runner VPC's flow logs to CloudWatch Logs", tags: args.tags },
+      {
+        assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", account),
+        description: "Delivers the runner VPC's flow logs to CloudWatch Logs",
+        tags: args.tags,
+      },
       parent,
     );
     const rolePolicy = new aws.iam.RolePolicy(

@@ -6,9 +6,10 @@ import { PACK_ENFORCEMENT_LEVEL, PACK_NAME } from "./pack";
 import { policies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    policies,
-    enforcementLevel: PACK_ENFORCEMENT_LEVEL,
-    description: "AWS baseline for the self-hosted GitHub Actions runner platform: least-privilege IAM, safe trust policies, encrypted gp3 volumes, ephemeral runners, and failure handling.",
-    provider: "aws",
-    tags: ["aws", "iam", "ci"],
+  policies,
+  enforcementLevel: PACK_ENFORCEMENT_LEVEL,
+  description:
+    "AWS baseline for the self-hosted GitHub Actions runner platform: least-privilege IAM, safe trust policies, encrypted gp3 volumes, ephemeral runners, and failure handling.",
+  provider: "aws",
+  tags: ["aws", "iam", "ci"],
 });

@@ -7,4 +7,10 @@ import { asyncLambdaFailureDestination } from "./rules/lambda";
 import { s3Policies } from "./rules/s3";
 import { servicePolicies } from "./rules/services";
 
-export const policies: Policies = [...iamPolicies, ...ec2Policies, ...servicePolicies, asyncLambdaFailureDestination, ...s3Policies];
+export const policies: Policies = [
+  ...iamPolicies,
+  ...ec2Policies,
+  ...servicePolicies,
+  asyncLambdaFailureDestination,
+  ...s3Policies,
+];

@@ -12,7 +12,8 @@ import { hasMandatoryViolation, renderReport } from "./preview/report";
 /** The real stdout writer: --json mode points process.stdout.write at stderr while the program runs. */
 const writeStdout = process.stdout.write.bind(process.stdout) as (chunk: string, callback?: () => void) => boolean;
 
-const USAGE = "usage: npm run preview -- --stack <name> [--json] [--policy-config FILE] [--program FILE] [--stack-file FILE]";
+const USAGE =
+  "usage: npm run preview -- --stack <name> [--json] [--policy-config FILE] [--program FILE] [--stack-file FILE]";
 
 async function main(): Promise<number> {
   let values;
@@ -66,7 +67,10 @@ async function main(): Promise<number> {
     }
     return hasMandatoryViolation(result.violations) ? 1 : 0;
   } catch (error) {
-    const message = error instanceof PreviewInputError || (error as Error).name === "ConfigError" ? (error as Error).message : ((error as Error).stack ?? String(error));
+    const message =
+      error instanceof PreviewInputError || (error as Error).name === "ConfigError"
+        ? (error as Error).message
+        : ((error as Error).stack ?? String(error));
     process.stderr.write(`error: ${message}\n`);
     return 2;
   }

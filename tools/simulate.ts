@@ -13,7 +13,8 @@ import { startPipeline, type Pipeline } from "./simulate/pipeline";
 import { parseReplayFile, replay } from "./simulate/replay";
 import { runDefaultScenario } from "./simulate/scenario";
 
-const USAGE = "usage: npm run simulate -- [--stack NAME] [--verbose] | --replay FILE --webhook-secret SECRET [--json] [--stack NAME]";
+const USAGE =
+  "usage: npm run simulate -- [--stack NAME] [--verbose] | --replay FILE --webhook-secret SECRET [--json] [--stack NAME]";
 
 async function main(): Promise<number> {
   let values;
@@ -89,13 +90,24 @@ async function main(): Promise<number> {
       for (const outcome of outcomes) {
         const { name, delivery, status, enqueued, instances } = outcome;
         if (values.json) out(`${JSON.stringify({ name, delivery, status, enqueued, instances })}\n`);
-        else say(`  line ${outcome.line}: ${name ?? delivery ?? "(unnamed)"} → ${status}, ${enqueued} enqueued, ${instances} instance(s)${outcome.error ? ` (${outcome.error})` : ""}`);
+        else
+          say(
+            `  line ${outcome.line}: ${name ?? delivery ?? "(unnamed)"} → ${status}, ${enqueued} enqueued, ${instances} instance(s)${outcome.error ? ` (${outcome.error})` : ""}`,
+          );
       }
       return 0;
     }
     const result = await runDefaultScenario(pipeline, say);
-    const clean = result.final.liveInstances === 0 && result.final.runnerParameters === 0 && result.final.jobQueue === 0 && result.final.deadLetterQueue === 0;
-    say(clean ? "\nEverything the jobs started has ended: no instance, parameter or message is left." : "\nThe end state is not clean (see above).");
+    const clean =
+      result.final.liveInstances === 0 &&
+      result.final.runnerParameters === 0 &&
+      result.final.jobQueue === 0 &&
+      result.final.deadLetterQueue === 0;
+    say(
+      clean
+        ? "\nEverything the jobs started has ended: no instance, parameter or message is left."
+        : "\nThe end state is not clean (see above).",
+    );
     return clean ? 0 : 1;
   } catch (error) {
     progress(`error: ${(error as Error).stack ?? String(error)}`);

@@ -23,7 +23,9 @@ const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 export function runnerProjectName(stack: string, region: string): string {
   const name = `gha-runner-${stack}-${region}`;
   if (!PROJECT_NAME.test(name)) {
-    throw new Error(`CodeBuild project name "${name}" (from stack "${stack}" and region "${region}") is not valid: expected letters, digits, "-" and "_" only, at most 255 characters`);
+    throw new Error(
+      `CodeBuild project name "${name}" (from stack "${stack}" and region "${region}") is not valid: expected letters, digits, "-" and "_" only, at most 255 characters`,
+    );
   }
   return name;
 }
@@ -55,7 +57,8 @@ export interface WebhookFilter {
  */
 export function webhookFilterGroups(scope: "org" | "repo", repositories: readonly string[]): WebhookFilter[][] {
   const group: WebhookFilter[] = [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }];
-  if (scope === "org" && repositories.length > 0) group.push({ type: "REPOSITORY_NAME", pattern: repositoryNamePattern(repositories) });
+  if (scope === "org" && repositories.length > 0)
+    group.push({ type: "REPOSITORY_NAME", pattern: repositoryNamePattern(repositories) });
   return [group];
 }
 
@@ -74,7 +77,10 @@ export interface WebhookSource {
  */
 export function webhookSource(owner: string, scope: "org" | "repo", repositories: readonly string[]): WebhookSource {
   if (scope === "org") {
-    return { location: ORGANIZATION_WEBHOOK_LOCATION, scopeConfiguration: { name: owner, scope: "GITHUB_ORGANIZATION" } };
+    return {
+      location: ORGANIZATION_WEBHOOK_LOCATION,
+      scopeConfiguration: { name: owner, scope: "GITHUB_ORGANIZATION" },
+    };
   }
   if (repositories.length !== 1) {
     throw new Error(
@@ -121,7 +127,13 @@ export function runnerRoleStatements(input: RunnerRoleInputs): PolicyStatement[]
     {
       Sid: "DescribeVpcForBuilds",
       Effect: "Allow",
-      Action: ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"],
+      Action: [
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+      ],
       Resource: "*",
     },
     {

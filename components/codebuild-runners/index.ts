@@ -9,7 +9,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CodeBuildRegion, GitHubConfig } from "../../config";
 import { policyDocument } from "../iam";
-import { runnerProjectName, runnerRoleStatements, runnerTrustPolicy, runsOnLabel, webhookFilterGroups, webhookSource } from "./decisions";
+import {
+  runnerProjectName,
+  runnerRoleStatements,
+  runnerTrustPolicy,
+  runsOnLabel,
+  webhookFilterGroups,
+  webhookSource,
+} from "./decisions";
 
 export * from "./decisions";
 
@@ -78,7 +85,11 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
 
     // Explicit providers do not read the stack's `aws:` settings; carry the profile over unless told otherwise.
     const profile = new pulumi.Config("aws").get("profile");
-    this.provider = new aws.Provider(`${name}-provider`, { ...(profile ? { profile } : {}), ...args.providerArgs, region: config.region }, { parent: this });
+    this.provider = new aws.Provider(
+      `${name}-provider`,
+      { ...(profile ? { profile } : {}), ...args.providerArgs, region: config.region },
+      { parent: this },
+    );
     const provider = this.provider;
     const child = { parent: this, provider };
 
@@ -159,7 +170,14 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
     );
 
     const statements = pulumi
-      .all([partition, account, this.logGroup.arn, args.network.privateSubnetIds, this.securityGroup.id, args.connectionArn])
+      .all([
+        partition,
+        account,
+        this.logGroup.arn,
+        args.network.privateSubnetIds,
+        this.securityGroup.id,
+        args.connectionArn,
+      ])
       .apply(([p, a, logGroupArn, subnetIds, securityGroupId, connectionArn]) =>
         runnerRoleStatements({
           partition: p,
@@ -173,7 +191,11 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
         }),
       );
     // CodeBuild checks the VPC permissions when the project is created: the policy must exist first.
-    const policy = new aws.iam.RolePolicy(`${name}-policy`, { role: this.role.id, policy: policyDocument(statements) }, child);
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      { role: this.role.id, policy: policyDocument(statements) },
+      child,
+    );
 
     this.project = new aws.codebuild.Project(
       `${name}-project`,
@@ -195,7 +217,11 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
           location: source.location,
           auth: args.connectionArn ? { type: "CODECONNECTIONS", resource: args.connectionArn } : undefined,
         },
-        vpcConfig: { vpcId: args.network.vpcId, subnets: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
+        vpcConfig: {
+          vpcId: args.network.vpcId,
+          subnets: args.network.privateSubnetIds,
+          securityGroupIds: [this.securityGroup.id],
+        },
         logsConfig: {
           cloudwatchLogs: { status: "ENABLED", groupName: this.logGroup.name },
           s3Logs: { status: "DISABLED" },
@@ -268,10 +294,20 @@ export interface GitHubConnectionArgs {
  * the stack's default region) and usable by CodeBuild in every other commercial region (connections created in
  * opt-in regions are the exception). It is created PENDING; a person completes it once in the console.
  */
-export function githubConnection(name: string, args: GitHubConnectionArgs, opts?: pulumi.CustomResourceOptions): aws.codeconnections.Connection {
+export function githubConnection(
+  name: string,
+  args: GitHubConnectionArgs,
+  opts?: pulumi.CustomResourceOptions,
+): aws.codeconnections.Connection {
   const connectionName = args.connectionName ?? `gha-runners-${args.stack}`;
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(connectionName)) {
-    throw new Error(`CodeConnections connection name "${connectionName}" is not valid: expected 1-32 letters, digits, ".", "_" or "-" (set cirunners:codebuild.connectionName)`);
+    throw new Error(
+      `CodeConnections connection name "${connectionName}" is not valid: expected 1-32 letters, digits, ".", "_" or "-" (set cirunners:codebuild.connectionName)`,
+    );
   }
-  return new aws.codeconnections.Connection(name, { name: connectionName, providerType: "GitHub", tags: args.tags }, opts);
+  return new aws.codeconnections.Connection(
+    name,
+    { name: connectionName, providerType: "GitHub", tags: args.tags },
+    opts,
+  );
 }

@@ -42,12 +42,20 @@ export function createRunnerCacheBucket(
   // A known name (rather than an auto-name) lets operators, the policy pack and the preview tie the bucket to
   // its hardening resources. The content is re-fetched from GitHub at will, so the bucket may be emptied
   // when the stack is destroyed.
-  const bucketName = pulumi.all([where.account, where.region]).apply(([account, region]) => runnerCacheBucketName(where.stack, account, region));
+  const bucketName = pulumi
+    .all([where.account, where.region])
+    .apply(([account, region]) => runnerCacheBucketName(where.stack, account, region));
   const bucket = new aws.s3.Bucket(name, { bucket: bucketName, forceDestroy: true, tags }, opts);
 
   const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
     name,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     opts,
   );
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
@@ -56,9 +64,17 @@ export function createRunnerCacheBucket(
     opts,
   );
   // ACLs off: the bucket policy and IAM decide every access.
-  const ownership = new aws.s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
+  const ownership = new aws.s3.BucketOwnershipControls(
+    name,
+    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    opts,
+  );
   // Versioning keeps the previous tarball for a week, so a bad upload can be rolled back by hand.
-  const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+  const versioning = new aws.s3.BucketVersioning(
+    name,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
   const lifecycle = new aws.s3.BucketLifecycleConfiguration(
     name,
     {

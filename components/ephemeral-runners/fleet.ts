@@ -24,7 +24,10 @@ export function defaultAmiParameter(architecture: RunnerPool["architecture"]): s
  * and the AMI id never drifts in the Pulumi state. Returns the parameter too (the launcher must be allowed to
  * read it).
  */
-export function launchTemplateImage(pool: Pick<RunnerPool, "ami" | "architecture">): { imageId: string; amiParameter?: string } {
+export function launchTemplateImage(pool: Pick<RunnerPool, "ami" | "architecture">): {
+  imageId: string;
+  amiParameter?: string;
+} {
   if (pool.ami?.startsWith("ami-")) return { imageId: pool.ami };
   const amiParameter = pool.ami ?? defaultAmiParameter(pool.architecture);
   return { imageId: `resolve:ssm:${amiParameter}`, amiParameter };
@@ -66,7 +69,16 @@ export function createRunnerFleet(name: string, args: RunnerFleetArgs, parent: p
       vpcId: args.vpcId,
       description: `Ephemeral GitHub Actions runners of ${args.stack}: no inbound, all outbound`,
       ingress: [],
-      egress: [{ description: "Runners reach GitHub and registries through NAT", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
+      egress: [
+        {
+          description: "Runners reach GitHub and registries through NAT",
+          protocol: "-1",
+          fromPort: 0,
+          toPort: 0,
+          cidrBlocks: ["0.0.0.0/0"],
+          ipv6CidrBlocks: ["::/0"],
+        },
+      ],
       tags: { ...args.tags, Name: `${name}-runners` },
     },
     opts,
@@ -94,14 +106,26 @@ export function createRunnerFleet(name: string, args: RunnerFleetArgs, parent: p
     {
       role: instanceRole.id,
       policy: policyDocument(
-        pulumi.all([args.region, args.account, args.cacheBucket.arn, logGroup.arn]).apply(([region, account, cacheBucketArn, logGroupArn]) =>
-          instanceRoleStatements({ region, account, parameterPrefix: args.parameterPrefix, cacheBucketArn, logGroupArn }),
-        ),
+        pulumi
+          .all([args.region, args.account, args.cacheBucket.arn, logGroup.arn])
+          .apply(([region, account, cacheBucketArn, logGroupArn]) =>
+            instanceRoleStatements({
+              region,
+              account,
+              parameterPrefix: args.parameterPrefix,
+              cacheBucketArn,
+              logGroupArn,
+            }),
+          ),
       ),
     },
     opts,
   );
-  const instanceProfile = new aws.iam.InstanceProfile(`${name}-instance`, { role: instanceRole.name, tags: args.tags }, opts);
+  const instanceProfile = new aws.iam.InstanceProfile(
+    `${name}-instance`,
+    { role: instanceRole.name, tags: args.tags },
+    opts,
+  );
 
   const launchTemplates: Record<string, aws.ec2.LaunchTemplate> = {};
   for (const pool of args.pools) {
@@ -134,9 +158,21 @@ export function createRunnerFleet(name: string, args: RunnerFleetArgs, parent: p
         ],
         // IMDSv2 only, and a hop limit of 1 so job containers cannot reach the instance role's credentials.
         // Instance tags in the metadata let the bootstrap find its pool without an API call.
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "enabled",
+        },
         // No subnet here: CreateFleet overrides spread instances over the pool's private subnets.
-        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [securityGroup.id], deleteOnTermination: "true" }],
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            associatePublicIpAddress: "false",
+            securityGroups: [securityGroup.id],
+            deleteOnTermination: "true",
+          },
+        ],
         iamInstanceProfile: { arn: instanceProfile.arn },
         userData,
         tagSpecifications: [

@@ -27,7 +27,13 @@ import { createRunnerFleet, launchTemplateImage } from "./fleet";
 import { WebhookIngress } from "./ingress";
 import { createLauncher } from "./launcher";
 import { ScheduledFunction } from "./lifecycle";
-import { consumeQueueStatement, launchStatements, reaperStatements, runnerCacheStatements, type AwsLocation } from "./policies";
+import {
+  consumeQueueStatement,
+  launchStatements,
+  reaperStatements,
+  runnerCacheStatements,
+  type AwsLocation,
+} from "./policies";
 
 export { WebhookIngress } from "./ingress";
 export { defaultAmiParameter, launchTemplateImage } from "./fleet";
@@ -88,7 +94,11 @@ export class EphemeralRunners extends pulumi.ComponentResource {
   /** Present only when some pool has a `warmPool`. */
   public readonly warmPool?: NodeFunction;
   /** The scheduled functions with their schedules and dead-letter queues. */
-  public readonly scheduled: { reaper: ScheduledFunction; runnerCache: ScheduledFunction; warmPool?: ScheduledFunction };
+  public readonly scheduled: {
+    reaper: ScheduledFunction;
+    runnerCache: ScheduledFunction;
+    warmPool?: ScheduledFunction;
+  };
   /** The runners' security group: no inbound rules. */
   public readonly securityGroup: aws.ec2.SecurityGroup;
   public readonly instanceRole: aws.iam.Role;
@@ -105,12 +115,21 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     const parent = { parent: this };
     const region = aws.getRegionOutput({}, parent).region;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const location: pulumi.Output<AwsLocation> = pulumi.all([region, account]).apply(([r, a]) => ({ region: r, account: a }));
+    const location: pulumi.Output<AwsLocation> = pulumi
+      .all([region, account])
+      .apply(([r, a]) => ({ region: r, account: a }));
     this.parameterPrefix = runnerParameterPrefix(stack);
 
     this.ingress = new WebhookIngress(
       `${name}-ingress`,
-      { stack, github, runners, logRetentionDays: args.logRetentionDays, alarmTopicArn: args.alarmTopicArn, tags: args.tags },
+      {
+        stack,
+        github,
+        runners,
+        logRetentionDays: args.logRetentionDays,
+        alarmTopicArn: args.alarmTopicArn,
+        tags: args.tags,
+      },
       parent,
     );
     this.webhookUrl = this.ingress.webhookUrl;
@@ -143,7 +162,9 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     this.launchTemplates = fleet.launchTemplates;
 
     // ---- what the functions are told -------------------------------------------------------------------
-    const templateIds = pulumi.all(Object.fromEntries(Object.entries(fleet.launchTemplates).map(([pool, lt]) => [pool, lt.id])));
+    const templateIds = pulumi.all(
+      Object.fromEntries(Object.entries(fleet.launchTemplates).map(([pool, lt]) => [pool, lt.id])),
+    );
     const poolsJson = templateIds.apply((ids) => JSON.stringify(poolSpecs(runners.pools, ids)));
     const subnetIds = pulumi.output(args.network.privateSubnetIds);
     const gitHubEnv: Record<string, pulumi.Input<string>> = {
@@ -167,9 +188,17 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     };
 
     // ---- who may do what -------------------------------------------------------------------------------
-    const amiParameters = runners.pools.map((pool) => launchTemplateImage(pool).amiParameter).filter((p): p is string => p !== undefined);
+    const amiParameters = runners.pools
+      .map((pool) => launchTemplateImage(pool).amiParameter)
+      .filter((p): p is string => p !== undefined);
     const launchScope = pulumi
-      .all([location, pulumi.all(Object.values(fleet.launchTemplates).map((lt) => lt.arn)), subnetIds, fleet.securityGroup.arn, fleet.instanceRole.arn])
+      .all([
+        location,
+        pulumi.all(Object.values(fleet.launchTemplates).map((lt) => lt.arn)),
+        subnetIds,
+        fleet.securityGroup.arn,
+        fleet.instanceRole.arn,
+      ])
       .apply(([where, launchTemplateArns, subnets, securityGroupArn, instanceRoleArn]) => ({
         ...where,
         stack,
@@ -190,7 +219,9 @@ export class EphemeralRunners extends pulumi.ComponentResource {
         runners,
         jobQueue: this.jobQueue,
         environment: { ...commonEnv("launcher"), ...launchEnv, [ENV.jobQueueUrl]: this.jobQueue.url },
-        statements: pulumi.all([launchScope, this.jobQueue.arn]).apply(([scope, queueArn]) => [consumeQueueStatement(queueArn), ...launchStatements(scope)]),
+        statements: pulumi
+          .all([launchScope, this.jobQueue.arn])
+          .apply(([scope, queueArn]) => [consumeQueueStatement(queueArn), ...launchStatements(scope)]),
         logRetentionDays: args.logRetentionDays,
         tags,
       },
@@ -204,7 +235,8 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       `${name}-reaper`,
       {
         entry: "functions/reaper/index.ts",
-        description: "Terminates orphaned runner instances, removes ghost runners from GitHub, deletes leftover JIT configs",
+        description:
+          "Terminates orphaned runner instances, removes ghost runners from GitHub, deletes leftover JIT configs",
         scheduleExpression: runners.reaperSchedule,
         environment: {
           ...commonEnv("reaper"),
@@ -214,7 +246,12 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           [ENV.maxJobHours]: String(runners.maxJobHours),
         },
         statements: location.apply((where) =>
-          reaperStatements({ ...where, stack, parameterPrefix: this.parameterPrefix, appPrivateKeyParameter: github.appPrivateKeyParameter }),
+          reaperStatements({
+            ...where,
+            stack,
+            parameterPrefix: this.parameterPrefix,
+            appPrivateKeyParameter: github.appPrivateKeyParameter,
+          }),
         ),
         timeout: 120,
         reservedConcurrency: 1,
@@ -229,7 +266,8 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       `${name}-runner-cache`,
       {
         entry: "functions/runner-cache/index.ts",
-        description: "Copies the current actions/runner release for each pool architecture into the runner cache bucket",
+        description:
+          "Copies the current actions/runner release for each pool architecture into the runner cache bucket",
         scheduleExpression: RUNNER_CACHE_SCHEDULE,
         environment: {
           ...commonEnv("runner-cache"),
@@ -240,11 +278,13 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           [ENV.pools]: JSON.stringify(poolSpecs(runners.pools, {})),
           [ENV.runnerVersion]: runners.runnerVersion,
         },
-        statements: pulumi
-          .all([location, cache.bucket.arn])
-          .apply(([where, cacheBucketArn]) =>
-            runnerCacheStatements({ ...where, cacheBucketArn, appPrivateKeyParameter: github.scope === "org" ? github.appPrivateKeyParameter : undefined }),
-          ),
+        statements: pulumi.all([location, cache.bucket.arn]).apply(([where, cacheBucketArn]) =>
+          runnerCacheStatements({
+            ...where,
+            cacheBucketArn,
+            appPrivateKeyParameter: github.scope === "org" ? github.appPrivateKeyParameter : undefined,
+          }),
+        ),
         // Streams two ~150 MB tarballs from GitHub to S3.
         memorySize: 1024,
         timeout: 300,
@@ -262,12 +302,17 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       {
         functionName: runnerCache.function.function.name,
         input: JSON.stringify({ source: "pulumi-deploy" }),
-        triggers: { version: runners.runnerVersion, architectures: [...new Set(runners.pools.map((p) => p.architecture))].sort().join(",") },
+        triggers: {
+          version: runners.runnerVersion,
+          architectures: [...new Set(runners.pools.map((p) => p.architecture))].sort().join(","),
+        },
       },
       { parent: this, dependsOn: [runnerCache] },
     );
 
-    const warmPools = runners.pools.filter((pool) => pool.warmPool).map((pool) => ({ pool: pool.name, ...pool.warmPool! }));
+    const warmPools = runners.pools
+      .filter((pool) => pool.warmPool)
+      .map((pool) => ({ pool: pool.name, ...pool.warmPool! }));
     let warmPool: ScheduledFunction | undefined;
     if (warmPools.length > 0) {
       warmPool = new ScheduledFunction(

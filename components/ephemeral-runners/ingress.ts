@@ -40,7 +40,14 @@ const MAX_POOLS_ENV_CHARS = 3072;
 
 /** The pool fields the functions see (PoolSpec) from a configured pool. */
 export function poolSpecs(pools: readonly RunnerPool[]): PoolSpec[] {
-  return pools.map(({ name, labels, instanceTypes, architecture, maxRunners, spot }) => ({ name, labels, instanceTypes, architecture, maxRunners, spot }));
+  return pools.map(({ name, labels, instanceTypes, architecture, maxRunners, spot }) => ({
+    name,
+    labels,
+    instanceTypes,
+    architecture,
+    maxRunners,
+    spot,
+  }));
 }
 
 /** Parameter that holds the webhook secret. */
@@ -164,12 +171,19 @@ export class WebhookIngress extends pulumi.ComponentResource {
     // ---- function -------------------------------------------------------------------------------------------
     const poolsJson = JSON.stringify(poolSpecs(runners.pools));
     if (poolsJson.length > MAX_POOLS_ENV_CHARS) {
-      throw new Error(`${name}: the pools take ${poolsJson.length} characters as JSON, over the ${MAX_POOLS_ENV_CHARS} that fit in the function's environment (4 KB in total)`);
+      throw new Error(
+        `${name}: the pools take ${poolsJson.length} characters as JSON, over the ${MAX_POOLS_ENV_CHARS} that fit in the function's environment (4 KB in total)`,
+      );
     }
     const statements: pulumi.Input<PolicyStatement[]> = [
       { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.jobQueue.arn },
       // A SecureString under the AWS managed key aws/ssm: its key policy lets SSM decrypt for the caller.
-      { Sid: "ReadWebhookSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: this.webhookSecretParameter.arn },
+      {
+        Sid: "ReadWebhookSecret",
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: this.webhookSecretParameter.arn,
+      },
     ];
     this.webhookFunction = new NodeFunction(
       `${name}-webhook`,
@@ -196,7 +210,12 @@ export class WebhookIngress extends pulumi.ComponentResource {
     // ---- HTTP API -------------------------------------------------------------------------------------------
     this.api = new aws.apigatewayv2.Api(
       `${name}-api`,
-      { name: `${name}-${stack}`, protocolType: "HTTP", description: `GitHub workflow_job webhook of stack ${stack}`, tags },
+      {
+        name: `${name}-${stack}`,
+        protocolType: "HTTP",
+        description: `GitHub workflow_job webhook of stack ${stack}`,
+        tags,
+      },
       parent,
     );
     const integration = new aws.apigatewayv2.Integration(
@@ -228,7 +247,10 @@ export class WebhookIngress extends pulumi.ComponentResource {
         apiId: this.api.id,
         name: "$default",
         autoDeploy: true,
-        defaultRouteSettings: { throttlingBurstLimit: WEBHOOK_THROTTLING.burstLimit, throttlingRateLimit: WEBHOOK_THROTTLING.rateLimit },
+        defaultRouteSettings: {
+          throttlingBurstLimit: WEBHOOK_THROTTLING.burstLimit,
+          throttlingRateLimit: WEBHOOK_THROTTLING.rateLimit,
+        },
         accessLogSettings: {
           destinationArn: accessLogs.arn,
           format: JSON.stringify({
@@ -268,7 +290,12 @@ export class WebhookIngress extends pulumi.ComponentResource {
     // GitHub pings a webhook as soon as it exists: create it once the route answers.
     const webhookReady = { ...parent, dependsOn: [route, stage, permission] };
     // Explicitly secret: the value must never show in state or diffs, whatever the providers mark.
-    const configuration = { url: this.webhookUrl, contentType: "json", secret: pulumi.secret(secret.result), insecureSsl: false };
+    const configuration = {
+      url: this.webhookUrl,
+      contentType: "json",
+      secret: pulumi.secret(secret.result),
+      insecureSsl: false,
+    };
     const gh = args.github;
     if (gh.scope === "org") {
       const selectedRepositoryIds = gh.repositories.map(
@@ -285,7 +312,11 @@ export class WebhookIngress extends pulumi.ComponentResource {
         parent,
       );
       this.runnerGroupId = group.id.apply((id) => Number(id));
-      new github.OrganizationWebhook(`${name}-github-webhook`, { events: ["workflow_job"], active: true, configuration }, webhookReady);
+      new github.OrganizationWebhook(
+        `${name}-github-webhook`,
+        { events: ["workflow_job"], active: true, configuration },
+        webhookReady,
+      );
     } else {
       for (const repository of gh.repositories) {
         new github.RepositoryWebhook(

@@ -3,7 +3,7 @@
  * then EC2 CreateFleet from the pool's launch template).
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { RunnersConfig } from "../../config";
 import type { PolicyStatement } from "../iam";
 import { NodeFunction } from "../lambda";

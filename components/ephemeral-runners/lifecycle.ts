@@ -54,7 +54,9 @@ export class ScheduledFunction extends pulumi.ComponentResource {
         entry: args.entry,
         description: args.description,
         environment: args.environment,
-        statements: pulumi.all([args.statements, this.deadLetterQueue.arn]).apply(([own, dlq]) => [...own, deadLetterStatement(dlq)]),
+        statements: pulumi
+          .all([args.statements, this.deadLetterQueue.arn])
+          .apply(([own, dlq]) => [...own, deadLetterStatement(dlq)]),
         memorySize: args.memorySize,
         timeout: args.timeout,
         reservedConcurrency: args.reservedConcurrency,
@@ -75,7 +77,11 @@ export class ScheduledFunction extends pulumi.ComponentResource {
 
     this.scheduleRole = new aws.iam.Role(
       `${name}-schedule`,
-      { assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.account), description: `Invokes ${name} on its schedule`, tags: args.tags },
+      {
+        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.account),
+        description: `Invokes ${name} on its schedule`,
+        tags: args.tags,
+      },
       parent,
     );
     // Scheduler invokes the target and writes undeliverable events to the dead-letter queue with this role.
@@ -84,8 +90,18 @@ export class ScheduledFunction extends pulumi.ComponentResource {
       {
         role: this.scheduleRole.id,
         policy: policyDocument([
-          { Sid: "InvokeTarget", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: this.function.function.arn },
-          { Sid: "SendUndeliverableEvents", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: this.deadLetterQueue.arn },
+          {
+            Sid: "InvokeTarget",
+            Effect: "Allow",
+            Action: ["lambda:InvokeFunction"],
+            Resource: this.function.function.arn,
+          },
+          {
+            Sid: "SendUndeliverableEvents",
+            Effect: "Allow",
+            Action: ["sqs:SendMessage"],
+            Resource: this.deadLetterQueue.arn,
+          },
         ]),
       },
       parent,

@@ -33,7 +33,9 @@ export function ec2Arn(where: AwsLocation, resource: string): string {
 
 /** What EC2 creates for (and tags during) one launch: these ARNs are only known as patterns. */
 function launchedResourceArns(where: AwsLocation): string[] {
-  return ["instance/*", "volume/*", "network-interface/*", "fleet/*", "spot-instances-request/*"].map((r) => ec2Arn(where, r));
+  return ["instance/*", "volume/*", "network-interface/*", "fleet/*", "spot-instances-request/*"].map((r) =>
+    ec2Arn(where, r),
+  );
 }
 
 export interface InstanceRoleScope extends AwsLocation {
@@ -263,7 +265,10 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
       Effect: "Allow",
       // GetParametersByPath is authorised on the path itself.
       Action: ["ssm:GetParametersByPath"],
-      Resource: [parameterArn(scope, scope.parameterPrefix.replace(/\/+$/, "")), parameterPathArn(scope, scope.parameterPrefix)],
+      Resource: [
+        parameterArn(scope, scope.parameterPrefix.replace(/\/+$/, "")),
+        parameterPathArn(scope, scope.parameterPrefix),
+      ],
     },
     {
       Sid: "DeleteLeftoverRunnerConfigs",
@@ -272,7 +277,12 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
       Action: ["ssm:DeleteParameters"],
       Resource: parameterPathArn(scope, scope.parameterPrefix),
     },
-    { Sid: "ReadGitHubAppKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: parameterArn(scope, scope.appPrivateKeyParameter) },
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
+    },
   ];
 }
 
@@ -280,7 +290,9 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
  * The runner binary cache: reads its manifests and streams new tarballs under `actions-runner/` as multipart
  * uploads (s3:PutObject covers Create/UploadPart/Complete; an abandoned upload is aborted explicitly).
  */
-export function runnerCacheStatements(scope: { cacheBucketArn: string; appPrivateKeyParameter?: string } & AwsLocation): PolicyStatement[] {
+export function runnerCacheStatements(
+  scope: { cacheBucketArn: string; appPrivateKeyParameter?: string } & AwsLocation,
+): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     {
       Sid: "ReadWriteRunnerBinaryCache",
@@ -298,7 +310,12 @@ export function runnerCacheStatements(scope: { cacheBucketArn: string; appPrivat
     Resource: scope.cacheBucketArn,
   });
   if (scope.appPrivateKeyParameter) {
-    statements.push({ Sid: "ReadGitHubAppKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: parameterArn(scope, scope.appPrivateKeyParameter) });
+    statements.push({
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
+    });
   }
   return statements;
 }

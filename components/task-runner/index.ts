@@ -13,7 +13,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TaskConfig } from "../../config";
 import { policyDocument, serviceTrustPolicy } from "../iam";
 import { LOG_STREAM_PREFIX } from "./contract";
-import { clusterNameFromArn, deployRoleStatements, deployRoleTrustPolicy, executionRoleStatements, githubSubjects, stateMachineRoleStatements } from "./policies";
+import {
+  clusterNameFromArn,
+  deployRoleStatements,
+  deployRoleTrustPolicy,
+  executionRoleStatements,
+  githubSubjects,
+  stateMachineRoleStatements,
+} from "./policies";
 import { taskRunnerDefinition } from "./state-machine";
 
 export * from "./contract";
@@ -99,7 +106,8 @@ export function egressRules(egress: TaskConfig["egress"]): EgressRule[] {
     ...(e.securityGroupId ? { securityGroups: [e.securityGroupId] } : { cidrBlocks: [e.cidrBlock as string] }),
   }));
   rules.push({
-    description: "HTTPS to AWS APIs through the NAT gateway: ECR image pull (and S3 layers), CloudWatch Logs, Secrets Manager/SSM",
+    description:
+      "HTTPS to AWS APIs through the NAT gateway: ECR image pull (and S3 layers), CloudWatch Logs, Secrets Manager/SSM",
     protocol: "tcp",
     fromPort: HTTPS_PORT,
     toPort: HTTPS_PORT,
@@ -109,7 +117,12 @@ export function egressRules(egress: TaskConfig["egress"]): EgressRule[] {
 }
 
 /** The task's container definition (ECS JSON, camelCase). */
-export function containerDefinition(args: { task: TaskConfig; image: string; logGroupName: string; region: string }): Record<string, unknown> {
+export function containerDefinition(args: {
+  task: TaskConfig;
+  image: string;
+  logGroupName: string;
+  region: string;
+}): Record<string, unknown> {
   const { task } = args;
   const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
   return {
@@ -117,8 +130,12 @@ export function containerDefinition(args: { task: TaskConfig; image: string; log
     image: args.image,
     essential: true,
     ...(task.command ? { command: task.command } : {}),
-    environment: Object.entries(task.environment).map(([name, value]) => ({ name, value })).sort(byName),
-    secrets: Object.entries(task.secrets).map(([name, valueFrom]) => ({ name, valueFrom })).sort(byName),
+    environment: Object.entries(task.environment)
+      .map(([name, value]) => ({ name, value }))
+      .sort(byName),
+    secrets: Object.entries(task.secrets)
+      .map(([name, valueFrom]) => ({ name, valueFrom }))
+      .sort(byName),
     readonlyRootFilesystem: task.readonlyRootFilesystem,
     // A writable /tmp (task storage) for tools that need scratch space even with a read-only root.
     mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
@@ -126,7 +143,11 @@ export function containerDefinition(args: { task: TaskConfig; image: string; log
     linuxParameters: { initProcessEnabled: true },
     logConfiguration: {
       logDriver: "awslogs",
-      options: { "awslogs-group": args.logGroupName, "awslogs-region": args.region, "awslogs-stream-prefix": LOG_STREAM_PREFIX },
+      options: {
+        "awslogs-group": args.logGroupName,
+        "awslogs-region": args.region,
+        "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+      },
     },
   };
 }
@@ -185,7 +206,9 @@ export class TaskRunner extends pulumi.ComponentResource {
     const identity = aws.getCallerIdentityOutput({}, parent);
     const region = aws.getRegionOutput({}, parent).region;
     const partition = aws.getPartitionOutput({}, parent).partition;
-    const scope = pulumi.all([partition, region, identity.accountId]).apply(([p, r, a]) => ({ partition: p, region: r, accountId: a }));
+    const scope = pulumi
+      .all([partition, region, identity.accountId])
+      .apply(([p, r, a]) => ({ partition: p, region: r, accountId: a }));
 
     // ---- image repository ----------------------------------------------------------------------------------
     this.repository = new aws.ecr.Repository(
@@ -201,7 +224,11 @@ export class TaskRunner extends pulumi.ComponentResource {
       parent,
     );
     this.repositoryUrl = this.repository.repositoryUrl;
-    new aws.ecr.LifecyclePolicy(`${name}-lifecycle`, { repository: this.repository.name, policy: lifecyclePolicy(task.keepImages) }, parent);
+    new aws.ecr.LifecyclePolicy(
+      `${name}-lifecycle`,
+      { repository: this.repository.name, policy: lifecyclePolicy(task.keepImages) },
+      parent,
+    );
 
     // ---- logs ------------------------------------------------------------------------------------------------
     const taskLogGroup = new aws.cloudwatch.LogGroup(
@@ -233,7 +260,11 @@ export class TaskRunner extends pulumi.ComponentResource {
     // ---- task roles --------------------------------------------------------------------------------------------
     this.executionRole = new aws.iam.Role(
       `${name}-execution`,
-      { assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId), description: `ECS starts ${family} tasks with it (image pull, logs, secrets)`, tags },
+      {
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId),
+        description: `ECS starts ${family} tasks with it (image pull, logs, secrets)`,
+        tags,
+      },
       parent,
     );
     new aws.iam.RolePolicy(
@@ -241,14 +272,22 @@ export class TaskRunner extends pulumi.ComponentResource {
       {
         role: this.executionRole.id,
         policy: policyDocument(
-          pulumi.all([this.repository.arn, taskLogGroup.arn]).apply(([repositoryArn, logGroupArn]) => executionRoleStatements({ repositoryArn, logGroupArn, secrets: task.secrets })),
+          pulumi
+            .all([this.repository.arn, taskLogGroup.arn])
+            .apply(([repositoryArn, logGroupArn]) =>
+              executionRoleStatements({ repositoryArn, logGroupArn, secrets: task.secrets }),
+            ),
         ),
       },
       parent,
     );
     this.taskRole = new aws.iam.Role(
       `${name}-task`,
-      { assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId), description: `The ${family} task's own identity (no permissions unless granted)`, tags },
+      {
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId),
+        description: `The ${family} task's own identity (no permissions unless granted)`,
+        tags,
+      },
       parent,
     );
 
@@ -280,7 +319,11 @@ export class TaskRunner extends pulumi.ComponentResource {
         volumes: [{ name: "tmp" }],
         containerDefinitions: pulumi
           .all([this.repository.repositoryUrl, taskLogGroup.name, region])
-          .apply(([url, logGroupName, r]) => JSON.stringify([containerDefinition({ task, image: `${url}:${PLACEHOLDER_IMAGE_TAG}`, logGroupName, region: r })])),
+          .apply(([url, logGroupName, r]) =>
+            JSON.stringify([
+              containerDefinition({ task, image: `${url}:${PLACEHOLDER_IMAGE_TAG}`, logGroupName, region: r }),
+            ]),
+          ),
         tags,
       },
       parent,
@@ -289,7 +332,11 @@ export class TaskRunner extends pulumi.ComponentResource {
     // ---- state machine ------------------------------------------------------------------------------------------
     const stateMachineRole = new aws.iam.Role(
       `${name}-sfn`,
-      { assumeRolePolicy: serviceTrustPolicy("states.amazonaws.com", identity.accountId), description: `Step Functions runs ${family} tasks with it`, tags },
+      {
+        assumeRolePolicy: serviceTrustPolicy("states.amazonaws.com", identity.accountId),
+        description: `Step Functions runs ${family} tasks with it`,
+        tags,
+      },
       parent,
     );
     const stateMachinePolicy = new aws.iam.RolePolicy(
@@ -299,7 +346,9 @@ export class TaskRunner extends pulumi.ComponentResource {
         policy: policyDocument(
           pulumi
             .all([scope, this.clusterArn, this.executionRole.arn, this.taskRole.arn])
-            .apply(([s, clusterArn, executionRoleArn, taskRoleArn]) => stateMachineRoleStatements(s, { family, clusterArn, executionRoleArn, taskRoleArn })),
+            .apply(([s, clusterArn, executionRoleArn, taskRoleArn]) =>
+              stateMachineRoleStatements(s, { family, clusterArn, executionRoleArn, taskRoleArn }),
+            ),
         ),
       },
       parent,
@@ -310,7 +359,13 @@ export class TaskRunner extends pulumi.ComponentResource {
         type: "STANDARD",
         roleArn: stateMachineRole.arn,
         definition: pulumi
-          .all([this.repository.repositoryUrl, this.clusterArn, args.network.privateSubnetIds, this.securityGroup.id, taskLogGroup.name])
+          .all([
+            this.repository.repositoryUrl,
+            this.clusterArn,
+            args.network.privateSubnetIds,
+            this.securityGroup.id,
+            taskLogGroup.name,
+          ])
           .apply(([repositoryUrl, clusterArn, subnetIds, securityGroupId, logGroupName]) =>
             JSON.stringify(
               taskRunnerDefinition({
@@ -326,7 +381,11 @@ export class TaskRunner extends pulumi.ComponentResource {
             ),
           ),
         // Every state transition, without inputs and outputs (they hold the task definition's environment).
-        loggingConfiguration: { level: "ALL", includeExecutionData: false, logDestination: pulumi.interpolate`${executionLogGroup.arn}:*` },
+        loggingConfiguration: {
+          level: "ALL",
+          includeExecutionData: false,
+          logDestination: pulumi.interpolate`${executionLogGroup.arn}:*`,
+        },
         tags,
       },
       // The role must be able to deliver logs before Step Functions validates the logging configuration.
@@ -351,7 +410,9 @@ export class TaskRunner extends pulumi.ComponentResource {
       {
         role: this.deployRole.id,
         policy: policyDocument(
-          pulumi.all([this.repository.arn, this.stateMachine.arn]).apply(([repositoryArn, stateMachineArn]) => deployRoleStatements({ repositoryArn, stateMachineArn })),
+          pulumi
+            .all([this.repository.arn, this.stateMachine.arn])
+            .apply(([repositoryArn, stateMachineArn]) => deployRoleStatements({ repositoryArn, stateMachineArn })),
         ),
       },
       parent,
@@ -366,12 +427,17 @@ export class TaskRunner extends pulumi.ComponentResource {
       repositoryUrl: this.repository.repositoryUrl,
       stateMachineArn: this.stateMachine.arn,
     };
-    const providers = new Map<string, github.Provider | undefined>([[args.githubOwner.toLowerCase(), args.githubProvider]]);
+    const providers = new Map<string, github.Provider | undefined>([
+      [args.githubOwner.toLowerCase(), args.githubProvider],
+    ]);
     for (const { repository } of task.repositories) {
       const [owner, repositoryName] = repository.split("/");
       if (!providers.has(owner.toLowerCase())) {
         // A repository of another owner: a provider for that owner (same credentials as the default provider).
-        providers.set(owner.toLowerCase(), new github.Provider(`${name}-github-${owner.toLowerCase()}`, { owner }, parent));
+        providers.set(
+          owner.toLowerCase(),
+          new github.Provider(`${name}-github-${owner.toLowerCase()}`, { owner }, parent),
+        );
       }
       const provider = providers.get(owner.toLowerCase());
       for (const key of Object.keys(values) as (keyof TaskRunnerVariableNames)[]) {

@@ -62,7 +62,10 @@ export function executionArnPattern(stateMachineArn: string): string {
 /** The cluster name in `arn:aws:ecs:<region>:<account>:cluster/<name>`. */
 export function clusterNameFromArn(clusterArn: string): string {
   const match = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/.exec(clusterArn);
-  if (!match) throw new Error(`expected an ECS cluster ARN like arn:aws:ecs:eu-west-1:123456789012:cluster/name, found ${clusterArn}`);
+  if (!match)
+    throw new Error(
+      `expected an ECS cluster ARN like arn:aws:ecs:eu-west-1:123456789012:cluster/name, found ${clusterArn}`,
+    );
   return match[1];
 }
 
@@ -84,7 +87,12 @@ export function deployRoleStatements(resources: { repositoryArn: string; stateMa
     // GetAuthorizationToken has no resource-level permissions; the token alone reaches no repository.
     { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
     { Sid: "StartTaskRun", Effect: "Allow", Action: "states:StartExecution", Resource: resources.stateMachineArn },
-    { Sid: "WatchTaskRun", Effect: "Allow", Action: "states:DescribeExecution", Resource: executionArnPattern(resources.stateMachineArn) },
+    {
+      Sid: "WatchTaskRun",
+      Effect: "Allow",
+      Action: "states:DescribeExecution",
+      Resource: executionArnPattern(resources.stateMachineArn),
+    },
   ];
 }
 
@@ -100,17 +108,33 @@ export function secretResourceArn(valueFrom: string): string {
 }
 
 /** The execution role (used by ECS to start the task): pull this image, write its logs, read its secrets. */
-export function executionRoleStatements(resources: { repositoryArn: string; logGroupArn: string; secrets: Record<string, string> }): PolicyStatement[] {
+export function executionRoleStatements(resources: {
+  repositoryArn: string;
+  logGroupArn: string;
+  secrets: Record<string, string>;
+}): PolicyStatement[] {
   const values = Object.values(resources.secrets);
-  const secretsManager = [...new Set(values.filter((v) => v.split(":")[2] === "secretsmanager").map(secretResourceArn))].sort();
+  const secretsManager = [
+    ...new Set(values.filter((v) => v.split(":")[2] === "secretsmanager").map(secretResourceArn)),
+  ].sort();
   const parameters = [...new Set(values.filter((v) => v.split(":")[2] === "ssm"))].sort();
   const statements: PolicyStatement[] = [
     { Sid: "PullTaskImage", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: resources.repositoryArn },
     { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    { Sid: "WriteTaskLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${resources.logGroupArn}:*` },
+    {
+      Sid: "WriteTaskLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${resources.logGroupArn}:*`,
+    },
   ];
   if (secretsManager.length > 0) {
-    statements.push({ Sid: "ReadTaskSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretsManager });
+    statements.push({
+      Sid: "ReadTaskSecrets",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: secretsManager,
+    });
   }
   if (parameters.length > 0) {
     statements.push({ Sid: "ReadTaskParameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: parameters });

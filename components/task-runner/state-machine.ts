@@ -77,7 +77,16 @@ function summaryOf(params: StateMachineParams): string {
 
 /** The state machine definition as an object (serialise with JSON.stringify). */
 export function taskRunnerDefinition(params: StateMachineParams): Record<string, unknown> {
-  const retrySdk = [{ ErrorEquals: SDK_RETRY_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 30, JitterStrategy: "FULL" }];
+  const retrySdk = [
+    {
+      ErrorEquals: SDK_RETRY_ERRORS,
+      IntervalSeconds: 2,
+      BackoffRate: 2,
+      MaxAttempts: 3,
+      MaxDelaySeconds: 30,
+      JitterStrategy: "FULL",
+    },
+  ];
   const imagePattern = "/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/";
   const registerableKeys = [
     "Family",
@@ -97,7 +106,9 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
   ];
   const prepareFailed = {
     ErrorEquals: ["States.ALL"],
-    Output: jsonata(`{ "imageTag": $imageTag, "error": $states.errorOutput.Error, "message": $states.errorOutput.Cause }`),
+    Output: jsonata(
+      `{ "imageTag": $imageTag, "error": $states.errorOutput.Error, "message": $states.errorOutput.Cause }`,
+    ),
     Next: "PrepareFailed",
   };
 
@@ -111,7 +122,9 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
         Type: "Choice",
         Choices: [
           {
-            Condition: jsonata(`$type($states.input.imageTag) = "string" and $contains($states.input.imageTag, ${imagePattern})`),
+            Condition: jsonata(
+              `$type($states.input.imageTag) = "string" and $contains($states.input.imageTag, ${imagePattern})`,
+            ),
             Next: "RememberInput",
           },
         ],
@@ -141,7 +154,8 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
       },
       RegisterTaskDefinition: {
         Type: "Task",
-        Comment: "Same task definition, the task container's image replaced by the input's tag (RunTask cannot override images).",
+        Comment:
+          "Same task definition, the task container's image replaced by the input's tag (RunTask cannot override images).",
         Resource: "arn:aws:states:::aws-sdk:ecs:registerTaskDefinition",
         Arguments: jsonata(`$merge([
           $sift($states.input, function($v, $k) { $k in ${JSON.stringify(registerableKeys)} }),
@@ -176,7 +190,16 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
         },
         TimeoutSeconds: params.taskTimeoutSeconds,
         Output: jsonata(`( $t := $states.result; ${summaryOf(params)} )`),
-        Retry: [{ ErrorEquals: RUN_TASK_RETRY_ERRORS, IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 60, JitterStrategy: "FULL" }],
+        Retry: [
+          {
+            ErrorEquals: RUN_TASK_RETRY_ERRORS,
+            IntervalSeconds: 5,
+            BackoffRate: 2,
+            MaxAttempts: 3,
+            MaxDelaySeconds: 60,
+            JitterStrategy: "FULL",
+          },
+        ],
         Catch: [
           {
             ErrorEquals: ["States.ALL"],

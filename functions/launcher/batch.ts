@@ -5,7 +5,15 @@
 import type { JobMessage } from "../shared/contract.js";
 import { isRetryableGitHubError } from "../shared/github.js";
 import { liveInstanceCounts, recordLaunched } from "./capacity.js";
-import { launchRunners, makeRunnerName, rollBackRunners, type LaunchDeps, type LaunchedRunner, type RunnerRequest, type RunnerTarget } from "./launch.js";
+import {
+  launchRunners,
+  makeRunnerName,
+  rollBackRunners,
+  type LaunchDeps,
+  type LaunchedRunner,
+  type RunnerRequest,
+  type RunnerTarget,
+} from "./launch.js";
 import { parseJobMessage } from "./messages.js";
 import { laterInGroup, planBatch, type BatchRecord, type Failure, type PlannedJob } from "./plan.js";
 import type { LauncherSettings } from "./settings.js";
@@ -36,19 +44,29 @@ function describeTarget(target: RunnerTarget): string {
 }
 
 async function resolveInstallation(target: RunnerTarget, deps: LaunchDeps): Promise<number> {
-  if (!deps.installationFor) throw new Error("the job message names no installation and no installation resolver is configured");
+  if (!deps.installationFor)
+    throw new Error("the job message names no installation and no installation resolver is configured");
   return deps.installationFor(target);
 }
 
-export async function processJobBatch(records: BatchRecord[], settings: LauncherSettings, deps: LaunchDeps): Promise<BatchResult> {
+export async function processJobBatch(
+  records: BatchRecord[],
+  settings: LauncherSettings,
+  deps: LaunchDeps,
+): Promise<BatchResult> {
   const configured = new Set(settings.pools.map((p) => p.name));
   const poolsInBatch = [
-    ...new Set(records.flatMap((r) => {
-      const parsed = parseJobMessage(r.body);
-      return parsed.ok && configured.has(parsed.message.pool) ? [parsed.message.pool] : [];
-    })),
+    ...new Set(
+      records.flatMap((r) => {
+        const parsed = parseJobMessage(r.body);
+        return parsed.ok && configured.has(parsed.message.pool) ? [parsed.message.pool] : [];
+      }),
+    ),
   ];
-  const live = poolsInBatch.length > 0 ? await liveInstanceCounts(deps.ec2, settings.stack, poolsInBatch) : new Map<string, number>();
+  const live =
+    poolsInBatch.length > 0
+      ? await liveInstanceCounts(deps.ec2, settings.stack, poolsInBatch)
+      : new Map<string, number>();
   const plan = planBatch(records, settings.pools, live);
   const failures = new Map<string, BatchFailure>();
   for (const [messageId, failure] of plan.failures) failures.set(messageId, { messageId, ...failure });
@@ -62,7 +80,11 @@ export async function processJobBatch(records: BatchRecord[], settings: Launcher
         jobs.map(async (job) => {
           const target = targetFor(settings, job.message);
           try {
-            return { job, target, installationId: job.message.installationId ?? (await resolveInstallation(target, deps)) };
+            return {
+              job,
+              target,
+              installationId: job.message.installationId ?? (await resolveInstallation(target, deps)),
+            };
           } catch (error) {
             const retryable = isRetryableGitHubError(error);
             failures.set(job.messageId, {
@@ -78,13 +100,24 @@ export async function processJobBatch(records: BatchRecord[], settings: Launcher
         if (!entry) return [];
         const { job, target, installationId } = entry;
         jobsByKey.set(job.messageId, { pool: poolName, job });
-        return [{ key: job.messageId, runnerName: makeRunnerName(poolName, job.message.jobId), installationId, target, jobId: job.message.jobId, repository: job.message.repository }];
+        return [
+          {
+            key: job.messageId,
+            runnerName: makeRunnerName(poolName, job.message.jobId),
+            installationId,
+            target,
+            jobId: job.message.jobId,
+            repository: job.message.repository,
+          },
+        ];
       });
       if (requests.length === 0) return;
       const result = await launchRunners(pool, requests, settings, deps);
       recordLaunched(poolName, result.launched.length);
-      for (const runner of result.launched) launched.push({ ...runner, pool: poolName, message: jobsByKey.get(runner.key)!.job.message });
-      for (const failure of result.failed) failures.set(failure.key, { messageId: failure.key, reason: failure.reason, detail: failure.detail });
+      for (const runner of result.launched)
+        launched.push({ ...runner, pool: poolName, message: jobsByKey.get(runner.key)!.job.message });
+      for (const failure of result.failed)
+        failures.set(failure.key, { messageId: failure.key, reason: failure.reason, detail: failure.detail });
     }),
   );
 
@@ -95,7 +128,11 @@ export async function processJobBatch(records: BatchRecord[], settings: Launcher
     await rollBackRunners(undone, deps);
     for (const job of undone) {
       recordLaunched(job.pool, -1);
-      failures.set(job.key, { messageId: job.key, reason: "rolled-back", detail: `an earlier message of group ${jobsByKey.get(job.key)!.job.groupId} failed` });
+      failures.set(job.key, {
+        messageId: job.key,
+        reason: "rolled-back",
+        detail: `an earlier message of group ${jobsByKey.get(job.key)!.job.groupId} failed`,
+      });
     }
   }
   return { launched: launched.filter((job) => !rollBack.has(job.key)), failures };

@@ -2,7 +2,13 @@
  * EC2 Fleet request building and the spot → on-demand fallback decision. Pure functions only: the launch core
  * sends what these build.
  */
-import type { _InstanceType, CreateFleetCommandInput, CreateFleetCommandOutput, FleetLaunchTemplateOverridesRequest, Tag } from "@aws-sdk/client-ec2";
+import type {
+  _InstanceType,
+  CreateFleetCommandInput,
+  CreateFleetCommandOutput,
+  FleetLaunchTemplateOverridesRequest,
+  Tag,
+} from "@aws-sdk/client-ec2";
 
 export type Lifecycle = "spot" | "on-demand";
 
@@ -30,10 +36,19 @@ export function isSpotCapacityError(code: string | undefined): boolean {
  * One override per instance type × subnet, so the fleet may pick any type in any AZ. For on-demand the pool's
  * order of instance types is its preference (`prioritized`); spot uses `price-capacity-optimized` and ignores it.
  */
-export function buildFleetOverrides(instanceTypes: string[], subnetIds: string[]): FleetLaunchTemplateOverridesRequest[] {
+export function buildFleetOverrides(
+  instanceTypes: string[],
+  subnetIds: string[],
+): FleetLaunchTemplateOverridesRequest[] {
   if (instanceTypes.length === 0) throw new Error("a pool needs at least one instance type");
   if (subnetIds.length === 0) throw new Error("the launcher needs at least one subnet");
-  return instanceTypes.flatMap((instanceType, priority) => subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority })));
+  return instanceTypes.flatMap((instanceType, priority) =>
+    subnetIds.map((subnetId) => ({
+      InstanceType: instanceType as _InstanceType,
+      SubnetId: subnetId,
+      Priority: priority,
+    })),
+  );
 }
 
 export interface FleetRequest {
@@ -48,17 +63,23 @@ export interface FleetRequest {
 }
 
 export function buildCreateFleetInput(request: FleetRequest): CreateFleetCommandInput {
-  if (!Number.isInteger(request.count) || request.count < 1) throw new Error(`fleet capacity must be a positive integer, got ${request.count}`);
+  if (!Number.isInteger(request.count) || request.count < 1)
+    throw new Error(`fleet capacity must be a positive integer, got ${request.count}`);
   return {
     Type: "instant",
     ClientToken: request.clientToken,
     LaunchTemplateConfigs: [
-      { LaunchTemplateSpecification: { LaunchTemplateId: request.launchTemplateId, Version: "$Default" }, Overrides: request.overrides },
+      {
+        LaunchTemplateSpecification: { LaunchTemplateId: request.launchTemplateId, Version: "$Default" },
+        Overrides: request.overrides,
+      },
     ],
     TargetCapacitySpecification: {
       TotalTargetCapacity: request.count,
       DefaultTargetCapacityType: request.lifecycle,
-      ...(request.lifecycle === "spot" ? { SpotTargetCapacity: request.count } : { OnDemandTargetCapacity: request.count }),
+      ...(request.lifecycle === "spot"
+        ? { SpotTargetCapacity: request.count }
+        : { OnDemandTargetCapacity: request.count }),
     },
     ...(request.lifecycle === "spot"
       ? { SpotOptions: { AllocationStrategy: "price-capacity-optimized" as const } }
@@ -88,7 +109,10 @@ export interface FleetOutcome {
 }
 
 /** The instances an instant fleet started and the errors it reported, flattened. */
-export function summarizeFleet(output: Pick<CreateFleetCommandOutput, "Instances" | "Errors">, requested: Lifecycle): FleetOutcome {
+export function summarizeFleet(
+  output: Pick<CreateFleetCommandOutput, "Instances" | "Errors">,
+  requested: Lifecycle,
+): FleetOutcome {
   const instances = (output.Instances ?? []).flatMap((group) =>
     (group.InstanceIds ?? []).map((instanceId) => ({
       instanceId,

@@ -35,7 +35,9 @@ export interface LauncherClients {
 }
 
 /** Builds the handler; clients default to ones created on first use (after the endpoint environment is set). */
-export function createHandler(clients?: () => LauncherClients): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function createHandler(
+  clients?: () => LauncherClients,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   let defaults: LauncherClients | undefined;
   const getClients =
     clients ??
@@ -45,20 +47,40 @@ export function createHandler(clients?: () => LauncherClients): (event: SQSEvent
     logger.addContext(context);
     const settings = readLauncherSettings(process.env, context.invokedFunctionArn);
     const { ec2, ssm } = getClients();
-    const deps: LaunchDeps = { ec2, ssm, octokit: getInstallationOctokit, installationFor: getTargetInstallationId, logger };
-    const records = event.Records.map((r) => ({ messageId: r.messageId, groupId: r.attributes.MessageGroupId ?? r.messageId, body: r.body }));
+    const deps: LaunchDeps = {
+      ec2,
+      ssm,
+      octokit: getInstallationOctokit,
+      installationFor: getTargetInstallationId,
+      logger,
+    };
+    const records = event.Records.map((r) => ({
+      messageId: r.messageId,
+      groupId: r.attributes.MessageGroupId ?? r.messageId,
+      body: r.body,
+    }));
     const result = await processJobBatch(records, settings, deps);
 
     for (const job of result.launched) {
       metrics.addMetric("JobsLaunched", MetricUnit.Count, 1);
       const latency = job.fleetLaunchedAt - Date.parse(job.message.enqueuedAt);
-      if (Number.isFinite(latency) && latency >= 0) metrics.addMetric("LaunchLatency", MetricUnit.Milliseconds, latency);
-      logger.info("runner launched", { jobId: job.message.jobId, pool: job.pool, runnerName: job.runnerName, instanceId: job.instanceId, lifecycle: job.lifecycle });
+      if (Number.isFinite(latency) && latency >= 0)
+        metrics.addMetric("LaunchLatency", MetricUnit.Milliseconds, latency);
+      logger.info("runner launched", {
+        jobId: job.message.jobId,
+        pool: job.pool,
+        runnerName: job.runnerName,
+        instanceId: job.instanceId,
+        lifecycle: job.lifecycle,
+      });
     }
     const byReason = new Map<string, number>();
     for (const failure of result.failures.values()) {
       byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
-      const level = failure.reason === "malformed" || failure.reason === "unknown-pool" || failure.reason === "github-permanent" ? "error" : "warn";
+      const level =
+        failure.reason === "malformed" || failure.reason === "unknown-pool" || failure.reason === "github-permanent"
+          ? "error"
+          : "warn";
       logger[level]("message returned to the queue", { ...failure });
     }
     for (const [reason, count] of byReason) {

@@ -13,7 +13,13 @@
  * (idle runners named `<pool>-warm-<random>`).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { CreateFleetCommand, CreateTagsCommand, TerminateInstancesCommand, type EC2Client, type Tag } from "@aws-sdk/client-ec2";
+import {
+  CreateFleetCommand,
+  CreateTagsCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+  type Tag,
+} from "@aws-sdk/client-ec2";
 import { DeleteParametersCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import type { Octokit } from "@octokit/core";
 import { TAG, runnerParameterName, type PoolSpec } from "../shared/contract.js";
@@ -104,11 +110,18 @@ export interface LaunchResult {
 }
 
 /** `<pool>-<id>-<6 hex>`: unique per attempt, so a redelivered job never collides with its earlier runner. */
-export function makeRunnerName(pool: string, id: number | string, random: () => string = () => randomBytes(3).toString("hex")): string {
+export function makeRunnerName(
+  pool: string,
+  id: number | string,
+  random: () => string = () => randomBytes(3).toString("hex"),
+): string {
   return `${pool}-${id}-${random()}`;
 }
 
-export function instanceArn(env: Pick<LaunchEnvironment, "partition" | "region" | "accountId">, instanceId: string): string {
+export function instanceArn(
+  env: Pick<LaunchEnvironment, "partition" | "region" | "accountId">,
+  instanceId: string,
+): string {
   return `arn:${env.partition}:ec2:${env.region}:${env.accountId}:instance/${instanceId}`;
 }
 
@@ -122,7 +135,9 @@ export function awsIdentityFromArn(arn: string): { partition: string; region: st
 const silentLogger: LaunchLogger = { info() {}, warn() {}, error() {} };
 
 function runnersPath(target: RunnerTarget): string {
-  return target.scope === "org" ? `/orgs/${encodeURIComponent(target.org)}/actions/runners` : `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/actions/runners`;
+  return target.scope === "org"
+    ? `/orgs/${encodeURIComponent(target.org)}/actions/runners`
+    : `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/actions/runners`;
 }
 
 interface JitRunner {
@@ -131,7 +146,12 @@ interface JitRunner {
   encodedJitConfig: string;
 }
 
-async function generateJitConfig(pool: PoolSpec, request: RunnerRequest, env: LaunchEnvironment, deps: LaunchDeps): Promise<JitRunner> {
+async function generateJitConfig(
+  pool: PoolSpec,
+  request: RunnerRequest,
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+): Promise<JitRunner> {
   const octokit = await deps.octokit(request.installationId);
   const response = await octokit.request(`POST ${runnersPath(request.target)}/generate-jitconfig`, {
     name: request.runnerName,
@@ -147,7 +167,10 @@ async function generateJitConfig(pool: PoolSpec, request: RunnerRequest, env: La
 }
 
 /** Deletes runners from GitHub; failures are logged (the reaper removes offline runners later). */
-export async function deleteRunners(runners: Array<{ runnerId: number; installationId: number; target: RunnerTarget; runnerName: string }>, deps: LaunchDeps): Promise<void> {
+export async function deleteRunners(
+  runners: Array<{ runnerId: number; installationId: number; target: RunnerTarget; runnerName: string }>,
+  deps: LaunchDeps,
+): Promise<void> {
   const logger = deps.logger ?? silentLogger;
   await Promise.all(
     runners.map(async (runner) => {
@@ -155,7 +178,11 @@ export async function deleteRunners(runners: Array<{ runnerId: number; installat
         const octokit = await deps.octokit(runner.installationId);
         await octokit.request(`DELETE ${runnersPath(runner.target)}/{runner_id}`, { runner_id: runner.runnerId });
       } catch (error) {
-        logger.error("could not delete JIT runner; the reaper will remove it", { runnerName: runner.runnerName, runnerId: runner.runnerId, error: String(error) });
+        logger.error("could not delete JIT runner; the reaper will remove it", {
+          runnerName: runner.runnerName,
+          runnerId: runner.runnerId,
+          error: String(error),
+        });
       }
     }),
   );
@@ -167,7 +194,10 @@ async function terminate(instanceIds: string[], deps: LaunchDeps): Promise<void>
   try {
     await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
   } catch (error) {
-    (deps.logger ?? silentLogger).error("could not terminate instances; the reaper will", { instanceIds, error: String(error) });
+    (deps.logger ?? silentLogger).error("could not terminate instances; the reaper will", {
+      instanceIds,
+      error: String(error),
+    });
   }
 }
 
@@ -179,13 +209,19 @@ export async function rollBackRunners(runners: LaunchedRunner[], deps: LaunchDep
   if (runners.length === 0) return;
   const names = runners.map((r) => r.parameterName);
   await Promise.all([
-    terminate(runners.map((r) => r.instanceId), deps),
+    terminate(
+      runners.map((r) => r.instanceId),
+      deps,
+    ),
     deleteRunners(runners, deps),
     ...chunk(names, 10).map(async (batch) => {
       try {
         await deps.ssm.send(new DeleteParametersCommand({ Names: batch }));
       } catch (error) {
-        (deps.logger ?? silentLogger).error("could not delete runner parameters", { names: batch, error: String(error) });
+        (deps.logger ?? silentLogger).error("could not delete runner parameters", {
+          names: batch,
+          error: String(error),
+        });
       }
     }),
   ]);
@@ -202,7 +238,14 @@ function errorCode(error: unknown): string {
   return e?.Code ?? e?.code ?? e?.name ?? "Unknown";
 }
 
-async function createFleet(pool: PoolSpec, count: number, lifecycle: Lifecycle, tags: Tag[], env: LaunchEnvironment, deps: LaunchDeps): Promise<FleetOutcome> {
+async function createFleet(
+  pool: PoolSpec,
+  count: number,
+  lifecycle: Lifecycle,
+  tags: Tag[],
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+): Promise<FleetOutcome> {
   const input = buildCreateFleetInput({
     launchTemplateId: pool.launchTemplateId!,
     overrides: buildFleetOverrides(pool.instanceTypes, env.subnetIds),
@@ -215,7 +258,8 @@ async function createFleet(pool: PoolSpec, count: number, lifecycle: Lifecycle, 
     return summarizeFleet(await deps.ec2.send(new CreateFleetCommand(input)), lifecycle);
   } catch (error) {
     // Some capacity problems come back as an API error instead of an entry in `Errors`.
-    if (lifecycle === "spot" && isSpotCapacityError(errorCode(error))) return { instances: [], errors: [{ code: errorCode(error), message: String(error) }] };
+    if (lifecycle === "spot" && isSpotCapacityError(errorCode(error)))
+      return { instances: [], errors: [{ code: errorCode(error), message: String(error) }] };
     throw error;
   }
 }
@@ -239,13 +283,26 @@ function jobTags(request: RunnerRequest): Tag[] {
 }
 
 /** Starts one runner per request for `pool`. Never throws for a per-request problem: it reports it in `failed`. */
-export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], env: LaunchEnvironment, deps: LaunchDeps): Promise<LaunchResult> {
+export async function launchRunners(
+  pool: PoolSpec,
+  requests: RunnerRequest[],
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+): Promise<LaunchResult> {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
   const failed: LaunchFailure[] = [];
   if (requests.length === 0) return { launched: [], failed };
   if (!pool.launchTemplateId) {
-    return { launched: [], failed: requests.map((r) => ({ key: r.key, reason: "fleet-error", detail: `pool ${pool.name} has no launch template id`, retryable: false })) };
+    return {
+      launched: [],
+      failed: requests.map((r) => ({
+        key: r.key,
+        reason: "fleet-error",
+        detail: `pool ${pool.name} has no launch template id`,
+        retryable: false,
+      })),
+    };
   }
 
   // 1. JIT configs.
@@ -255,8 +312,18 @@ export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], e
     if (result.status === "fulfilled") jitRunners.push(result.value);
     else {
       const retryable = isRetryableGitHubError(result.reason);
-      logger.warn("generate-jitconfig failed", { runnerName: requests[i].runnerName, retryable, status: gitHubErrorReason(result.reason), error: String(result.reason) });
-      failed.push({ key: requests[i].key, reason: retryable ? "github-retryable" : "github-permanent", detail: String(result.reason), retryable });
+      logger.warn("generate-jitconfig failed", {
+        runnerName: requests[i].runnerName,
+        retryable,
+        status: gitHubErrorReason(result.reason),
+        error: String(result.reason),
+      });
+      failed.push({
+        key: requests[i].key,
+        reason: retryable ? "github-retryable" : "github-permanent",
+        detail: String(result.reason),
+        retryable,
+      });
     }
   });
   if (jitRunners.length === 0) return { launched: [], failed };
@@ -273,7 +340,11 @@ export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], e
     fleetErrors.push(...first.errors.map((e) => `${e.code}: ${e.message}`));
     const fallback = pool.spot ? onDemandFallbackCount(jitRunners.length, first) : 0;
     if (fallback > 0) {
-      logger.info("spot capacity short, falling back to on-demand", { pool: pool.name, count: fallback, errors: first.errors.map((e) => e.code) });
+      logger.info("spot capacity short, falling back to on-demand", {
+        pool: pool.name,
+        count: fallback,
+        errors: first.errors.map((e) => e.code),
+      });
       const second = await createFleet(pool, fallback, "on-demand", tags, env, deps);
       fleetLaunchedAt = now();
       instances.push(...second.instances);
@@ -291,12 +362,30 @@ export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], e
   const extraInstances = instances.slice(jitRunners.length);
   if (surplusRunners.length > 0) {
     const detail = `fleet started ${instances.length} of ${jitRunners.length} instances: ${fleetErrors.join("; ") || "no error reported"}`;
-    logger.warn("fleet shortfall: deleting surplus JIT runners", { pool: pool.name, surplus: surplusRunners.length, detail });
-    await deleteRunners(surplusRunners.map((r) => ({ ...r, installationId: r.request.installationId, target: r.request.target, runnerName: r.request.runnerName })), deps);
-    const reason: FailureReason = instances.length === 0 && fleetErrors.every((e) => !isSpotCapacityError(e.split(":")[0])) ? "fleet-error" : "fleet-capacity";
+    logger.warn("fleet shortfall: deleting surplus JIT runners", {
+      pool: pool.name,
+      surplus: surplusRunners.length,
+      detail,
+    });
+    await deleteRunners(
+      surplusRunners.map((r) => ({
+        ...r,
+        installationId: r.request.installationId,
+        target: r.request.target,
+        runnerName: r.request.runnerName,
+      })),
+      deps,
+    );
+    const reason: FailureReason =
+      instances.length === 0 && fleetErrors.every((e) => !isSpotCapacityError(e.split(":")[0]))
+        ? "fleet-error"
+        : "fleet-capacity";
     for (const runner of surplusRunners) failed.push({ key: runner.request.key, reason, detail, retryable: true });
   }
-  await terminate(extraInstances.map((i) => i.instanceId), deps);
+  await terminate(
+    extraInstances.map((i) => i.instanceId),
+    deps,
+  );
 
   // 3. Parameters (and job tags when the fleet served several runners).
   const needsJobTags = jitRunners.length > 1;
@@ -305,7 +394,12 @@ export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], e
       const instance = instances[i];
       const parameterName = runnerParameterName(env.parameterPrefix, instance.instanceId);
       if (needsJobTags) {
-        await deps.ec2.send(new CreateTagsCommand({ Resources: [instance.instanceId], Tags: [...jobTags(runner.request), { Key: "Name", Value: runner.request.runnerName }] }));
+        await deps.ec2.send(
+          new CreateTagsCommand({
+            Resources: [instance.instanceId],
+            Tags: [...jobTags(runner.request), { Key: "Name", Value: runner.request.runnerName }],
+          }),
+        );
       }
       await deps.ssm.send(
         new PutParameterCommand({
@@ -345,16 +439,32 @@ export async function launchRunners(pool: PoolSpec, requests: RunnerRequest[], e
     } else broken.push({ runner, instance, error: result.reason });
   });
   if (broken.length > 0) {
-    logger.error("writing runner parameters failed: terminating those instances", { instances: broken.map((b) => b.instance.instanceId), errors: broken.map((b) => String(b.error)) });
+    logger.error("writing runner parameters failed: terminating those instances", {
+      instances: broken.map((b) => b.instance.instanceId),
+      errors: broken.map((b) => String(b.error)),
+    });
     await Promise.all([
-      terminate(broken.map((b) => b.instance.instanceId), deps),
-      deleteRunners(broken.map((b) => ({ runnerId: b.runner.runnerId, installationId: b.runner.request.installationId, target: b.runner.request.target, runnerName: b.runner.request.runnerName })), deps),
-      // A parameter may exist when only the tagging failed.
-      ...chunk(broken.map((b) => runnerParameterName(env.parameterPrefix, b.instance.instanceId)), 10).map((names) =>
-        deps.ssm.send(new DeleteParametersCommand({ Names: names })).catch(() => undefined),
+      terminate(
+        broken.map((b) => b.instance.instanceId),
+        deps,
       ),
+      deleteRunners(
+        broken.map((b) => ({
+          runnerId: b.runner.runnerId,
+          installationId: b.runner.request.installationId,
+          target: b.runner.request.target,
+          runnerName: b.runner.request.runnerName,
+        })),
+        deps,
+      ),
+      // A parameter may exist when only the tagging failed.
+      ...chunk(
+        broken.map((b) => runnerParameterName(env.parameterPrefix, b.instance.instanceId)),
+        10,
+      ).map((names) => deps.ssm.send(new DeleteParametersCommand({ Names: names })).catch(() => undefined)),
     ]);
-    for (const b of broken) failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error), retryable: true });
+    for (const b of broken)
+      failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error), retryable: true });
   }
   return { launched, failed };
 }

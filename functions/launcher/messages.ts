@@ -25,17 +25,23 @@ export function parseJobMessage(body: string): ParseResult {
   } catch (error) {
     return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, reason: "body is not a JSON object" };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { ok: false, reason: "body is not a JSON object" };
   const m = value as Record<string, unknown>;
-  if (m.version !== 1) return { ok: false, reason: `unsupported message version ${JSON.stringify(m.version)} (expected 1)` };
+  if (m.version !== 1)
+    return { ok: false, reason: `unsupported message version ${JSON.stringify(m.version)} (expected 1)` };
   for (const field of ["deliveryId", "pool", "owner", "enqueuedAt"] as const) {
     if (!nonEmptyString(m[field])) return { ok: false, reason: `${field} must be a non-empty string` };
   }
   for (const field of ["jobId", "runId", "runAttempt"] as const) {
-    if (!positiveInteger(m[field])) return { ok: false, reason: `${field} must be a positive integer, got ${JSON.stringify(m[field])}` };
+    if (!positiveInteger(m[field]))
+      return { ok: false, reason: `${field} must be a positive integer, got ${JSON.stringify(m[field])}` };
   }
   if (m.installationId !== undefined && !positiveInteger(m.installationId)) {
-    return { ok: false, reason: `installationId must be a positive integer when present, got ${JSON.stringify(m.installationId)}` };
+    return {
+      ok: false,
+      reason: `installationId must be a positive integer when present, got ${JSON.stringify(m.installationId)}`,
+    };
   }
   if (typeof m.repository !== "string" || !REPOSITORY.test(m.repository)) {
     return { ok: false, reason: `repository must be "owner/name", got ${JSON.stringify(m.repository)}` };
@@ -43,7 +49,8 @@ export function parseJobMessage(body: string): ParseResult {
   if (!Array.isArray(m.labels) || m.labels.length === 0 || !m.labels.every(nonEmptyString)) {
     return { ok: false, reason: "labels must be a non-empty array of strings" };
   }
-  if (Number.isNaN(Date.parse(m.enqueuedAt as string))) return { ok: false, reason: `enqueuedAt is not an ISO time: ${JSON.stringify(m.enqueuedAt)}` };
+  if (Number.isNaN(Date.parse(m.enqueuedAt as string)))
+    return { ok: false, reason: `enqueuedAt is not an ISO time: ${JSON.stringify(m.enqueuedAt)}` };
   const message: JobMessage = {
     version: 1,
     deliveryId: m.deliveryId as string,

@@ -56,7 +56,11 @@ export function capacityAvailable(maxRunners: number, liveInstances: number): nu
  * fail (and reach the DLQ after the configured receives), jobs beyond a pool's free capacity fail (and come back
  * later), and every later message of a group with a failure fails too.
  */
-export function planBatch(records: BatchRecord[], pools: PoolSpec[], liveInstances: ReadonlyMap<string, number>): BatchPlan {
+export function planBatch(
+  records: BatchRecord[],
+  pools: PoolSpec[],
+  liveInstances: ReadonlyMap<string, number>,
+): BatchPlan {
   const poolsByName = new Map(pools.map((p) => [p.name, p]));
   const free = new Map(pools.map((p) => [p.name, capacityAvailable(p.maxRunners, liveInstances.get(p.name) ?? 0)]));
   const launches = new Map<string, PlannedJob[]>();
@@ -66,7 +70,10 @@ export function planBatch(records: BatchRecord[], pools: PoolSpec[], liveInstanc
   for (const record of records) {
     const blockedBy = blockedGroups.get(record.groupId);
     if (blockedBy !== undefined) {
-      failures.set(record.messageId, { reason: "fifo-blocked", detail: `message ${blockedBy} of group ${record.groupId} failed earlier in the batch` });
+      failures.set(record.messageId, {
+        reason: "fifo-blocked",
+        detail: `message ${blockedBy} of group ${record.groupId} failed earlier in the batch`,
+      });
       continue;
     }
     const fail = (failure: Failure) => {
@@ -80,7 +87,10 @@ export function planBatch(records: BatchRecord[], pools: PoolSpec[], liveInstanc
     }
     const pool = poolsByName.get(parsed.message.pool);
     if (!pool) {
-      fail({ reason: "unknown-pool", detail: `pool "${parsed.message.pool}" is not configured (known: ${[...poolsByName.keys()].join(", ")})` });
+      fail({
+        reason: "unknown-pool",
+        detail: `pool "${parsed.message.pool}" is not configured (known: ${[...poolsByName.keys()].join(", ")})`,
+      });
       continue;
     }
     const remaining = free.get(pool.name) ?? 0;

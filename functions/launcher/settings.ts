@@ -31,10 +31,14 @@ function parsePool(value: unknown, index: number): PoolSpec {
   const where = `${ENV.pools}[${index}]`;
   if (typeof p?.name !== "string" || !p.name) throw new Error(`${where}.name must be a non-empty string`);
   if (!Array.isArray(p.labels) || p.labels.length === 0) throw new Error(`${where}.labels must be a non-empty array`);
-  if (!Array.isArray(p.instanceTypes) || p.instanceTypes.length === 0) throw new Error(`${where}.instanceTypes must be a non-empty array`);
-  if (p.architecture !== "x64" && p.architecture !== "arm64") throw new Error(`${where}.architecture must be x64 or arm64`);
-  if (!Number.isInteger(p.maxRunners) || (p.maxRunners as number) < 1) throw new Error(`${where}.maxRunners must be a positive integer`);
-  if (typeof p.launchTemplateId !== "string" || !p.launchTemplateId.startsWith("lt-")) throw new Error(`${where}.launchTemplateId must be a launch template id (lt-...)`);
+  if (!Array.isArray(p.instanceTypes) || p.instanceTypes.length === 0)
+    throw new Error(`${where}.instanceTypes must be a non-empty array`);
+  if (p.architecture !== "x64" && p.architecture !== "arm64")
+    throw new Error(`${where}.architecture must be x64 or arm64`);
+  if (!Number.isInteger(p.maxRunners) || (p.maxRunners as number) < 1)
+    throw new Error(`${where}.maxRunners must be a positive integer`);
+  if (typeof p.launchTemplateId !== "string" || !p.launchTemplateId.startsWith("lt-"))
+    throw new Error(`${where}.launchTemplateId must be a launch template id (lt-...)`);
   return {
     name: p.name,
     labels: p.labels,
@@ -57,10 +61,12 @@ export function readLauncherSettings(env: NodeJS.ProcessEnv, functionArn: string
     throw new Error(`${ENV.subnetIds} must be a non-empty JSON array of subnet ids`);
   }
   const scope = env[ENV.runnerScope] ?? "org";
-  if (scope !== "org" && scope !== "repo") throw new Error(`${ENV.runnerScope} must be "org" or "repo", got ${JSON.stringify(scope)}`);
+  if (scope !== "org" && scope !== "repo")
+    throw new Error(`${ENV.runnerScope} must be "org" or "repo", got ${JSON.stringify(scope)}`);
   const rawGroup = env[ENV.runnerGroupId] ?? "1";
   const runnerGroupId = Number(rawGroup);
-  if (!Number.isInteger(runnerGroupId) || runnerGroupId < 1) throw new Error(`${ENV.runnerGroupId} must be a positive integer, got ${JSON.stringify(rawGroup)}`);
+  if (!Number.isInteger(runnerGroupId) || runnerGroupId < 1)
+    throw new Error(`${ENV.runnerGroupId} must be a positive integer, got ${JSON.stringify(rawGroup)}`);
   const identity = awsIdentityFromArn(functionArn);
   return {
     pools,

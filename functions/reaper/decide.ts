@@ -107,7 +107,8 @@ export function isLive(instance: Pick<ReaperInstance, "state">): boolean {
  */
 export function decideReaping(input: ReaperInput): ReaperDecision {
   const { instances, runners, now } = input;
-  if (!(input.bootGraceMinutes > 0)) throw new Error(`bootGraceMinutes must be a positive number, got ${input.bootGraceMinutes}`);
+  if (!(input.bootGraceMinutes > 0))
+    throw new Error(`bootGraceMinutes must be a positive number, got ${input.bootGraceMinutes}`);
   if (!(input.maxJobHours > 0)) throw new Error(`maxJobHours must be a positive number, got ${input.maxJobHours}`);
   if (Number.isNaN(now.getTime())) throw new Error("now must be a valid date");
   const graceMs = input.bootGraceMinutes * 60_000;
@@ -131,7 +132,12 @@ export function decideReaping(input: ReaperInput): ReaperDecision {
   const deregister = (runner: ReaperRunner, reason: DeregisterReason) => {
     if (deregistered.has(runner.id)) return;
     deregistered.add(runner.id);
-    decision.deregister.push({ runnerId: runner.id, name: runner.name, ...(runner.repository ? { repository: runner.repository } : {}), reason });
+    decision.deregister.push({
+      runnerId: runner.id,
+      name: runner.name,
+      ...(runner.repository ? { repository: runner.repository } : {}),
+      reason,
+    });
   };
 
   for (const instance of instances) {

@@ -43,14 +43,16 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
 /** Reads the reaper's settings; every problem names the variable. */
 export function readReaperSettings(env: NodeJS.ProcessEnv = process.env): ReaperSettings {
   const scope = env[ENV.runnerScope] || "org";
-  if (scope !== "org" && scope !== "repo") throw new Error(`${ENV.runnerScope} must be "org" or "repo", got ${JSON.stringify(scope)}`);
+  if (scope !== "org" && scope !== "repo")
+    throw new Error(`${ENV.runnerScope} must be "org" or "repo", got ${JSON.stringify(scope)}`);
   return {
     stack: required(env, ENV.stack),
     parameterPrefix: required(env, ENV.runnerParameterPrefix),
@@ -105,9 +107,23 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
   const ourRunnerNames = new Set(instances.map((i) => i.runnerName).filter(Boolean));
   const runners = (await listRunners(octokit, locations)).filter((r) => ourRunnerNames.has(r.name));
   const now = deps.now();
-  const decision = decideReaping({ instances, runners, parameters, now, bootGraceMinutes: settings.bootGraceMinutes, maxJobHours: settings.maxJobHours });
+  const decision = decideReaping({
+    instances,
+    runners,
+    parameters,
+    now,
+    bootGraceMinutes: settings.bootGraceMinutes,
+    maxJobHours: settings.maxJobHours,
+  });
 
-  const report: ReapReport = { decision, terminated: [], keptBusy: [], deregistered: [], deregisterFailures: [], deletedParameters: [] };
+  const report: ReapReport = {
+    decision,
+    terminated: [],
+    keptBusy: [],
+    deregistered: [],
+    deregisterFailures: [],
+    deletedParameters: [],
+  };
   const removed = new Set<number>();
   await forEachLimited(decision.deregister, 4, async (runner) => {
     try {
@@ -115,11 +131,18 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
         removed.add(runner.runnerId);
         report.deregistered.push(runner);
       } else {
-        deps.logger.info("GitHub refused to remove the runner: it is running a job", { runnerId: runner.runnerId, name: runner.name });
+        deps.logger.info("GitHub refused to remove the runner: it is running a job", {
+          runnerId: runner.runnerId,
+          name: runner.name,
+        });
       }
     } catch (error) {
       report.deregisterFailures.push({ runnerId: runner.runnerId, reason: gitHubErrorReason(error) });
-      deps.logger.warn("could not remove a runner from GitHub", { runnerId: runner.runnerId, name: runner.name, error: error as Error });
+      deps.logger.warn("could not remove a runner from GitHub", {
+        runnerId: runner.runnerId,
+        name: runner.name,
+        error: error as Error,
+      });
     }
   });
 
@@ -128,10 +151,18 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
     report.keptBusy.push(t.instanceId);
     return false;
   });
-  const accepted = new Set(await terminateInstances(deps.ec2, toTerminate.map((t) => t.instanceId)));
-  report.terminated = toTerminate.filter((t) => accepted.has(t.instanceId)).map((t) => ({ instanceId: t.instanceId, reason: t.reason }));
+  const accepted = new Set(
+    await terminateInstances(
+      deps.ec2,
+      toTerminate.map((t) => t.instanceId),
+    ),
+  );
+  report.terminated = toTerminate
+    .filter((t) => accepted.has(t.instanceId))
+    .map((t) => ({ instanceId: t.instanceId, reason: t.reason }));
 
-  if (decision.deleteParameters.length > 0) report.deletedParameters = await deleteRunnerParameters(deps.ssm, decision.deleteParameters);
+  if (decision.deleteParameters.length > 0)
+    report.deletedParameters = await deleteRunnerParameters(deps.ssm, decision.deleteParameters);
 
   deps.logger.info("reaper run", {
     instances: instances.filter(isLive).length,
@@ -176,5 +207,9 @@ export const handler = async (): Promise<{ terminated: number; deregistered: num
     logger,
   });
   publishReapMetrics(report);
-  return { terminated: report.terminated.length, deregistered: report.deregistered.length, deletedParameters: report.deletedParameters.length };
+  return {
+    terminated: report.terminated.length,
+    deregistered: report.deregistered.length,
+    deletedParameters: report.deletedParameters.length,
+  };
 };

@@ -22,13 +22,22 @@ export interface StackInstance extends ReaperInstance {
  * Our stack's instances in the given states: one DescribeInstances, followed through its pages, filtered
  * server-side by the stack tag so the answer does not grow with other workloads in the account.
  */
-export async function describeStackInstances(ec2: EC2Client, stack: string, states: InstanceState[] = SNAPSHOT_STATES, extraFilters: Filter[] = []): Promise<StackInstance[]> {
+export async function describeStackInstances(
+  ec2: EC2Client,
+  stack: string,
+  states: InstanceState[] = SNAPSHOT_STATES,
+  extraFilters: Filter[] = [],
+): Promise<StackInstance[]> {
   const instances: StackInstance[] = [];
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
       new DescribeInstancesCommand({
-        Filters: [{ Name: `tag:${TAG.stack}`, Values: [stack] }, { Name: "instance-state-name", Values: states }, ...extraFilters],
+        Filters: [
+          { Name: `tag:${TAG.stack}`, Values: [stack] },
+          { Name: "instance-state-name", Values: states },
+          ...extraFilters,
+        ],
         MaxResults: 1000,
         NextToken: nextToken,
       }),
@@ -59,12 +68,24 @@ export async function listRunnerParameters(ssm: SSMClient, prefix: string): Prom
   const parameters: ReaperParameter[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: false, WithDecryption: false, MaxResults: 10, NextToken: nextToken }));
+    const page = await ssm.send(
+      new GetParametersByPathCommand({
+        Path: path,
+        Recursive: false,
+        WithDecryption: false,
+        MaxResults: 10,
+        NextToken: nextToken,
+      }),
+    );
     for (const parameter of page.Parameters ?? []) {
       if (!parameter.Name) continue;
       const instanceId = parameter.Name.slice(path.length + 1);
       if (!/^i-[0-9a-f]+$/.test(instanceId)) continue; // not a per-instance JIT config: not ours to delete
-      parameters.push({ name: parameter.Name, instanceId, lastModified: parameter.LastModifiedDate ? new Date(parameter.LastModifiedDate) : new Date(0) });
+      parameters.push({
+        name: parameter.Name,
+        instanceId,
+        lastModified: parameter.LastModifiedDate ? new Date(parameter.LastModifiedDate) : new Date(0),
+      });
     }
     nextToken = page.NextToken;
   } while (nextToken);
@@ -92,7 +113,11 @@ export async function terminateInstances(ec2: EC2Client, instanceIds: string[]):
 /** Where runners are registered: the organization, or each repository (repo scope). */
 export type RunnerLocation = { kind: "org"; org: string } | { kind: "repo"; owner: string; repo: string };
 
-export function runnerLocations(scope: "org" | "repo", owner: string, repositories: Iterable<string>): RunnerLocation[] {
+export function runnerLocations(
+  scope: "org" | "repo",
+  owner: string,
+  repositories: Iterable<string>,
+): RunnerLocation[] {
   if (scope === "org") return [{ kind: "org", org: owner }];
   const seen = new Set<string>();
   const locations: RunnerLocation[] = [];
@@ -122,7 +147,12 @@ export async function listRunners(octokit: Octokit, locations: RunnerLocation[])
       const response =
         location.kind === "org"
           ? await octokit.request("GET /orgs/{org}/actions/runners", { org: location.org, per_page: PER_PAGE, page })
-          : await octokit.request("GET /repos/{owner}/{repo}/actions/runners", { owner: location.owner, repo: location.repo, per_page: PER_PAGE, page });
+          : await octokit.request("GET /repos/{owner}/{repo}/actions/runners", {
+              owner: location.owner,
+              repo: location.repo,
+              per_page: PER_PAGE,
+              page,
+            });
       const data = response.data as RunnerListPage;
       for (const runner of data.runners) {
         all.push({
@@ -143,14 +173,27 @@ export async function listRunners(octokit: Octokit, locations: RunnerLocation[])
  * Removes a runner from GitHub. True when it is gone (204, or 404: already removed); false when GitHub refuses
  * (422: the runner is running a job). Other errors are thrown.
  */
-export async function deleteRunner(octokit: Octokit, scope: "org" | "repo", owner: string, runner: { runnerId: number; repository?: string }): Promise<boolean> {
+export async function deleteRunner(
+  octokit: Octokit,
+  scope: "org" | "repo",
+  owner: string,
+  runner: { runnerId: number; repository?: string },
+): Promise<boolean> {
   try {
     if (scope === "org") {
-      await octokit.request("DELETE /orgs/{org}/actions/runners/{runner_id}", { org: owner, runner_id: runner.runnerId });
+      await octokit.request("DELETE /orgs/{org}/actions/runners/{runner_id}", {
+        org: owner,
+        runner_id: runner.runnerId,
+      });
     } else {
       const [repoOwner, repo] = (runner.repository ?? "").split("/");
-      if (!repoOwner || !repo) throw new Error(`runner ${runner.runnerId} has no repository to remove it from (repo scope)`);
-      await octokit.request("DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}", { owner: repoOwner, repo, runner_id: runner.runnerId });
+      if (!repoOwner || !repo)
+        throw new Error(`runner ${runner.runnerId} has no repository to remove it from (repo scope)`);
+      await octokit.request("DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}", {
+        owner: repoOwner,
+        repo,
+        runner_id: runner.runnerId,
+      });
     }
     return true;
   } catch (error) {

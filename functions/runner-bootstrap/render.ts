@@ -34,12 +34,17 @@ export function shellQuote(value: string): string {
 
 function check(settings: BootstrapSettings): void {
   const problems: string[] = [];
-  if (!/^\/[A-Za-z0-9_.\-/]+$/.test(settings.CIRUNNERS_PARAMETER_PREFIX)) problems.push("CIRUNNERS_PARAMETER_PREFIX must be an SSM path starting with /");
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(settings.CIRUNNERS_RUNNER_CACHE_BUCKET)) problems.push("CIRUNNERS_RUNNER_CACHE_BUCKET must be an S3 bucket name");
-  if (settings.CIRUNNERS_RUNNER_ARCH !== "x64" && settings.CIRUNNERS_RUNNER_ARCH !== "arm64") problems.push("CIRUNNERS_RUNNER_ARCH must be x64 or arm64");
-  if (!/^[A-Za-z0-9_.\-/#]{1,512}$/.test(settings.CIRUNNERS_LOG_GROUP)) problems.push("CIRUNNERS_LOG_GROUP must be a CloudWatch log group name");
+  if (!/^\/[A-Za-z0-9_.\-/]+$/.test(settings.CIRUNNERS_PARAMETER_PREFIX))
+    problems.push("CIRUNNERS_PARAMETER_PREFIX must be an SSM path starting with /");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(settings.CIRUNNERS_RUNNER_CACHE_BUCKET))
+    problems.push("CIRUNNERS_RUNNER_CACHE_BUCKET must be an S3 bucket name");
+  if (settings.CIRUNNERS_RUNNER_ARCH !== "x64" && settings.CIRUNNERS_RUNNER_ARCH !== "arm64")
+    problems.push("CIRUNNERS_RUNNER_ARCH must be x64 or arm64");
+  if (!/^[A-Za-z0-9_.\-/#]{1,512}$/.test(settings.CIRUNNERS_LOG_GROUP))
+    problems.push("CIRUNNERS_LOG_GROUP must be a CloudWatch log group name");
   const wait = settings.CIRUNNERS_PARAMETER_WAIT_SECONDS;
-  if (!Number.isInteger(wait) || wait < 1 || wait > 3600) problems.push("CIRUNNERS_PARAMETER_WAIT_SECONDS must be an integer from 1 to 3600");
+  if (!Number.isInteger(wait) || wait < 1 || wait > 3600)
+    problems.push("CIRUNNERS_PARAMETER_WAIT_SECONDS must be an integer from 1 to 3600");
   if (problems.length) throw new Error(`invalid bootstrap settings: ${problems.join("; ")}`);
 }
 
@@ -53,6 +58,7 @@ export function renderUserData(settings: BootstrapSettings, script: string = rea
     .map((name) => `export ${name}=${shellQuote(String(settings[name]))}`);
   const userData = [first, ...exports, ...rest].join("\n");
   const size = Buffer.byteLength(userData, "utf8");
-  if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data is ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}`);
+  if (size > USER_DATA_LIMIT_BYTES)
+    throw new Error(`user data is ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}`);
   return userData;
 }

@@ -46,7 +46,8 @@ export function readRunnerCacheSettings(env: NodeJS.ProcessEnv = process.env): R
   } catch (error) {
     throw new Error(`${ENV.pools} is not valid JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(pools) || pools.length === 0) throw new Error(`${ENV.pools} must be a non-empty JSON array of pools`);
+  if (!Array.isArray(pools) || pools.length === 0)
+    throw new Error(`${ENV.pools} must be a non-empty JSON array of pools`);
   const architectures = poolArchitectures(pools as { architecture: string }[]);
   const version = env[ENV.runnerVersion] || "latest";
   releaseRoute(version); // validates
@@ -72,7 +73,11 @@ export interface ArchitectureResult {
   bytes?: number;
 }
 
-async function readManifest(s3: S3Client, bucket: string, architecture: Architecture): Promise<CacheManifest | undefined> {
+async function readManifest(
+  s3: S3Client,
+  bucket: string,
+  architecture: Architecture,
+): Promise<CacheManifest | undefined> {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: runnerCacheManifestKey(architecture) }));
     return parseManifest(await object.Body?.transformToString());
@@ -85,15 +90,18 @@ async function readManifest(s3: S3Client, bucket: string, architecture: Architec
 
 async function fetchRelease(github: Octokit, version: string): Promise<Release> {
   const { route, tag } = releaseRoute(version);
-  const response = tag
-    ? await github.request(route, { tag })
-    : await github.request(route);
+  const response = tag ? await github.request(route, { tag }) : await github.request(route);
   return response.data as Release;
 }
 
-async function refresh(asset: RunnerAsset, settings: RunnerCacheSettings, deps: RunnerCacheDependencies): Promise<ArchitectureResult> {
+async function refresh(
+  asset: RunnerAsset,
+  settings: RunnerCacheSettings,
+  deps: RunnerCacheDependencies,
+): Promise<ArchitectureResult> {
   const response = await deps.fetch(asset.url, { redirect: "follow" });
-  if (!response.ok || !response.body) throw new Error(`downloading ${asset.name} from ${asset.url} failed: HTTP ${response.status}`);
+  if (!response.ok || !response.body)
+    throw new Error(`downloading ${asset.name} from ${asset.url} failed: HTTP ${response.status}`);
   const uploaded = await streamToS3({
     s3: deps.s3,
     bucket: settings.bucket,
@@ -107,7 +115,11 @@ async function refresh(asset: RunnerAsset, settings: RunnerCacheSettings, deps: 
     // The hash check already guards content when GitHub publishes one; this catches truncation when it does not.
     throw new Error(`${asset.name}: downloaded ${uploaded.bytes} bytes, the release lists ${asset.size}`);
   }
-  const manifest: CacheManifest = { version: asset.version, sha256: uploaded.sha256, fetchedAt: deps.now().toISOString() };
+  const manifest: CacheManifest = {
+    version: asset.version,
+    sha256: uploaded.sha256,
+    fetchedAt: deps.now().toISOString(),
+  };
   await deps.s3.send(
     new PutObjectCommand({
       Bucket: settings.bucket,
@@ -116,12 +128,28 @@ async function refresh(asset: RunnerAsset, settings: RunnerCacheSettings, deps: 
       ContentType: "application/json",
     }),
   );
-  deps.logger.info("cached runner release", { architecture: asset.architecture, version: asset.version, sha256: uploaded.sha256, bytes: uploaded.bytes, parts: uploaded.parts, verified: Boolean(asset.expectedSha256) });
-  return { architecture: asset.architecture, version: asset.version, action: "uploaded", sha256: uploaded.sha256, bytes: uploaded.bytes };
+  deps.logger.info("cached runner release", {
+    architecture: asset.architecture,
+    version: asset.version,
+    sha256: uploaded.sha256,
+    bytes: uploaded.bytes,
+    parts: uploaded.parts,
+    verified: Boolean(asset.expectedSha256),
+  });
+  return {
+    architecture: asset.architecture,
+    version: asset.version,
+    action: "uploaded",
+    sha256: uploaded.sha256,
+    bytes: uploaded.bytes,
+  };
 }
 
 /** One run: brings every architecture's cache up to the wanted release. */
-export async function refreshRunnerCache(settings: RunnerCacheSettings, deps: RunnerCacheDependencies): Promise<ArchitectureResult[]> {
+export async function refreshRunnerCache(
+  settings: RunnerCacheSettings,
+  deps: RunnerCacheDependencies,
+): Promise<ArchitectureResult[]> {
   const release = await fetchRelease(deps.github, settings.version);
   const assets = selectRunnerAssets(release, settings.architectures);
   const results: ArchitectureResult[] = [];
@@ -129,7 +157,12 @@ export async function refreshRunnerCache(settings: RunnerCacheSettings, deps: Ru
   for (const asset of assets) {
     const manifest = await readManifest(deps.s3, settings.bucket, asset.architecture);
     if (manifest && isCacheCurrent(manifest, asset)) {
-      results.push({ architecture: asset.architecture, version: asset.version, action: "current", sha256: manifest.sha256 });
+      results.push({
+        architecture: asset.architecture,
+        version: asset.version,
+        action: "current",
+        sha256: manifest.sha256,
+      });
       continue;
     }
     results.push(await refresh(asset, settings, deps));
@@ -148,10 +181,14 @@ let s3: S3Client | undefined;
  * installation token (5,000 requests an hour, cached across invocations). Otherwise anonymous — 60 requests an hour
  * per IP address, and Lambda's addresses are shared, so a busy neighbour can use them up.
  */
-export async function releaseClient(settings: RunnerCacheSettings, env: NodeJS.ProcessEnv = process.env): Promise<Octokit> {
+export async function releaseClient(
+  settings: RunnerCacheSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Octokit> {
   const owner = env[ENV.githubOwner];
   const appConfigured = Boolean(env[ENV.appId] && env[ENV.appPrivateKeyParameter] && owner);
-  if (appConfigured && (env[ENV.runnerScope] ?? "org") === "org") return getInstallationOctokit(await getOwnerInstallationId(owner!, "org"));
+  if (appConfigured && (env[ENV.runnerScope] ?? "org") === "org")
+    return getInstallationOctokit(await getOwnerInstallationId(owner!, "org"));
   return new Octokit({ baseUrl: settings.apiUrl, userAgent: "cirunners-runner-cache" });
 }
 

@@ -50,7 +50,9 @@ export function assetName(architecture: Architecture, version: string): string {
 export function publishedChecksum(body: string | null | undefined, architecture: Architecture): string | undefined {
   if (!body) return undefined;
   const platform = `linux-${architecture}`;
-  const match = new RegExp(`<!--\\s*BEGIN SHA ${platform}\\s*-->\\s*([0-9A-Fa-f]{64})\\s*<!--\\s*END SHA ${platform}\\s*-->`).exec(body);
+  const match = new RegExp(
+    `<!--\\s*BEGIN SHA ${platform}\\s*-->\\s*([0-9A-Fa-f]{64})\\s*<!--\\s*END SHA ${platform}\\s*-->`,
+  ).exec(body);
   return match ? match[1].toLowerCase() : undefined;
 }
 
@@ -71,12 +73,16 @@ export function selectRunnerAssets(release: Release, architectures: Architecture
     const name = assetName(architecture, version);
     const asset = release.assets.find((a) => a.name === name);
     if (!asset) {
-      throw new Error(`release ${release.tag_name} has no asset ${name} (assets: ${release.assets.map((a) => a.name).join(", ") || "none"})`);
+      throw new Error(
+        `release ${release.tag_name} has no asset ${name} (assets: ${release.assets.map((a) => a.name).join(", ") || "none"})`,
+      );
     }
     const fromBody = publishedChecksum(release.body, architecture);
     const fromDigest = digestChecksum(asset.digest);
     if (fromBody && fromDigest && fromBody !== fromDigest) {
-      throw new Error(`release ${release.tag_name}: the notes give sha256 ${fromBody} for ${name} but the asset digest is ${fromDigest}`);
+      throw new Error(
+        `release ${release.tag_name}: the notes give sha256 ${fromBody} for ${name} but the asset digest is ${fromDigest}`,
+      );
     }
     const expectedSha256 = fromBody ?? fromDigest;
     return {
@@ -95,7 +101,12 @@ export function parseManifest(text: string | undefined): CacheManifest | undefin
   if (!text) return undefined;
   try {
     const value = JSON.parse(text) as Partial<CacheManifest>;
-    if (typeof value.version === "string" && typeof value.sha256 === "string" && SHA256_HEX.test(value.sha256) && typeof value.fetchedAt === "string") {
+    if (
+      typeof value.version === "string" &&
+      typeof value.sha256 === "string" &&
+      SHA256_HEX.test(value.sha256) &&
+      typeof value.fetchedAt === "string"
+    ) {
       return { version: value.version, sha256: value.sha256, fetchedAt: value.fetchedAt };
     }
   } catch {
@@ -113,7 +124,8 @@ export function isCacheCurrent(manifest: CacheManifest | undefined, asset: Runne
 /** The architectures the pools use, in a stable order. */
 export function poolArchitectures(pools: { architecture: string }[]): Architecture[] {
   const found = new Set(pools.map((p) => p.architecture));
-  for (const a of found) if (a !== "x64" && a !== "arm64") throw new Error(`pool architecture ${JSON.stringify(a)} is not x64 or arm64`);
+  for (const a of found)
+    if (a !== "x64" && a !== "arm64") throw new Error(`pool architecture ${JSON.stringify(a)} is not x64 or arm64`);
   return (["x64", "arm64"] as const).filter((a) => found.has(a));
 }
 
@@ -121,6 +133,7 @@ export function poolArchitectures(pools: { architecture: string }[]): Architectu
 export function releaseRoute(version: string | undefined): { route: string; tag?: string } {
   const wanted = (version ?? "").trim();
   if (wanted === "" || wanted === "latest") return { route: "GET /repos/actions/runner/releases/latest" };
-  if (!/^\d+\.\d+\.\d+$/.test(wanted)) throw new Error(`runner version ${JSON.stringify(version)} must be "latest" or like 2.330.0`);
+  if (!/^\d+\.\d+\.\d+$/.test(wanted))
+    throw new Error(`runner version ${JSON.stringify(version)} must be "latest" or like 2.330.0`);
   return { route: "GET /repos/actions/runner/releases/tags/{tag}", tag: `v${wanted}` };
 }

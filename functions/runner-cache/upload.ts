@@ -40,9 +40,12 @@ export class ChecksumMismatchError extends Error {
   }
 }
 
-export async function streamToS3(options: StreamUploadOptions): Promise<{ sha256: string; bytes: number; parts: number }> {
+export async function streamToS3(
+  options: StreamUploadOptions,
+): Promise<{ sha256: string; bytes: number; parts: number }> {
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-  if (partSize < MIN_PART_SIZE) throw new Error(`partSize must be at least ${MIN_PART_SIZE} bytes (S3's minimum), got ${partSize}`);
+  if (partSize < MIN_PART_SIZE)
+    throw new Error(`partSize must be at least ${MIN_PART_SIZE} bytes (S3's minimum), got ${partSize}`);
   const { s3, bucket, key } = options;
   const created = await s3.send(
     new CreateMultipartUploadCommand({
@@ -66,7 +69,9 @@ export async function streamToS3(options: StreamUploadOptions): Promise<{ sha256
     const body = Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    const result = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }));
+    const result = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }),
+    );
     completed.push({ PartNumber: partNumber, ETag: result.ETag });
   };
 
@@ -81,12 +86,22 @@ export async function streamToS3(options: StreamUploadOptions): Promise<{ sha256
     if (bytes === 0) throw new Error(`the download for s3://${bucket}/${key} was empty`);
     if (pendingBytes > 0) await flush();
     const sha256 = hash.digest("hex");
-    if (options.expectedSha256 && sha256 !== options.expectedSha256) throw new ChecksumMismatchError(key, options.expectedSha256, sha256);
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
+    if (options.expectedSha256 && sha256 !== options.expectedSha256)
+      throw new ChecksumMismatchError(key, options.expectedSha256, sha256);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: completed },
+      }),
+    );
     return { sha256, bytes, parts: completed.length };
   } catch (error) {
     // Leave no half-uploaded parts behind (they would be billed until a lifecycle rule removed them).
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
     throw error;
   }
 }

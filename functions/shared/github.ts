@@ -32,7 +32,8 @@ export function readGitHubAppSettings(env: NodeJS.ProcessEnv = process.env): Git
     throw new Error(`${ENV.appId} must be a positive integer GitHub App id, got ${JSON.stringify(rawAppId)}`);
   }
   const privateKeyParameter = env[ENV.appPrivateKeyParameter];
-  if (!privateKeyParameter) throw new Error(`${ENV.appPrivateKeyParameter} (SSM parameter holding the App private key) is not set`);
+  if (!privateKeyParameter)
+    throw new Error(`${ENV.appPrivateKeyParameter} (SSM parameter holding the App private key) is not set`);
   const baseUrl = (env[ENV.githubApiUrl] || DEFAULT_GITHUB_API_URL).replace(/\/+$/, "");
   return { appId, privateKeyParameter, baseUrl };
 }
@@ -95,7 +96,12 @@ function appOctokit(settings: GitHubAppSettings, privateKey: string, installatio
     baseUrl: settings.baseUrl,
     authStrategy: createAppAuth,
     // auth-app rejects an explicit `installationId: undefined`: leave the key out for the App itself.
-    auth: { appId: settings.appId, privateKey, cache: tokenCache, ...(installationId === undefined ? {} : { installationId }) },
+    auth: {
+      appId: settings.appId,
+      privateKey,
+      cache: tokenCache,
+      ...(installationId === undefined ? {} : { installationId }),
+    },
   });
 }
 
@@ -169,11 +175,16 @@ export function getOwnerInstallationId(owner: string, scope: "org" | "repo"): Pr
  * runners, `GET /repos/{owner}/{repo}/installation` for repository runners (it answers for repositories of users
  * and organizations alike). Cached for the container's lifetime, so steady state costs no GitHub call.
  */
-export function getTargetInstallationId(target: { scope: "org"; org: string } | { scope: "repo"; owner: string; repo: string }): Promise<number> {
+export function getTargetInstallationId(
+  target: { scope: "org"; org: string } | { scope: "repo"; owner: string; repo: string },
+): Promise<number> {
   if (target.scope === "org") return getOwnerInstallationId(target.org, "org");
   return cachedInstallation(`repo:${target.owner.toLowerCase()}/${target.repo.toLowerCase()}`, async () => {
     const octokit = await getAppOctokit();
-    const response = await octokit.request("GET /repos/{owner}/{repo}/installation", { owner: target.owner, repo: target.repo });
+    const response = await octokit.request("GET /repos/{owner}/{repo}/installation", {
+      owner: target.owner,
+      repo: target.repo,
+    });
     return response.data.id;
   });
 }
@@ -208,7 +219,11 @@ export function classifyGitHubError(error: unknown): GitHubErrorClass {
   if (status === 403) {
     const headers = response?.headers ?? {};
     const text = `${typeof message === "string" ? message : ""} ${JSON.stringify(response?.data ?? "")}`;
-    if (headers["retry-after"] !== undefined || String(headers["x-ratelimit-remaining"]) === "0" || /rate limit/i.test(text)) {
+    if (
+      headers["retry-after"] !== undefined ||
+      String(headers["x-ratelimit-remaining"]) === "0" ||
+      /rate limit/i.test(text)
+    ) {
       return "retryable";
     }
   }

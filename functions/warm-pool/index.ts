@@ -17,8 +17,22 @@ import { ENV, TAG, type PoolSpec } from "../shared/contract.js";
 import { getInstallationOctokit, getOwnerInstallationId } from "../shared/github.js";
 import { launchRunners, makeRunnerName, type LaunchDeps, type RunnerRequest } from "../launcher/launch.js";
 import { readLauncherSettings, type LauncherSettings } from "../launcher/settings.js";
-import { deleteRunner, describeStackInstances, listRunners, terminateInstances, type StackInstance } from "../reaper/sources.js";
-import { countWarmCapacity, isWithinWarmHours, parseWarmPools, selectWarmSurplus, warmDeficit, warmRunnerPrefix, type WarmPoolSpec } from "./schedule.js";
+import {
+  deleteRunner,
+  describeStackInstances,
+  listRunners,
+  terminateInstances,
+  type StackInstance,
+} from "../reaper/sources.js";
+import {
+  countWarmCapacity,
+  isWithinWarmHours,
+  parseWarmPools,
+  selectWarmSurplus,
+  warmDeficit,
+  warmRunnerPrefix,
+  type WarmPoolSpec,
+} from "./schedule.js";
 
 export interface WarmPoolSettings extends LauncherSettings {
   warmPools: WarmPoolSpec[];
@@ -32,13 +46,20 @@ export function readWarmPoolSettings(env: NodeJS.ProcessEnv, functionArn: string
   for (const warm of warmPools) {
     const pool = launcher.pools.find((p) => p.name === warm.pool);
     if (!pool) throw new Error(`${ENV.warmPools}: pool ${JSON.stringify(warm.pool)} is not in ${ENV.pools}`);
-    if (warm.size > pool.maxRunners) throw new Error(`${ENV.warmPools}: pool ${warm.pool} wants ${warm.size} warm runners but maxRunners is ${pool.maxRunners}`);
+    if (warm.size > pool.maxRunners)
+      throw new Error(
+        `${ENV.warmPools}: pool ${warm.pool} wants ${warm.size} warm runners but maxRunners is ${pool.maxRunners}`,
+      );
   }
   // A repository runner serves one repository only: there is no single place to keep a warm runner.
-  if (warmPools.length > 0 && launcher.scope !== "org") throw new Error(`${ENV.warmPools}: warm pools need ${ENV.runnerScope} "org", got ${JSON.stringify(launcher.scope)}`);
+  if (warmPools.length > 0 && launcher.scope !== "org")
+    throw new Error(
+      `${ENV.warmPools}: warm pools need ${ENV.runnerScope} "org", got ${JSON.stringify(launcher.scope)}`,
+    );
   const rawGrace = env[ENV.bootGraceMinutes] || "10";
   const bootGraceMinutes = Number(rawGrace);
-  if (!Number.isFinite(bootGraceMinutes) || bootGraceMinutes <= 0) throw new Error(`${ENV.bootGraceMinutes} must be a positive number, got ${JSON.stringify(rawGrace)}`);
+  if (!Number.isFinite(bootGraceMinutes) || bootGraceMinutes <= 0)
+    throw new Error(`${ENV.bootGraceMinutes} must be a positive number, got ${JSON.stringify(rawGrace)}`);
   return { ...launcher, warmPools, bootGraceMinutes };
 }
 
@@ -67,25 +88,50 @@ export interface WarmPoolResult {
 }
 
 /** One warm-pool run over every configured pool. */
-export async function maintainWarmPools(settings: WarmPoolSettings, deps: WarmPoolDependencies): Promise<WarmPoolResult[]> {
+export async function maintainWarmPools(
+  settings: WarmPoolSettings,
+  deps: WarmPoolDependencies,
+): Promise<WarmPoolResult[]> {
   const now = deps.now();
-  const plans = settings.warmPools.map((warm) => ({ warm, pool: settings.pools.find((p) => p.name === warm.pool) as PoolSpec, withinHours: isWithinWarmHours(warm, now) }));
+  const plans = settings.warmPools.map((warm) => ({
+    warm,
+    pool: settings.pools.find((p) => p.name === warm.pool) as PoolSpec,
+    withinHours: isWithinWarmHours(warm, now),
+  }));
   if (plans.length === 0) return [];
 
   const instances = await describeStackInstances(deps.ec2, settings.stack, ["pending", "running"]);
   const installationId = await deps.installationId();
   const octokit = await deps.octokit(installationId);
   const ourNames = new Set(instances.map((i) => i.runnerName).filter(Boolean));
-  const runners = (await listRunners(octokit, [{ kind: "org", org: settings.owner }])).filter((r) => ourNames.has(r.name));
+  const runners = (await listRunners(octokit, [{ kind: "org", org: settings.owner }])).filter((r) =>
+    ourNames.has(r.name),
+  );
 
   const launchDeps: LaunchDeps = { ec2: deps.ec2, ssm: deps.ssm, octokit: deps.octokit, logger: deps.logger };
   const results: WarmPoolResult[] = [];
   for (const { warm, pool, withinHours } of plans) {
     const poolInstances = instances
       .filter((i) => i.pool === pool.name)
-      .map((i: StackInstance) => ({ ...i, warm: i.warm || Boolean(i.runnerName?.startsWith(warmRunnerPrefix(pool.name))) }));
-    const counts = countWarmCapacity({ instances: poolInstances, runners, now, bootGraceMinutes: settings.bootGraceMinutes });
-    const result: WarmPoolResult = { pool: pool.name, withinHours, ...counts, requested: 0, launched: [], failed: 0, retired: [] };
+      .map((i: StackInstance) => ({
+        ...i,
+        warm: i.warm || Boolean(i.runnerName?.startsWith(warmRunnerPrefix(pool.name))),
+      }));
+    const counts = countWarmCapacity({
+      instances: poolInstances,
+      runners,
+      now,
+      bootGraceMinutes: settings.bootGraceMinutes,
+    });
+    const result: WarmPoolResult = {
+      pool: pool.name,
+      withinHours,
+      ...counts,
+      requested: 0,
+      launched: [],
+      failed: 0,
+      retired: [],
+    };
     results.push(result);
 
     if (!withinHours) {
@@ -93,9 +139,13 @@ export async function maintainWarmPools(settings: WarmPoolSettings, deps: WarmPo
       const released: string[] = [];
       for (const entry of surplus) {
         try {
-          if (await deleteRunner(octokit, "org", settings.owner, { runnerId: entry.runnerId })) released.push(entry.instanceId);
+          if (await deleteRunner(octokit, "org", settings.owner, { runnerId: entry.runnerId }))
+            released.push(entry.instanceId);
         } catch (error) {
-          deps.logger.warn("could not remove an idle warm runner", { runnerName: entry.runnerName, error: error as Error });
+          deps.logger.warn("could not remove an idle warm runner", {
+            runnerName: entry.runnerName,
+            error: error as Error,
+          });
         }
       }
       result.retired = await terminateInstances(deps.ec2, released);
@@ -114,9 +164,12 @@ export async function maintainWarmPools(settings: WarmPoolSettings, deps: WarmPo
     result.launched = launch.launched.map((r) => r.instanceId);
     result.failed = launch.failed.length;
     if (result.launched.length > 0) {
-      await deps.ec2.send(new CreateTagsCommand({ Resources: result.launched, Tags: [{ Key: TAG.warm, Value: "true" }] }));
+      await deps.ec2.send(
+        new CreateTagsCommand({ Resources: result.launched, Tags: [{ Key: TAG.warm, Value: "true" }] }),
+      );
     }
-    if (launch.failed.length > 0) deps.logger.warn("some warm runners did not start", { pool: pool.name, failures: launch.failed });
+    if (launch.failed.length > 0)
+      deps.logger.warn("some warm runners did not start", { pool: pool.name, failures: launch.failed });
   }
   deps.logger.info("warm pool run", { results });
   return results;
@@ -128,7 +181,10 @@ const logger = new Logger({ serviceName: "warm-pool" });
 const metrics = new Metrics({ namespace: "cirunners", serviceName: "warm-pool" });
 let clients: { ec2: EC2Client; ssm: SSMClient } | undefined;
 
-export const handler = async (_event: unknown, context: Pick<Context, "invokedFunctionArn">): Promise<WarmPoolResult[]> => {
+export const handler = async (
+  _event: unknown,
+  context: Pick<Context, "invokedFunctionArn">,
+): Promise<WarmPoolResult[]> => {
   const settings = readWarmPoolSettings(process.env, context.invokedFunctionArn);
   clients ??= { ec2: new EC2Client({}), ssm: new SSMClient({}) };
   const results = await maintainWarmPools(settings, {

@@ -29,7 +29,12 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timezone);
   if (!formatter) {
     try {
-      formatter = new Intl.DateTimeFormat("en-US", { timeZone: timezone, weekday: "short", hour: "numeric", hourCycle: "h23" });
+      formatter = new Intl.DateTimeFormat("en-US", {
+        timeZone: timezone,
+        weekday: "short",
+        hour: "numeric",
+        hourCycle: "h23",
+      });
     } catch {
       throw new Error(`unknown time zone ${JSON.stringify(timezone)}: expected an IANA name like Europe/Berlin`);
     }
@@ -41,13 +46,19 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
 /** The weekday and hour (0-23) that `now` is in `timezone`, daylight saving time included. */
 export function localWeekdayAndHour(now: Date, timezone: string): { weekday: Weekday; hour: number } {
   const parts = formatterFor(timezone).formatToParts(now);
-  const weekday = parts.find((p) => p.type === "weekday")?.value.toLowerCase().slice(0, 3) as Weekday;
+  const weekday = parts
+    .find((p) => p.type === "weekday")
+    ?.value.toLowerCase()
+    .slice(0, 3) as Weekday;
   const hour = Number(parts.find((p) => p.type === "hour")?.value);
   return { weekday, hour };
 }
 
 /** True when `now` falls on one of the schedule's days, at or after `startHour` and before `endHour`, local time. */
-export function isWithinWarmHours(schedule: Pick<WarmSchedule, "days" | "startHour" | "endHour" | "timezone">, now: Date): boolean {
+export function isWithinWarmHours(
+  schedule: Pick<WarmSchedule, "days" | "startHour" | "endHour" | "timezone">,
+  now: Date,
+): boolean {
   const { weekday, hour } = localWeekdayAndHour(now, schedule.timezone);
   return schedule.days.includes(weekday) && hour >= schedule.startHour && hour < schedule.endHour;
 }
@@ -67,7 +78,8 @@ export interface WarmCounts {
 /** How many runners to start: what is missing to `size`, never more than the pool's remaining capacity. */
 export function warmDeficit(counts: WarmCounts): number {
   for (const [key, value] of Object.entries(counts)) {
-    if (!Number.isInteger(value) || value < 0) throw new Error(`warmDeficit: ${key} must be a non-negative integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`warmDeficit: ${key} must be a non-negative integer, got ${value}`);
   }
   const missing = counts.size - counts.idleOnline - counts.booting;
   const room = counts.maxRunners - counts.live;
@@ -91,7 +103,12 @@ export interface WarmRunner {
  * Counts one pool's warm capacity from its live instances and the GitHub runners they registered.
  * A warm instance whose runner is already online is counted once, as idle (or not at all, when busy).
  */
-export function countWarmCapacity(input: { instances: WarmInstance[]; runners: WarmRunner[]; now: Date; bootGraceMinutes: number }): {
+export function countWarmCapacity(input: {
+  instances: WarmInstance[];
+  runners: WarmRunner[];
+  now: Date;
+  bootGraceMinutes: number;
+}): {
   idleOnline: number;
   booting: number;
   live: number;
@@ -132,13 +149,15 @@ export function parseWarmPools(raw: string | undefined, variable: string): WarmP
       }
       return value;
     };
-    if (typeof e.pool !== "string" || e.pool === "") throw new Error(`${where}.pool must be a pool name, got ${JSON.stringify(e.pool)}`);
+    if (typeof e.pool !== "string" || e.pool === "")
+      throw new Error(`${where}.pool must be a pool name, got ${JSON.stringify(e.pool)}`);
     const days = e.days;
     if (!Array.isArray(days) || days.length === 0 || !days.every((d) => (WEEKDAYS as readonly unknown[]).includes(d))) {
       throw new Error(`${where}.days must be a non-empty list of ${WEEKDAYS.join(", ")}, got ${JSON.stringify(days)}`);
     }
     const timezone = e.timezone ?? "UTC";
-    if (typeof timezone !== "string") throw new Error(`${where}.timezone must be an IANA time zone name, got ${JSON.stringify(timezone)}`);
+    if (typeof timezone !== "string")
+      throw new Error(`${where}.timezone must be an IANA time zone name, got ${JSON.stringify(timezone)}`);
     formatterFor(timezone);
     const spec: WarmPoolSpec = {
       pool: e.pool,
@@ -148,7 +167,8 @@ export function parseWarmPools(raw: string | undefined, variable: string): WarmP
       endHour: int("endHour", 1, 24),
       timezone,
     };
-    if (spec.endHour <= spec.startHour) throw new Error(`${where}.endHour (${spec.endHour}) must be after startHour (${spec.startHour})`);
+    if (spec.endHour <= spec.startHour)
+      throw new Error(`${where}.endHour (${spec.endHour}) must be after startHour (${spec.startHour})`);
     return spec;
   });
 }
@@ -172,7 +192,8 @@ export function selectWarmSurplus(input: {
   for (const instance of input.instances) {
     if (!instance.warm || !instance.runnerName) continue;
     const runner = runnersByName.get(instance.runnerName);
-    if (runner && runner.status === "online" && !runner.busy) surplus.push({ instanceId: instance.instanceId, runnerId: runner.id, runnerName: runner.name });
+    if (runner && runner.status === "online" && !runner.busy)
+      surplus.push({ instanceId: instance.instanceId, runnerId: runner.id, runnerName: runner.name });
   }
   return surplus;
 }

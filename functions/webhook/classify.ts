@@ -16,7 +16,11 @@ const DELIVERY_ID = /^[\x21-\x7e]{1,128}$/;
  * Classifies a delivery whose signature has been verified. `headers` have lower-case names.
  * Every GitHub delivery carries `X-GitHub-Event` and `X-GitHub-Delivery`; a request without them is refused.
  */
-export function classifyEvent(headers: Record<string, string>, body: string, pools: readonly PoolSpec[]): Classification {
+export function classifyEvent(
+  headers: Record<string, string>,
+  body: string,
+  pools: readonly PoolSpec[],
+): Classification {
   const event = headers["x-github-event"];
   if (!event) return reject("header-missing", "missing header X-GitHub-Event");
   const deliveryId = headers["x-github-delivery"];
@@ -36,7 +40,13 @@ export function classifyEvent(headers: Record<string, string>, body: string, poo
 
   if (event === "ping") return { kind: "pong", status: 200, deliveryId };
   if (event !== "workflow_job") {
-    return { kind: "ignore", status: 200, reason: "event-not-handled", message: `event ${event} is not handled`, deliveryId };
+    return {
+      kind: "ignore",
+      status: 200,
+      reason: "event-not-handled",
+      message: `event ${event} is not handled`,
+      deliveryId,
+    };
   }
   return { ...parseWorkflowJob(payload, pools), deliveryId };
 }
@@ -47,12 +57,20 @@ export function classifyEvent(headers: Record<string, string>, body: string, poo
  * looking further, so a delivery we do not need never fails. A job we do serve must carry every field the launcher
  * needs (and a valid `installation.id` when the delivery carries one), or it is refused with a 400 naming the field.
  */
-export function parseWorkflowJob(payload: Record<string, unknown>, pools: readonly PoolSpec[]): Accepted | Ignored | Rejection {
+export function parseWorkflowJob(
+  payload: Record<string, unknown>,
+  pools: readonly PoolSpec[],
+): Accepted | Ignored | Rejection {
   const action = payload.action;
   if (action === undefined) return reject("field-missing", "missing field action");
   if (typeof action !== "string") return reject("field-invalid", "field action must be a string");
   if (action !== "queued") {
-    return { kind: "ignore", status: 200, reason: "action-not-queued", message: `workflow_job action ${action} needs no runner` };
+    return {
+      kind: "ignore",
+      status: 200,
+      reason: "action-not-queued",
+      message: `workflow_job action ${action} needs no runner`,
+    };
   }
 
   const labels = read(payload, "workflow_job.labels");
@@ -79,7 +97,8 @@ export function parseWorkflowJob(payload: Record<string, unknown>, pools: readon
   if (isRejection(runAttempt)) return runAttempt;
   const repository = nonEmptyString(payload, "repository.full_name");
   if (isRejection(repository)) return repository;
-  if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) return reject("field-invalid", 'field repository.full_name must look like "owner/name"');
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+    return reject("field-invalid", 'field repository.full_name must look like "owner/name"');
   const owner = nonEmptyString(payload, "repository.owner.login");
   if (isRejection(owner)) return owner;
   // Only GitHub App webhooks carry installation.id; organization and repository webhooks do not, and the
@@ -91,7 +110,15 @@ export function parseWorkflowJob(payload: Record<string, unknown>, pools: readon
     installationId = parsed;
   }
 
-  const job: QueuedJob = { jobId, runId, runAttempt, repository, owner, installationId, labels: distinctLabels(labels) };
+  const job: QueuedJob = {
+    jobId,
+    runId,
+    runAttempt,
+    repository,
+    owner,
+    installationId,
+    labels: distinctLabels(labels),
+  };
   return { kind: "accept", status: 202, job, pool };
 }
 
@@ -121,7 +148,8 @@ function positiveInteger(payload: Record<string, unknown>, path: string): number
 function nonEmptyString(payload: Record<string, unknown>, path: string): string | Rejection {
   const value = read(payload, path);
   if (value === undefined || value === null) return reject("field-missing", `missing field ${path}`);
-  if (typeof value !== "string" || value.length === 0) return reject("field-invalid", `field ${path} must be a non-empty string`);
+  if (typeof value !== "string" || value.length === 0)
+    return reject("field-invalid", `field ${path} must be a non-empty string`);
   return value;
 }
 

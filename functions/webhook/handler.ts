@@ -103,17 +103,30 @@ export function createWebhookHandler(deps: WebhookDependencies): WebhookHandler 
         } catch (error) {
           return fail("enqueue-failed", `could not queue job ${message.jobId}; redeliver this delivery`, error);
         }
-        logger.info("job queued", { pool: message.pool, jobId: message.jobId, runId: message.runId, repository: message.repository });
+        logger.info("job queued", {
+          pool: message.pool,
+          jobId: message.jobId,
+          runId: message.runId,
+          repository: message.repository,
+        });
         count(METRIC.accepted, ["pool", message.pool]);
-        return respond(202, { message: `job ${message.jobId} queued for pool ${message.pool}`, pool: message.pool, jobId: message.jobId });
+        return respond(202, {
+          message: `job ${message.jobId} queued for pool ${message.pool}`,
+          pool: message.pool,
+          jobId: message.jobId,
+        });
       }
     }
   }
 
   return async (event, context) => {
     // The delivery id is untrusted until the signature checks out; it is only logged here (JSON-escaped, capped).
-    const deliveryHeader = Object.entries(event?.headers ?? {}).find(([name]) => name.toLowerCase() === "x-github-delivery")?.[1];
-    logger.appendPersistentKeys({ deliveryId: typeof deliveryHeader === "string" ? deliveryHeader.slice(0, 128) : undefined });
+    const deliveryHeader = Object.entries(event?.headers ?? {}).find(
+      ([name]) => name.toLowerCase() === "x-github-delivery",
+    )?.[1];
+    logger.appendPersistentKeys({
+      deliveryId: typeof deliveryHeader === "string" ? deliveryHeader.slice(0, 128) : undefined,
+    });
     if (context) logger.addContext(context);
     try {
       return await handle(event ?? {});

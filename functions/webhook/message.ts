@@ -3,7 +3,12 @@ import type { SendMessageCommandInput } from "@aws-sdk/client-sqs";
 import type { JobMessage, PoolSpec } from "../shared/contract";
 import type { QueuedJob } from "./outcome";
 
-export function buildJobMessage(job: QueuedJob, pool: Pick<PoolSpec, "name">, deliveryId: string, now: Date): JobMessage {
+export function buildJobMessage(
+  job: QueuedJob,
+  pool: Pick<PoolSpec, "name">,
+  deliveryId: string,
+  now: Date,
+): JobMessage {
   return {
     version: 1,
     deliveryId,

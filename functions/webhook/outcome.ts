@@ -49,7 +49,10 @@ export interface Pong {
  * The fields of a queued `workflow_job` the launcher needs: the job part of the queue message. `labels` are the
  * job's `runs-on` labels with duplicates (compared case-insensitively) removed, first spelling kept.
  */
-export type QueuedJob = Pick<JobMessage, "jobId" | "runId" | "runAttempt" | "repository" | "owner" | "installationId" | "labels">;
+export type QueuedJob = Pick<
+  JobMessage,
+  "jobId" | "runId" | "runAttempt" | "repository" | "owner" | "installationId" | "labels"
+>;
 
 /** A queued job one of our pools serves: it becomes one message on the job queue. */
 export interface Accepted {

@@ -18,7 +18,10 @@ export function labelSet(labels: readonly string[]): Set<string> {
  * The pool whose label set equals the job's, or undefined. Stack config rejects two pools with the same label
  * set, so at most one pool matches; were there several, the first in configuration order wins.
  */
-export function matchPool<P extends Pick<PoolSpec, "labels">>(jobLabels: readonly string[], pools: readonly P[]): P | undefined {
+export function matchPool<P extends Pick<PoolSpec, "labels">>(
+  jobLabels: readonly string[],
+  pools: readonly P[],
+): P | undefined {
   const wanted = labelSet(jobLabels);
   if (wanted.size === 0) return undefined;
   return pools.find((pool) => {
@@ -49,7 +52,8 @@ export function parsePools(json: string): PoolSpec[] {
   } catch (error) {
     throw new Error(`pools are not valid JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error("pools must be a non-empty JSON array of pool specs");
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new Error("pools must be a non-empty JSON array of pool specs");
   parsed.forEach((pool: unknown, i) => {
     const where = `pools[${i}]`;
     if (typeof pool !== "object" || pool === null) throw new Error(`${where} must be an object`);

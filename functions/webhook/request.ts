@@ -50,7 +50,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export function readRequest(event: HttpEvent, maxBodyBytes: number = MAX_BODY_BYTES): WebhookRequest | Rejection {
   const method = event.requestContext?.http?.method;
   if (method !== "POST") {
-    return reject(405, "method-not-allowed", `method ${method ?? "(none)"} is not allowed: GitHub delivers webhooks with POST`);
+    return reject(
+      405,
+      "method-not-allowed",
+      `method ${method ?? "(none)"} is not allowed: GitHub delivers webhooks with POST`,
+    );
   }
   const encoded = typeof event.body === "string" ? event.body : "";
   const base64 = event.isBase64Encoded === true;

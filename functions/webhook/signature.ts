@@ -24,7 +24,11 @@ export type SignatureCheck = { kind: "valid" } | Rejection;
  * Verifies the delivery's signature over `body` (the raw body as UTF-8 text; see `readRequest`), with
  * lower-cased `headers`. The legacy `X-Hub-Signature` (HMAC-SHA1) is never enough on its own.
  */
-export async function verifySignature(secret: string, body: string, headers: Record<string, string>): Promise<SignatureCheck> {
+export async function verifySignature(
+  secret: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<SignatureCheck> {
   if (secret.length === 0) throw new Error("the webhook secret is empty: check the SSM parameter");
   const signature = headers["x-hub-signature-256"];
   if (signature === undefined || signature === "") {
@@ -38,7 +42,10 @@ export async function verifySignature(secret: string, body: string, headers: Rec
   }
   // verify() refuses an empty payload; there is nothing to authenticate in one anyway.
   if (body.length === 0 || !(await (await loadWebhooksMethods()).verify(secret, body, signature))) {
-    return reject("signature-mismatch", "X-Hub-Signature-256 does not match the body (wrong secret, or the body was altered)");
+    return reject(
+      "signature-mismatch",
+      "X-Hub-Signature-256 does not match the body (wrong secret, or the body was altered)",
+    );
   }
   return { kind: "valid" };
 }

@@ -2,31 +2,31 @@
 import { hasWildcard, wildcardCovers, wildcardMatch } from "./glob";
 
 export interface ActionParts {
-    service: string;
-    name: string;
+  service: string;
+  name: string;
 }
 
 /** Splits `service:Action`; undefined for a malformed action (no colon) other than the bare `*`. */
 export function splitAction(action: string): ActionParts | undefined {
-    const colon = action.indexOf(":");
-    if (colon < 0) {
-        return undefined;
-    }
-    return { service: action.slice(0, colon), name: action.slice(colon + 1) };
+  const colon = action.indexOf(":");
+  if (colon < 0) {
+    return undefined;
+  }
+  return { service: action.slice(0, colon), name: action.slice(colon + 1) };
 }
 
 function onlyWildcards(text: string): boolean {
-    return text.length > 0 && /^[*?]*$/.test(text) && text.includes("*");
+  return text.length > 0 && /^[*?]*$/.test(text) && text.includes("*");
 }
 
 /** `*` (or `*:*`): every action of every service. */
 export function isAllActionsWildcard(action: string): boolean {
-    const trimmed = action.trim();
-    if (onlyWildcards(trimmed)) {
-        return true;
-    }
-    const parts = splitAction(trimmed);
-    return parts !== undefined && onlyWildcards(parts.service) && (onlyWildcards(parts.name) || parts.name === "");
+  const trimmed = action.trim();
+  if (onlyWildcards(trimmed)) {
+    return true;
+  }
+  const parts = splitAction(trimmed);
+  return parts !== undefined && onlyWildcards(parts.service) && (onlyWildcards(parts.name) || parts.name === "");
 }
 
 /**
@@ -34,11 +34,11 @@ export function isAllActionsWildcard(action: string): boolean {
  * Partial wildcards such as `s3:Get*` or `ec2:Describe*` are not service-wide.
  */
 export function serviceWideWildcard(action: string): string | undefined {
-    const parts = splitAction(action.trim());
-    if (!parts || onlyWildcards(parts.service) || hasWildcard(parts.service)) {
-        return undefined;
-    }
-    return onlyWildcards(parts.name) ? parts.service.toLowerCase() : undefined;
+  const parts = splitAction(action.trim());
+  if (!parts || onlyWildcards(parts.service) || hasWildcard(parts.service)) {
+    return undefined;
+  }
+  return onlyWildcards(parts.name) ? parts.service.toLowerCase() : undefined;
 }
 
 /**
@@ -46,7 +46,7 @@ export function serviceWideWildcard(action: string): string | undefined {
  * in the pattern): `iam:Pass*` and `*` both grant `iam:PassRole`.
  */
 export function actionMatches(pattern: string, concreteAction: string): boolean {
-    return wildcardMatch(pattern.trim(), concreteAction.trim(), true);
+  return wildcardMatch(pattern.trim(), concreteAction.trim(), true);
 }
 
 /**
@@ -54,5 +54,5 @@ export function actionMatches(pattern: string, concreteAction: string): boolean 
  * `ec2:DescribeInstances` and `ec2:DescribeInst*` are covered by `ec2:Describe*`; `ec2:*` is not.
  */
 export function actionCoveredBy(allowed: string, action: string): boolean {
-    return wildcardCovers(allowed.trim(), action.trim(), true);
+  return wildcardCovers(allowed.trim(), action.trim(), true);
 }

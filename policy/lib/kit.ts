@@ -1,45 +1,45 @@
 // Small helpers to define the pack's resource and stack policies uniformly.
 import type {
-    EnforcementLevel,
-    PolicyConfigSchema,
-    PolicyResource,
-    ReportViolation,
-    ResourceValidation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidation,
-    StackValidationArgs,
-    StackValidationPolicy,
+  EnforcementLevel,
+  PolicyConfigSchema,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  Severity,
+  StackValidation,
+  StackValidationArgs,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { checkExemption, EXEMPTION_CONFIG_SCHEMA, ExemptionConfig, stackTagExemption } from "./exemptions";
+import { checkExemption, EXEMPTION_CONFIG_SCHEMA, type ExemptionConfig, stackTagExemption } from "./exemptions";
 import { unwrapProxy } from "./unknown";
 
 export interface PolicyInfo {
-    /** `aws-<service>-<resource>-<rule>`. */
-    name: string;
-    description: string;
-    enforcementLevel: Exclude<EnforcementLevel, "remediate">;
-    severity: Severity;
-    remediationSteps: string;
-    /** Policy-specific config properties (the exemption knobs are added automatically). */
-    config?: Record<string, PolicyConfigJSONSchema>;
-    tags?: string[];
+  /** `aws-<service>-<resource>-<rule>`. */
+  name: string;
+  description: string;
+  enforcementLevel: Exclude<EnforcementLevel, "remediate">;
+  severity: Severity;
+  remediationSteps: string;
+  /** Policy-specific config properties (the exemption knobs are added automatically). */
+  config?: Record<string, PolicyConfigJSONSchema>;
+  tags?: string[];
 }
 
 function configSchema(info: PolicyInfo, exemptions: boolean): PolicyConfigSchema | undefined {
-    const properties: Record<string, PolicyConfigJSONSchema> = {
-        ...(exemptions ? EXEMPTION_CONFIG_SCHEMA : {}),
-        ...(info.config ?? {}),
-    };
-    return Object.keys(properties).length > 0 ? { properties } : undefined;
+  const properties: Record<string, PolicyConfigJSONSchema> = {
+    ...(exemptions ? EXEMPTION_CONFIG_SCHEMA : {}),
+    ...(info.config ?? {}),
+  };
+  return Object.keys(properties).length > 0 ? { properties } : undefined;
 }
 
 function notApplicableReason(types: readonly string[]): string {
-    return types.length === 1
-        ? `Policy only applies to resources of type '${types[0]}'`
-        : `Policy only applies to resources of types ${types.map((t) => `'${t}'`).join(", ")}`;
+  return types.length === 1
+    ? `Policy only applies to resources of type '${types[0]}'`
+    : `Policy only applies to resources of types ${types.map((t) => `'${t}'`).join(", ")}`;
 }
 
 /**
@@ -48,175 +48,180 @@ function notApplicableReason(types: readonly string[]): string {
  * function itself throws notApplicable with the same reason), just faster. The engine ignores them.
  */
 export interface TypeHints {
-    __pulumiTypes?: readonly string[];
-    __notApplicableReason?: string;
+  __pulumiTypes?: readonly string[];
+  __notApplicableReason?: string;
 }
 
 export interface ResourceCheck<P, C> {
-    type: string;
-    name: string;
-    urn: string;
-    /** The raw props (unknown values appear as engine sentinels; test with `isUnknown`). */
-    props: P;
-    config: C;
-    report(message: string): void;
-    args: ResourceValidationArgs;
+  type: string;
+  name: string;
+  urn: string;
+  /** The raw props (unknown values appear as engine sentinels; test with `isUnknown`). */
+  props: P;
+  config: C;
+  report(message: string): void;
+  args: ResourceValidationArgs;
 }
 
 export interface ResourcePolicyDefinition<P, C> extends PolicyInfo {
-    types: readonly string[];
-    /** Adds the exemptNamePatterns / exemptTags config (default true). */
-    exemptions?: boolean;
-    /** Where the resource's tags are (default `props.tags`). */
-    tagsOf?: (props: P) => unknown;
-    check(ctx: ResourceCheck<P, C>): void;
+  types: readonly string[];
+  /** Adds the exemptNamePatterns / exemptTags config (default true). */
+  exemptions?: boolean;
+  /** Where the resource's tags are (default `props.tags`). */
+  tagsOf?: (props: P) => unknown;
+  check(ctx: ResourceCheck<P, C>): void;
 }
 
-export function defineResourcePolicy<P extends object, C extends object = object>(def: ResourcePolicyDefinition<P, C>): ResourceValidationPolicy {
-    const exemptions = def.exemptions ?? true;
-    const types = new Set(def.types);
-    const reason = notApplicableReason(def.types);
-    const tagsOf = def.tagsOf ?? ((props: P) => (props as { tags?: unknown }).tags);
-    const validate: ResourceValidation & TypeHints = (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-        if (!types.has(args.type)) {
-            return args.notApplicable(reason);
-        }
-        const props = (unwrapProxy(args.props) ?? {}) as P;
-        const config = args.getConfig<C & ExemptionConfig>();
-        if (exemptions) {
-            const stackReason = stackTagExemption(args.stackTags, config);
-            if (stackReason) {
-                return args.notApplicable(`Exempt: ${stackReason}`);
-            }
-            const exemption = checkExemption(args.name, tagsOf(props), config);
-            if (exemption.exempt) {
-                return args.notApplicable(`Exempt: ${exemption.reason}`);
-            }
-            if (exemption.undecided) {
-                return; // an exemption tag may be set: nothing is certain during preview
-            }
-        }
-        def.check({
-            type: args.type,
-            name: args.name,
-            urn: args.urn,
-            props,
-            config,
-            report: (message) => reportViolation(message),
-            args,
-        });
-    };
-    validate.__pulumiTypes = def.types;
-    validate.__notApplicableReason = reason;
-    if (def.types.length === 1) {
-        // The engine's own fast path (same reason string as notApplicableReason for one type).
-        (validate as unknown as { __pulumiType: string }).__pulumiType = def.types[0];
+export function defineResourcePolicy<P extends object, C extends object = object>(
+  def: ResourcePolicyDefinition<P, C>,
+): ResourceValidationPolicy {
+  const exemptions = def.exemptions ?? true;
+  const types = new Set(def.types);
+  const reason = notApplicableReason(def.types);
+  const tagsOf = def.tagsOf ?? ((props: P) => (props as { tags?: unknown }).tags);
+  const validate: ResourceValidation & TypeHints = (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+    if (!types.has(args.type)) {
+      return args.notApplicable(reason);
     }
-    return {
-        name: def.name,
-        description: def.description,
-        enforcementLevel: def.enforcementLevel,
-        severity: def.severity,
-        remediationSteps: def.remediationSteps,
-        configSchema: configSchema(def, exemptions),
-        tags: def.tags,
-        validateResource: validate,
-    };
+    const props = (unwrapProxy(args.props) ?? {}) as P;
+    const config = args.getConfig<C & ExemptionConfig>();
+    if (exemptions) {
+      const stackReason = stackTagExemption(args.stackTags, config);
+      if (stackReason) {
+        return args.notApplicable(`Exempt: ${stackReason}`);
+      }
+      const exemption = checkExemption(args.name, tagsOf(props), config);
+      if (exemption.exempt) {
+        return args.notApplicable(`Exempt: ${exemption.reason}`);
+      }
+      if (exemption.undecided) {
+        return; // an exemption tag may be set: nothing is certain during preview
+      }
+    }
+    def.check({
+      type: args.type,
+      name: args.name,
+      urn: args.urn,
+      props,
+      config,
+      report: (message) => reportViolation(message),
+      args,
+    });
+  };
+  validate.__pulumiTypes = def.types;
+  validate.__notApplicableReason = reason;
+  if (def.types.length === 1) {
+    // The engine's own fast path (same reason string as notApplicableReason for one type).
+    (validate as unknown as { __pulumiType: string }).__pulumiType = def.types[0];
+  }
+  return {
+    name: def.name,
+    description: def.description,
+    enforcementLevel: def.enforcementLevel,
+    severity: def.severity,
+    remediationSteps: def.remediationSteps,
+    configSchema: configSchema(def, exemptions),
+    tags: def.tags,
+    validateResource: validate,
+  };
 }
 
 export interface StackResource {
-    type: string;
-    name: string;
-    urn: string;
-    /** Raw props (outputs during an update, planned state during preview). */
-    props: Record<string, unknown>;
-    /** URNs of the resources each top-level property depends on. */
-    propertyDependencies: Record<string, string[]>;
-    resource: PolicyResource;
+  type: string;
+  name: string;
+  urn: string;
+  /** Raw props (outputs during an update, planned state during preview). */
+  props: Record<string, unknown>;
+  /** URNs of the resources each top-level property depends on. */
+  propertyDependencies: Record<string, string[]>;
+  resource: PolicyResource;
 }
 
 export interface StackCheck<C> {
-    resources: StackResource[];
-    /** Resources of one type (in stack order). */
-    ofType(type: string): StackResource[];
-    config: C;
-    report(message: string, urn?: string): void;
-    args: StackValidationArgs;
+  resources: StackResource[];
+  /** Resources of one type (in stack order). */
+  ofType(type: string): StackResource[];
+  config: C;
+  report(message: string, urn?: string): void;
+  args: StackValidationArgs;
 }
 
 export interface StackPolicyDefinition<C> extends PolicyInfo {
-    /** The policy is not applicable when none of these types is in the stack. */
-    types: readonly string[];
-    exemptions?: boolean;
-    check(ctx: StackCheck<C>): void;
+  /** The policy is not applicable when none of these types is in the stack. */
+  types: readonly string[];
+  exemptions?: boolean;
+  check(ctx: StackCheck<C>): void;
 }
 
 export function toStackResource(resource: PolicyResource): StackResource {
-    const propertyDependencies: Record<string, string[]> = {};
-    for (const [key, deps] of Object.entries(resource.propertyDependencies ?? {})) {
-        propertyDependencies[key] = deps.map((d) => d.urn);
-    }
-    return {
-        type: resource.type,
-        name: resource.name,
-        urn: resource.urn,
-        props: (unwrapProxy(resource.props) ?? {}) as Record<string, unknown>,
-        propertyDependencies,
-        resource,
-    };
+  const propertyDependencies: Record<string, string[]> = {};
+  for (const [key, deps] of Object.entries(resource.propertyDependencies ?? {})) {
+    propertyDependencies[key] = deps.map((d) => d.urn);
+  }
+  return {
+    type: resource.type,
+    name: resource.name,
+    urn: resource.urn,
+    props: (unwrapProxy(resource.props) ?? {}) as Record<string, unknown>,
+    propertyDependencies,
+    resource,
+  };
 }
 
 export function defineStackPolicy<C extends object = object>(def: StackPolicyDefinition<C>): StackValidationPolicy {
-    const exemptions = def.exemptions ?? true;
-    const types = new Set(def.types);
-    const reason = notApplicableReason(def.types);
-    const validate: StackValidation = (args: StackValidationArgs, reportViolation: ReportViolation) => {
-        const resources: StackResource[] = [];
-        const byType = new Map<string, StackResource[]>();
-        let relevant = false;
-        for (const r of args.resources) {
-            const sr = toStackResource(r);
-            resources.push(sr);
-            let list = byType.get(sr.type);
-            if (!list) {
-                list = [];
-                byType.set(sr.type, list);
-            }
-            list.push(sr);
-            relevant = relevant || types.has(sr.type);
-        }
-        if (!relevant) {
-            return args.notApplicable(reason);
-        }
-        const config = args.getConfig<C & ExemptionConfig>();
-        if (exemptions) {
-            const stackReason = stackTagExemption(args.stackTags, config);
-            if (stackReason) {
-                return args.notApplicable(`Exempt: ${stackReason}`);
-            }
-        }
-        def.check({
-            resources,
-            ofType: (type) => byType.get(type) ?? [],
-            config,
-            report: (message, urn) => reportViolation(message, urn),
-            args,
-        });
-    };
-    return {
-        name: def.name,
-        description: def.description,
-        enforcementLevel: def.enforcementLevel,
-        severity: def.severity,
-        remediationSteps: def.remediationSteps,
-        configSchema: configSchema(def, exemptions),
-        tags: def.tags,
-        validateStack: validate,
-    };
+  const exemptions = def.exemptions ?? true;
+  const types = new Set(def.types);
+  const reason = notApplicableReason(def.types);
+  const validate: StackValidation = (args: StackValidationArgs, reportViolation: ReportViolation) => {
+    const resources: StackResource[] = [];
+    const byType = new Map<string, StackResource[]>();
+    let relevant = false;
+    for (const r of args.resources) {
+      const sr = toStackResource(r);
+      resources.push(sr);
+      let list = byType.get(sr.type);
+      if (!list) {
+        list = [];
+        byType.set(sr.type, list);
+      }
+      list.push(sr);
+      relevant = relevant || types.has(sr.type);
+    }
+    if (!relevant) {
+      return args.notApplicable(reason);
+    }
+    const config = args.getConfig<C & ExemptionConfig>();
+    if (exemptions) {
+      const stackReason = stackTagExemption(args.stackTags, config);
+      if (stackReason) {
+        return args.notApplicable(`Exempt: ${stackReason}`);
+      }
+    }
+    def.check({
+      resources,
+      ofType: (type) => byType.get(type) ?? [],
+      config,
+      report: (message, urn) => reportViolation(message, urn),
+      args,
+    });
+  };
+  return {
+    name: def.name,
+    description: def.description,
+    enforcementLevel: def.enforcementLevel,
+    severity: def.severity,
+    remediationSteps: def.remediationSteps,
+    configSchema: configSchema(def, exemptions),
+    tags: def.tags,
+    validateStack: validate,
+  };
 }
 
 /** Stack-policy helper: is this resource exempt by the shared exemption config (undecided counts as exempt)? */
-export function stackExempt(resource: { name: string; props: Record<string, unknown> }, config: ExemptionConfig): boolean {
-    const result = checkExemption(resource.name, resource.props.tags, config);
-    return result.exempt || result.undecided;
+export function stackExempt(
+  resource: { name: string; props: Record<string, unknown> },
+  config: ExemptionConfig,
+): boolean {
+  const result = checkExemption(resource.name, resource.props.tags, config);
+  return result.exempt || result.undecided;
 }

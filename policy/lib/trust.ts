@@ -9,31 +9,31 @@
 //      `token.actions.githubusercontent.com:sub` to concrete `repo:OWNER/REPO[:...]` values?
 import { actionMatches } from "./actions";
 import { wildcardMatch } from "./glob";
-import { isAllow, NormalizedCondition, NormalizedDocument, NormalizedStatement } from "./iam-document";
+import { isAllow, type NormalizedCondition, type NormalizedDocument, type NormalizedStatement } from "./iam-document";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 export const GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com";
 
 export type TrustFindingKind =
-    | "public-principal"
-    | "github-oidc-no-audience"
-    | "github-oidc-bad-audience"
-    | "github-oidc-no-subject"
-    | "github-oidc-bad-subject";
+  | "public-principal"
+  | "github-oidc-no-audience"
+  | "github-oidc-bad-audience"
+  | "github-oidc-no-subject"
+  | "github-oidc-bad-subject";
 
 export interface TrustFinding {
-    kind: TrustFindingKind;
-    statement: NormalizedStatement;
-    message: string;
+  kind: TrustFindingKind;
+  statement: NormalizedStatement;
+  message: string;
 }
 
 export interface GitHubOidcOptions {
-    /** OIDC provider hosts that are GitHub Actions (GHES or enterprise issuers add their own). */
-    providerHosts?: readonly string[];
-    /** If non-empty, the only GitHub owners (organisations/users) a subject may name (case-insensitive). */
-    allowedOwners?: readonly string[];
-    /** Subjects accepted verbatim (wildcards allowed), e.g. for customised sub claim templates. */
-    allowedSubjects?: readonly string[];
+  /** OIDC provider hosts that are GitHub Actions (GHES or enterprise issuers add their own). */
+  providerHosts?: readonly string[];
+  /** If non-empty, the only GitHub owners (organisations/users) a subject may name (case-insensitive). */
+  allowedOwners?: readonly string[];
+  /** Subjects accepted verbatim (wildcards allowed), e.g. for customised sub claim templates. */
+  allowedSubjects?: readonly string[];
 }
 
 /** Operators that restrict a key to the listed values (negated and numeric operators do not pin anything). */
@@ -41,35 +41,35 @@ const PINNING_OPERATOR = /^(ForAnyValue:|ForAllValues:)?(StringEquals|StringEqua
 
 /** The host part of an OIDC provider ARN (or the value itself), e.g. `token.actions.githubusercontent.com/acme`. */
 export function oidcProviderHost(federated: string): string {
-    const marker = "oidc-provider/";
-    const at = federated.indexOf(marker);
-    return (at >= 0 ? federated.slice(at + marker.length) : federated).replace(/^https:\/\//i, "").toLowerCase();
+  const marker = "oidc-provider/";
+  const at = federated.indexOf(marker);
+  return (at >= 0 ? federated.slice(at + marker.length) : federated).replace(/^https:\/\//i, "").toLowerCase();
 }
 
 /** True when the Federated principal is a GitHub Actions OIDC provider (also `HOST/enterprise-slug` issuers). */
 export function isGitHubOidcProvider(federated: string, hosts: readonly string[] = [GITHUB_OIDC_HOST]): boolean {
-    const host = oidcProviderHost(federated);
-    return hosts.some((h) => {
-        const base = h.toLowerCase();
-        return host === base || host.startsWith(`${base}/`);
-    });
+  const host = oidcProviderHost(federated);
+  return hosts.some((h) => {
+    const base = h.toLowerCase();
+    return host === base || host.startsWith(`${base}/`);
+  });
 }
 
 function keyIsFor(key: string, claim: "aud" | "sub", hosts: readonly string[]): boolean {
-    const k = key.toLowerCase();
-    if (!k.endsWith(`:${claim}`)) {
-        return false;
-    }
-    const prefix = k.slice(0, -(claim.length + 1));
-    return hosts.some((h) => prefix === h.toLowerCase() || prefix.startsWith(`${h.toLowerCase()}/`));
+  const k = key.toLowerCase();
+  if (!k.endsWith(`:${claim}`)) {
+    return false;
+  }
+  const prefix = k.slice(0, -(claim.length + 1));
+  return hosts.some((h) => prefix === h.toLowerCase() || prefix.startsWith(`${h.toLowerCase()}/`));
 }
 
 export interface SubjectCheck {
-    ok: boolean;
-    /** Why the subject does not pin a repository. */
-    reason?: string;
-    owner?: string;
-    repo?: string;
+  ok: boolean;
+  /** Why the subject does not pin a repository. */
+  reason?: string;
+  owner?: string;
+  repo?: string;
 }
 
 /**
@@ -77,159 +77,182 @@ export interface SubjectCheck {
  * wildcard in OWNER or REPO (a wildcard after them, as in `repo:acme/app:ref:refs/heads/*`, is fine).
  */
 export function checkGitHubSubject(subject: string, options: GitHubOidcOptions = {}): SubjectCheck {
-    if ((options.allowedSubjects ?? []).some((allowed) => wildcardMatch(allowed, subject, false))) {
-        return { ok: true };
-    }
-    if (!/^repo:/i.test(subject)) {
-        return { ok: false, reason: `"${subject}" does not start with "repo:OWNER/REPO"` };
-    }
-    const rest = subject.slice("repo:".length);
-    const slash = rest.indexOf("/");
-    const colon = rest.indexOf(":");
-    if (slash < 0 || (colon >= 0 && colon < slash)) {
-        return { ok: false, reason: `"${subject}" does not name a repository (expected "repo:OWNER/REPO:...")` };
-    }
-    const owner = rest.slice(0, slash);
-    const afterOwner = rest.slice(slash + 1);
-    const end = afterOwner.indexOf(":");
-    const repo = end >= 0 ? afterOwner.slice(0, end) : afterOwner;
-    if (owner === "" || /[*?]/.test(owner)) {
-        return { ok: false, reason: `"${subject}" has a wildcard or nothing in the owner part, so any GitHub owner's repositories match`, owner, repo };
-    }
-    if (repo === "" || /[*?]/.test(repo)) {
-        return { ok: false, reason: `"${subject}" has a wildcard or nothing in the repository part, so every repository of "${owner}" matches`, owner, repo };
-    }
-    const owners = options.allowedOwners ?? [];
-    if (owners.length > 0 && !owners.some((o) => o.toLowerCase() === owner.toLowerCase())) {
-        return { ok: false, reason: `"${subject}" names owner "${owner}", which is not in the allowed owners (${owners.join(", ")})`, owner, repo };
-    }
-    return { ok: true, owner, repo };
+  if ((options.allowedSubjects ?? []).some((allowed) => wildcardMatch(allowed, subject, false))) {
+    return { ok: true };
+  }
+  if (!/^repo:/i.test(subject)) {
+    return { ok: false, reason: `"${subject}" does not start with "repo:OWNER/REPO"` };
+  }
+  const rest = subject.slice("repo:".length);
+  const slash = rest.indexOf("/");
+  const colon = rest.indexOf(":");
+  if (slash < 0 || (colon >= 0 && colon < slash)) {
+    return { ok: false, reason: `"${subject}" does not name a repository (expected "repo:OWNER/REPO:...")` };
+  }
+  const owner = rest.slice(0, slash);
+  const afterOwner = rest.slice(slash + 1);
+  const end = afterOwner.indexOf(":");
+  const repo = end >= 0 ? afterOwner.slice(0, end) : afterOwner;
+  if (owner === "" || /[*?]/.test(owner)) {
+    return {
+      ok: false,
+      reason: `"${subject}" has a wildcard or nothing in the owner part, so any GitHub owner's repositories match`,
+      owner,
+      repo,
+    };
+  }
+  if (repo === "" || /[*?]/.test(repo)) {
+    return {
+      ok: false,
+      reason: `"${subject}" has a wildcard or nothing in the repository part, so every repository of "${owner}" matches`,
+      owner,
+      repo,
+    };
+  }
+  const owners = options.allowedOwners ?? [];
+  if (owners.length > 0 && !owners.some((o) => o.toLowerCase() === owner.toLowerCase())) {
+    return {
+      ok: false,
+      reason: `"${subject}" names owner "${owner}", which is not in the allowed owners (${owners.join(", ")})`,
+      owner,
+      repo,
+    };
+  }
+  return { ok: true, owner, repo };
 }
 
-type Pin = { status: "pinned" } | { status: "undecided" } | { status: "missing" } | { status: "bad"; problems: string[] };
+type Pin =
+  | { status: "pinned" }
+  | { status: "undecided" }
+  | { status: "missing" }
+  | { status: "bad"; problems: string[] };
 
 /**
  * Condition blocks combine with AND, so the claim is pinned when at least one pinning block for it lists only
  * good values. Unknown parts make the verdict undecided unless a fully known good block exists.
  */
 function pinStatus(
-    statement: NormalizedStatement,
-    claim: "aud" | "sub",
-    hosts: readonly string[],
-    valueProblem: (value: string) => string | undefined,
+  statement: NormalizedStatement,
+  claim: "aud" | "sub",
+  hosts: readonly string[],
+  valueProblem: (value: string) => string | undefined,
 ): Pin {
-    const blocks: NormalizedCondition[] = statement.conditions.filter((c) => PINNING_OPERATOR.test(c.operator) && keyIsFor(c.key, claim, hosts));
-    const problems: string[] = [];
-    for (const block of blocks) {
-        const blockProblems = block.values.map(valueProblem).filter((p): p is string => p !== undefined);
-        if (!block.unknown && block.values.length > 0 && blockProblems.length === 0) {
-            return { status: "pinned" };
-        }
-        problems.push(...blockProblems);
+  const blocks: NormalizedCondition[] = statement.conditions.filter(
+    (c) => PINNING_OPERATOR.test(c.operator) && keyIsFor(c.key, claim, hosts),
+  );
+  const problems: string[] = [];
+  for (const block of blocks) {
+    const blockProblems = block.values.map(valueProblem).filter((p): p is string => p !== undefined);
+    if (!block.unknown && block.values.length > 0 && blockProblems.length === 0) {
+      return { status: "pinned" };
     }
-    if (statement.conditionUnknown || blocks.some((b) => b.unknown)) {
-        return { status: "undecided" };
-    }
-    if (blocks.length === 0 || problems.length === 0) {
-        return { status: "missing" };
-    }
-    return { status: "bad", problems };
+    problems.push(...blockProblems);
+  }
+  if (statement.conditionUnknown || blocks.some((b) => b.unknown)) {
+    return { status: "undecided" };
+  }
+  if (blocks.length === 0 || problems.length === 0) {
+    return { status: "missing" };
+  }
+  return { status: "bad", problems };
 }
 
 /** Whether the statement grants sts:AssumeRoleWithWebIdentity: true, false, or "unknown". */
 function grantsWebIdentity(statement: NormalizedStatement): boolean | "unknown" {
-    if (!statement.action) {
-        return statement.notAction ? true : false;
-    }
-    if (statement.action.values.some((a) => actionMatches(a, "sts:AssumeRoleWithWebIdentity"))) {
-        return true;
-    }
-    return statement.action.unknown ? "unknown" : false;
+  if (!statement.action) {
+    return Boolean(statement.notAction);
+  }
+  if (statement.action.values.some((a) => actionMatches(a, "sts:AssumeRoleWithWebIdentity"))) {
+    return true;
+  }
+  return statement.action.unknown ? "unknown" : false;
 }
 
 /** GitHub-OIDC detection for one statement: "yes", "no", or "unknown" (Federated principal unknown). */
 function trustsGitHubOidc(statement: NormalizedStatement, hosts: readonly string[]): "yes" | "no" | "unknown" {
-    const federated = statement.principal?.entries.get("Federated");
-    if (federated?.values.some((f) => isGitHubOidcProvider(f, hosts))) {
-        return "yes";
-    }
-    const principalUnknown = statement.principal?.unknown === true || federated?.unknown === true;
-    if (principalUnknown) {
-        // The provider ARN is often an output (unknown during preview); GitHub condition keys still identify it.
-        const usesGitHubKeys = statement.conditions.some((c) => keyIsFor(c.key, "aud", hosts) || keyIsFor(c.key, "sub", hosts));
-        return usesGitHubKeys ? "yes" : "unknown";
-    }
-    return "no";
+  const federated = statement.principal?.entries.get("Federated");
+  if (federated?.values.some((f) => isGitHubOidcProvider(f, hosts))) {
+    return "yes";
+  }
+  const principalUnknown = statement.principal?.unknown === true || federated?.unknown === true;
+  if (principalUnknown) {
+    // The provider ARN is often an output (unknown during preview); GitHub condition keys still identify it.
+    const usesGitHubKeys = statement.conditions.some(
+      (c) => keyIsFor(c.key, "aud", hosts) || keyIsFor(c.key, "sub", hosts),
+    );
+    return usesGitHubKeys ? "yes" : "unknown";
+  }
+  return "no";
 }
 
 /** Analyses a parsed trust policy and returns the certain findings. */
 export function analyzeTrustPolicy(doc: NormalizedDocument, options: GitHubOidcOptions = {}): TrustFinding[] {
-    const findings: TrustFinding[] = [];
-    if (doc.unknown || doc.statementsUnknown) {
-        return findings;
-    }
-    const hosts = options.providerHosts && options.providerHosts.length > 0 ? options.providerHosts : [GITHUB_OIDC_HOST];
-    for (const statement of doc.statements) {
-        if (!isAllow(statement)) {
-            continue;
-        }
-        const principal = statement.principal;
-        if (principal && (principal.star || principal.entries.get("AWS")?.values.some((v) => v.trim() === "*"))) {
-            const written = principal.star ? `"Principal": "*"` : `"Principal": {"AWS": "*"}`;
-            findings.push({
-                kind: "public-principal",
-                statement,
-                message:
-                    `${statement.label} trusts everyone (${written}): any AWS account, and for some actions anonymous callers, ` +
-                    `can assume this role. Name the trusted principals instead: {"AWS": "arn:aws:iam::ACCOUNT:root"} or a role ARN, ` +
-                    `{"Service": "SERVICE.amazonaws.com"}, or {"Federated": "<OIDC provider ARN>"} with conditions.`,
-            });
-        }
-        if (trustsGitHubOidc(statement, hosts) !== "yes" || grantsWebIdentity(statement) !== true) {
-            continue;
-        }
-        const host = hosts[0];
-        const aud = pinStatus(statement, "aud", hosts, (v) => (v === GITHUB_OIDC_AUDIENCE ? undefined : `"${v}"`));
-        if (aud.status === "missing") {
-            findings.push({
-                kind: "github-oidc-no-audience",
-                statement,
-                message:
-                    `${statement.label} trusts GitHub Actions OIDC but has no "${host}:aud" condition. ` +
-                    `Add "Condition": {"StringEquals": {"${host}:aud": "${GITHUB_OIDC_AUDIENCE}"}}.`,
-            });
-        } else if (aud.status === "bad") {
-            findings.push({
-                kind: "github-oidc-bad-audience",
-                statement,
-                message:
-                    `${statement.label} trusts GitHub Actions OIDC with "${host}:aud" = ${aud.problems.join(", ")}; ` +
-                    `the audience must be exactly "${GITHUB_OIDC_AUDIENCE}". Use {"StringEquals": {"${host}:aud": "${GITHUB_OIDC_AUDIENCE}"}}.`,
-            });
-        }
-        const sub = pinStatus(statement, "sub", hosts, (v) => {
-            const check = checkGitHubSubject(v, options);
-            return check.ok ? undefined : check.reason;
-        });
-        if (sub.status === "missing") {
-            findings.push({
-                kind: "github-oidc-no-subject",
-                statement,
-                message:
-                    `${statement.label} trusts GitHub Actions OIDC for sts:AssumeRoleWithWebIdentity but has no "${host}:sub" condition ` +
-                    `(StringEquals/StringLike), so a workflow in ANY GitHub repository can assume this role. ` +
-                    `Add {"StringLike": {"${host}:sub": "repo:OWNER/REPO:ref:refs/heads/main"}} (or ":environment:NAME") with a concrete owner and repository.`,
-            });
-        } else if (sub.status === "bad") {
-            findings.push({
-                kind: "github-oidc-bad-subject",
-                statement,
-                message:
-                    `${statement.label} trusts GitHub Actions OIDC but its "${host}:sub" condition does not pin a repository: ` +
-                    `${sub.problems.join("; ")}. Use concrete values such as "repo:OWNER/REPO:ref:refs/heads/main" or ` +
-                    `"repo:OWNER/REPO:environment:NAME" (a wildcard is only acceptable after OWNER/REPO, e.g. "repo:acme/app:ref:refs/heads/*").`,
-            });
-        }
-    }
+  const findings: TrustFinding[] = [];
+  if (doc.unknown || doc.statementsUnknown) {
     return findings;
+  }
+  const hosts = options.providerHosts && options.providerHosts.length > 0 ? options.providerHosts : [GITHUB_OIDC_HOST];
+  for (const statement of doc.statements) {
+    if (!isAllow(statement)) {
+      continue;
+    }
+    const principal = statement.principal;
+    if (principal && (principal.star || principal.entries.get("AWS")?.values.some((v) => v.trim() === "*"))) {
+      const written = principal.star ? `"Principal": "*"` : `"Principal": {"AWS": "*"}`;
+      findings.push({
+        kind: "public-principal",
+        statement,
+        message:
+          `${statement.label} trusts everyone (${written}): any AWS account, and for some actions anonymous callers, ` +
+          `can assume this role. Name the trusted principals instead: {"AWS": "arn:aws:iam::ACCOUNT:root"} or a role ARN, ` +
+          `{"Service": "SERVICE.amazonaws.com"}, or {"Federated": "<OIDC provider ARN>"} with conditions.`,
+      });
+    }
+    if (trustsGitHubOidc(statement, hosts) !== "yes" || grantsWebIdentity(statement) !== true) {
+      continue;
+    }
+    const host = hosts[0];
+    const aud = pinStatus(statement, "aud", hosts, (v) => (v === GITHUB_OIDC_AUDIENCE ? undefined : `"${v}"`));
+    if (aud.status === "missing") {
+      findings.push({
+        kind: "github-oidc-no-audience",
+        statement,
+        message:
+          `${statement.label} trusts GitHub Actions OIDC but has no "${host}:aud" condition. ` +
+          `Add "Condition": {"StringEquals": {"${host}:aud": "${GITHUB_OIDC_AUDIENCE}"}}.`,
+      });
+    } else if (aud.status === "bad") {
+      findings.push({
+        kind: "github-oidc-bad-audience",
+        statement,
+        message:
+          `${statement.label} trusts GitHub Actions OIDC with "${host}:aud" = ${aud.problems.join(", ")}; ` +
+          `the audience must be exactly "${GITHUB_OIDC_AUDIENCE}". Use {"StringEquals": {"${host}:aud": "${GITHUB_OIDC_AUDIENCE}"}}.`,
+      });
+    }
+    const sub = pinStatus(statement, "sub", hosts, (v) => {
+      const check = checkGitHubSubject(v, options);
+      return check.ok ? undefined : check.reason;
+    });
+    if (sub.status === "missing") {
+      findings.push({
+        kind: "github-oidc-no-subject",
+        statement,
+        message:
+          `${statement.label} trusts GitHub Actions OIDC for sts:AssumeRoleWithWebIdentity but has no "${host}:sub" condition ` +
+          `(StringEquals/StringLike), so a workflow in ANY GitHub repository can assume this role. ` +
+          `Add {"StringLike": {"${host}:sub": "repo:OWNER/REPO:ref:refs/heads/main"}} (or ":environment:NAME") with a concrete owner and repository.`,
+      });
+    } else if (sub.status === "bad") {
+      findings.push({
+        kind: "github-oidc-bad-subject",
+        statement,
+        message:
+          `${statement.label} trusts GitHub Actions OIDC but its "${host}:sub" condition does not pin a repository: ` +
+          `${sub.problems.join("; ")}. Use concrete values such as "repo:OWNER/REPO:ref:refs/heads/main" or ` +
+          `"repo:OWNER/REPO:environment:NAME" (a wildcard is only acceptable after OWNER/REPO, e.g. "repo:acme/app:ref:refs/heads/*").`,
+      });
+    }
+  }
+  return findings;
 }

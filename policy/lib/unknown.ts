@@ -15,20 +15,20 @@ export type Unknown = typeof UNKNOWN;
 
 /** The engine's unknown sentinels, exactly as @pulumi/policy 1.21 (proxy.js) defines them. */
 export const ENGINE_UNKNOWN_SENTINELS = {
-    boolean: "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-    number: "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    string: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-    array: "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    asset: "030794c1-ac77-496b-92df-f27374a8bd58",
-    archive: "e48ece36-62e2-4504-bad9-02848725956a",
-    object: "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+  boolean: "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+  number: "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+  string: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  array: "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+  asset: "030794c1-ac77-496b-92df-f27374a8bd58",
+  archive: "e48ece36-62e2-4504-bad9-02848725956a",
+  object: "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 } as const;
 
 const SENTINELS: ReadonlySet<string> = new Set(Object.values(ENGINE_UNKNOWN_SENTINELS));
 
 /** True for the engine's unknown sentinels and for `UNKNOWN`. */
 export function isUnknown(value: unknown): boolean {
-    return value === UNKNOWN || (typeof value === "string" && SENTINELS.has(value));
+  return value === UNKNOWN || (typeof value === "string" && SENTINELS.has(value));
 }
 
 /** Property names the @pulumi/policy proxies answer for themselves (proxy.js `isSpecialProxy`/`getSpecialProxyTarget`). */
@@ -40,21 +40,21 @@ const GET_SPECIAL_PROXY_TARGET = "__getSpecialProxyTarget";
  * reading an unknown property yields its sentinel instead of throwing. Plain values pass through unchanged.
  */
 export function unwrapProxy<T>(value: T): T {
-    if (value !== null && typeof value === "object") {
-        const v = value as Record<string, unknown>;
-        if (v[IS_SPECIAL_PROXY] === true) {
-            const target = v[GET_SPECIAL_PROXY_TARGET];
-            if (target !== undefined) {
-                return target as T;
-            }
-        }
+  if (value !== null && typeof value === "object") {
+    const v = value as Record<string, unknown>;
+    if (v[IS_SPECIAL_PROXY] === true) {
+      const target = v[GET_SPECIAL_PROXY_TARGET];
+      if (target !== undefined) {
+        return target as T;
+      }
     }
-    return value;
+  }
+  return value;
 }
 
 /** A plain (non-array) object, not unknown. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Tri-state result used where an unknown value makes the answer undecidable. */
@@ -66,25 +66,25 @@ export type Tri = true | false | "unknown";
  * @pulumi/aws 7 launch templates carry several booleans as strings (`ebs.encrypted: "true"`).
  */
 export function boolish(value: unknown, absent: Tri): Tri {
-    if (isUnknown(value)) {
-        return "unknown";
-    }
-    if (value === undefined || value === null || value === "") {
-        return absent;
-    }
-    if (value === true || (typeof value === "string" && value.toLowerCase() === "true")) {
-        return true;
-    }
-    return false;
+  if (isUnknown(value)) {
+    return "unknown";
+  }
+  if (value === undefined || value === null || value === "") {
+    return absent;
+  }
+  if (value === true || (typeof value === "string" && value.toLowerCase() === "true")) {
+    return true;
+  }
+  return false;
 }
 
 /** Short rendering of a value for messages. */
 export function show(value: unknown): string {
-    if (isUnknown(value)) {
-        return "<unknown during preview>";
-    }
-    if (value === undefined) {
-        return "<not set>";
-    }
-    return JSON.stringify(value);
+  if (isUnknown(value)) {
+    return "<unknown during preview>";
+  }
+  if (value === undefined) {
+    return "<not set>";
+  }
+  return JSON.stringify(value);
 }

@@ -9,30 +9,43 @@ type RunnersModule = typeof import("../../components/codebuild-runners");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ACCOUNT = "123456789012";
-const DEV_NETWORK = { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"] };
+const DEV_NETWORK = {
+  vpcId: "vpc-0123456789abcdef0",
+  privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
+};
 
 /** A stack file parsed and validated exactly as the program does. */
 function stackConfig(stack: "dev" | "prod"): StackConfig {
-  const doc = parseYaml(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
+  const doc = parseYaml(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config as Record<
+    string,
+    unknown
+  >;
   const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc)) if (key.startsWith("cirunners:")) raw[key.slice("cirunners:".length)] = value;
+  for (const [key, value] of Object.entries(doc))
+    if (key.startsWith("cirunners:")) raw[key.slice("cirunners:".length)] = value;
   return parseStackConfig(raw, stack, doc["aws:region"] as string);
 }
 
 interface PolicyDoc {
-  Statement: { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> }[];
+  Statement: {
+    Sid?: string;
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+  }[];
 }
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 describe("CodeBuildRunners", () => {
   let recorded: RecordedResource[];
-  let valueOf: <T>(o: any) => Promise<T>;
+  let outputValue: <T>(o: any) => Promise<T>;
   let runners: RunnersModule;
 
   before(async () => {
     const mocks = await import("../../tools/local/pulumi-mocks");
     ({ recorded } = await mocks.installMocks({ region: "eu-west-1", stack: "prod" }));
-    valueOf = mocks.valueOf as any;
+    outputValue = mocks.outputValue as any;
     runners = await import("../../components/codebuild-runners");
   });
 
@@ -43,8 +56,12 @@ describe("CodeBuildRunners", () => {
   async function build(name: string, args: ConstructorParameters<RunnersModule["CodeBuildRunners"]>[1]) {
     const component = new runners.CodeBuildRunners(name, args);
     const [urn, outputs] = await Promise.all([
-      valueOf<string>(component.urn),
-      Promise.all([component.projectName, component.runsOn, component.securityGroupId, component.roleArn].map((o) => valueOf<string>(o))),
+      outputValue<string>(component.urn),
+      Promise.all(
+        [component.projectName, component.runsOn, component.securityGroupId, component.roleArn].map((o) =>
+          outputValue<string>(o),
+        ),
+      ),
     ]);
     await settle();
     const children = childrenOf(urn);
@@ -71,8 +88,12 @@ describe("CodeBuildRunners", () => {
     assert.equal(provider.inputs.region, region);
     const reference = `${provider.urn}::${provider.state.id}`;
     const awsChildren = children.filter((r) => r.custom && r.type.startsWith("aws:"));
-    assert.ok(awsChildren.length >= 7, `expected the project's resources, found ${awsChildren.map((r) => r.type).join(", ")}`);
-    for (const child of awsChildren) assert.equal(child.provider, reference, `${child.type} ${child.name} uses the ${region} provider`);
+    assert.ok(
+      awsChildren.length >= 7,
+      `expected the project's resources, found ${awsChildren.map((r) => r.type).join(", ")}`,
+    );
+    for (const child of awsChildren)
+      assert.equal(child.provider, reference, `${child.type} ${child.name} uses the ${region} provider`);
   }
 
   describe("one region (dev: the stack's own network, no connection, no EKS)", () => {
@@ -106,12 +127,26 @@ describe("CodeBuildRunners", () => {
       const logGroup = built.one("aws:cloudwatch/logGroup:LogGroup");
       const sg = built.one("aws:ec2/securityGroup:SecurityGroup");
       assert.deepEqual(
-        { type: project.inputs.environment.type, computeType: project.inputs.environment.computeType, image: project.inputs.environment.image, privileged: project.inputs.environment.privilegedMode },
-        { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_SMALL", image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", privileged: false },
+        {
+          type: project.inputs.environment.type,
+          computeType: project.inputs.environment.computeType,
+          image: project.inputs.environment.image,
+          privileged: project.inputs.environment.privilegedMode,
+        },
+        {
+          type: "LINUX_CONTAINER",
+          computeType: "BUILD_GENERAL1_SMALL",
+          image: "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+          privileged: false,
+        },
       );
       assert.equal(project.inputs.buildTimeout, 30);
       assert.equal(project.inputs.queuedTimeout, runners.QUEUED_TIMEOUT_MINUTES);
-      assert.deepEqual(project.inputs.vpcConfig, { vpcId: DEV_NETWORK.vpcId, subnets: DEV_NETWORK.privateSubnetIds, securityGroupIds: [sg.state.id] });
+      assert.deepEqual(project.inputs.vpcConfig, {
+        vpcId: DEV_NETWORK.vpcId,
+        subnets: DEV_NETWORK.privateSubnetIds,
+        securityGroupIds: [sg.state.id],
+      });
       assert.equal(sg.inputs.vpcId, DEV_NETWORK.vpcId);
       assert.equal(project.inputs.logsConfig.cloudwatchLogs.groupName, logGroup.state.name);
       assert.equal(logGroup.inputs.name, "/aws/codebuild/gha-runner-dev-eu-west-1");
@@ -134,8 +169,13 @@ describe("CodeBuildRunners", () => {
 
     it("gives the runner security group no ingress and only an all-traffic egress rule", () => {
       const sgId = built.securityGroupId;
-      const ingress = built.children.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
-      assert.ok(ingress.every((r) => r.inputs.securityGroupId !== sgId), "nothing may connect to the runners");
+      const ingress = built.children.filter(
+        (r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+      );
+      assert.ok(
+        ingress.every((r) => r.inputs.securityGroupId !== sgId),
+        "nothing may connect to the runners",
+      );
       assert.deepEqual(ingress, [], "dev has neither targets nor EKS");
       const egress = built.one("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
       assert.equal(egress.inputs.securityGroupId, sgId);
@@ -147,8 +187,16 @@ describe("CodeBuildRunners", () => {
 
     it("grants no connection or EKS permissions when neither is configured", () => {
       const actions = policyOf(built.children).Statement.flatMap((s) => list(s.Action));
-      assert.ok(!actions.some((a) => a.startsWith("codeconnections:") || a.startsWith("codestar-connections:") || a.startsWith("eks:")), actions.join(", "));
-      assert.deepEqual(built.children.filter((r) => r.type.startsWith("aws:eks/")), []);
+      assert.ok(
+        !actions.some(
+          (a) => a.startsWith("codeconnections:") || a.startsWith("codestar-connections:") || a.startsWith("eks:"),
+        ),
+        actions.join(", "),
+      );
+      assert.deepEqual(
+        built.children.filter((r) => r.type.startsWith("aws:eks/")),
+        [],
+      );
     });
   });
 
@@ -159,8 +207,11 @@ describe("CodeBuildRunners", () => {
     let connectionArn: string;
 
     before(async () => {
-      const connection = runners.githubConnection("prod-github", { stack: "prod", connectionName: prod.codebuild!.connectionName });
-      connectionArn = await valueOf<string>(connection.arn);
+      const connection = runners.githubConnection("prod-github", {
+        stack: "prod",
+        connectionName: prod.codebuild!.connectionName,
+      });
+      connectionArn = await outputValue<string>(connection.arn);
       for (const region of prod.codebuild!.regions) {
         networks[region.region] = { vpcId: region.vpcId!, privateSubnetIds: region.privateSubnetIds! };
         built[region.region] = await build(`prod-runners-${region.region}`, {
@@ -178,7 +229,10 @@ describe("CodeBuildRunners", () => {
     it("creates one shared GitHub connection, pending approval", () => {
       const connections = recorded.filter((r) => r.type === "aws:codeconnections/connection:Connection");
       assert.equal(connections.length, 1);
-      assert.deepEqual({ name: connections[0].inputs.name, providerType: connections[0].inputs.providerType }, { name: "acme-platform-github", providerType: "GitHub" });
+      assert.deepEqual(
+        { name: connections[0].inputs.name, providerType: connections[0].inputs.providerType },
+        { name: "acme-platform-github", providerType: "GitHub" },
+      );
       assert.match(connectionArn, /^arn:aws:codeconnections:eu-west-1:123456789012:connection\//);
     });
 
@@ -197,22 +251,36 @@ describe("CodeBuildRunners", () => {
           assert.equal(project.state.arn, `arn:aws:codebuild:${region}:${ACCOUNT}:project/gha-runner-prod-${region}`);
           assert.equal(project.inputs.environment.computeType, "BUILD_GENERAL1_MEDIUM");
           assert.equal(project.inputs.buildTimeout, 60);
-          assert.deepEqual(project.inputs.vpcConfig, { vpcId: networks[region].vpcId, subnets: networks[region].privateSubnetIds, securityGroupIds: [r().securityGroupId] });
+          assert.deepEqual(project.inputs.vpcConfig, {
+            vpcId: networks[region].vpcId,
+            subnets: networks[region].privateSubnetIds,
+            securityGroupIds: [r().securityGroupId],
+          });
           assert.deepEqual(project.inputs.source.auth, { type: "CODECONNECTIONS", resource: connectionArn });
-          assert.equal(r().runsOn, `codebuild-gha-runner-prod-${region}-\${{ github.run_id }}-\${{ github.run_attempt }}`);
+          assert.equal(
+            r().runsOn,
+            `codebuild-gha-runner-prod-${region}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
+          );
         });
 
         it("limits the organization webhook to the configured repositories", () => {
           const webhook = r().one("aws:codebuild/webhook:Webhook");
           assert.deepEqual(webhook.inputs.filterGroups, [
-            { filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }, { type: "REPOSITORY_NAME", pattern: "^(platform-deployments|orders-service)$" }] },
+            {
+              filters: [
+                { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+                { type: "REPOSITORY_NAME", pattern: "^(platform-deployments|orders-service)$" },
+              ],
+            },
           ]);
           assert.deepEqual(webhook.inputs.scopeConfiguration, { name: "acme-platform", scope: "GITHUB_ORGANIZATION" });
           assert.equal(webhook.inputs.pullRequestBuildPolicy.requiresCommentApproval, "FORK_PULL_REQUESTS");
         });
 
         it("opens the cluster security group on 443 to the runner security group only", () => {
-          const ingress = r().children.filter((c) => c.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+          const ingress = r().children.filter(
+            (c) => c.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+          );
           assert.equal(ingress.length, 1);
           const rule = ingress[0];
           assert.equal(rule.inputs.securityGroupId, eks().clusterSecurityGroupId);
@@ -225,7 +293,10 @@ describe("CodeBuildRunners", () => {
         it("maps the project role into the cluster with the configured policy, scoped to the namespaces", () => {
           const entry = r().one("aws:eks/accessEntry:AccessEntry");
           const association = r().one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
-          assert.deepEqual({ cluster: entry.inputs.clusterName, principal: entry.inputs.principalArn, type: entry.inputs.type }, { cluster: `prod-${region}`, principal: r().roleArn, type: "STANDARD" });
+          assert.deepEqual(
+            { cluster: entry.inputs.clusterName, principal: entry.inputs.principalArn, type: entry.inputs.type },
+            { cluster: `prod-${region}`, principal: r().roleArn, type: "STANDARD" },
+          );
           assert.equal(association.inputs.clusterName, `prod-${region}`);
           assert.equal(association.inputs.principalArn, r().roleArn);
           assert.equal(association.inputs.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
@@ -250,11 +321,15 @@ describe("CodeBuildRunners", () => {
           const logGroupArn = `arn:aws:logs:${region}:${ACCOUNT}:log-group:/aws/codebuild/gha-runner-prod-${region}`;
           assert.deepEqual(list(bySid.get("WriteBuildLogs")!.Resource), [logGroupArn, `${logGroupArn}:*`]);
 
-          const subnetArns = networks[region].privateSubnetIds.map((id) => `arn:aws:ec2:${region}:${ACCOUNT}:subnet/${id}`);
+          const subnetArns = networks[region].privateSubnetIds.map(
+            (id) => `arn:aws:ec2:${region}:${ACCOUNT}:subnet/${id}`,
+          );
           const permission = bySid.get("LetCodeBuildAttachNetworkInterfaces")!;
           assert.deepEqual(permission.Action, "ec2:CreateNetworkInterfacePermission");
           assert.equal(permission.Resource, `arn:aws:ec2:${region}:${ACCOUNT}:network-interface/*`);
-          assert.deepEqual(permission.Condition, { StringEquals: { "ec2:Subnet": subnetArns, "ec2:AuthorizedService": "codebuild.amazonaws.com" } });
+          assert.deepEqual(permission.Condition, {
+            StringEquals: { "ec2:Subnet": subnetArns, "ec2:AuthorizedService": "codebuild.amazonaws.com" },
+          });
           assert.deepEqual(list(bySid.get("CreateBuildNetworkInterfaces")!.Resource), [
             `arn:aws:ec2:${region}:${ACCOUNT}:network-interface/*`,
             ...subnetArns,
@@ -262,7 +337,10 @@ describe("CodeBuildRunners", () => {
           ]);
 
           const connection = bySid.get("UseGitHubConnection")!;
-          assert.deepEqual(list(connection.Action).sort(), ["codeconnections:GetConnection", "codeconnections:GetConnectionToken"]);
+          assert.deepEqual(list(connection.Action).sort(), [
+            "codeconnections:GetConnection",
+            "codeconnections:GetConnectionToken",
+          ]);
           assert.equal(connection.Resource, connectionArn);
 
           const describe = doc.Statement.filter((s) => list(s.Action).includes("eks:DescribeCluster"));
@@ -271,7 +349,10 @@ describe("CodeBuildRunners", () => {
 
           // The connection is global: its ARN names the region it was created in, which may be the other one.
           const otherRegion = region === "eu-west-1" ? "us-east-1" : "eu-west-1";
-          assert.ok(!JSON.stringify(doc).split(connectionArn).join("").includes(otherRegion), "nothing of the other region but the shared connection");
+          assert.ok(
+            !JSON.stringify(doc).split(connectionArn).join("").includes(otherRegion),
+            "nothing of the other region but the shared connection",
+          );
         });
 
         it("uses no wildcard actions and puts only actions without resource types on *", () => {
@@ -282,7 +363,10 @@ describe("CodeBuildRunners", () => {
               assert.ok(!action.includes("*"), `wildcard action ${action}`);
             }
             if (list(statement.Resource).includes("*")) {
-              assert.ok(list(statement.Action).every((a) => /^ec2:Describe[A-Za-z]+$/.test(a)), `only ec2:Describe* may be on *: ${JSON.stringify(statement)}`);
+              assert.ok(
+                list(statement.Action).every((a) => /^ec2:Describe[A-Za-z]+$/.test(a)),
+                `only ec2:Describe* may be on *: ${JSON.stringify(statement)}`,
+              );
             }
           }
         });
@@ -307,19 +391,41 @@ describe("CodeBuildRunners", () => {
           { securityGroupId: "sg-0aaaaaaaaaaaaaaa1", port: 5432, description: "orders database" },
           { securityGroupId: "sg-0aaaaaaaaaaaaaaa2", port: 6379 },
         ],
-        eks: { clusterName: "dev", clusterSecurityGroupId: "sg-0aaaaaaaaaaaaaaa2", namespaces: ["orders"], accessPolicy: "AmazonEKSViewPolicy" as const },
+        eks: {
+          clusterName: "dev",
+          clusterSecurityGroupId: "sg-0aaaaaaaaaaaaaaa2",
+          namespaces: ["orders"],
+          accessPolicy: "AmazonEKSViewPolicy" as const,
+        },
       };
-      const b = await build("targets", { stack: "targets", region, network: DEV_NETWORK, github: dev.github, repositories: [], logRetentionDays: 14 });
+      const b = await build("targets", {
+        stack: "targets",
+        region,
+        network: DEV_NETWORK,
+        github: dev.github,
+        repositories: [],
+        logRetentionDays: 14,
+      });
       const rules = b.children
         .filter((c) => c.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        .map((c) => [c.inputs.securityGroupId, c.inputs.fromPort, c.inputs.toPort, c.inputs.ipProtocol, c.inputs.referencedSecurityGroupId, c.inputs.description]);
+        .map((c) => [
+          c.inputs.securityGroupId,
+          c.inputs.fromPort,
+          c.inputs.toPort,
+          c.inputs.ipProtocol,
+          c.inputs.referencedSecurityGroupId,
+          c.inputs.description,
+        ]);
       assert.deepEqual(rules.map((x) => x.slice(0, 5)).sort(), [
         ["sg-0aaaaaaaaaaaaaaa1", 5432, 5432, "tcp", b.securityGroupId],
         ["sg-0aaaaaaaaaaaaaaa2", 443, 443, "tcp", b.securityGroupId],
         ["sg-0aaaaaaaaaaaaaaa2", 6379, 6379, "tcp", b.securityGroupId],
       ]);
       assert.ok(rules.some((x) => x[5] === "orders database"));
-      assert.ok(rules.every((x) => typeof x[5] === "string" && x[5].length > 0), "every rule has a description");
+      assert.ok(
+        rules.every((x) => typeof x[5] === "string" && x[5].length > 0),
+        "every rule has a description",
+      );
     });
   });
 
@@ -333,8 +439,12 @@ describe("CodeBuildRunners", () => {
     });
 
     it("uses a repository webhook for a single repository with github.scope repo, and refuses several", () => {
-      assert.deepEqual(runners.webhookSource("someone", "repo", ["infra"]), { location: "https://github.com/someone/infra.git" });
-      assert.deepEqual(runners.webhookFilterGroups("repo", ["infra"]), [[{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }]]);
+      assert.deepEqual(runners.webhookSource("someone", "repo", ["infra"]), {
+        location: "https://github.com/someone/infra.git",
+      });
+      assert.deepEqual(runners.webhookFilterGroups("repo", ["infra"]), [
+        [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }],
+      ]);
       assert.throws(() => runners.webhookSource("someone", "repo", ["a", "b"]), /exactly one repository.*found 2/);
       assert.throws(() => runners.webhookSource("someone", "repo", []), /found 0/);
     });
@@ -344,11 +454,14 @@ describe("CodeBuildRunners", () => {
     });
 
     it("picks the IAM namespace that matches the connection ARN", () => {
-      assert.deepEqual(runners.connectionActions("arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc"), [
-        "codestar-connections:GetConnectionToken",
-        "codestar-connections:GetConnection",
+      assert.deepEqual(
+        runners.connectionActions("arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc"),
+        ["codestar-connections:GetConnectionToken", "codestar-connections:GetConnection"],
+      );
+      assert.deepEqual(runners.connectionActions("arn:aws:codeconnections:eu-west-1:123456789012:connection/abc"), [
+        "codeconnections:GetConnectionToken",
+        "codeconnections:GetConnection",
       ]);
-      assert.deepEqual(runners.connectionActions("arn:aws:codeconnections:eu-west-1:123456789012:connection/abc"), ["codeconnections:GetConnectionToken", "codeconnections:GetConnection"]);
     });
 
     it("refuses a connection name CodeConnections would reject", () => {

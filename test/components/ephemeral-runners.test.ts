@@ -29,7 +29,13 @@ function stackConfig(raw: Record<string, unknown>): StackConfig {
   return parseStackConfig(raw, "dev", REGION);
 }
 
-const github = { owner: "acme-platform", scope: "org", appId: 1048576, appPrivateKeyParameter: "/cirunners/dev/github-app/private-key", runnerGroup: "ephemeral-dev" };
+const github = {
+  owner: "acme-platform",
+  scope: "org",
+  appId: 1048576,
+  appPrivateKeyParameter: "/cirunners/dev/github-app/private-key",
+  runnerGroup: "ephemeral-dev",
+};
 
 const fullConfig = {
   github,
@@ -45,10 +51,39 @@ const fullConfig = {
         spot: true,
         warmPool: { size: 2, startHour: 7, endHour: 19, timezone: "Europe/Berlin" },
       },
-      { name: "linux-arm64", labels: ["self-hosted", "linux", "arm64"], instanceTypes: ["m7g.large"], architecture: "arm64", diskSizeGiB: 60, maxRunners: 5, spot: true },
-      { name: "pinned", labels: ["self-hosted", "linux", "pinned"], instanceTypes: ["c7i.large"], architecture: "x64", maxRunners: 2, ami: "ami-0123456789abcdef0" },
-      { name: "ubuntu", labels: ["self-hosted", "linux", "ubuntu"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 2, ami: UBUNTU },
-      { name: "golden", labels: ["self-hosted", "linux", "golden"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 2, ami: GOLDEN },
+      {
+        name: "linux-arm64",
+        labels: ["self-hosted", "linux", "arm64"],
+        instanceTypes: ["m7g.large"],
+        architecture: "arm64",
+        diskSizeGiB: 60,
+        maxRunners: 5,
+        spot: true,
+      },
+      {
+        name: "pinned",
+        labels: ["self-hosted", "linux", "pinned"],
+        instanceTypes: ["c7i.large"],
+        architecture: "x64",
+        maxRunners: 2,
+        ami: "ami-0123456789abcdef0",
+      },
+      {
+        name: "ubuntu",
+        labels: ["self-hosted", "linux", "ubuntu"],
+        instanceTypes: ["m7i.large"],
+        architecture: "x64",
+        maxRunners: 2,
+        ami: UBUNTU,
+      },
+      {
+        name: "golden",
+        labels: ["self-hosted", "linux", "golden"],
+        instanceTypes: ["m7i.large"],
+        architecture: "x64",
+        maxRunners: 2,
+        ami: GOLDEN,
+      },
     ],
     launcher: { batchSize: 5, maxConcurrency: 7, maxReceiveCount: 3, timeoutSeconds: 90 },
     bootGraceMinutes: 9,
@@ -59,14 +94,14 @@ const fullConfig = {
 
 describe("EphemeralRunners", () => {
   let recorded: RecordedResource[];
-  let valueOf: <T>(o: unknown) => Promise<T>;
+  let outputValue: <T>(o: unknown) => Promise<T>;
   let runners: RunnersModule;
   let policies: PoliciesModule;
 
   before(async () => {
     const mocks = await import("../../tools/local/pulumi-mocks");
     ({ recorded } = await mocks.installMocks({ region: REGION, stack: "dev" }));
-    valueOf = mocks.valueOf as never;
+    outputValue = mocks.outputValue as never;
     runners = await import("../../components/ephemeral-runners");
     policies = await import("../../components/ephemeral-runners/policies");
   });
@@ -85,7 +120,7 @@ describe("EphemeralRunners", () => {
       logRetentionDays: 14,
       tags: { "cirunners:stack": "dev" },
     });
-    const urn = await valueOf<string>(component.urn);
+    const urn = await outputValue<string>(component.urn);
     await settle();
     const children = childrenOf(urn);
     const byType = (type: string) => children.filter((r) => r.type === type);
@@ -120,7 +155,13 @@ describe("EphemeralRunners", () => {
 
     it("creates one launch template per pool with the runner settings", () => {
       const templates = built.byType("aws:ec2/launchTemplate:LaunchTemplate");
-      assert.deepEqual(templates.map((t) => t.name).sort(), ["runners-golden", "runners-linux-arm64", "runners-linux-x64", "runners-pinned", "runners-ubuntu"]);
+      assert.deepEqual(templates.map((t) => t.name).sort(), [
+        "runners-golden",
+        "runners-linux-arm64",
+        "runners-linux-x64",
+        "runners-pinned",
+        "runners-ubuntu",
+      ]);
       const profile = built.named("aws:iam/instanceProfile:InstanceProfile", "runners-instance");
       const securityGroup = built.named("aws:ec2/securityGroup:SecurityGroup", "runners-runners");
       for (const template of templates) {
@@ -128,9 +169,22 @@ describe("EphemeralRunners", () => {
         const lt = template.inputs;
         assert.equal(lt.instanceInitiatedShutdownBehavior, "terminate");
         assert.deepEqual(lt.blockDeviceMappings, [
-          { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: pool.diskSizeGiB ?? 40, encrypted: "true", deleteOnTermination: "true" } },
+          {
+            deviceName: "/dev/xvda",
+            ebs: {
+              volumeType: "gp3",
+              volumeSize: pool.diskSizeGiB ?? 40,
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
         ]);
-        assert.deepEqual(lt.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" });
+        assert.deepEqual(lt.metadataOptions, {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "enabled",
+        });
         assert.equal(lt.networkInterfaces.length, 1);
         const nic = lt.networkInterfaces[0];
         assert.equal(nic.associatePublicIpAddress, "false");
@@ -150,9 +204,16 @@ describe("EphemeralRunners", () => {
     });
 
     it("resolves AMIs through SSM at launch unless the pool pins an AMI id", () => {
-      const imageOf = (pool: string) => built.named("aws:ec2/launchTemplate:LaunchTemplate", `runners-${pool}`).inputs.imageId;
-      assert.equal(imageOf("linux-x64"), "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64");
-      assert.equal(imageOf("linux-arm64"), "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+      const imageOf = (pool: string) =>
+        built.named("aws:ec2/launchTemplate:LaunchTemplate", `runners-${pool}`).inputs.imageId;
+      assert.equal(
+        imageOf("linux-x64"),
+        "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+      );
+      assert.equal(
+        imageOf("linux-arm64"),
+        "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+      );
       assert.equal(imageOf("pinned"), "ami-0123456789abcdef0");
       assert.equal(imageOf("ubuntu"), `resolve:ssm:${UBUNTU}`);
       assert.equal(imageOf("golden"), `resolve:ssm:${GOLDEN}`);
@@ -162,9 +223,14 @@ describe("EphemeralRunners", () => {
       const bucket = built.named("aws:s3/bucket:Bucket", "runners-runner-cache");
       const logGroup = built.named("aws:cloudwatch/logGroup:LogGroup", "runners-runners");
       for (const pool of ["linux-x64", "linux-arm64"]) {
-        const script = Buffer.from(built.named("aws:ec2/launchTemplate:LaunchTemplate", `runners-${pool}`).inputs.userData, "base64").toString("utf8");
+        const script = Buffer.from(
+          built.named("aws:ec2/launchTemplate:LaunchTemplate", `runners-${pool}`).inputs.userData,
+          "base64",
+        ).toString("utf8");
         assert.match(script, /^#!/, "user data is a script");
-        const exported = Object.fromEntries([...script.matchAll(/^export (CIRUNNERS_[A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+        const exported = Object.fromEntries(
+          [...script.matchAll(/^export (CIRUNNERS_[A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]),
+        );
         assert.deepEqual(exported, {
           CIRUNNERS_LOG_GROUP: logGroup.state.name,
           CIRUNNERS_PARAMETER_PREFIX: PREFIX,
@@ -202,14 +268,24 @@ describe("EphemeralRunners", () => {
       const profile = built.named("aws:iam/instanceProfile:InstanceProfile", "runners-instance");
       assert.equal(profile.inputs.role, role.state.name);
       const attachments = built.children.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
-      assert.deepEqual(attachments, [], "no managed policies: AmazonSSMManagedInstanceCore would grant ssm:GetParameter on every parameter");
+      assert.deepEqual(
+        attachments,
+        [],
+        "no managed policies: AmazonSSMManagedInstanceCore would grant ssm:GetParameter on every parameter",
+      );
 
       const statements = rolePolicy(built.children, role);
       assertNoWildcardActions(statements);
       const bucket = built.named("aws:s3/bucket:Bucket", "runners-runner-cache");
       const logGroup = built.named("aws:cloudwatch/logGroup:LogGroup", "runners-runners");
       const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-      assert.deepEqual(Object.keys(bySid).sort(), ["ReadAndDeleteOwnRunnerConfig", "ReadRunnerBinaryCache", "SessionManagerChannels", "SessionManagerHeartbeat", "WriteRunnerLogs"]);
+      assert.deepEqual(Object.keys(bySid).sort(), [
+        "ReadAndDeleteOwnRunnerConfig",
+        "ReadRunnerBinaryCache",
+        "SessionManagerChannels",
+        "SessionManagerHeartbeat",
+        "WriteRunnerLogs",
+      ]);
 
       assert.deepEqual(bySid.ReadAndDeleteOwnRunnerConfig, {
         Sid: "ReadAndDeleteOwnRunnerConfig",
@@ -220,7 +296,11 @@ describe("EphemeralRunners", () => {
       });
       assert.deepEqual(bySid.ReadRunnerBinaryCache.Action, ["s3:GetObject"]);
       assert.equal(bySid.ReadRunnerBinaryCache.Resource, `${bucket.state.arn}/actions-runner/*`);
-      assert.deepEqual(bySid.WriteRunnerLogs.Action, ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]);
+      assert.deepEqual(bySid.WriteRunnerLogs.Action, [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+      ]);
       assert.deepEqual(bySid.WriteRunnerLogs.Resource, [logGroup.state.arn, `${logGroup.state.arn}:*`]);
 
       // The agent's heartbeat has the instance resource type: scoped to instances of this account and region.
@@ -229,7 +309,8 @@ describe("EphemeralRunners", () => {
       // The message channels have no resource types, so "*" — but only those actions, named one by one.
       const session = bySid.SessionManagerChannels;
       assert.equal(session.Resource, "*");
-      for (const action of list(session.Action)) assert.match(action, /^(ssmmessages:(Create|Open)(Control|Data)Channel|ec2messages:[A-Z]\w+)$/);
+      for (const action of list(session.Action))
+        assert.match(action, /^(ssmmessages:(Create|Open)(Control|Data)Channel|ec2messages:[A-Z]\w+)$/);
       assert.ok(list(session.Action).includes("ssmmessages:OpenDataChannel"));
       for (const s of statements.filter((x) => x.Sid !== "SessionManagerChannels")) {
         assert.ok(!list(s.Resource).includes("*"), `${s.Sid} is scoped to resources`);
@@ -289,7 +370,9 @@ describe("EphemeralRunners", () => {
       assert.ok(templates.every((t) => /^arn:aws:ec2:eu-west-1:123456789012:launch-template\/lt-/.test(t.state.arn)));
 
       assert.deepEqual(bySid.TagAtLaunchOnly.Action, ["ec2:CreateTags"]);
-      assert.deepEqual(bySid.TagAtLaunchOnly.Condition, { StringEquals: { "ec2:CreateAction": ["CreateFleet", "RunInstances"] } });
+      assert.deepEqual(bySid.TagAtLaunchOnly.Condition, {
+        StringEquals: { "ec2:CreateAction": ["CreateFleet", "RunInstances"] },
+      });
       assert.ok(list(bySid.TagAtLaunchOnly.Resource).every((r) => r.startsWith(`arn:aws:ec2:${REGION}:${ACCOUNT}:`)));
 
       assert.deepEqual(bySid.PassInstanceRoleToEc2, {
@@ -301,9 +384,15 @@ describe("EphemeralRunners", () => {
       });
       assert.deepEqual(bySid.DescribeInstances.Action, ["ec2:DescribeInstances"]);
       assert.equal(bySid.DescribeInstances.Resource, "*");
-      assert.deepEqual(bySid.TerminateOwnInstances.Condition, { StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" } });
+      assert.deepEqual(bySid.TerminateOwnInstances.Condition, {
+        StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" },
+      });
       assert.equal(bySid.TerminateOwnInstances.Resource, ec2("instance/*"));
-      assert.deepEqual(bySid.WriteRunnerConfigs.Action, ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameters"]);
+      assert.deepEqual(bySid.WriteRunnerConfigs.Action, [
+        "ssm:PutParameter",
+        "ssm:AddTagsToResource",
+        "ssm:DeleteParameters",
+      ]);
       assert.deepEqual(bySid.TagOwnInstancesAfterLaunch, {
         Sid: "TagOwnInstancesAfterLaunch",
         Effect: "Allow",
@@ -311,11 +400,22 @@ describe("EphemeralRunners", () => {
         Resource: ec2("instance/*"),
         Condition: {
           StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" },
-          "ForAllValues:StringEquals": { "aws:TagKeys": ["cirunners:runner-name", "cirunners:job-id", "cirunners:repository", "cirunners:warm", "Name"] },
+          "ForAllValues:StringEquals": {
+            "aws:TagKeys": [
+              "cirunners:runner-name",
+              "cirunners:job-id",
+              "cirunners:repository",
+              "cirunners:warm",
+              "Name",
+            ],
+          },
         },
       });
       assert.equal(bySid.WriteRunnerConfigs.Resource, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}/*`);
-      assert.equal(bySid.ReadGitHubAppKey.Resource, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirunners/dev/github-app/private-key`);
+      assert.equal(
+        bySid.ReadGitHubAppKey.Resource,
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirunners/dev/github-app/private-key`,
+      );
       // AMI parameters: AWS's public ones have no account in the ARN; a private one does. Pinned ids need none.
       assert.deepEqual([...list(bySid.ResolveAmiParameters.Resource)].sort(), [
         `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${GOLDEN}`,
@@ -324,9 +424,15 @@ describe("EphemeralRunners", () => {
         `arn:aws:ssm:${REGION}::parameter${UBUNTU}`,
       ]);
       assert.deepEqual(bySid.ResolveAmiParameters.Action, ["ssm:GetParameters"]);
-      assert.equal(bySid.CreateSpotServiceLinkedRole.Condition!.StringEquals["iam:AWSServiceName"], "spot.amazonaws.com");
+      assert.equal(
+        bySid.CreateSpotServiceLinkedRole.Condition!.StringEquals["iam:AWSServiceName"],
+        "spot.amazonaws.com",
+      );
       for (const s of statements.filter((x) => x.Resource === "*")) {
-        assert.ok(list(s.Action).every((a) => a.startsWith("ec2:Describe")), `${s.Sid} uses "*" for an action with resource-level permissions`);
+        assert.ok(
+          list(s.Action).every((a) => a.startsWith("ec2:Describe")),
+          `${s.Sid} uses "*" for an action with resource-level permissions`,
+        );
       }
     });
 
@@ -340,7 +446,10 @@ describe("EphemeralRunners", () => {
       }
       assert.deepEqual(pools[0].labels, ["self-hosted", "linux", "x64"]);
       assert.deepEqual(JSON.parse(env.CIRUNNERS_SUBNET_IDS), SUBNETS);
-      assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, recorded.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "runners-ingress-jobs")!.state.url);
+      assert.equal(
+        env.CIRUNNERS_JOB_QUEUE_URL,
+        recorded.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "runners-ingress-jobs")!.state.url,
+      );
       assert.equal(env.CIRUNNERS_RUNNER_PARAMETER_PREFIX, PREFIX);
       assert.equal(env.CIRUNNERS_STACK, "dev");
       assert.equal(env.CIRUNNERS_APP_ID, "1048576");
@@ -348,7 +457,7 @@ describe("EphemeralRunners", () => {
       assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");
       assert.equal(env.CIRUNNERS_GITHUB_OWNER, "acme-platform");
       assert.equal(env.CIRUNNERS_GITHUB_API_URL, "https://api.github.com");
-      const runnerGroupId = await valueOf<number>(built.component.ingress.runnerGroupId!);
+      const runnerGroupId = await outputValue<number>(built.component.ingress.runnerGroupId!);
       assert.equal(env.CIRUNNERS_RUNNER_GROUP_ID, String(runnerGroupId));
       assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, "cirunners");
       assert.equal(env.POWERTOOLS_SERVICE_NAME, "launcher");
@@ -367,7 +476,11 @@ describe("EphemeralRunners", () => {
         const scheduleRole = built.named("aws:iam/role:Role", `${name}-schedule`);
 
         assert.equal(dlq.inputs.sqsManagedSseEnabled, true, `${name}: encrypted dead-letter queue`);
-        assert.deepEqual(fn.inputs.deadLetterConfig, { targetArn: dlq.state.arn }, `${name}: async failures go to the DLQ`);
+        assert.deepEqual(
+          fn.inputs.deadLetterConfig,
+          { targetArn: dlq.state.arn },
+          `${name}: async failures go to the DLQ`,
+        );
         const fnStatements = rolePolicy(built.children, built.named("aws:iam/role:Role", name));
         assertNoWildcardActions(fnStatements);
         assert.ok(
@@ -396,8 +509,13 @@ describe("EphemeralRunners", () => {
       const statements = rolePolicy(built.children, built.named("aws:iam/role:Role", "runners-reaper"));
       const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
       assert.equal(bySid.DescribeInstances.Resource, "*");
-      assert.deepEqual(bySid.TerminateOwnInstances.Condition, { StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" } });
-      assert.deepEqual(bySid.ListRunnerConfigs.Resource, [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}`, `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}/*`]);
+      assert.deepEqual(bySid.TerminateOwnInstances.Condition, {
+        StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" },
+      });
+      assert.deepEqual(bySid.ListRunnerConfigs.Resource, [
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}`,
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}/*`,
+      ]);
       assert.deepEqual(bySid.DeleteLeftoverRunnerConfigs.Action, ["ssm:DeleteParameters"]);
       const env = built.named("aws:lambda/function:Function", "runners-reaper").inputs.environment.variables;
       assert.equal(env.CIRUNNERS_BOOT_GRACE_MINUTES, "9");
@@ -413,21 +531,38 @@ describe("EphemeralRunners", () => {
       const env = built.named("aws:lambda/function:Function", "runners-runner-cache").inputs.environment.variables;
       assert.equal(env.CIRUNNERS_RUNNER_CACHE_BUCKET, bucket.state.bucket);
       assert.equal(env.CIRUNNERS_RUNNER_VERSION, "latest");
-      assert.deepEqual([...new Set(JSON.parse(env.CIRUNNERS_POOLS).map((p: { architecture: string }) => p.architecture))].sort(), ["arm64", "x64"]);
+      assert.deepEqual(
+        [...new Set(JSON.parse(env.CIRUNNERS_POOLS).map((p: { architecture: string }) => p.architecture))].sort(),
+        ["arm64", "x64"],
+      );
       // The release is read with the App's installation token (organization scope), so it may read the App key.
       assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");
       assert.ok(env.CIRUNNERS_APP_ID && env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER);
       const key = statements.find((s) => s.Sid === "ReadGitHubAppKey")!;
       assert.deepEqual(key.Action, ["ssm:GetParameter"]);
-      assert.match(String(key.Resource), new RegExp(`^arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER}$`));
+      assert.match(
+        String(key.Resource),
+        new RegExp(`^arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER}$`),
+      );
     });
 
     it("gives the warm pool its schedules and the launch permissions", () => {
       const env = built.named("aws:lambda/function:Function", "runners-warm-pool").inputs.environment.variables;
       assert.deepEqual(JSON.parse(env.CIRUNNERS_WARM_POOLS), [
-        { pool: "linux-x64", size: 2, days: ["mon", "tue", "wed", "thu", "fri"], startHour: 7, endHour: 19, timezone: "Europe/Berlin" },
+        {
+          pool: "linux-x64",
+          size: 2,
+          days: ["mon", "tue", "wed", "thu", "fri"],
+          startHour: 7,
+          endHour: 19,
+          timezone: "Europe/Berlin",
+        },
       ]);
-      assert.ok(JSON.parse(env.CIRUNNERS_POOLS).every((p: { launchTemplateId?: string }) => p.launchTemplateId?.startsWith("lt-")));
+      assert.ok(
+        JSON.parse(env.CIRUNNERS_POOLS).every((p: { launchTemplateId?: string }) =>
+          p.launchTemplateId?.startsWith("lt-"),
+        ),
+      );
       const statements = rolePolicy(built.children, built.named("aws:iam/role:Role", "runners-warm-pool"));
       assert.ok(statements.some((s) => s.Sid === "LaunchFromPoolTemplates"));
       assert.ok(!statements.some((s) => s.Sid === "ConsumeJobQueue"), "the warm pool does not consume jobs");
@@ -442,13 +577,23 @@ describe("EphemeralRunners", () => {
         return found[0].inputs;
       };
       assert.deepEqual(
-        (({ blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets }) => ({ blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets }))(
-          at("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"),
-        ),
+        (({ blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets }) => ({
+          blockPublicAcls,
+          blockPublicPolicy,
+          ignorePublicAcls,
+          restrictPublicBuckets,
+        }))(at("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")),
         { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       );
-      assert.equal(at("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
-      assert.equal(at("aws:s3/bucketOwnershipControls:BucketOwnershipControls").rule.objectOwnership, "BucketOwnerEnforced");
+      assert.equal(
+        at("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules[0]
+          .applyServerSideEncryptionByDefault.sseAlgorithm,
+        "AES256",
+      );
+      assert.equal(
+        at("aws:s3/bucketOwnershipControls:BucketOwnershipControls").rule.objectOwnership,
+        "BucketOwnerEnforced",
+      );
       assert.equal(at("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration.status, "Enabled");
       const rule = at("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules[0];
       assert.equal(rule.status, "Enabled");
@@ -479,15 +624,27 @@ describe("EphemeralRunners", () => {
 
     it("fills the runner cache once at deploy time", () => {
       const invocation = built.named("aws:lambda/invocation:Invocation", "runners-runner-cache-fill");
-      assert.equal(invocation.inputs.functionName, built.named("aws:lambda/function:Function", "runners-runner-cache").state.name);
+      assert.equal(
+        invocation.inputs.functionName,
+        built.named("aws:lambda/function:Function", "runners-runner-cache").state.name,
+      );
       assert.deepEqual(invocation.inputs.triggers, { version: "latest", architectures: "arm64,x64" });
     });
 
     it("creates the webhook ingress as a child and exposes its URL and queue", async () => {
       assert.equal(built.byType("cirunners:index:WebhookIngress").length, 1);
-      assert.match(await valueOf<string>(built.component.webhookUrl), /^https:\/\//);
-      assert.equal(await valueOf<string>(built.component.jobQueue.arn), recorded.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "runners-ingress-jobs")!.state.arn);
-      assert.deepEqual(Object.keys(built.component.launchTemplates).sort(), ["golden", "linux-arm64", "linux-x64", "pinned", "ubuntu"]);
+      assert.match(await outputValue<string>(built.component.webhookUrl), /^https:\/\//);
+      assert.equal(
+        await outputValue<string>(built.component.jobQueue.arn),
+        recorded.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "runners-ingress-jobs")!.state.arn,
+      );
+      assert.deepEqual(Object.keys(built.component.launchTemplates).sort(), [
+        "golden",
+        "linux-arm64",
+        "linux-x64",
+        "pinned",
+        "ubuntu",
+      ]);
       assert.ok(built.component.warmPool);
     });
   });
@@ -496,7 +653,18 @@ describe("EphemeralRunners", () => {
     it("creates no warm-pool function, and no spot role grant when no pool uses spot", async () => {
       const { byType, component, children, named } = await build("plain", {
         github,
-        runners: { pools: [{ name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 3, ami: "ami-0123456789abcdef0" }] },
+        runners: {
+          pools: [
+            {
+              name: "linux-x64",
+              labels: ["self-hosted", "linux", "x64"],
+              instanceTypes: ["m7i.large"],
+              architecture: "x64",
+              maxRunners: 3,
+              ami: "ami-0123456789abcdef0",
+            },
+          ],
+        },
       });
       assert.equal(component.warmPool, undefined);
       assert.ok(!byType("aws:lambda/function:Function").some((f) => f.name.includes("warm-pool")));
@@ -516,17 +684,31 @@ describe("EphemeralRunners", () => {
       it(`builds the ${stack} stack's pools`, async () => {
         const { parse } = await import("yaml");
         const { readFileSync } = await import("node:fs");
-        const file = parse(readFileSync(`${__dirname}/../../Pulumi.${stack}.yaml`, "utf8")).config as Record<string, unknown>;
-        const raw = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith("cirunners:")).map(([k, v]) => [k.slice("cirunners:".length), v]));
+        const file = parse(readFileSync(`${__dirname}/../../Pulumi.${stack}.yaml`, "utf8")).config as Record<
+          string,
+          unknown
+        >;
+        const raw = Object.fromEntries(
+          Object.entries(file)
+            .filter(([k]) => k.startsWith("cirunners:"))
+            .map(([k, v]) => [k.slice("cirunners:".length), v]),
+        );
         const { config, byType, component } = await build(`stack${stack}`, raw, stack);
         const templates = byType("aws:ec2/launchTemplate:LaunchTemplate");
-        assert.deepEqual(templates.map((t) => t.name).sort(), config.runners.pools.map((p) => `stack${stack}-${p.name}`).sort());
+        assert.deepEqual(
+          templates.map((t) => t.name).sort(),
+          config.runners.pools.map((p) => `stack${stack}-${p.name}`).sort(),
+        );
         for (const t of templates) {
           const pool = config.runners.pools.find((p) => t.name === `stack${stack}-${p.name}`)!;
           assert.equal(t.inputs.blockDeviceMappings[0].ebs.volumeSize, pool.diskSizeGiB);
           assert.match(t.inputs.imageId, pool.architecture === "arm64" ? /arm64$/ : /x86_64$/);
         }
-        assert.equal(component.warmPool !== undefined, config.runners.pools.some((p) => p.warmPool), "warm pool only when a pool asks");
+        assert.equal(
+          component.warmPool !== undefined,
+          config.runners.pools.some((p) => p.warmPool),
+          "warm pool only when a pool asks",
+        );
         const ssmPolicy = byType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `stack${stack}-instance`)!;
         assert.ok(ssmPolicy.inputs.policy.includes(`parameter/cirunners/${stack}/runners/*`));
       });
@@ -538,11 +720,20 @@ describe("EphemeralRunners", () => {
       const where = { region: REGION, account: ACCOUNT };
       assert.equal(policies.parameterArn(where, "/aws/service/x"), `arn:aws:ssm:${REGION}::parameter/aws/service/x`);
       assert.equal(policies.parameterArn(where, "/mine/x"), `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/mine/x`);
-      assert.equal(policies.parameterPathArn(where, "/cirunners/dev/runners/"), `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirunners/dev/runners/*`);
+      assert.equal(
+        policies.parameterPathArn(where, "/cirunners/dev/runners/"),
+        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirunners/dev/runners/*`,
+      );
     });
 
     it("keeps the EC2 policy variable literal in the instance policy", () => {
-      const [own] = policies.instanceRoleStatements({ region: REGION, account: ACCOUNT, parameterPrefix: PREFIX, cacheBucketArn: "arn:aws:s3:::b", logGroupArn: "arn:aws:logs:x" });
+      const [own] = policies.instanceRoleStatements({
+        region: REGION,
+        account: ACCOUNT,
+        parameterPrefix: PREFIX,
+        cacheBucketArn: "arn:aws:s3:::b",
+        logGroupArn: "arn:aws:logs:x",
+      });
       assert.ok(JSON.stringify(own).includes('"${ec2:SourceInstanceARN}"'));
     });
 
@@ -551,7 +742,9 @@ describe("EphemeralRunners", () => {
         imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
         amiParameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
       });
-      assert.deepEqual(runners.launchTemplateImage({ architecture: "x64", ami: "ami-0abc12345" }), { imageId: "ami-0abc12345" });
+      assert.deepEqual(runners.launchTemplateImage({ architecture: "x64", ami: "ami-0abc12345" }), {
+        imageId: "ami-0abc12345",
+      });
     });
   });
 });

@@ -9,8 +9,24 @@ const ACCOUNT = "123456789012";
 
 const runners: RunnersConfig = {
   pools: [
-    { name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", diskSizeGiB: 40, maxRunners: 10, spot: true },
-    { name: "linux-arm64", labels: ["self-hosted", "linux", "arm64"], instanceTypes: ["m7g.large"], architecture: "arm64", diskSizeGiB: 40, maxRunners: 5, spot: false },
+    {
+      name: "linux-x64",
+      labels: ["self-hosted", "linux", "x64"],
+      instanceTypes: ["m7i.large"],
+      architecture: "x64",
+      diskSizeGiB: 40,
+      maxRunners: 10,
+      spot: true,
+    },
+    {
+      name: "linux-arm64",
+      labels: ["self-hosted", "linux", "arm64"],
+      instanceTypes: ["m7g.large"],
+      architecture: "arm64",
+      diskSizeGiB: 40,
+      maxRunners: 5,
+      spot: false,
+    },
   ],
   launcher: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 4, timeoutSeconds: 45 },
   bootGraceMinutes: 10,
@@ -35,7 +51,10 @@ function githubConfig(overrides: Partial<GitHubConfig> = {}): GitHubConfig {
 /** Pulumi's wire form of a secret value. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 function secretValue(input: any): unknown {
-  assert.ok(input && typeof input === "object" && SECRET_SIG in input, `expected a secret value, found ${JSON.stringify(input)}`);
+  assert.ok(
+    input && typeof input === "object" && SECRET_SIG in input,
+    `expected a secret value, found ${JSON.stringify(input)}`,
+  );
   return input.value;
 }
 
@@ -48,7 +67,7 @@ interface Statement {
 
 describe("WebhookIngress", () => {
   let recorded: RecordedResource[];
-  let valueOf: <T>(o: any) => Promise<T>;
+  let outputValue: <T>(o: any) => Promise<T>;
   let ingress: IngressModule;
   const repositoryLookups: string[] = [];
 
@@ -56,7 +75,7 @@ describe("WebhookIngress", () => {
     const mocks = await import("../../tools/local/pulumi-mocks");
     const installed = await mocks.installMocks({ region: REGION, stack: "test" });
     recorded = installed.recorded;
-    valueOf = mocks.valueOf as any;
+    outputValue = mocks.outputValue as any;
     // The shared mocks do not answer github.getRepository (used for runner groups restricted to repositories).
     const call = installed.mocks.call.bind(installed.mocks);
     installed.mocks.call = (args) => {
@@ -71,11 +90,18 @@ describe("WebhookIngress", () => {
   const childrenOf = (urn: string) => descendantsOf(recorded, urn);
 
   async function build(name: string, github: GitHubConfig, extra: { alarmTopicArn?: string } = {}) {
-    const component = new ingress.WebhookIngress(name, { stack: "test", github, runners, logRetentionDays: 14, tags: { project: "cirunners" }, ...extra });
+    const component = new ingress.WebhookIngress(name, {
+      stack: "test",
+      github,
+      runners,
+      logRetentionDays: 14,
+      tags: { project: "cirunners" },
+      ...extra,
+    });
     const [urn, webhookUrl, runnerGroupId] = await Promise.all([
-      valueOf<string>(component.urn),
-      valueOf<string>(component.webhookUrl),
-      component.runnerGroupId ? valueOf<number>(component.runnerGroupId) : Promise.resolve(undefined),
+      outputValue<string>(component.urn),
+      outputValue<string>(component.webhookUrl),
+      component.runnerGroupId ? outputValue<number>(component.runnerGroupId) : Promise.resolve(undefined),
     ]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const children = childrenOf(urn);
@@ -123,13 +149,16 @@ describe("WebhookIngress", () => {
       assert.equal(stage.inputs.name, "$default");
       assert.equal(stage.inputs.autoDeploy, true);
       assert.deepEqual(stage.inputs.defaultRouteSettings, { throttlingBurstLimit: 200, throttlingRateLimit: 100 });
-      const accessLogs = built.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn);
+      const accessLogs = built
+        .ofType("aws:cloudwatch/logGroup:LogGroup")
+        .find((g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn);
       assert.ok(accessLogs, "access logs go to a log group of the component");
       assert.equal(accessLogs.inputs.retentionInDays, 14);
       const format = JSON.parse(stage.inputs.accessLogSettings.format);
       assert.equal(format.status, "$context.status");
       assert.equal(format.requestId, "$context.requestId");
-      for (const group of built.ofType("aws:cloudwatch/logGroup:LogGroup")) assert.equal(group.inputs.retentionInDays, 14, group.name);
+      for (const group of built.ofType("aws:cloudwatch/logGroup:LogGroup"))
+        assert.equal(group.inputs.retentionInDays, 14, group.name);
     });
 
     it("lets only this API's webhook route invoke the function", () => {
@@ -159,7 +188,10 @@ describe("WebhookIngress", () => {
 
     it("redrives to an encrypted FIFO dead-letter queue after maxReceiveCount, kept 14 days", () => {
       const { jobs, dlq } = queues();
-      assert.deepEqual(JSON.parse(jobs.inputs.redrivePolicy), { deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 4 });
+      assert.deepEqual(JSON.parse(jobs.inputs.redrivePolicy), {
+        deadLetterTargetArn: dlq.state.arn,
+        maxReceiveCount: 4,
+      });
       assert.equal(dlq.inputs.fifoQueue, true);
       assert.equal(dlq.state.name.endsWith(".fifo"), true);
       assert.equal(dlq.inputs.sqsManagedSseEnabled, true);
@@ -183,7 +215,11 @@ describe("WebhookIngress", () => {
       const parameter = built.one("aws:ssm/parameter:Parameter");
       assert.equal(parameter.inputs.name, "/cirunners/test/webhook-secret");
       assert.equal(parameter.inputs.type, "SecureString");
-      assert.equal(secretValue(parameter.inputs.value), password.state.result, "the value is the password, kept secret");
+      assert.equal(
+        secretValue(parameter.inputs.value),
+        password.state.result,
+        "the value is the password, kept secret",
+      );
     });
 
     it("gives the function only sqs:SendMessage on this queue, ssm:GetParameter on the secret and its own logs", () => {
@@ -191,7 +227,9 @@ describe("WebhookIngress", () => {
       const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
       const { jobs } = queues();
       const parameter = built.one("aws:ssm/parameter:Parameter");
-      const fnLogs = built.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.inputs.name.startsWith("/aws/lambda/"));
+      const fnLogs = built
+        .ofType("aws:cloudwatch/logGroup:LogGroup")
+        .find((g) => g.inputs.name.startsWith("/aws/lambda/"));
       assert.ok(fnLogs);
       const grants = statements.flatMap((s) => {
         assert.equal(s.Effect, "Allow");
@@ -216,8 +254,22 @@ describe("WebhookIngress", () => {
       assert.equal(fn.inputs.runtime, "nodejs22.x");
       const env = fn.inputs.environment.variables;
       assert.deepEqual(JSON.parse(env.CIRUNNERS_POOLS), [
-        { name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 10, spot: true },
-        { name: "linux-arm64", labels: ["self-hosted", "linux", "arm64"], instanceTypes: ["m7g.large"], architecture: "arm64", maxRunners: 5, spot: false },
+        {
+          name: "linux-x64",
+          labels: ["self-hosted", "linux", "x64"],
+          instanceTypes: ["m7i.large"],
+          architecture: "x64",
+          maxRunners: 10,
+          spot: true,
+        },
+        {
+          name: "linux-arm64",
+          labels: ["self-hosted", "linux", "arm64"],
+          instanceTypes: ["m7g.large"],
+          architecture: "arm64",
+          maxRunners: 5,
+          spot: false,
+        },
       ]);
       assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, jobs.state.url);
       assert.equal(env.CIRUNNERS_WEBHOOK_SECRET_PARAMETER, "/cirunners/test/webhook-secret");
@@ -233,7 +285,12 @@ describe("WebhookIngress", () => {
       assert.equal(hook.inputs.active, true);
       // The configuration holds the secret, so Pulumi keeps all of it secret.
       const configuration = secretValue(hook.inputs.configuration) as Record<string, unknown>;
-      assert.deepEqual(configuration, { url: `${api.state.apiEndpoint}/github/webhook`, contentType: "json", secret: password.state.result, insecureSsl: false });
+      assert.deepEqual(configuration, {
+        url: `${api.state.apiEndpoint}/github/webhook`,
+        contentType: "json",
+        secret: password.state.result,
+        insecureSsl: false,
+      });
       assert.equal(built.webhookUrl, `${api.state.apiEndpoint}/github/webhook`);
       assert.equal(built.ofType("github:index/repositoryWebhook:RepositoryWebhook").length, 0);
     });
@@ -251,7 +308,17 @@ describe("WebhookIngress", () => {
       for (const child of built.children.filter((c) => c.custom && c.type.startsWith("aws:") && "tags" in c.inputs)) {
         assert.deepEqual(child.inputs.tags, { project: "cirunners" }, child.type);
       }
-      const untagged = built.children.filter((c) => c.custom && ["aws:sqs/queue:Queue", "aws:ssm/parameter:Parameter", "aws:apigatewayv2/api:Api", "aws:cloudwatch/metricAlarm:MetricAlarm"].includes(c.type) && !c.inputs.tags);
+      const untagged = built.children.filter(
+        (c) =>
+          c.custom &&
+          [
+            "aws:sqs/queue:Queue",
+            "aws:ssm/parameter:Parameter",
+            "aws:apigatewayv2/api:Api",
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+          ].includes(c.type) &&
+          !c.inputs.tags,
+      );
       assert.deepEqual(untagged, []);
     });
   });
@@ -261,11 +328,17 @@ describe("WebhookIngress", () => {
     const group = built.one("github:index/actionsRunnerGroup:ActionsRunnerGroup");
     assert.equal(group.inputs.visibility, "selected");
     assert.deepEqual(group.inputs.selectedRepositoryIds, [1000 + "orders-service".length, 1000 + "api".length]);
-    assert.deepEqual(repositoryLookups.filter((r) => r.startsWith("acme-platform/")).sort(), ["acme-platform/api", "acme-platform/orders-service"]);
+    assert.deepEqual(repositoryLookups.filter((r) => r.startsWith("acme-platform/")).sort(), [
+      "acme-platform/api",
+      "acme-platform/orders-service",
+    ]);
   });
 
   it("repo scope: one repository webhook per repository, no organization webhook, no runner group", async () => {
-    const built = await build("ingress-repo", githubConfig({ scope: "repo", repositories: ["orders-service", "payments"] }));
+    const built = await build(
+      "ingress-repo",
+      githubConfig({ scope: "repo", repositories: ["orders-service", "payments"] }),
+    );
     assert.equal(built.component.runnerGroupId, undefined);
     assert.equal(built.ofType("github:index/actionsRunnerGroup:ActionsRunnerGroup").length, 0);
     assert.equal(built.ofType("github:index/organizationWebhook:OrganizationWebhook").length, 0);
@@ -284,9 +357,19 @@ describe("WebhookIngress", () => {
   });
 
   it("refuses pools that do not fit in the function's environment", () => {
-    const many = Array.from({ length: 40 }, (_, i) => ({ ...runners.pools[0], name: `pool-${i}`, labels: ["self-hosted", `label-${i}`, "x64", "a-rather-long-label-name"] }));
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      ...runners.pools[0],
+      name: `pool-${i}`,
+      labels: ["self-hosted", `label-${i}`, "x64", "a-rather-long-label-name"],
+    }));
     assert.throws(
-      () => new ingress.WebhookIngress("ingress-big", { stack: "test", github: githubConfig(), runners: { ...runners, pools: many }, logRetentionDays: 14 }),
+      () =>
+        new ingress.WebhookIngress("ingress-big", {
+          stack: "test",
+          github: githubConfig(),
+          runners: { ...runners, pools: many },
+          logRetentionDays: 14,
+        }),
       /over the 3072 that fit in the function's environment/,
     );
   });

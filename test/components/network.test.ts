@@ -5,13 +5,13 @@ type NetworkModule = typeof import("../../components/network");
 
 describe("RunnerNetwork", () => {
   let recorded: RecordedResource[];
-  let valueOf: <T>(o: any) => Promise<T>;
+  let outputValue: <T>(o: any) => Promise<T>;
   let network: NetworkModule;
 
   before(async () => {
     const mocks = await import("../../tools/local/pulumi-mocks");
     ({ recorded } = await mocks.installMocks({ region: "eu-west-1", stack: "dev" }));
-    valueOf = mocks.valueOf as any;
+    outputValue = mocks.outputValue as any;
     network = await import("../../components/network");
   });
 
@@ -19,14 +19,21 @@ describe("RunnerNetwork", () => {
 
   async function build(name: string, config: ConstructorParameters<NetworkModule["RunnerNetwork"]>[1]) {
     const component = new network.RunnerNetwork(name, config);
-    const [vpcId, subnets, urn] = await Promise.all([valueOf<string>(component.vpcId), valueOf<string[]>(component.privateSubnetIds), valueOf<string>(component.urn)]);
+    const [vpcId, subnets, urn] = await Promise.all([
+      outputValue<string>(component.vpcId),
+      outputValue<string[]>(component.privateSubnetIds),
+      outputValue<string>(component.urn),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     return { component, vpcId, subnets, children: childrenOf(urn) };
   }
 
   it("passes an existing VPC through without creating anything", async () => {
     const { vpcId, subnets, children, component } = await build("existing", {
-      network: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"] },
+      network: {
+        vpcId: "vpc-0a1b2c3d4e5f60718",
+        privateSubnetIds: ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+      },
       logRetentionDays: 30,
     });
     assert.equal(vpcId, "vpc-0a1b2c3d4e5f60718");
@@ -59,14 +66,20 @@ describe("RunnerNetwork", () => {
   });
 
   it("puts an S3 gateway endpoint on every route table of the created VPC", async () => {
-    const { children } = await build("endpoint", { network: { cidrBlock: "10.30.0.0/16", availabilityZones: 2, natGateways: "single" }, logRetentionDays: 14 });
+    const { children } = await build("endpoint", {
+      network: { cidrBlock: "10.30.0.0/16", availabilityZones: 2, natGateways: "single" },
+      logRetentionDays: 14,
+    });
     const vpc = children.find((r) => r.type === "awsx:ec2:Vpc")!;
     const endpoint = children.find((r) => r.type === "aws:ec2/vpcEndpoint:VpcEndpoint");
     assert.ok(endpoint);
     assert.equal(endpoint.inputs.vpcId, vpc.state.vpcId);
     assert.equal(endpoint.inputs.vpcEndpointType, "Gateway");
     assert.equal(endpoint.inputs.serviceName, "com.amazonaws.eu-west-1.s3");
-    assert.deepEqual(endpoint.inputs.routeTableIds, vpc.state.routeTables.map((t: { id: string }) => t.id));
+    assert.deepEqual(
+      endpoint.inputs.routeTableIds,
+      vpc.state.routeTables.map((t: { id: string }) => t.id),
+    );
     assert.equal(vpc.inputs.natGateways.strategy, "Single");
   });
 
@@ -110,7 +123,10 @@ describe("RunnerNetwork", () => {
   });
 
   it("falls back to the stack's log retention for flow logs", async () => {
-    const { children } = await build("flows-default", { network: { cidrBlock: "10.50.0.0/16", availabilityZones: 2, natGateways: "single" }, logRetentionDays: 30 });
+    const { children } = await build("flows-default", {
+      network: { cidrBlock: "10.50.0.0/16", availabilityZones: 2, natGateways: "single" },
+      logRetentionDays: 30,
+    });
     const group = children.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup")!;
     assert.equal(group.inputs.retentionInDays, 30);
   });

@@ -8,7 +8,15 @@ function baseConfig(codebuild: unknown): Record<string, unknown> {
   return {
     github: { owner: "acme-platform", appId: 42, appPrivateKeyParameter: "/cirunners/test/app-key" },
     runners: {
-      pools: [{ name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 5 }],
+      pools: [
+        {
+          name: "linux-x64",
+          labels: ["self-hosted", "linux", "x64"],
+          instanceTypes: ["m7i.large"],
+          architecture: "x64",
+          maxRunners: 5,
+        },
+      ],
     },
     codebuild,
   };
@@ -32,7 +40,11 @@ function assertOnlyProblem(list: string[], pattern: RegExp): void {
 
 describe("CodeBuild runner configuration", () => {
   it("accepts an entry for the stack's own region without a VPC (it uses the stack's network), like dev", () => {
-    const config = parseStackConfig(baseConfig({ regions: [{ region: STACK_REGION, buildTimeoutMinutes: 30 }] }), "dev", STACK_REGION);
+    const config = parseStackConfig(
+      baseConfig({ regions: [{ region: STACK_REGION, buildTimeoutMinutes: 30 }] }),
+      "dev",
+      STACK_REGION,
+    );
     const region = config.codebuild!.regions[0];
     assert.equal(region.vpcId, undefined);
     assert.equal(region.privateSubnetIds, undefined);
@@ -45,7 +57,11 @@ describe("CodeBuild runner configuration", () => {
     const list = problems({
       regions: [
         { region: STACK_REGION },
-        { region: "us-east-1", vpcId: "vpc-0f1e2d3c4b5a69788", privateSubnetIds: ["subnet-0f1e2d3c4b5a69781", "subnet-0f1e2d3c4b5a69782"] },
+        {
+          region: "us-east-1",
+          vpcId: "vpc-0f1e2d3c4b5a69788",
+          privateSubnetIds: ["subnet-0f1e2d3c4b5a69781", "subnet-0f1e2d3c4b5a69782"],
+        },
       ],
     });
     assert.deepEqual(list, []);
@@ -73,20 +89,40 @@ describe("CodeBuild runner configuration", () => {
 
   it("rejects an empty subnet list, naming privateSubnetIds", () => {
     const list = problems({ regions: [{ region: "us-east-1", vpcId: "vpc-0f1e2d3c4b5a69788", privateSubnetIds: [] }] });
-    assert.ok(list.some((p) => /^cirunners:codebuild\.regions\[0\]\.privateSubnetIds: expected at least one private subnet/.test(p)), list.join("\n"));
+    assert.ok(
+      list.some((p) =>
+        /^cirunners:codebuild\.regions\[0\]\.privateSubnetIds: expected at least one private subnet/.test(p),
+      ),
+      list.join("\n"),
+    );
   });
 
   it("reports every region's problem at once", () => {
-    const list = problems({ regions: [{ region: "us-east-1" }, { region: "ap-southeast-2", vpcId: "vpc-0f1e2d3c4b5a69788" }] });
+    const list = problems({
+      regions: [{ region: "us-east-1" }, { region: "ap-southeast-2", vpcId: "vpc-0f1e2d3c4b5a69788" }],
+    });
     assert.equal(list.length, 2, list.join("\n"));
     assert.match(list[0], /regions\[0\]\.vpcId/);
     assert.match(list[1], /regions\[1\]\.privateSubnetIds/);
   });
 
   it("rejects an EKS entry without namespaces and a region listed twice", () => {
-    const eks = problems({ regions: [{ region: STACK_REGION, eks: { clusterName: "prod", clusterSecurityGroupId: "sg-0e1f2a3b4c5d6e7f8", namespaces: [] } }] });
-    assert.ok(eks.some((p) => /^cirunners:codebuild\.regions\[0\]\.eks\.namespaces: expected at least one namespace/.test(p)), eks.join("\n"));
+    const eks = problems({
+      regions: [
+        {
+          region: STACK_REGION,
+          eks: { clusterName: "prod", clusterSecurityGroupId: "sg-0e1f2a3b4c5d6e7f8", namespaces: [] },
+        },
+      ],
+    });
+    assert.ok(
+      eks.some((p) => /^cirunners:codebuild\.regions\[0\]\.eks\.namespaces: expected at least one namespace/.test(p)),
+      eks.join("\n"),
+    );
     const twice = problems({ regions: [{ region: STACK_REGION }, { region: STACK_REGION }] });
-    assert.ok(twice.some((p) => /^cirunners:codebuild\.regions\[1\]\.region: region listed twice/.test(p)), twice.join("\n"));
+    assert.ok(
+      twice.some((p) => /^cirunners:codebuild\.regions\[1\]\.region: region listed twice/.test(p)),
+      twice.join("\n"),
+    );
   });
 });

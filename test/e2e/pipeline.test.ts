@@ -30,7 +30,12 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
   }
 
   before(async () => {
-    pipeline = await startPipeline({ stack: "dev", webhookSecret: REPLAY_SECRET, launcherConcurrency: 1, jobMilliseconds: 100 });
+    pipeline = await startPipeline({
+      stack: "dev",
+      webhookSecret: REPLAY_SECRET,
+      launcherConcurrency: 1,
+      jobMilliseconds: 100,
+    });
     const first = job(201, X64, { name: "first" });
     const deliveries: Delivery[] = [
       first,
@@ -38,11 +43,15 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
       job(203, ARM),
       { ...first, name: "duplicate" },
       job(204, X64, { name: "wrong signature", signature: "wrong" }),
-      { ...job(205, X64, { name: "no signature" }), headers: Object.fromEntries(Object.entries(job(205, X64).headers).filter(([h]) => h !== "X-Hub-Signature-256")) },
+      {
+        ...job(205, X64, { name: "no signature" }),
+        headers: Object.fromEntries(Object.entries(job(205, X64).headers).filter(([h]) => h !== "X-Hub-Signature-256")),
+      },
       job(206, ["self-hosted", "linux"], { name: "labels no pool serves" }),
     ];
     pipeline.pauseInstanceBoots();
-    for (const delivery of deliveries) statuses.set(delivery.name ?? "", (await pipeline.deliver({ ...delivery, name: delivery.name ?? "" })).status);
+    for (const delivery of deliveries)
+      statuses.set(delivery.name ?? "", (await pipeline.deliver({ ...delivery, name: delivery.name ?? "" })).status);
     await pipeline.waitForIdle(60_000);
     whileBooting = await pipeline.state();
     pipeline.resumeInstanceBoots();
@@ -75,7 +84,11 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
     const tags = (i: (typeof instances)[number]) => Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value]));
     const byJob = new Map(instances.map((i) => [Number(tags(i)[TAG.jobId]), i]));
     assert.deepEqual([...byJob.keys()].sort(), [201, 202, 203]);
-    for (const [jobId, pool] of [[201, "linux-x64"], [202, "linux-x64"], [203, "linux-arm64"]] as const) {
+    for (const [jobId, pool] of [
+      [201, "linux-x64"],
+      [202, "linux-x64"],
+      [203, "linux-arm64"],
+    ] as const) {
       const instance = byJob.get(jobId)!;
       const t = tags(instance);
       assert.equal(t[TAG.pool], pool);
@@ -83,14 +96,23 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
       assert.match(t[TAG.runnerName] ?? "", new RegExp(`^${pool}-${jobId}-[0-9a-f]{6}$`));
       const template = pipeline.deployed.launchTemplates.get(pool)!;
       assert.equal(instance.ImageId, template.imageId);
-      assert.ok([...pipeline.deployed.subnets.values()].includes(instance.SubnetId ?? ""), `instance in a private subnet of the stack (${instance.SubnetId})`);
+      assert.ok(
+        [...pipeline.deployed.subnets.values()].includes(instance.SubnetId ?? ""),
+        `instance in a private subnet of the stack (${instance.SubnetId})`,
+      );
     }
   });
 
   it("deploys the launch templates with the stack's settings", async () => {
-    const ec2 = new EC2Client({ endpoint: pipeline.proxy.url, region: pipeline.region, credentials: { accessKeyId: "AKIASIMHARNESS", secretAccessKey: "x" } });
+    const ec2 = new EC2Client({
+      endpoint: pipeline.proxy.url,
+      region: pipeline.region,
+      credentials: { accessKeyId: "AKIASIMHARNESS", secretAccessKey: "x" },
+    });
     for (const template of pipeline.deployed.launchTemplates.values()) {
-      const versions = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.id, Versions: ["$Default"] }));
+      const versions = await ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.id, Versions: ["$Default"] }),
+      );
       const data = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
       assert.equal(data?.InstanceInitiatedShutdownBehavior, "terminate");
       assert.equal(data?.MetadataOptions?.HttpTokens, "required");
@@ -104,7 +126,9 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
 
   it("keeps one SecureString JIT parameter per launched instance until the instance consumes it", () => {
     const prefix = pipeline.environments.launcher.environment[ENV.runnerParameterPrefix];
-    const running = whileBooting.instances.filter((i) => i.State?.Name === "running").map((i) => runnerParameterName(prefix, i.InstanceId!));
+    const running = whileBooting.instances
+      .filter((i) => i.State?.Name === "running")
+      .map((i) => runnerParameterName(prefix, i.InstanceId!));
     assert.deepEqual(whileBooting.runnerParameters.map((p) => p.Name).sort(), running.sort());
     for (const parameter of whileBooting.runnerParameters) assert.equal(parameter.Type, "SecureString");
     assert.equal(atEnd.runnerParameters.length, 0, "every instance read and deleted its parameter");
@@ -119,12 +143,23 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
 
   it("mints one installation token, asks for one JIT config per job, and makes at most one fleet call per pool and batch", () => {
     assert.equal(pipeline.github.calls[ROUTES.createInstallationToken], 1);
-    assert.equal(pipeline.github.calls[ROUTES.orgInstallation], 1, "organization-webhook deliveries: the launcher looks the installation up once");
+    assert.equal(
+      pipeline.github.calls[ROUTES.orgInstallation],
+      1,
+      "organization-webhook deliveries: the launcher looks the installation up once",
+    );
     assert.equal(pipeline.github.calls[ROUTES.orgJitConfig], 3);
     const fleets = pipeline.fleetCalls().length;
     const batches = pipeline.launcherBatches.filter((b) => b.size > b.failures).length;
-    assert.ok(fleets >= 2 && fleets <= batches * 2, `${fleets} CreateFleet calls for ${batches} launching batches over 2 pools`);
-    assert.equal(pipeline.awsCalls("webhook")["sqs:SendMessage"], 4, "the duplicate is sent too: the FIFO queue drops it by its deduplication id");
+    assert.ok(
+      fleets >= 2 && fleets <= batches * 2,
+      `${fleets} CreateFleet calls for ${batches} launching batches over 2 pools`,
+    );
+    assert.equal(
+      pipeline.awsCalls("webhook")["sqs:SendMessage"],
+      4,
+      "the duplicate is sent too: the FIFO queue drops it by its deduplication id",
+    );
   });
 
   it("replays an NDJSON file of deliveries and attributes messages and instances to each line", async () => {

@@ -10,183 +10,323 @@ const QUEUE = "aws:sqs/queue:Queue";
 
 /** A launch template that passes every EC2 policy. */
 const goodLt = (extra: Record<string, unknown> = {}) => ({
-    instanceInitiatedShutdownBehavior: "terminate",
-    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-    networkInterfaces: [{ associatePublicIpAddress: "false", subnetId: "subnet-1" }],
-    blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", volumeSize: 40 } }],
-    tags: { Name: "runner" },
-    ...extra,
+  instanceInitiatedShutdownBehavior: "terminate",
+  metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+  networkInterfaces: [{ associatePublicIpAddress: "false", subnetId: "subnet-1" }],
+  blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", volumeSize: 40 } }],
+  tags: { Name: "runner" },
+  ...extra,
 });
 const goodInstance = (extra: Record<string, unknown> = {}) => ({
-    instanceInitiatedShutdownBehavior: "terminate",
-    metadataOptions: { httpTokens: "required" },
-    associatePublicIpAddress: false,
-    rootBlockDevice: { volumeType: "gp3", encrypted: true },
-    ebsBlockDevices: [{ deviceName: "/dev/sdf", volumeType: "gp3", encrypted: true }],
-    ...extra,
+  instanceInitiatedShutdownBehavior: "terminate",
+  metadataOptions: { httpTokens: "required" },
+  associatePublicIpAddress: false,
+  rootBlockDevice: { volumeType: "gp3", encrypted: true },
+  ebsBlockDevices: [{ deviceName: "/dev/sdf", volumeType: "gp3", encrypted: true }],
+  ...extra,
 });
 
 describe("aws-ebs-volume-encrypted", () => {
-    const P = "aws-ebs-volume-encrypted";
+  const P = "aws-ebs-volume-encrypted";
 
-    it('flags launch template EBS mappings whose encrypted is not the string "true"', async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "false" } }] }))], 'blockDeviceMappings[0] (/dev/xvda).ebs is not encrypted (encrypted = "false")', '"true"');
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3" } }] }))], "encrypted = <not set>");
-    });
+  it('flags launch template EBS mappings whose encrypted is not the string "true"', async () => {
+    await assertViolates(
+      P,
+      [
+        res(
+          LT,
+          "lt",
+          goodLt({
+            blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "false" } }],
+          }),
+        ),
+      ],
+      'blockDeviceMappings[0] (/dev/xvda).ebs is not encrypted (encrypted = "false")',
+      '"true"',
+    );
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3" } }] }))],
+      "encrypted = <not set>",
+    );
+  });
 
-    it("flags a launch template without EBS mappings (root volume unchecked)", async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: undefined }))], "declares no blockDeviceMappings");
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/sdb", virtualName: "ephemeral0" }] }))], "declares no blockDeviceMappings");
-    });
+  it("flags a launch template without EBS mappings (root volume unchecked)", async () => {
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ blockDeviceMappings: undefined }))],
+      "declares no blockDeviceMappings",
+    );
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/sdb", virtualName: "ephemeral0" }] }))],
+      "declares no blockDeviceMappings",
+    );
+  });
 
-    it("flags instance root and extra volumes, and aws.ebs.Volume", async () => {
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ rootBlockDevice: { volumeType: "gp3", encrypted: false } }))], "rootBlockDevice is not encrypted");
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ ebsBlockDevices: [{ deviceName: "/dev/sdf", volumeType: "gp3" }] }))], "ebsBlockDevices[0] (/dev/sdf) is not encrypted");
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ rootBlockDevice: undefined }))], "declares no rootBlockDevice");
-        await assertViolates(P, [res(VOLUME, "v", { type: "gp3", size: 10 })], "this volume is not encrypted");
-    });
+  it("flags instance root and extra volumes, and aws.ebs.Volume", async () => {
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ rootBlockDevice: { volumeType: "gp3", encrypted: false } }))],
+      "rootBlockDevice is not encrypted",
+    );
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ ebsBlockDevices: [{ deviceName: "/dev/sdf", volumeType: "gp3" }] }))],
+      "ebsBlockDevices[0] (/dev/sdf) is not encrypted",
+    );
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ rootBlockDevice: undefined }))],
+      "declares no rootBlockDevice",
+    );
+    await assertViolates(P, [res(VOLUME, "v", { type: "gp3", size: 10 })], "this volume is not encrypted");
+  });
 
-    it('accepts encrypted volumes (string "true" and boolean true) and instances launched from a template', async () => {
-        await assertClean(P, [
-            res(LT, "lt", goodLt()),
-            res(LT, "lt-bool", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: true } }] })),
-            res(INSTANCE, "i", goodInstance()),
-            res(INSTANCE, "from-lt", { launchTemplate: { id: "lt-1", version: "$Latest" } }),
-            res(VOLUME, "v", { type: "gp3", encrypted: true, kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/x" }),
-        ]);
-    });
+  it('accepts encrypted volumes (string "true" and boolean true) and instances launched from a template', async () => {
+    await assertClean(P, [
+      res(LT, "lt", goodLt()),
+      res(
+        LT,
+        "lt-bool",
+        goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: true } }] }),
+      ),
+      res(INSTANCE, "i", goodInstance()),
+      res(INSTANCE, "from-lt", { launchTemplate: { id: "lt-1", version: "$Latest" } }),
+      res(VOLUME, "v", { type: "gp3", encrypted: true, kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/x" }),
+    ]);
+  });
 
-    it("skips unknown values but still reports known bad volumes next to them", async () => {
-        await assertClean(P, [
-            res(LT, "a", goodLt({ blockDeviceMappings: UNKNOWN })),
-            res(LT, "b", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: UNKNOWN } }] })),
-            res(INSTANCE, "c", goodInstance({ rootBlockDevice: UNKNOWN })),
-            res(VOLUME, "d", { type: "gp3", encrypted: UNKNOWN }),
-        ]);
-        await assertViolates(P, [res(LT, "e", goodLt({ blockDeviceMappings: [UNKNOWN, { deviceName: "/dev/sdf", ebs: { volumeType: "gp3", encrypted: "false" } }] }))], "blockDeviceMappings[1] (/dev/sdf).ebs");
-    });
+  it("skips unknown values but still reports known bad volumes next to them", async () => {
+    await assertClean(P, [
+      res(LT, "a", goodLt({ blockDeviceMappings: UNKNOWN })),
+      res(
+        LT,
+        "b",
+        goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: UNKNOWN } }] }),
+      ),
+      res(INSTANCE, "c", goodInstance({ rootBlockDevice: UNKNOWN })),
+      res(VOLUME, "d", { type: "gp3", encrypted: UNKNOWN }),
+    ]);
+    await assertViolates(
+      P,
+      [
+        res(
+          LT,
+          "e",
+          goodLt({
+            blockDeviceMappings: [UNKNOWN, { deviceName: "/dev/sdf", ebs: { volumeType: "gp3", encrypted: "false" } }],
+          }),
+        ),
+      ],
+      "blockDeviceMappings[1] (/dev/sdf).ebs",
+    );
+  });
 
-    it("is not applicable to other types; config exemptions", async () => {
-        const q = res(QUEUE, "q", {});
-        assertNotApplicable(await runPolicy(P, [q]), P, /Policy only applies/, q.urn);
-        const v = res(VOLUME, "scratch", { type: "gp3", tags: { "data-class": "scratch" } });
-        assert.deepEqual(await messages(P, [v], { config: { [P]: { exemptTags: { "data-class": "scratch" } } } }), []);
-        assert.deepEqual(await messages(P, [v], { config: { [P]: { exemptStackTags: { env: "sandbox" } } }, stackTags: { env: "sandbox" } }), []);
-        assert.equal((await messages(P, [v], { config: { [P]: { exemptStackTags: { env: "sandbox" } } }, stackTags: { env: "prod" } })).length, 1);
-    });
+  it("is not applicable to other types; config exemptions", async () => {
+    const q = res(QUEUE, "q", {});
+    assertNotApplicable(await runPolicy(P, [q]), P, /Policy only applies/, q.urn);
+    const v = res(VOLUME, "scratch", { type: "gp3", tags: { "data-class": "scratch" } });
+    assert.deepEqual(await messages(P, [v], { config: { [P]: { exemptTags: { "data-class": "scratch" } } } }), []);
+    assert.deepEqual(
+      await messages(P, [v], {
+        config: { [P]: { exemptStackTags: { env: "sandbox" } } },
+        stackTags: { env: "sandbox" },
+      }),
+      [],
+    );
+    assert.equal(
+      (await messages(P, [v], { config: { [P]: { exemptStackTags: { env: "sandbox" } } }, stackTags: { env: "prod" } }))
+        .length,
+      1,
+    );
+  });
 
-    it("scanVolumes lists every declared volume", () => {
-        const scan = scanVolumes(INSTANCE, goodInstance());
-        assert.deepEqual(scan.volumes.map((v) => v.where), ["rootBlockDevice", "ebsBlockDevices[0] (/dev/sdf)"]);
-        assert.equal(scan.unknown, false);
-    });
+  it("scanVolumes lists every declared volume", () => {
+    const scan = scanVolumes(INSTANCE, goodInstance());
+    assert.deepEqual(
+      scan.volumes.map((v) => v.where),
+      ["rootBlockDevice", "ebsBlockDevices[0] (/dev/sdf)"],
+    );
+    assert.equal(scan.unknown, false);
+  });
 });
 
 describe("aws-ebs-volume-gp3", () => {
-    const P = "aws-ebs-volume-gp3";
+  const P = "aws-ebs-volume-gp3";
 
-    it("flags gp2 / unset volume types everywhere", async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp2", encrypted: "true" } }] }))], 'blockDeviceMappings[0] (/dev/xvda).ebs has volumeType "gp2". Set volumeType: "gp3"');
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ rootBlockDevice: { encrypted: true } }))], "rootBlockDevice has volumeType not set");
-        await assertViolates(P, [res(VOLUME, "v", { encrypted: true })], 'this volume has type not set');
-        await assertViolates(P, [res(VOLUME, "v", { type: "io2", encrypted: true })], '"io2"');
-        await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [] }))], "declares no blockDeviceMappings");
-    });
+  it("flags gp2 / unset volume types everywhere", async () => {
+    await assertViolates(
+      P,
+      [
+        res(
+          LT,
+          "lt",
+          goodLt({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp2", encrypted: "true" } }] }),
+        ),
+      ],
+      'blockDeviceMappings[0] (/dev/xvda).ebs has volumeType "gp2". Set volumeType: "gp3"',
+    );
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ rootBlockDevice: { encrypted: true } }))],
+      "rootBlockDevice has volumeType not set",
+    );
+    await assertViolates(P, [res(VOLUME, "v", { encrypted: true })], "this volume has type not set");
+    await assertViolates(P, [res(VOLUME, "v", { type: "io2", encrypted: true })], '"io2"');
+    await assertViolates(P, [res(LT, "lt", goodLt({ blockDeviceMappings: [] }))], "declares no blockDeviceMappings");
+  });
 
-    it("accepts gp3 and skips unknown types", async () => {
-        await assertClean(P, [res(LT, "lt", goodLt()), res(INSTANCE, "i", goodInstance()), res(VOLUME, "v", { type: "gp3" }), res(VOLUME, "u", { type: UNKNOWN })]);
-    });
+  it("accepts gp3 and skips unknown types", async () => {
+    await assertClean(P, [
+      res(LT, "lt", goodLt()),
+      res(INSTANCE, "i", goodInstance()),
+      res(VOLUME, "v", { type: "gp3" }),
+      res(VOLUME, "u", { type: UNKNOWN }),
+    ]);
+  });
 
-    it("config: allowedVolumeTypes", async () => {
-        const v = res(VOLUME, "v", { type: "io2", encrypted: true });
-        assert.deepEqual(await messages(P, [v], { config: { [P]: { allowedVolumeTypes: ["gp3", "io2"] } } }), []);
-    });
+  it("config: allowedVolumeTypes", async () => {
+    const v = res(VOLUME, "v", { type: "io2", encrypted: true });
+    assert.deepEqual(await messages(P, [v], { config: { [P]: { allowedVolumeTypes: ["gp3", "io2"] } } }), []);
+  });
 
-    it("is not applicable to other types", async () => {
-        const q = res(QUEUE, "q", {});
-        assertNotApplicable(await runPolicy(P, [q]), P, /Policy only applies/, q.urn);
-    });
+  it("is not applicable to other types", async () => {
+    const q = res(QUEUE, "q", {});
+    assertNotApplicable(await runPolicy(P, [q]), P, /Policy only applies/, q.urn);
+  });
 });
 
 describe("aws-ec2-instance-terminate-on-shutdown", () => {
-    const P = "aws-ec2-instance-terminate-on-shutdown";
+  const P = "aws-ec2-instance-terminate-on-shutdown";
 
-    it("flags launch templates and instances without terminate", async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ instanceInitiatedShutdownBehavior: undefined }))], 'instanceInitiatedShutdownBehavior is not set (the default is "stop")');
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ instanceInitiatedShutdownBehavior: "stop" }))], 'instanceInitiatedShutdownBehavior is "stop"');
-    });
+  it("flags launch templates and instances without terminate", async () => {
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ instanceInitiatedShutdownBehavior: undefined }))],
+      'instanceInitiatedShutdownBehavior is not set (the default is "stop")',
+    );
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ instanceInitiatedShutdownBehavior: "stop" }))],
+      'instanceInitiatedShutdownBehavior is "stop"',
+    );
+  });
 
-    it("accepts terminate, unknown values, and instances inheriting from a launch template", async () => {
-        await assertClean(P, [res(LT, "lt", goodLt()), res(INSTANCE, "i", goodInstance()), res(LT, "u", goodLt({ instanceInitiatedShutdownBehavior: UNKNOWN })), res(INSTANCE, "from-lt", { launchTemplate: { name: "runner" } })]);
-    });
+  it("accepts terminate, unknown values, and instances inheriting from a launch template", async () => {
+    await assertClean(P, [
+      res(LT, "lt", goodLt()),
+      res(INSTANCE, "i", goodInstance()),
+      res(LT, "u", goodLt({ instanceInitiatedShutdownBehavior: UNKNOWN })),
+      res(INSTANCE, "from-lt", { launchTemplate: { name: "runner" } }),
+    ]);
+  });
 
-    it("exemptions by name pattern and tag; default: none", async () => {
-        const bastion = res(INSTANCE, "bastion-1", goodInstance({ instanceInitiatedShutdownBehavior: "stop", tags: { lifecycle: "long-lived" } }));
-        assert.equal((await messages(P, [bastion])).length, 1, "no exemptions by default");
-        const byName = await runPolicy(P, [bastion], { config: { [P]: { exemptNamePatterns: ["bastion-*"] } } });
-        assert.deepEqual(byName.violations, []);
-        assertNotApplicable(byName, P, /exempt name pattern "bastion-\*"/, bastion.urn);
-        assert.deepEqual(await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "*" } } } }), []);
-        assert.equal((await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "ephemeral" } } } })).length, 1);
-    });
+  it("exemptions by name pattern and tag; default: none", async () => {
+    const bastion = res(
+      INSTANCE,
+      "bastion-1",
+      goodInstance({ instanceInitiatedShutdownBehavior: "stop", tags: { lifecycle: "long-lived" } }),
+    );
+    assert.equal((await messages(P, [bastion])).length, 1, "no exemptions by default");
+    const byName = await runPolicy(P, [bastion], { config: { [P]: { exemptNamePatterns: ["bastion-*"] } } });
+    assert.deepEqual(byName.violations, []);
+    assertNotApplicable(byName, P, /exempt name pattern "bastion-\*"/, bastion.urn);
+    assert.deepEqual(await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "*" } } } }), []);
+    assert.equal(
+      (await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "ephemeral" } } } })).length,
+      1,
+    );
+  });
 
-    it("is not applicable to other types", async () => {
-        const v = res(VOLUME, "v", {});
-        assertNotApplicable(await runPolicy(P, [v]), P, /Policy only applies to resources of types 'aws:ec2\/launchTemplate:LaunchTemplate', 'aws:ec2\/instance:Instance'/, v.urn);
-    });
+  it("is not applicable to other types", async () => {
+    const v = res(VOLUME, "v", {});
+    assertNotApplicable(
+      await runPolicy(P, [v]),
+      P,
+      /Policy only applies to resources of types 'aws:ec2\/launchTemplate:LaunchTemplate', 'aws:ec2\/instance:Instance'/,
+      v.urn,
+    );
+  });
 });
 
 describe("aws-ec2-instance-imdsv2-required", () => {
-    const P = "aws-ec2-instance-imdsv2-required";
+  const P = "aws-ec2-instance-imdsv2-required";
 
-    it("flags missing metadataOptions and optional tokens", async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ metadataOptions: undefined }))], "metadataOptions is not set");
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ metadataOptions: { httpTokens: "optional" } }))], 'metadataOptions.httpTokens is "optional"');
-        await assertViolates(P, [res(LT, "lt", goodLt({ metadataOptions: { httpEndpoint: "enabled" } }))], "metadataOptions.httpTokens is not set");
-    });
+  it("flags missing metadataOptions and optional tokens", async () => {
+    await assertViolates(P, [res(LT, "lt", goodLt({ metadataOptions: undefined }))], "metadataOptions is not set");
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ metadataOptions: { httpTokens: "optional" } }))],
+      'metadataOptions.httpTokens is "optional"',
+    );
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ metadataOptions: { httpEndpoint: "enabled" } }))],
+      "metadataOptions.httpTokens is not set",
+    );
+  });
 
-    it("accepts required tokens, a disabled endpoint, unknowns and launch-template instances", async () => {
-        await assertClean(P, [
-            res(LT, "a", goodLt()),
-            res(LT, "b", goodLt({ metadataOptions: { httpEndpoint: "disabled" } })),
-            res(LT, "c", goodLt({ metadataOptions: UNKNOWN })),
-            res(LT, "d", goodLt({ metadataOptions: { httpTokens: UNKNOWN } })),
-            res(INSTANCE, "e", { launchTemplate: { id: "lt-1" } }),
-        ]);
-    });
+  it("accepts required tokens, a disabled endpoint, unknowns and launch-template instances", async () => {
+    await assertClean(P, [
+      res(LT, "a", goodLt()),
+      res(LT, "b", goodLt({ metadataOptions: { httpEndpoint: "disabled" } })),
+      res(LT, "c", goodLt({ metadataOptions: UNKNOWN })),
+      res(LT, "d", goodLt({ metadataOptions: { httpTokens: UNKNOWN } })),
+      res(INSTANCE, "e", { launchTemplate: { id: "lt-1" } }),
+    ]);
+  });
 
-    it("is not applicable to other types; exemptions", async () => {
-        const v = res(VOLUME, "v", {});
-        assertNotApplicable(await runPolicy(P, [v]), P, /Policy only applies/, v.urn);
-        const legacy = res(INSTANCE, "legacy", goodInstance({ metadataOptions: undefined }));
-        assert.deepEqual(await messages(P, [legacy], { config: { [P]: { exemptNamePatterns: ["legacy"] } } }), []);
-    });
+  it("is not applicable to other types; exemptions", async () => {
+    const v = res(VOLUME, "v", {});
+    assertNotApplicable(await runPolicy(P, [v]), P, /Policy only applies/, v.urn);
+    const legacy = res(INSTANCE, "legacy", goodInstance({ metadataOptions: undefined }));
+    assert.deepEqual(await messages(P, [legacy], { config: { [P]: { exemptNamePatterns: ["legacy"] } } }), []);
+  });
 });
 
 describe("aws-ec2-instance-no-public-ip", () => {
-    const P = "aws-ec2-instance-no-public-ip";
+  const P = "aws-ec2-instance-no-public-ip";
 
-    it('flags launch template interfaces with associatePublicIpAddress "true" and instances with true', async () => {
-        await assertViolates(P, [res(LT, "lt", goodLt({ networkInterfaces: [{ associatePublicIpAddress: "false" }, { associatePublicIpAddress: "true" }] }))], 'networkInterfaces[1].associatePublicIpAddress is "true"');
-        await assertViolates(P, [res(LT, "lt", goodLt({ networkInterfaces: [{ associatePublicIpAddress: true }] }))], "networkInterfaces[0]");
-        await assertViolates(P, [res(INSTANCE, "i", goodInstance({ associatePublicIpAddress: true }))], "associatePublicIpAddress is true");
-    });
+  it('flags launch template interfaces with associatePublicIpAddress "true" and instances with true', async () => {
+    await assertViolates(
+      P,
+      [
+        res(
+          LT,
+          "lt",
+          goodLt({ networkInterfaces: [{ associatePublicIpAddress: "false" }, { associatePublicIpAddress: "true" }] }),
+        ),
+      ],
+      'networkInterfaces[1].associatePublicIpAddress is "true"',
+    );
+    await assertViolates(
+      P,
+      [res(LT, "lt", goodLt({ networkInterfaces: [{ associatePublicIpAddress: true }] }))],
+      "networkInterfaces[0]",
+    );
+    await assertViolates(
+      P,
+      [res(INSTANCE, "i", goodInstance({ associatePublicIpAddress: true }))],
+      "associatePublicIpAddress is true",
+    );
+  });
 
-    it("accepts false/unset and unknown", async () => {
-        await assertClean(P, [
-            res(LT, "a", goodLt()),
-            res(LT, "b", goodLt({ networkInterfaces: undefined })),
-            res(LT, "c", goodLt({ networkInterfaces: [{ associatePublicIpAddress: UNKNOWN }] })),
-            res(LT, "d", goodLt({ networkInterfaces: UNKNOWN })),
-            res(INSTANCE, "e", goodInstance({ associatePublicIpAddress: UNKNOWN })),
-            res(INSTANCE, "f", goodInstance({ associatePublicIpAddress: undefined })),
-        ]);
-    });
+  it("accepts false/unset and unknown", async () => {
+    await assertClean(P, [
+      res(LT, "a", goodLt()),
+      res(LT, "b", goodLt({ networkInterfaces: undefined })),
+      res(LT, "c", goodLt({ networkInterfaces: [{ associatePublicIpAddress: UNKNOWN }] })),
+      res(LT, "d", goodLt({ networkInterfaces: UNKNOWN })),
+      res(INSTANCE, "e", goodInstance({ associatePublicIpAddress: UNKNOWN })),
+      res(INSTANCE, "f", goodInstance({ associatePublicIpAddress: undefined })),
+    ]);
+  });
 
-    it("is not applicable to other types; exemptions", async () => {
-        const v = res(VOLUME, "v", {});
-        assertNotApplicable(await runPolicy(P, [v]), P, /Policy only applies/, v.urn);
-        const nat = res(INSTANCE, "nat", goodInstance({ associatePublicIpAddress: true, tags: { role: "nat" } }));
-        assert.deepEqual(await messages(P, [nat], { config: { [P]: { exemptTags: { role: "nat" } } } }), []);
-    });
+  it("is not applicable to other types; exemptions", async () => {
+    const v = res(VOLUME, "v", {});
+    assertNotApplicable(await runPolicy(P, [v]), P, /Policy only applies/, v.urn);
+    const nat = res(INSTANCE, "nat", goodInstance({ associatePublicIpAddress: true, tags: { role: "nat" } }));
+    assert.deepEqual(await messages(P, [nat], { config: { [P]: { exemptTags: { role: "nat" } } } }), []);
+  });
 });

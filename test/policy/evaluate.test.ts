@@ -1,18 +1,18 @@
 import * as assert from "node:assert/strict";
 import {
-    evaluate,
-    type Policies,
-    type ResourceValidationPolicy,
-    type StackValidationPolicy,
-    evaluateDetailed,
-    NotApplicableError,
-    resolvePolicyConfig,
-    resourceValidationArgs,
-    stackValidationArgs,
-    toEngineProperties,
-    UNKNOWN,
-    UnknownValueError,
-    validateJsonSchema,
+  evaluate,
+  type Policies,
+  type ResourceValidationPolicy,
+  type StackValidationPolicy,
+  evaluateDetailed,
+  NotApplicableError,
+  resolvePolicyConfig,
+  resourceValidationArgs,
+  stackValidationArgs,
+  toEngineProperties,
+  UNKNOWN,
+  UnknownValueError,
+  validateJsonSchema,
 } from "../../policy/evaluate";
 import { ENGINE_UNKNOWN_SENTINELS } from "../../policy/lib/unknown";
 import { PACK_NAME, PACK_VERSION } from "../../policy/pack";
@@ -22,205 +22,357 @@ import { res } from "./helpers";
 const QUEUE = "aws:sqs/queue:Queue";
 
 describe("policy/evaluate: resourceValidationArgs (mirrors @pulumi/policy 1.21)", () => {
-    it("wraps props so reading an UNKNOWN throws the engine's UnknownValueError with its message", () => {
-        const args = resourceValidationArgs(res(QUEUE, "q", { name: "jobs", redrivePolicy: UNKNOWN, nested: { list: [1, UNKNOWN] } }));
-        assert.equal(args.props.name, "jobs");
-        assert.throws(() => args.props.redrivePolicy, (e: unknown) => e instanceof UnknownValueError && (e as Error).message === "string value at .redrivePolicy can't be known during preview");
-        assert.equal(args.props.nested.list[0], 1);
-        assert.throws(() => args.props.nested.list[1], (e: unknown) => e instanceof UnknownValueError && /value at \.nested\.list\.1 can't be known/.test((e as Error).message));
-        assert.ok(!("missing" in args.props));
-        assert.equal(args.props.missing, undefined);
-    });
+  it("wraps props so reading an UNKNOWN throws the engine's UnknownValueError with its message", () => {
+    const args = resourceValidationArgs(
+      res(QUEUE, "q", { name: "jobs", redrivePolicy: UNKNOWN, nested: { list: [1, UNKNOWN] } }),
+    );
+    assert.equal(args.props.name, "jobs");
+    assert.throws(
+      () => args.props.redrivePolicy,
+      (e: unknown) =>
+        e instanceof UnknownValueError &&
+        (e as Error).message === "string value at .redrivePolicy can't be known during preview",
+    );
+    assert.equal(args.props.nested.list[0], 1);
+    assert.throws(
+      () => args.props.nested.list[1],
+      (e: unknown) =>
+        e instanceof UnknownValueError && /value at \.nested\.list\.1 can't be known/.test((e as Error).message),
+    );
+    assert.ok(!("missing" in args.props));
+    assert.equal(args.props.missing, undefined);
+  });
 
-    it("drops undefined properties like the engine's deserialisation", () => {
-        assert.deepEqual(toEngineProperties({ a: undefined, b: null, c: [undefined, 1], d: { e: undefined, f: UNKNOWN } }), { b: null, c: [null, 1], d: { f: ENGINE_UNKNOWN_SENTINELS.string } });
-    });
+  it("drops undefined properties like the engine's deserialisation", () => {
+    assert.deepEqual(
+      toEngineProperties({ a: undefined, b: null, c: [undefined, 1], d: { e: undefined, f: UNKNOWN } }),
+      { b: null, c: [null, 1], d: { f: ENGINE_UNKNOWN_SENTINELS.string } },
+    );
+  });
 
-    it("notApplicable() throws NotApplicableError carrying the reason", () => {
-        const args = resourceValidationArgs(res(QUEUE, "q", {}));
-        assert.throws(() => args.notApplicable("not for queues"), (e: unknown) => e instanceof NotApplicableError && e.reason === "not for queues" && e.message === "not for queues");
-        assert.throws(() => args.notApplicable(), (e: unknown) => e instanceof NotApplicableError && e.reason === undefined && e.message === "Policy does not apply");
-    });
+  it("notApplicable() throws NotApplicableError carrying the reason", () => {
+    const args = resourceValidationArgs(res(QUEUE, "q", {}));
+    assert.throws(
+      () => args.notApplicable("not for queues"),
+      (e: unknown) =>
+        e instanceof NotApplicableError && e.reason === "not for queues" && e.message === "not for queues",
+    );
+    assert.throws(
+      () => args.notApplicable(),
+      (e: unknown) =>
+        e instanceof NotApplicableError && e.reason === undefined && e.message === "Policy does not apply",
+    );
+  });
 
-    it("getConfig() returns schema defaults overlaid with the config, without enforcementLevel", () => {
-        const schema = { properties: { list: { type: "array" as const, default: ["a"] }, flag: { type: "boolean" as const, default: false }, noDefault: { type: "string" as const } } };
-        const args = resourceValidationArgs(res(QUEUE, "q", {}), { enforcementLevel: "advisory", flag: true }, {}, schema);
-        assert.deepEqual(args.getConfig(), { list: ["a"], flag: true });
-        assert.deepEqual(resourceValidationArgs(res(QUEUE, "q", {}), "disabled").getConfig(), {});
-    });
+  it("getConfig() returns schema defaults overlaid with the config, without enforcementLevel", () => {
+    const schema = {
+      properties: {
+        list: { type: "array" as const, default: ["a"] },
+        flag: { type: "boolean" as const, default: false },
+        noDefault: { type: "string" as const },
+      },
+    };
+    const args = resourceValidationArgs(res(QUEUE, "q", {}), { enforcementLevel: "advisory", flag: true }, {}, schema);
+    assert.deepEqual(args.getConfig(), { list: ["a"], flag: true });
+    assert.deepEqual(resourceValidationArgs(res(QUEUE, "q", {}), "disabled").getConfig(), {});
+  });
 
-    it("exposes frozen stackTags, type/urn/name, opts, provider, isType/asType", () => {
-        const args = resourceValidationArgs(
-            res(QUEUE, "q", { a: 1 }, { parent: "urn:pulumi:dev::cirunners::pulumi:pulumi:Stack::cirunners-dev", provider: "urn:pulumi:dev::cirunners::pulumi:providers:aws::default_7_0_0::04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
-            {},
-            { env: "prod" },
-        );
-        assert.equal(args.stackTags.get("env"), "prod");
-        assert.equal(args.stackTags.size, 1);
-        assert.ok(Object.isFrozen(args.stackTags));
-        assert.equal(args.type, QUEUE);
-        assert.equal(args.name, "q");
-        assert.equal(args.opts.parent, "urn:pulumi:dev::cirunners::pulumi:pulumi:Stack::cirunners-dev");
-        assert.equal(args.opts.protect, false);
-        assert.equal(args.provider?.type, "pulumi:providers:aws");
-        assert.equal(args.provider?.name, "default_7_0_0");
-        class FakeQueue {
-            static __pulumiType = QUEUE;
-        }
-        class FakeTopic {
-            static isInstance(o: { __pulumiType?: string }) {
-                return o.__pulumiType === "aws:sns/topic:Topic";
-            }
-        }
-        assert.equal(args.isType(FakeQueue as never), true);
-        assert.equal(args.isType(FakeTopic as never), false);
-        assert.equal((args.asType(FakeQueue as never) as { a: number }).a, 1);
-        assert.equal(args.asType(FakeTopic as never), undefined);
-    });
+  it("exposes frozen stackTags, type/urn/name, opts, provider, isType/asType", () => {
+    const args = resourceValidationArgs(
+      res(
+        QUEUE,
+        "q",
+        { a: 1 },
+        {
+          parent: "urn:pulumi:dev::cirunners::pulumi:pulumi:Stack::cirunners-dev",
+          provider:
+            "urn:pulumi:dev::cirunners::pulumi:providers:aws::default_7_0_0::04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        },
+      ),
+      {},
+      { env: "prod" },
+    );
+    assert.equal(args.stackTags.get("env"), "prod");
+    assert.equal(args.stackTags.size, 1);
+    assert.ok(Object.isFrozen(args.stackTags));
+    assert.equal(args.type, QUEUE);
+    assert.equal(args.name, "q");
+    assert.equal(args.opts.parent, "urn:pulumi:dev::cirunners::pulumi:pulumi:Stack::cirunners-dev");
+    assert.equal(args.opts.protect, false);
+    assert.equal(args.provider?.type, "pulumi:providers:aws");
+    assert.equal(args.provider?.name, "default_7_0_0");
+    // biome-ignore lint/complexity/noStaticOnlyClass: stands in for a Pulumi resource class, which the SDK recognises by its static members
+    class FakeQueue {
+      static __pulumiType = QUEUE;
+    }
+    // biome-ignore lint/complexity/noStaticOnlyClass: stands in for a Pulumi resource class, which the SDK recognises by its static members
+    class FakeTopic {
+      static isInstance(o: { __pulumiType?: string }) {
+        return o.__pulumiType === "aws:sns/topic:Topic";
+      }
+    }
+    assert.equal(args.isType(FakeQueue as never), true);
+    assert.equal(args.isType(FakeTopic as never), false);
+    assert.equal((args.asType(FakeQueue as never) as { a: number }).a, 1);
+    assert.equal(args.asType(FakeTopic as never), undefined);
+  });
 
-    it("stackValidationArgs links parents, dependencies and property dependencies", () => {
-        const parent = res("my:component:Runners", "runners", {});
-        const queue = res(QUEUE, "q", {}, { parent: parent.urn });
-        const fn = res("aws:lambda/function:Function", "f", { environment: UNKNOWN }, { parent: parent.urn, dependencies: [queue.urn, "urn:missing"], propertyDependencies: { environment: [queue.urn] } });
-        const args = stackValidationArgs([parent, queue, fn], {}, { env: "dev" });
-        const [, q, f] = args.resources;
-        assert.equal(q.parent, args.resources[0]);
-        assert.deepEqual(f.dependencies, [q]);
-        assert.deepEqual(f.propertyDependencies.environment, [q]);
-        assert.throws(() => f.props.environment, UnknownValueError);
-        assert.equal(args.stackTags.get("env"), "dev");
-        assert.throws(() => args.notApplicable("x"), NotApplicableError);
-    });
+  it("stackValidationArgs links parents, dependencies and property dependencies", () => {
+    const parent = res("my:component:Runners", "runners", {});
+    const queue = res(QUEUE, "q", {}, { parent: parent.urn });
+    const fn = res(
+      "aws:lambda/function:Function",
+      "f",
+      { environment: UNKNOWN },
+      {
+        parent: parent.urn,
+        dependencies: [queue.urn, "urn:missing"],
+        propertyDependencies: { environment: [queue.urn] },
+      },
+    );
+    const args = stackValidationArgs([parent, queue, fn], {}, { env: "dev" });
+    const [, q, f] = args.resources;
+    assert.equal(q.parent, args.resources[0]);
+    assert.deepEqual(f.dependencies, [q]);
+    assert.deepEqual(f.propertyDependencies.environment, [q]);
+    assert.throws(() => f.props.environment, UnknownValueError);
+    assert.equal(args.stackTags.get("env"), "dev");
+    assert.throws(() => args.notApplicable("x"), NotApplicableError);
+  });
 });
 
 /** A tiny policy set exercising the engine semantics. */
 function probePolicies(): Policies {
-    const resourcePolicy: ResourceValidationPolicy = {
-        name: "probe-resource",
-        description: "Probe resource policy.",
-        enforcementLevel: "advisory",
-        severity: "low",
-        configSchema: { properties: { word: { type: "string", default: "hello" } } },
-        validateResource: async (args, report) => {
-            if (args.type !== QUEUE) args.notApplicable("queues only");
-            await Promise.resolve();
-            if (args.props.readUnknown) {
-                void args.props.value; // may throw UnknownValueError
-            }
-            report(`${args.getConfig<{ word: string }>().word} ${args.name}`);
-        },
-    };
-    const stackPolicy: StackValidationPolicy = {
-        name: "probe-stack",
-        description: "Probe stack policy.",
-        validateStack: (args, report) => {
-            report(`count=${args.resources.length}`);
-            report("about the first", args.resources[0]?.urn);
-        },
-    };
-    return [resourcePolicy, stackPolicy];
+  const resourcePolicy: ResourceValidationPolicy = {
+    name: "probe-resource",
+    description: "Probe resource policy.",
+    enforcementLevel: "advisory",
+    severity: "low",
+    configSchema: { properties: { word: { type: "string", default: "hello" } } },
+    validateResource: async (args, report) => {
+      if (args.type !== QUEUE) args.notApplicable("queues only");
+      await Promise.resolve();
+      if (args.props.readUnknown) {
+        void args.props.value; // may throw UnknownValueError
+      }
+      report(`${args.getConfig<{ word: string }>().word} ${args.name}`);
+    },
+  };
+  const stackPolicy: StackValidationPolicy = {
+    name: "probe-stack",
+    description: "Probe stack policy.",
+    validateStack: (args, report) => {
+      report(`count=${args.resources.length}`);
+      report("about the first", args.resources[0]?.urn);
+    },
+  };
+  return [resourcePolicy, stackPolicy];
 }
 
 describe("policy/evaluate: evaluate (engine semantics)", () => {
-    const q = res(QUEUE, "q", { readUnknown: false });
+  const q = res(QUEUE, "q", { readUnknown: false });
 
-    it("prefixes messages with the description, keeps resource identity and severity; supports async policies", async () => {
-        const vs = await evaluate([q], { policies: probePolicies() });
-        assert.deepEqual(vs[0], { policy: "probe-resource", enforcementLevel: "advisory", type: QUEUE, name: "q", urn: q.urn, message: "Probe resource policy.\nhello q", severity: "low" });
-        assert.equal(vs[1].message, "Probe stack policy.\ncount=1");
-        assert.equal(vs[1].type, "pulumi:pulumi:Stack");
-        assert.equal(vs[1].urn, undefined);
-        assert.equal(vs[2].urn, q.urn);
-        assert.equal(vs[2].type, QUEUE);
-        assert.equal(vs[2].enforcementLevel, "mandatory", "the pack default applies to a policy without a level");
+  it("prefixes messages with the description, keeps resource identity and severity; supports async policies", async () => {
+    const vs = await evaluate([q], { policies: probePolicies() });
+    assert.deepEqual(vs[0], {
+      policy: "probe-resource",
+      enforcementLevel: "advisory",
+      type: QUEUE,
+      name: "q",
+      urn: q.urn,
+      message: "Probe resource policy.\nhello q",
+      severity: "low",
     });
+    assert.equal(vs[1].message, "Probe stack policy.\ncount=1");
+    assert.equal(vs[1].type, "pulumi:pulumi:Stack");
+    assert.equal(vs[1].urn, undefined);
+    assert.equal(vs[2].urn, q.urn);
+    assert.equal(vs[2].type, QUEUE);
+    assert.equal(vs[2].enforcementLevel, "mandatory", "the pack default applies to a policy without a level");
+  });
 
-    it("effective level: policy config, then 'all', then the policy's own, then the pack's; disabled skips", async () => {
-        const levels = async (options: Parameters<typeof evaluate>[1]) => (await evaluate([q], { policies: probePolicies(), ...options })).map((v) => `${v.policy}:${v.enforcementLevel}`);
-        assert.deepEqual(await levels({ packEnforcementLevel: "advisory" }), ["probe-resource:advisory", "probe-stack:advisory", "probe-stack:advisory"]);
-        assert.deepEqual(await levels({ config: { all: "mandatory" } }), ["probe-resource:mandatory", "probe-stack:mandatory", "probe-stack:mandatory"]);
-        assert.deepEqual(await levels({ config: { all: "mandatory", "probe-resource": { enforcementLevel: "advisory" } } }), ["probe-resource:advisory", "probe-stack:mandatory", "probe-stack:mandatory"]);
-        assert.deepEqual(await levels({ config: { "probe-resource": "disabled", "probe-stack": { enforcementLevel: "disabled" } } }), []);
-        assert.deepEqual(await levels({ config: { "probe-resource": "remediate" } }), ["probe-resource:mandatory", "probe-stack:mandatory", "probe-stack:mandatory"], "remediate reports as mandatory");
-    });
+  it("effective level: policy config, then 'all', then the policy's own, then the pack's; disabled skips", async () => {
+    const levels = async (options: Parameters<typeof evaluate>[1]) =>
+      (await evaluate([q], { policies: probePolicies(), ...options })).map((v) => `${v.policy}:${v.enforcementLevel}`);
+    assert.deepEqual(await levels({ packEnforcementLevel: "advisory" }), [
+      "probe-resource:advisory",
+      "probe-stack:advisory",
+      "probe-stack:advisory",
+    ]);
+    assert.deepEqual(await levels({ config: { all: "mandatory" } }), [
+      "probe-resource:mandatory",
+      "probe-stack:mandatory",
+      "probe-stack:mandatory",
+    ]);
+    assert.deepEqual(
+      await levels({ config: { all: "mandatory", "probe-resource": { enforcementLevel: "advisory" } } }),
+      ["probe-resource:advisory", "probe-stack:mandatory", "probe-stack:mandatory"],
+    );
+    assert.deepEqual(
+      await levels({ config: { "probe-resource": "disabled", "probe-stack": { enforcementLevel: "disabled" } } }),
+      [],
+    );
+    assert.deepEqual(
+      await levels({ config: { "probe-resource": "remediate" } }),
+      ["probe-resource:mandatory", "probe-stack:mandatory", "probe-stack:mandatory"],
+      "remediate reports as mandatory",
+    );
+  });
 
-    it("config properties reach getConfig with defaults", async () => {
-        const [v] = await evaluate([q], { policies: probePolicies(), config: { "probe-resource": { word: "bye" } } });
-        assert.equal(v.message, "Probe resource policy.\nbye q");
-    });
+  it("config properties reach getConfig with defaults", async () => {
+    const [v] = await evaluate([q], { policies: probePolicies(), config: { "probe-resource": { word: "bye" } } });
+    assert.equal(v.message, "Probe resource policy.\nbye q");
+  });
 
-    it("records notApplicable and reports nothing for it", async () => {
-        const r = await evaluateDetailed([res("aws:sns/topic:Topic", "t", {})], { policies: probePolicies() });
-        assert.deepEqual(r.notApplicable, [{ policy: "probe-resource", urn: `urn:pulumi:dev::cirunners::aws:sns/topic:Topic::t`, reason: "queues only" }]);
-        assert.equal(r.violations.filter((v) => v.policy === "probe-resource").length, 0);
-    });
+  it("records notApplicable and reports nothing for it", async () => {
+    const r = await evaluateDetailed([res("aws:sns/topic:Topic", "t", {})], { policies: probePolicies() });
+    assert.deepEqual(r.notApplicable, [
+      { policy: "probe-resource", urn: `urn:pulumi:dev::cirunners::aws:sns/topic:Topic::t`, reason: "queues only" },
+    ]);
+    assert.equal(r.violations.filter((v) => v.policy === "probe-resource").length, 0);
+  });
 
-    it("turns an UnknownValueError into the engine's advisory 'can't run policy during preview' diagnostic", async () => {
-        const vs = await evaluate([res(QUEUE, "q", { readUnknown: true, value: UNKNOWN })], { policies: probePolicies(), config: { all: "mandatory" } });
-        assert.deepEqual(vs[0], {
-            policy: "probe-resource",
-            enforcementLevel: "advisory",
-            type: QUEUE,
-            name: "q",
-            urn: "urn:pulumi:dev::cirunners::aws:sqs/queue:Queue::q",
-            message: `can't run policy 'probe-resource' from policy pack '${PACK_NAME}@v${PACK_VERSION}' during preview: string value at .value can't be known during preview`,
-            severity: "low",
-        });
+  it("turns an UnknownValueError into the engine's advisory 'can't run policy during preview' diagnostic", async () => {
+    const vs = await evaluate([res(QUEUE, "q", { readUnknown: true, value: UNKNOWN })], {
+      policies: probePolicies(),
+      config: { all: "mandatory" },
     });
+    assert.deepEqual(vs[0], {
+      policy: "probe-resource",
+      enforcementLevel: "advisory",
+      type: QUEUE,
+      name: "q",
+      urn: "urn:pulumi:dev::cirunners::aws:sqs/queue:Queue::q",
+      message: `can't run policy 'probe-resource' from policy pack '${PACK_NAME}@v${PACK_VERSION}' during preview: string value at .value can't be known during preview`,
+      severity: "low",
+    });
+  });
 
-    it("rejects on other errors, like the engine fails the analysis", async () => {
-        const broken: ResourceValidationPolicy = { name: "broken", description: "d", validateResource: () => { throw new Error("boom"); } };
-        await assert.rejects(evaluate([q], { policies: [broken] }), /Error validating resource with policy 'broken' from policy pack '.*': boom/);
-    });
+  it("rejects on other errors, like the engine fails the analysis", async () => {
+    const broken: ResourceValidationPolicy = {
+      name: "broken",
+      description: "d",
+      validateResource: () => {
+        throw new Error("boom");
+      },
+    };
+    await assert.rejects(
+      evaluate([q], { policies: [broken] }),
+      /Error validating resource with policy 'broken' from policy pack '.*': boom/,
+    );
+  });
 
-    it("honours the engine's __pulumiType fast path and object-form reports", async () => {
-        const typed = Object.assign((_args: unknown, report: (m: unknown) => void) => report({ message: "custom", enforcementLevel: "advisory", name: "renamed" }), { __pulumiType: QUEUE });
-        const p: ResourceValidationPolicy = { name: "typed", description: "d", enforcementLevel: "mandatory", validateResource: typed as never };
-        const r = await evaluateDetailed([q, res("aws:sns/topic:Topic", "t", {})], { policies: [p] });
-        assert.deepEqual(r.violations.map((v) => [v.policy, v.enforcementLevel, v.message, v.name]), [["renamed", "advisory", "custom", "q"]]);
-        assert.deepEqual(r.notApplicable.map((n) => n.reason), [`Policy only applies to resources of type '${QUEUE}'`]);
-    });
+  it("honours the engine's __pulumiType fast path and object-form reports", async () => {
+    const typed = Object.assign(
+      (_args: unknown, report: (m: unknown) => void) =>
+        report({ message: "custom", enforcementLevel: "advisory", name: "renamed" }),
+      { __pulumiType: QUEUE },
+    );
+    const p: ResourceValidationPolicy = {
+      name: "typed",
+      description: "d",
+      enforcementLevel: "mandatory",
+      validateResource: typed as never,
+    };
+    const r = await evaluateDetailed([q, res("aws:sns/topic:Topic", "t", {})], { policies: [p] });
+    assert.deepEqual(
+      r.violations.map((v) => [v.policy, v.enforcementLevel, v.message, v.name]),
+      [["renamed", "advisory", "custom", "q"]],
+    );
+    assert.deepEqual(
+      r.notApplicable.map((n) => n.reason),
+      [`Policy only applies to resources of type '${QUEUE}'`],
+    );
+  });
 
-    it("runs remediations first when the level is remediate", async () => {
-        const fix: ResourceValidationPolicy = {
-            name: "fix",
-            description: "fix",
-            enforcementLevel: "remediate",
-            remediateResource: (args) => ({ ...args.props, fixed: true }),
-        };
-        const check: ResourceValidationPolicy = { name: "check", description: "check", validateResource: (args, report) => (args.props.fixed ? undefined : report("not fixed")) };
-        assert.deepEqual(await evaluate([q], { policies: [fix, check] }), []);
-        assert.equal((await evaluate([q], { policies: [{ ...fix, enforcementLevel: "mandatory" }, check] })).length, 1);
-    });
+  it("runs remediations first when the level is remediate", async () => {
+    const fix: ResourceValidationPolicy = {
+      name: "fix",
+      description: "fix",
+      enforcementLevel: "remediate",
+      remediateResource: (args) => ({ ...args.props, fixed: true }),
+    };
+    const check: ResourceValidationPolicy = {
+      name: "check",
+      description: "check",
+      validateResource: (args, report) => (args.props.fixed ? undefined : report("not fixed")),
+    };
+    assert.deepEqual(await evaluate([q], { policies: [fix, check] }), []);
+    assert.equal((await evaluate([q], { policies: [{ ...fix, enforcementLevel: "mandatory" }, check] })).length, 1);
+  });
 
-    it("validates config against the schemas and rejects invalid levels", async () => {
-        await assert.rejects(evaluate([q], { config: { "aws-iam-policy-no-star-resource": { extraAllowedActions: "ec2:*" } } }), /extraAllowedActions: expected array, got string/);
-        await assert.rejects(evaluate([q], { config: { "aws-iam-role-github-oidc-trust-pinned": { allowedOwners: [1] } } }), /allowedOwners\[0\]: expected string/);
-        await assert.rejects(evaluate([q], { config: { "aws-ebs-volume-gp3": { exemptTags: { a: 1 } } } }), /exemptTags\.a: expected string/);
-        await assert.rejects(evaluate([q], { config: { all: "loud" as never } }), /not a valid enforcement level/);
-        await assert.rejects(evaluate([q], { policies: [{ name: "req", description: "d", configSchema: { properties: { x: { type: "string" } }, required: ["x"] }, validateResource: () => undefined }] }), /Missing required property "x"/);
-        assert.deepEqual(validateJsonSchema(3, { type: "integer", minimum: 5 }, "v"), ["v: must be >= 5"]);
-        assert.deepEqual(validateJsonSchema("x", { enum: ["a"] }, "v"), ['v: must be one of ["a"]']);
-    });
+  it("validates config against the schemas and rejects invalid levels", async () => {
+    await assert.rejects(
+      evaluate([q], { config: { "aws-iam-policy-no-star-resource": { extraAllowedActions: "ec2:*" } } }),
+      /extraAllowedActions: expected array, got string/,
+    );
+    await assert.rejects(
+      evaluate([q], { config: { "aws-iam-role-github-oidc-trust-pinned": { allowedOwners: [1] } } }),
+      /allowedOwners\[0\]: expected string/,
+    );
+    await assert.rejects(
+      evaluate([q], { config: { "aws-ebs-volume-gp3": { exemptTags: { a: 1 } } } }),
+      /exemptTags\.a: expected string/,
+    );
+    await assert.rejects(evaluate([q], { config: { all: "loud" as never } }), /not a valid enforcement level/);
+    await assert.rejects(
+      evaluate([q], {
+        policies: [
+          {
+            name: "req",
+            description: "d",
+            configSchema: { properties: { x: { type: "string" } }, required: ["x"] },
+            validateResource: () => undefined,
+          },
+        ],
+      }),
+      /Missing required property "x"/,
+    );
+    assert.deepEqual(validateJsonSchema(3, { type: "integer", minimum: 5 }, "v"), ["v: must be >= 5"]);
+    assert.deepEqual(validateJsonSchema("x", { enum: ["a"] }, "v"), ['v: must be one of ["a"]']);
+  });
 
-    it("resolvePolicyConfig applies defaults for every pack policy", () => {
-        const resolved = resolvePolicyConfig(policies, {});
-        assert.deepEqual(resolved.get("aws-ebs-volume-gp3")?.properties, { exemptNamePatterns: [], exemptTags: {}, exemptStackTags: {}, allowedVolumeTypes: ["gp3"] });
-        assert.equal(resolved.get("aws-ecr-repository-scan-on-push")?.enforcementLevel, "advisory");
-        assert.equal(resolved.get("aws-iam-policy-no-star-resource")?.enforcementLevel, "mandatory");
+  it("resolvePolicyConfig applies defaults for every pack policy", () => {
+    const resolved = resolvePolicyConfig(policies, {});
+    assert.deepEqual(resolved.get("aws-ebs-volume-gp3")?.properties, {
+      exemptNamePatterns: [],
+      exemptTags: {},
+      exemptStackTags: {},
+      allowedVolumeTypes: ["gp3"],
     });
+    assert.equal(resolved.get("aws-ecr-repository-scan-on-push")?.enforcementLevel, "advisory");
+    assert.equal(resolved.get("aws-iam-policy-no-star-resource")?.enforcementLevel, "mandatory");
+  });
 
-    it("runs the full pack over a compliant mini stack without violations", async () => {
-        const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] });
-        const vs = await evaluate([
-            res("aws:iam/role:Role", "fn-role", { assumeRolePolicy: trust, managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"] }),
-            res("aws:iam/rolePolicy:RolePolicy", "fn-sqs", { role: "fn-role", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource: UNKNOWN }] } }),
-            res(QUEUE, "jobs", { sqsManagedSseEnabled: true }),
-            res("aws:cloudwatch/logGroup:LogGroup", "fn-logs", { retentionInDays: 14 }),
-            res("aws:lambda/function:Function", "fn", { name: "fn-1234", role: UNKNOWN }),
-            res("aws:s3/bucket:Bucket", "b", { bucket: "b-1" }),
-            res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "b-pab", { bucket: "b-1", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
-        ]);
-        assert.deepEqual(vs, []);
+  it("runs the full pack over a compliant mini stack without violations", async () => {
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
     });
+    const vs = await evaluate([
+      res("aws:iam/role:Role", "fn-role", {
+        assumeRolePolicy: trust,
+        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+      }),
+      res("aws:iam/rolePolicy:RolePolicy", "fn-sqs", {
+        role: "fn-role",
+        policy: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource: UNKNOWN }],
+        },
+      }),
+      res(QUEUE, "jobs", { sqsManagedSseEnabled: true }),
+      res("aws:cloudwatch/logGroup:LogGroup", "fn-logs", { retentionInDays: 14 }),
+      res("aws:lambda/function:Function", "fn", { name: "fn-1234", role: UNKNOWN }),
+      res("aws:s3/bucket:Bucket", "b", { bucket: "b-1" }),
+      res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "b-pab", {
+        bucket: "b-1",
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+    ]);
+    assert.deepEqual(vs, []);
+  });
 });

@@ -17,7 +17,11 @@ function preview(...args: string[]): { status: number | null; stdout: string; st
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-interface PreviewJson { stack: string; resources: PreviewResource[]; violations: PreviewViolation[] }
+interface PreviewJson {
+  stack: string;
+  resources: PreviewResource[];
+  violations: PreviewViolation[];
+}
 
 describe("offline preview", function () {
   this.timeout(180_000);
@@ -60,13 +64,22 @@ describe("offline preview", function () {
       ]) {
         assert.ok(types.has(type), `missing ${type}`);
       }
-      assert.equal(json.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate").length, 3, "one launch template per prod pool");
-      assert.equal(json.resources.filter((r) => r.type === "aws:codebuild/project:Project").length, 2, "one CodeBuild project per prod region");
+      assert.equal(
+        json.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate").length,
+        3,
+        "one launch template per prod pool",
+      );
+      assert.equal(
+        json.resources.filter((r) => r.type === "aws:codebuild/project:Project").length,
+        2,
+        "one CodeBuild project per prod region",
+      );
     });
 
     it("links every child to a declared parent", () => {
       const urns = new Set(json.resources.map((r) => r.urn));
-      for (const r of json.resources) if (r.parent) assert.ok(urns.has(r.parent), `${r.name}'s parent ${r.parent} is not declared`);
+      for (const r of json.resources)
+        if (r.parent) assert.ok(urns.has(r.parent), `${r.name}'s parent ${r.parent} is not declared`);
     });
 
     it("never shows a secret", () => {
@@ -76,7 +89,10 @@ describe("offline preview", function () {
     });
 
     it("passes the policy pack with no mandatory violation", () => {
-      assert.deepEqual(json.violations.filter((v) => v.enforcementLevel === "mandatory"), []);
+      assert.deepEqual(
+        json.violations.filter((v) => v.enforcementLevel === "mandatory"),
+        [],
+      );
     });
   });
 
@@ -90,23 +106,55 @@ describe("offline preview", function () {
   });
 
   it("exits 1 and names the violations when a mandatory policy is violated", () => {
-    const run = preview("--stack", "violating", "--stack-file", "test/fixtures/Pulumi.violating.yaml", "--program", "test/fixtures/violating-program.ts", "--json");
+    const run = preview(
+      "--stack",
+      "violating",
+      "--stack-file",
+      "test/fixtures/Pulumi.violating.yaml",
+      "--program",
+      "test/fixtures/violating-program.ts",
+      "--json",
+    );
     assert.equal(run.status, 1, run.stderr);
     const json: PreviewJson = JSON.parse(run.stdout);
     const mandatory = json.violations.filter((v) => v.enforcementLevel === "mandatory");
     const byResource = (name: string) => mandatory.filter((v) => v.name === name).map((v) => v.policy);
-    assert.ok(byResource("careless").some((p) => /terminate/.test(p)), JSON.stringify(mandatory));
-    assert.ok(byResource("careless").some((p) => /ebs|volume/.test(p)), JSON.stringify(mandatory));
+    assert.ok(
+      byResource("careless").some((p) => /terminate/.test(p)),
+      JSON.stringify(mandatory),
+    );
+    assert.ok(
+      byResource("careless").some((p) => /ebs|volume/.test(p)),
+      JSON.stringify(mandatory),
+    );
     assert.ok(byResource("admin-ish").length > 0, JSON.stringify(mandatory));
   });
 
   it("honours enforcement levels from the policy config: advisory only exits 0", () => {
-    const first = preview("--stack", "violating", "--stack-file", "test/fixtures/Pulumi.violating.yaml", "--program", "test/fixtures/violating-program.ts", "--json");
+    const first = preview(
+      "--stack",
+      "violating",
+      "--stack-file",
+      "test/fixtures/Pulumi.violating.yaml",
+      "--program",
+      "test/fixtures/violating-program.ts",
+      "--json",
+    );
     const policies = [...new Set((JSON.parse(first.stdout) as PreviewJson).violations.map((v) => v.policy))];
     const config = Object.fromEntries(policies.map((p) => [p, { enforcementLevel: "advisory" }]));
     const file = path.join(require("node:os").tmpdir(), `policy-config-${process.pid}.json`);
     require("node:fs").writeFileSync(file, JSON.stringify(config));
-    const run = preview("--stack", "violating", "--stack-file", "test/fixtures/Pulumi.violating.yaml", "--program", "test/fixtures/violating-program.ts", "--json", "--policy-config", file);
+    const run = preview(
+      "--stack",
+      "violating",
+      "--stack-file",
+      "test/fixtures/Pulumi.violating.yaml",
+      "--program",
+      "test/fixtures/violating-program.ts",
+      "--json",
+      "--policy-config",
+      file,
+    );
     assert.equal(run.status, 0, run.stderr);
     const json: PreviewJson = JSON.parse(run.stdout);
     assert.ok(json.violations.length > 0);
@@ -140,8 +188,8 @@ describe("offline preview", function () {
       assert.equal(lines.length, 6);
       assert.match(lines[1], /^ \+ {3}pulumi:pulumi:Stack\s+cirunners-dev$/);
       assert.match(lines[2], /^ \+ {3}├─ cirunners:index:NodeFunction\s+webhook$/);
-      assert.match(lines[3], /^ \+ {3}│  ├─ aws:iam\/role:Role\s+webhook$/);
-      assert.match(lines[4], /^ \+ {3}│  └─ aws:lambda\/function:Function\s+webhook$/);
+      assert.match(lines[3], /^ \+ {3}│ {2}├─ aws:iam\/role:Role\s+webhook$/);
+      assert.match(lines[4], /^ \+ {3}│ {2}└─ aws:lambda\/function:Function\s+webhook$/);
       assert.match(lines[5], /^ \+ {3}└─ aws:sqs\/queue:Queue\s+jobs$/);
     });
 
@@ -150,7 +198,13 @@ describe("offline preview", function () {
     });
 
     it("exits non-zero only for mandatory violations", () => {
-      const v = (enforcementLevel: string): PreviewViolation => ({ policy: "p", enforcementLevel, type: "t", name: "n", message: "m" });
+      const v = (enforcementLevel: string): PreviewViolation => ({
+        policy: "p",
+        enforcementLevel,
+        type: "t",
+        name: "n",
+        message: "m",
+      });
       assert.equal(hasMandatoryViolation([v("advisory")]), false);
       assert.equal(hasMandatoryViolation([v("advisory"), v("mandatory")]), true);
     });

@@ -24,9 +24,26 @@ const SHA = "3f786850e387550fdab836ed7e6dc881de23001b";
 
 describe("run-task CLI: pure functions", () => {
   it("parses the arguments and takes the region from the state machine ARN", () => {
-    const options = parseArgs(["--state-machine-arn", ARN, `--image-tag=${SHA}`, "--timeout", "45m", "--execution-name", "123-1"]);
-    assert.deepEqual(options, { stateMachineArn: ARN, imageTag: SHA, timeoutMs: 45 * 60_000, executionName: "123-1", region: REGION });
-    assert.equal((parseArgs(["--state-machine-arn", ARN, "--image-tag", SHA]) as { timeoutMs: number }).timeoutMs, DEFAULT_TIMEOUT_MS);
+    const options = parseArgs([
+      "--state-machine-arn",
+      ARN,
+      `--image-tag=${SHA}`,
+      "--timeout",
+      "45m",
+      "--execution-name",
+      "123-1",
+    ]);
+    assert.deepEqual(options, {
+      stateMachineArn: ARN,
+      imageTag: SHA,
+      timeoutMs: 45 * 60_000,
+      executionName: "123-1",
+      region: REGION,
+    });
+    assert.equal(
+      (parseArgs(["--state-machine-arn", ARN, "--image-tag", SHA]) as { timeoutMs: number }).timeoutMs,
+      DEFAULT_TIMEOUT_MS,
+    );
     assert.equal(parseArgs(["--help"]), "help");
   });
 
@@ -34,7 +51,10 @@ describe("run-task CLI: pure functions", () => {
     const cases: [string[], RegExp][] = [
       [["--image-tag", SHA], /--state-machine-arn is required/],
       [["--state-machine-arn", ARN], /--image-tag is required/],
-      [["--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:execution:x:y", "--image-tag", SHA], /expected arn:aws:states:<region>:<account>:stateMachine:<name>/],
+      [
+        ["--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:execution:x:y", "--image-tag", SHA],
+        /expected arn:aws:states:<region>:<account>:stateMachine:<name>/,
+      ],
       [["--state-machine-arn", ARN, "--image-tag", "-bad"], /not an ECR image tag/],
       [["--state-machine-arn", ARN, "--image-tag", "latest"], /"latest" names no particular build/],
       [["--state-machine-arn", ARN, "--image-tag", SHA, "--timeout", "soon"], /--timeout: expected a duration/],
@@ -44,7 +64,11 @@ describe("run-task CLI: pure functions", () => {
       [["--state-machine-arn", ARN, "--image-tag", SHA, "--execution-name", "a b"], /--execution-name/],
     ];
     for (const [argv, message] of cases) {
-      assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
+      assert.throws(
+        () => parseArgs(argv),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+        argv.join(" "),
+      );
     }
   });
 
@@ -61,7 +85,10 @@ describe("run-task CLI: pure functions", () => {
 
   it("backs off polls geometrically up to a cap", () => {
     const backoff = { initialMs: 1000, maxMs: 5000, factor: 2 };
-    assert.deepEqual([0, 1, 2, 3, 10].map((a) => pollDelay(a, backoff)), [1000, 2000, 4000, 5000, 5000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 10].map((a) => pollDelay(a, backoff)),
+      [1000, 2000, 4000, 5000, 5000],
+    );
   });
 
   it("maps task exit codes to process exit codes", () => {
@@ -80,11 +107,20 @@ describe("run-task CLI: pure functions", () => {
     const failed = interpretExecution({
       status: "FAILED",
       error: "TaskFailed",
-      cause: JSON.stringify({ exitCode: 42, stoppedReason: "Essential container in task exited", logGroup: "/g", logStream: "task/c/1" }),
+      cause: JSON.stringify({
+        exitCode: 42,
+        stoppedReason: "Essential container in task exited",
+        logGroup: "/g",
+        logStream: "task/c/1",
+      }),
     });
     assert.equal(failed.kind, "failed");
     assert.equal(failed.kind === "failed" && failed.exitCode, 42);
-    assert.equal((interpretExecution({ status: "FAILED", error: "InvalidInput", cause: "expected input" }) as { exitCode: number }).exitCode, EXIT.usage);
+    assert.equal(
+      (interpretExecution({ status: "FAILED", error: "InvalidInput", cause: "expected input" }) as { exitCode: number })
+        .exitCode,
+      EXIT.usage,
+    );
     assert.equal((interpretExecution({ status: "TIMED_OUT" }) as { error: string }).error, "States.Timeout");
     assert.equal((interpretExecution({ status: "ABORTED" }) as { exitCode: number }).exitCode, 1);
     assert.equal(interpretExecution({ status: "SUCCEEDED", output: JSON.stringify({ exitCode: 5 }) }).kind, "failed");
@@ -99,12 +135,23 @@ describe("run-task CLI: pure functions", () => {
 
   it("explains access denied and missing state machines", () => {
     const options = { stateMachineArn: ARN, region: REGION };
-    const denied = describeAwsError(Object.assign(new Error("User is not authorized to perform: states:StartExecution"), { name: "AccessDeniedException" }), options);
+    const denied = describeAwsError(
+      Object.assign(new Error("User is not authorized to perform: states:StartExecution"), {
+        name: "AccessDeniedException",
+      }),
+      options,
+    );
     assert.match(denied.message, /access denied: User is not authorized/);
     assert.match(denied.message, /ROLE_ARN/);
     assert.equal(denied.exitCode, 1);
-    assert.match(describeAwsError(Object.assign(new Error("x"), { name: "StateMachineDoesNotExist" }), options).message, /does not exist in eu-west-1/);
-    assert.equal(describeAwsError(Object.assign(new Error("x"), { name: "InvalidExecutionInput" }), options).exitCode, EXIT.usage);
+    assert.match(
+      describeAwsError(Object.assign(new Error("x"), { name: "StateMachineDoesNotExist" }), options).message,
+      /does not exist in eu-west-1/,
+    );
+    assert.equal(
+      describeAwsError(Object.assign(new Error("x"), { name: "InvalidExecutionInput" }), options).exitCode,
+      EXIT.usage,
+    );
   });
 });
 
@@ -150,48 +197,92 @@ describe("run-task CLI against moto's Step Functions", function () {
   beforeEach(async () => {
     lines = [];
     await moto.reset();
-    const response = await fetch(`${moto.endpoint}/moto-api/config`, { method: "POST", body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }) });
+    const response = await fetch(`${moto.endpoint}/moto-api/config`, {
+      method: "POST",
+      body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+    });
     assert.ok(response.ok);
   });
 
-  const summary = { imageTag: SHA, taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/db-migrate-dev/0123abcd", logGroup: "/cirunners/dev/tasks/db-migrate", logStream: "task/db-migrate/0123abcd" };
+  const summary = {
+    imageTag: SHA,
+    taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/db-migrate-dev/0123abcd",
+    logGroup: "/cirunners/dev/tasks/db-migrate",
+    logStream: "task/db-migrate/0123abcd",
+  };
 
   it("starts, polls while running and exits 0 on success", async () => {
     const arn = await stateMachine(
       "succeeds",
-      { Provision: { Type: "Wait", Seconds: 1, Next: "Done" }, Done: { Type: "Pass", Result: { ...summary, exitCode: 0, stoppedReason: "Essential container in task exited" }, End: true } },
+      {
+        Provision: { Type: "Wait", Seconds: 1, Next: "Done" },
+        Done: {
+          Type: "Pass",
+          Result: { ...summary, exitCode: 0, stoppedReason: "Essential container in task exited" },
+          End: true,
+        },
+      },
       "Provision",
     );
-    const code = await runTask({ stateMachineArn: arn, imageTag: SHA, timeoutMs: 30_000, region: REGION, executionName: "run-1" }, deps());
+    const code = await runTask(
+      { stateMachineArn: arn, imageTag: SHA, timeoutMs: 30_000, region: REGION, executionName: "run-1" },
+      deps(),
+    );
     assert.equal(code, 0, lines.join("\n"));
-    assert.ok(lines.some((l) => l.startsWith("started ") && l.includes(":execution:succeeds:run-1")), lines.join("\n"));
-    assert.ok(lines.includes("RUNNING (0s)") || lines.some((l) => /^RUNNING \(\d+s\)$/.test(l)), "reports the running state");
+    assert.ok(
+      lines.some((l) => l.startsWith("started ") && l.includes(":execution:succeeds:run-1")),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.includes("RUNNING (0s)") || lines.some((l) => /^RUNNING \(\d+s\)$/.test(l)),
+      "reports the running state",
+    );
     assert.ok(lines.some((l) => l.includes("logs: https://eu-west-1.console.aws.amazon.com/cloudwatch/")));
   });
 
   it("exits with the container's exit code and prints the stopped reason and the logs link", async () => {
-    const cause = { ...summary, exitCode: 3, stoppedReason: "Essential container in task exited", stopCode: "EssentialContainerExited" };
-    const arn = await stateMachine("fails", { Failed: { Type: "Fail", Error: "TaskFailed", Cause: JSON.stringify(cause) } }, "Failed");
+    const cause = {
+      ...summary,
+      exitCode: 3,
+      stoppedReason: "Essential container in task exited",
+      stopCode: "EssentialContainerExited",
+    };
+    const arn = await stateMachine(
+      "fails",
+      { Failed: { Type: "Fail", Error: "TaskFailed", Cause: JSON.stringify(cause) } },
+      "Failed",
+    );
     const code = await runTask({ stateMachineArn: arn, imageTag: SHA, timeoutMs: 30_000, region: REGION }, deps());
     assert.equal(code, 3);
     const text = lines.join("\n");
     assert.match(text, /task run FAILED: TaskFailed/);
     assert.match(text, /stopped reason: Essential container in task exited \(EssentialContainerExited\)/);
     assert.match(text, /container exit code: 3/);
-    assert.match(text, /logs: https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=eu-west-1#logsV2:log-groups\/log-group\/\$252Fcirunners/);
+    assert.match(
+      text,
+      /logs: https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=eu-west-1#logsV2:log-groups\/log-group\/\$252Fcirunners/,
+    );
     assert.match(text, /execution: https:\/\/eu-west-1\.console\.aws\.amazon\.com\/states\/home/);
   });
 
   it("exits 1 when the task never started (no exit code)", async () => {
     const cause = { imageTag: SHA, error: "ECS.AmazonECSException", message: "Capacity is unavailable at this time" };
-    const arn = await stateMachine("start-fails", { Failed: { Type: "Fail", Error: "StartFailed", Cause: JSON.stringify(cause) } }, "Failed");
+    const arn = await stateMachine(
+      "start-fails",
+      { Failed: { Type: "Fail", Error: "StartFailed", Cause: JSON.stringify(cause) } },
+      "Failed",
+    );
     const code = await runTask({ stateMachineArn: arn, imageTag: SHA, timeoutMs: 30_000, region: REGION }, deps());
     assert.equal(code, 1);
     assert.match(lines.join("\n"), /caused by: ECS.AmazonECSException\n {2}message: Capacity is unavailable/);
   });
 
   it("exits 2 with the state machine's message when it rejects the input", async () => {
-    const arn = await stateMachine("rejects", { Invalid: { Type: "Fail", Error: "InvalidInput", Cause: 'expected input {"imageTag": "<immutable ECR tag>"}' } }, "Invalid");
+    const arn = await stateMachine(
+      "rejects",
+      { Invalid: { Type: "Fail", Error: "InvalidInput", Cause: 'expected input {"imageTag": "<immutable ECR tag>"}' } },
+      "Invalid",
+    );
     const code = await runTask({ stateMachineArn: arn, imageTag: SHA, timeoutMs: 30_000, region: REGION }, deps());
     assert.equal(code, 2);
     assert.match(lines.join("\n"), /the state machine rejected the input: expected input/);
@@ -201,22 +292,36 @@ describe("run-task CLI against moto's Step Functions", function () {
     const missing = "arn:aws:states:eu-west-1:123456789012:stateMachine:no-such-task-dev";
     const code = await runTask({ stateMachineArn: missing, imageTag: SHA, timeoutMs: 30_000, region: REGION }, deps());
     assert.equal(code, 1);
-    assert.match(lines.join("\n"), /error: state machine arn:aws:states:eu-west-1:123456789012:stateMachine:no-such-task-dev does not exist in eu-west-1/);
+    assert.match(
+      lines.join("\n"),
+      /error: state machine arn:aws:states:eu-west-1:123456789012:stateMachine:no-such-task-dev does not exist in eu-west-1/,
+    );
   });
 
   it("stops waiting at --timeout and says the execution goes on", async () => {
-    const arn = await stateMachine("slow", { Long: { Type: "Wait", Seconds: 60, Next: "Done" }, Done: { Type: "Succeed" } }, "Long");
-    const code = await runTask({ stateMachineArn: arn, imageTag: SHA, timeoutMs: 1_000, region: REGION }, { ...deps(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    const arn = await stateMachine(
+      "slow",
+      { Long: { Type: "Wait", Seconds: 60, Next: "Done" }, Done: { Type: "Succeed" } },
+      "Long",
+    );
+    const code = await runTask(
+      { stateMachineArn: arn, imageTag: SHA, timeoutMs: 1_000, region: REGION },
+      { ...deps(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    );
     assert.equal(code, 1);
     assert.match(lines.join("\n"), /still running after 1s \(--timeout\); the execution goes on/);
   });
 
   it("the command line rejects a bad image tag before calling AWS (exit 2)", () => {
     const cli = path.resolve(__dirname, "../../tools/run-task/cli.ts");
-    const result = spawnSync(process.execPath, ["--import", "tsx", cli, "--state-machine-arn", ARN, "--image-tag", "bad tag"], {
-      encoding: "utf8",
-      env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint },
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", cli, "--state-machine-arn", ARN, "--image-tag", "bad tag"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint },
+      },
+    );
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /--image-tag: "bad tag" is not an ECR image tag/);
     assert.match(result.stderr, /Usage: run-task/);
@@ -225,12 +330,25 @@ describe("run-task CLI against moto's Step Functions", function () {
   it("the command line exits with the task's exit code", () => {
     return (async () => {
       const cause = { ...summary, exitCode: 7, stoppedReason: "Essential container in task exited" };
-      const arn = await stateMachine("cli-fails", { Failed: { Type: "Fail", Error: "TaskFailed", Cause: JSON.stringify(cause) } }, "Failed");
+      const arn = await stateMachine(
+        "cli-fails",
+        { Failed: { Type: "Fail", Error: "TaskFailed", Cause: JSON.stringify(cause) } },
+        "Failed",
+      );
       const cli = path.resolve(__dirname, "../../tools/run-task/cli.ts");
-      const result = spawnSync(process.execPath, ["--import", "tsx", cli, "--state-machine-arn", arn, "--image-tag", SHA, "--timeout", "30s"], {
-        encoding: "utf8",
-        env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" },
-      });
+      const result = spawnSync(
+        process.execPath,
+        ["--import", "tsx", cli, "--state-machine-arn", arn, "--image-tag", SHA, "--timeout", "30s"],
+        {
+          encoding: "utf8",
+          env: {
+            ...process.env,
+            AWS_ENDPOINT_URL: moto.endpoint,
+            AWS_ACCESS_KEY_ID: "testing",
+            AWS_SECRET_ACCESS_KEY: "testing",
+          },
+        },
+      );
       assert.equal(result.status, 7, result.stdout + result.stderr);
       assert.match(result.stdout, /container exit code: 7/);
     })();

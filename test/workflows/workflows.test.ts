@@ -5,15 +5,42 @@ import { parseDocument } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; "working-directory"?: string; name?: string }
-interface Job { "runs-on": string; needs?: string | string[]; environment?: string; permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix: Record<string, unknown> } }
-interface Workflow { name: string; on: Record<string, unknown>; permissions?: Record<string, string>; jobs: Record<string, Job> }
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  "working-directory"?: string;
+  name?: string;
+}
+interface Job {
+  "runs-on": string;
+  needs?: string | string[];
+  environment?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+  strategy?: { matrix: Record<string, unknown> };
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
 
 /** Parses a workflow strictly: YAML errors and warnings (duplicate keys, ...) fail the test. */
 function load(file: string): Workflow {
   const doc = parseDocument(fs.readFileSync(path.join(ROOT, file), "utf8"), { uniqueKeys: true, strict: true });
-  assert.deepEqual(doc.errors.map((e) => e.message), [], `${file} has YAML errors`);
-  assert.deepEqual(doc.warnings.map((e) => e.message), [], `${file} has YAML warnings`);
+  assert.deepEqual(
+    doc.errors.map((e) => e.message),
+    [],
+    `${file} has YAML errors`,
+  );
+  assert.deepEqual(
+    doc.warnings.map((e) => e.message),
+    [],
+    `${file} has YAML warnings`,
+  );
   const workflow = doc.toJS() as Workflow;
   assert.equal(typeof workflow.name, "string");
   assert.ok(workflow.on && typeof workflow.on === "object", `${file}: no triggers`);
@@ -21,10 +48,19 @@ function load(file: string): Workflow {
     assert.ok(job["runs-on"], `${file}: job ${id} has no runs-on`);
     assert.ok(Array.isArray(job.steps) && job.steps.length > 0, `${file}: job ${id} has no steps`);
     for (const step of job.steps) {
-      assert.ok((step.uses === undefined) !== (step.run === undefined), `${file}: a step of ${id} needs exactly one of uses/run`);
-      if (step.uses) assert.match(step.uses, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@v?\d+/, `${file}: ${step.uses} must be pinned to a version`);
+      assert.ok(
+        (step.uses === undefined) !== (step.run === undefined),
+        `${file}: a step of ${id} needs exactly one of uses/run`,
+      );
+      if (step.uses)
+        assert.match(
+          step.uses,
+          /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@v?\d+/,
+          `${file}: ${step.uses} must be pinned to a version`,
+        );
     }
-    for (const need of [job.needs ?? []].flat()) assert.ok(need in workflow.jobs, `${file}: ${id} needs unknown job ${need}`);
+    for (const need of [job.needs ?? []].flat())
+      assert.ok(need in workflow.jobs, `${file}: ${id} needs unknown job ${need}`);
   }
   return workflow;
 }
@@ -44,7 +80,11 @@ describe("GitHub workflows", () => {
     assert.equal(preview.needs, "offline");
     assert.deepEqual(preview.strategy?.matrix.stack, ["dev", "prod"]);
     assert.equal(preview.permissions?.["id-token"], "write", "AWS credentials by OIDC");
-    assert.ok(preview.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]));
+    assert.ok(
+      preview.steps.some(
+        (s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"],
+      ),
+    );
     const [step] = pulumiSteps(preview);
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["comment-on-pr"], true);
@@ -74,7 +114,10 @@ describe("GitHub workflows", () => {
     const publish = steps.find((s) => s.run?.includes("pulumi policy publish"));
     assert.ok(publish, "a publish step");
     assert.equal(publish["working-directory"], "policy");
-    assert.ok(steps.indexOf(publish) > steps.findIndex((s) => s.run?.includes("test/policy")), "tests run before publishing");
+    assert.ok(
+      steps.indexOf(publish) > steps.findIndex((s) => s.run?.includes("test/policy")),
+      "tests run before publishing",
+    );
   });
 });
 
@@ -86,7 +129,10 @@ describe("workflows shown in the README", () => {
     assert.ok(yamlBlocks.length > 0);
     for (const block of yamlBlocks) {
       const doc = parseDocument(block, { uniqueKeys: true });
-      assert.deepEqual(doc.errors.map((e) => e.message), []);
+      assert.deepEqual(
+        doc.errors.map((e) => e.message),
+        [],
+      );
       const workflow = doc.toJS() as Workflow;
       assert.ok(workflow.on && workflow.jobs);
     }

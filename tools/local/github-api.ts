@@ -100,7 +100,14 @@ export interface GitHubApi {
   /** Sets a runner's status and/or busy flag, found by id or name. */
   setRunnerStatus(idOrName: number | string, change: { status?: "online" | "offline"; busy?: boolean }): StandInRunner;
   /** Registers a runner directly (as if configured earlier), e.g. a ghost runner for reaper tests. */
-  addRunner(runner: { name: string; scope: string; labels?: string[]; status?: "online" | "offline"; busy?: boolean; runnerGroupId?: number }): StandInRunner;
+  addRunner(runner: {
+    name: string;
+    scope: string;
+    labels?: string[];
+    status?: "online" | "offline";
+    busy?: boolean;
+    runnerGroupId?: number;
+  }): StandInRunner;
   /** Clears runners, tokens, counters, requests and pending failures. */
   reset(): void;
   stop(): Promise<void>;
@@ -133,8 +140,9 @@ function example<T>(name: string): T {
 
 function tarEntry(name: string, content: Buffer, mode: number): Buffer {
   const header = Buffer.alloc(512);
-  const write = (value: string, offset: number, length: number) => header.write(value.slice(0, length), offset, length, "ascii");
-  const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, "0") + "\0";
+  const write = (value: string, offset: number, length: number) =>
+    header.write(value.slice(0, length), offset, length, "ascii");
+  const octal = (value: number, length: number) => `${value.toString(8).padStart(length - 1, "0")}\0`;
   write(name, 0, 100);
   write(octal(mode, 8), 100, 8);
   write(octal(0, 8), 108, 8);
@@ -146,7 +154,7 @@ function tarEntry(name: string, content: Buffer, mode: number): Buffer {
   write("ustar\0", 257, 6);
   write("00", 263, 2);
   const checksum = header.reduce((sum, byte) => sum + byte, 0);
-  write(checksum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
+  write(`${checksum.toString(8).padStart(6, "0")}\0 `, 148, 8);
   const padding = Buffer.alloc((512 - (content.length % 512)) % 512);
   return Buffer.concat([header, content, padding]);
 }
@@ -169,7 +177,12 @@ function decodeSegment(segment: string): unknown {
 }
 
 /** Why a JWT is not an acceptable App JWT, or undefined when it is. */
-function jwtProblem(jwt: string, appId: number, publicKey: KeyObject | undefined, nowSeconds: number): string | undefined {
+function jwtProblem(
+  jwt: string,
+  appId: number,
+  publicKey: KeyObject | undefined,
+  nowSeconds: number,
+): string | undefined {
   const parts = jwt.split(".");
   if (parts.length !== 3) return "a JWT has three dot-separated parts";
   let header: { alg?: string; typ?: string };
@@ -188,7 +201,8 @@ function jwtProblem(jwt: string, appId: number, publicKey: KeyObject | undefined
   if (publicKey) {
     const verifier = createVerify("RSA-SHA256");
     verifier.update(`${parts[0]}.${parts[1]}`);
-    if (!verifier.verify(publicKey, Buffer.from(parts[2], "base64url"))) return "JWT signature does not match the App key";
+    if (!verifier.verify(publicKey, Buffer.from(parts[2], "base64url")))
+      return "JWT signature does not match the App key";
   }
   return undefined;
 }
@@ -203,7 +217,12 @@ interface RouteDefinition {
   auth: "app" | "installation" | "optional" | "none";
 }
 
-const APP_AUTH_ROUTES = new Set<RouteKey>([ROUTES.createInstallationToken, ROUTES.orgInstallation, ROUTES.userInstallation, ROUTES.repoInstallation]);
+const APP_AUTH_ROUTES = new Set<RouteKey>([
+  ROUTES.createInstallationToken,
+  ROUTES.orgInstallation,
+  ROUTES.userInstallation,
+  ROUTES.repoInstallation,
+]);
 
 function compileRoute(key: RouteKey): RouteDefinition {
   const [method, path] = key.split(" ");
@@ -216,7 +235,13 @@ function compileRoute(key: RouteKey): RouteDefinition {
       }) +
       "$",
   );
-  const auth = APP_AUTH_ROUTES.has(key) ? "app" : key === ROUTES.assetDownload ? "none" : key === ROUTES.latestRelease || key === ROUTES.releaseAsset ? "optional" : "installation";
+  const auth = APP_AUTH_ROUTES.has(key)
+    ? "app"
+    : key === ROUTES.assetDownload
+      ? "none"
+      : key === ROUTES.latestRelease || key === ROUTES.releaseAsset
+        ? "optional"
+        : "installation";
   return { key, method, pattern, names, auth };
 }
 
@@ -285,7 +310,11 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       busy: runner.busy,
       ephemeral: runner.ephemeral,
       version: runner.status === "online" ? releaseVersion : null,
-      labels: runner.labels.map((name, i) => ({ id: runner.id * 100 + i, name, type: readOnly.has(name.toLowerCase()) ? "read-only" : "custom" })),
+      labels: runner.labels.map((name, i) => ({
+        id: runner.id * 100 + i,
+        name,
+        type: readOnly.has(name.toLowerCase()) ? "read-only" : "custom",
+      })),
     });
   }
 
@@ -300,21 +329,34 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
   }
 
   function generateJitConfig(scope: string, body: unknown): unknown {
-    const input = (body ?? {}) as { name?: unknown; runner_group_id?: unknown; labels?: unknown; work_folder?: unknown };
+    const input = (body ?? {}) as {
+      name?: unknown;
+      runner_group_id?: unknown;
+      labels?: unknown;
+      work_folder?: unknown;
+    };
     const errors: string[] = [];
     if (typeof input.name !== "string" || input.name.length === 0) errors.push("name is required");
     if (!Number.isInteger(input.runner_group_id)) errors.push("runner_group_id must be an integer");
-    if (!Array.isArray(input.labels) || input.labels.length === 0 || input.labels.length > 100 || input.labels.some((l) => typeof l !== "string")) {
+    if (
+      !Array.isArray(input.labels) ||
+      input.labels.length === 0 ||
+      input.labels.length > 100 ||
+      input.labels.some((l) => typeof l !== "string")
+    ) {
       errors.push("labels must be 1 to 100 strings");
     }
-    if (input.work_folder !== undefined && typeof input.work_folder !== "string") errors.push("work_folder must be a string");
+    if (input.work_folder !== undefined && typeof input.work_folder !== "string")
+      errors.push("work_folder must be a string");
     if (errors.length) throw new HttpFailure(422, `Invalid request.\n\n${errors.join("\n")}`);
     const name = input.name as string;
     if (scopeRunners(scope).some((r) => r.name.toLowerCase() === name.toLowerCase())) {
       throw new HttpFailure(409, `Already exists - A runner with the name ${name} already exists.`);
     }
     const id = nextRunnerId++;
-    const encodedJitConfig = Buffer.from(JSON.stringify({ runner: name, id, scope, nonce: randomBytes(12).toString("hex") })).toString("base64");
+    const encodedJitConfig = Buffer.from(
+      JSON.stringify({ runner: name, id, scope, nonce: randomBytes(12).toString("hex") }),
+    ).toString("base64");
     const runner: StandInRunner = {
       id,
       name,
@@ -333,7 +375,11 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     return { runner: runnerBody(runner), encoded_jit_config: encodedJitConfig };
   }
 
-  function listRunners(scope: string, query: URLSearchParams, path: string): { body: unknown; headers: Record<string, string> } {
+  function listRunners(
+    scope: string,
+    query: URLSearchParams,
+    path: string,
+  ): { body: unknown; headers: Record<string, string> } {
     const perPage = Math.min(Math.max(Number(query.get("per_page") ?? 30) || 30, 1), 100);
     const page = Math.max(Number(query.get("page") ?? 1) || 1, 1);
     const name = query.get("name");
@@ -352,7 +398,10 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     const body = example<Record<string, unknown> & { assets: Array<Record<string, unknown>> }>("release");
     const assetTemplate = body.assets[0];
     const tag = `v${releaseVersion}`;
-    const shaLines = releaseAssets.map((a) => `- actions-runner-linux-${a.architecture}-${releaseVersion}.tar.gz <!-- BEGIN SHA linux-${a.architecture} -->${sha256(a.content)}<!-- END SHA linux-${a.architecture} -->`);
+    const shaLines = releaseAssets.map(
+      (a) =>
+        `- actions-runner-linux-${a.architecture}-${releaseVersion}.tar.gz <!-- BEGIN SHA linux-${a.architecture} -->${sha256(a.content)}<!-- END SHA linux-${a.architecture} -->`,
+    );
     return Object.assign(body, {
       url: `${url}/repos/actions/runner/releases/1`,
       html_url: `https://github.com/actions/runner/releases/tag/${tag}`,
@@ -389,12 +438,14 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     }
     const [scheme, credential] = header.split(/\s+/, 2);
     if (route.auth === "app") {
-      if (scheme.toLowerCase() !== "bearer" || !credential) throw new HttpFailure(401, "A JSON web token could not be decoded");
+      if (scheme.toLowerCase() !== "bearer" || !credential)
+        throw new HttpFailure(401, "A JSON web token could not be decoded");
       const problem = jwtProblem(credential, options.appId, publicKey, Math.floor(Date.now() / 1000));
       if (problem) throw new HttpFailure(401, `A JSON web token could not be decoded: ${problem}`);
       return undefined;
     }
-    if (!["token", "bearer"].includes(scheme.toLowerCase()) || !credential) throw new HttpFailure(401, "Bad credentials");
+    if (!["token", "bearer"].includes(scheme.toLowerCase()) || !credential)
+      throw new HttpFailure(401, "Bad credentials");
     const token = tokens.get(credential);
     if (!token || token.expiresAt <= Date.now()) throw new HttpFailure(401, "Bad credentials");
     return token.installationId;
@@ -402,10 +453,18 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
 
   function requireOwnerInstallation(tokenInstallation: number | undefined, owner: string): void {
     if (tokenInstallation === undefined) return;
-    if (installations.get(owner.toLowerCase()) !== tokenInstallation) throw new HttpFailure(403, "Resource not accessible by integration");
+    if (installations.get(owner.toLowerCase()) !== tokenInstallation)
+      throw new HttpFailure(403, "Resource not accessible by integration");
   }
 
-  async function handle(route: RouteDefinition, params: Record<string, string>, query: URLSearchParams, path: string, req: IncomingMessage, body: unknown) {
+  async function handle(
+    route: RouteDefinition,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    path: string,
+    req: IncomingMessage,
+    body: unknown,
+  ) {
     const installation = authenticate(route, req.headers.authorization);
     const orgScope = () => {
       requireOwnerInstallation(installation, params.org);
@@ -461,20 +520,32 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
         return { status: 204, body: undefined };
       }
       case ROUTES.latestRelease:
-        if (`${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner") throw new HttpFailure(404, "Not Found");
+        if (`${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner")
+          throw new HttpFailure(404, "Not Found");
         return { status: 200, body: releaseBody() };
       case ROUTES.releaseAsset: {
-        if (`${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner") throw new HttpFailure(404, "Not Found");
+        if (`${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner")
+          throw new HttpFailure(404, "Not Found");
         const asset = assetById(params.asset_id);
         const index = releaseAssets.indexOf(asset);
         if ((req.headers.accept ?? "").includes("application/octet-stream")) {
-          return { status: 302, body: undefined, headers: { location: `${url}/_downloads/actions/runner/releases/download/v${releaseVersion}/${assetName(asset.architecture)}` } };
+          return {
+            status: 302,
+            body: undefined,
+            headers: {
+              location: `${url}/_downloads/actions/runner/releases/download/v${releaseVersion}/${assetName(asset.architecture)}`,
+            },
+          };
         }
         return { status: 200, body: (releaseBody().assets as unknown[])[index] };
       }
       case ROUTES.assetDownload: {
         const asset = releaseAssets.find((a) => assetName(a.architecture) === params.name);
-        if (`${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner" || params.tag !== `v${releaseVersion}` || !asset) {
+        if (
+          `${params.owner}/${params.repo}`.toLowerCase() !== "actions/runner" ||
+          params.tag !== `v${releaseVersion}` ||
+          !asset
+        ) {
           throw new HttpFailure(404, "Not Found");
         }
         return { status: 200, raw: asset.content };
@@ -483,17 +554,36 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     throw new HttpFailure(404, "Not Found");
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, raw?: Buffer) {
-    const common = { "x-github-request-id": randomBytes(8).toString("hex"), "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", ...headers };
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+    raw?: Buffer,
+  ) {
+    const common = {
+      "x-github-request-id": randomBytes(8).toString("hex"),
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "4999",
+      ...headers,
+    };
     if (raw) {
-      res.writeHead(status, { "content-type": "application/octet-stream", "content-length": String(raw.length), ...common });
+      res.writeHead(status, {
+        "content-type": "application/octet-stream",
+        "content-length": String(raw.length),
+        ...common,
+      });
       res.end(raw);
     } else if (body === undefined) {
       res.writeHead(status, common);
       res.end();
     } else {
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), ...common });
+      res.writeHead(status, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": String(Buffer.byteLength(text)),
+        ...common,
+      });
       res.end(text);
     }
   }
@@ -519,7 +609,13 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       try {
         body = text ? JSON.parse(text) : undefined;
       } catch {
-        const record = { route: route?.key ?? ("unmatched" as const), method, path: parsed.pathname, body: text, status: 400 };
+        const record = {
+          route: route?.key ?? ("unmatched" as const),
+          method,
+          path: parsed.pathname,
+          body: text,
+          status: 400,
+        };
         requests.push(record);
         send(res, 400, { message: "Problems parsing JSON", documentation_url: DOCS });
         return;
@@ -553,7 +649,13 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       handle(route, params, parsed.searchParams, parsed.pathname, req, body)
         .then((result) => {
           record.status = result.status;
-          send(res, result.status, "body" in result ? result.body : undefined, "headers" in result ? result.headers : {}, "raw" in result ? result.raw : undefined);
+          send(
+            res,
+            result.status,
+            "body" in result ? result.body : undefined,
+            "headers" in result ? result.headers : {},
+            "raw" in result ? result.raw : undefined,
+          );
         })
         .catch((error: unknown) => {
           const failure = error instanceof HttpFailure ? error : new HttpFailure(500, (error as Error).message);
@@ -572,7 +674,8 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
   url = `http://127.0.0.1:${address.port}`;
 
   function runnerByIdOrName(idOrName: number | string): StandInRunner {
-    const runner = typeof idOrName === "number" ? runners.get(idOrName) : [...runners.values()].find((r) => r.name === idOrName);
+    const runner =
+      typeof idOrName === "number" ? runners.get(idOrName) : [...runners.values()].find((r) => r.name === idOrName);
     if (!runner) throw new Error(`GitHub stand-in has no runner ${JSON.stringify(idOrName)}`);
     return runner;
   }
@@ -597,7 +700,8 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     },
     addRunner(input) {
       const scope = input.scope.toLowerCase();
-      if (!/^(org:[^/]+|repo:[^/]+\/[^/]+)$/.test(scope)) throw new Error(`runner scope must be "org:<org>" or "repo:<owner>/<repo>", got ${input.scope}`);
+      if (!/^(org:[^/]+|repo:[^/]+\/[^/]+)$/.test(scope))
+        throw new Error(`runner scope must be "org:<org>" or "repo:<owner>/<repo>", got ${input.scope}`);
       const runner: StandInRunner = {
         id: nextRunnerId++,
         name: input.name,

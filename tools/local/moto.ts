@@ -37,10 +37,16 @@ export function ensureMotoInstalled(log: (line: string) => void = () => undefine
   if (found) return found;
   log(`moto is not installed: creating ${MOTO_VENV} and installing "moto[server]" into it`);
   const venv = spawnSync("python3", ["-m", "venv", MOTO_VENV], { stdio: "inherit" });
-  if (venv.status !== 0) throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
-  const pip = spawnSync(path.join(MOTO_VENV, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", "moto[server]"], { stdio: "inherit" });
+  if (venv.status !== 0)
+    throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
+  const pip = spawnSync(
+    path.join(MOTO_VENV, "bin", "pip"),
+    ["install", "--quiet", "--disable-pip-version-check", "moto[server]"],
+    { stdio: "inherit" },
+  );
   const after = findMotoCommand();
-  if (pip.status !== 0 || !after) throw new Error(`could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install "moto[server]"\``);
+  if (pip.status !== 0 || !after)
+    throw new Error(`could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install "moto[server]"\``);
   return after;
 }
 
@@ -51,7 +57,9 @@ async function freePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -75,9 +83,14 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
  * Starts a moto server on a free loopback port and sets the environment the AWS SDK reads
  * (`AWS_ENDPOINT_URL`, dummy credentials, region) unless `setEnv` is false.
  */
-export async function startMoto(options: { region?: string; setEnv?: boolean; timeoutMs?: number } = {}): Promise<MotoServer> {
+export async function startMoto(
+  options: { region?: string; setEnv?: boolean; timeoutMs?: number } = {},
+): Promise<MotoServer> {
   const command = findMotoCommand();
-  if (!command) throw new Error('moto is not installed: run `bash .ci/run` once, or `python3 -m venv .moto/venv && .moto/venv/bin/pip install "moto[server]"`');
+  if (!command)
+    throw new Error(
+      'moto is not installed: run `bash .ci/run` once, or `python3 -m venv .moto/venv && .moto/venv/bin/pip install "moto[server]"`',
+    );
   const port = await freePort();
   const child = spawn(command[0], [...command.slice(1), "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],

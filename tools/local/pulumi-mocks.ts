@@ -37,7 +37,11 @@ function autoName(name: string, type: string): string {
 }
 
 /** Type tokens of remote components (whose children a provider plugin creates) and the outputs they expose. */
-function remoteComponentState(type: string, name: string, inputs: Record<string, any>): Record<string, any> | undefined {
+function remoteComponentState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+): Record<string, any> | undefined {
   if (type !== "awsx:ec2:Vpc") return undefined;
   const azs: number = inputs.numberOfAvailabilityZones ?? 2;
   const id = (kind: string, i: number) => `${kind}-${shortHash(name, kind, String(i)).slice(0, 17)}`;
@@ -94,7 +98,8 @@ export class CloudMocks implements pulumi.runtime.Mocks {
     const id17 = hex.slice(0, 17);
     const state: Record<string, any> = { ...inputs };
     let id = inputs.name ?? `${name}-${hex.slice(0, 7)}`;
-    const named = (fallback = autoName(name, type)) => (state.name = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${hex.slice(0, 26)}` : fallback));
+    const named = (fallback = autoName(name, type)) =>
+      (state.name = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${hex.slice(0, 26)}` : fallback));
 
     switch (type) {
       case "pulumi:providers:aws":
@@ -145,7 +150,8 @@ export class CloudMocks implements pulumi.runtime.Mocks {
         break;
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2":
-        state.bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}${hex.slice(0, 26)}` : autoName(name, type));
+        state.bucket =
+          inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}${hex.slice(0, 26)}` : autoName(name, type));
         state.arn = `arn:aws:s3:::${state.bucket}`;
         state.bucketRegionalDomainName = `${state.bucket}.s3.${region}.amazonaws.com`;
         id = state.bucket;
@@ -300,18 +306,35 @@ export class CloudMocks implements pulumi.runtime.Mocks {
     const region = this.options.region;
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId: this.accountId, arn: `arn:aws:iam::${this.accountId}:user/preview`, userId: "AIDAPREVIEW", id: this.accountId };
+        return {
+          accountId: this.accountId,
+          arn: `arn:aws:iam::${this.accountId}:user/preview`,
+          userId: "AIDAPREVIEW",
+          id: this.accountId,
+        };
       case "aws:index/getRegion:getRegion":
-        return { name: args.inputs.region ?? region, region: args.inputs.region ?? region, id: args.inputs.region ?? region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+        return {
+          name: args.inputs.region ?? region,
+          region: args.inputs.region ?? region,
+          id: args.inputs.region ?? region,
+          endpoint: `ec2.${region}.amazonaws.com`,
+          description: region,
+        };
       case "aws:index/getPartition:getPartition":
         return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
       case "aws:index/getAvailabilityZones:getAvailabilityZones":
-        return { names: ["a", "b", "c"].map((z) => `${region}${z}`), zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`), id: region };
+        return {
+          names: ["a", "b", "c"].map((z) => `${region}${z}`),
+          zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
+          id: region,
+        };
       case "aws:ssm/getParameter:getParameter":
         return {
           name: args.inputs.name,
           type: "String",
-          value: String(args.inputs.name).includes("ami") ? `ami-${shortHash(String(args.inputs.name)).slice(0, 17)}` : "mock-value",
+          value: String(args.inputs.name).includes("ami")
+            ? `ami-${shortHash(String(args.inputs.name)).slice(0, 17)}`
+            : "mock-value",
           arn: `arn:aws:ssm:${region}:${this.accountId}:parameter/${String(args.inputs.name).replace(/^\//, "")}`,
           id: args.inputs.name,
           version: 1,
@@ -319,19 +342,40 @@ export class CloudMocks implements pulumi.runtime.Mocks {
           withDecryption: true,
         };
       case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-        return { arn: args.inputs.arn ?? `arn:aws:iam::${this.accountId}:oidc-provider/token.actions.githubusercontent.com`, url: "token.actions.githubusercontent.com", clientIdLists: ["sts.amazonaws.com"], thumbprintLists: [], id: "oidc" };
+        return {
+          arn: args.inputs.arn ?? `arn:aws:iam::${this.accountId}:oidc-provider/token.actions.githubusercontent.com`,
+          url: "token.actions.githubusercontent.com",
+          clientIdLists: ["sts.amazonaws.com"],
+          thumbprintLists: [],
+          id: "oidc",
+        };
       case "aws:ec2/getVpc:getVpc":
-        return { id: args.inputs.id, cidrBlock: "10.40.0.0/16", arn: `arn:aws:ec2:${region}:${this.accountId}:vpc/${args.inputs.id}` };
+        return {
+          id: args.inputs.id,
+          cidrBlock: "10.40.0.0/16",
+          arn: `arn:aws:ec2:${region}:${this.accountId}:vpc/${args.inputs.id}`,
+        };
       case "aws:ec2/getRouteTables:getRouteTables":
         return { ids: ["rtb-0aaaaaaaaaaaaaaa1", "rtb-0aaaaaaaaaaaaaaa2"], id: "route-tables" };
       case "github:index/getRepository:getRepository": {
-        const name = String(args.inputs.name ?? args.inputs.fullName ?? "repository").split("/").pop();
-        return { id: name, name, fullName: `${args.inputs.fullName ?? name}`, repoId: parseInt(shortHash("repo", String(name)).slice(0, 7), 16), nodeId: `R_${shortHash(String(name)).slice(0, 12)}`, visibility: "private" };
+        const name = String(args.inputs.name ?? args.inputs.fullName ?? "repository")
+          .split("/")
+          .pop();
+        return {
+          id: name,
+          name,
+          fullName: `${args.inputs.fullName ?? name}`,
+          repoId: parseInt(shortHash("repo", String(name)).slice(0, 7), 16),
+          nodeId: `R_${shortHash(String(name)).slice(0, 12)}`,
+          visibility: "private",
+        };
       }
       case "github:index/getActionsRunnerGroup:getActionsRunnerGroup":
         return { id: "1", name: args.inputs.name };
       default:
-        throw new Error(`the offline mocks have no answer for the data source ${args.token}: add one to tools/local/pulumi-mocks.ts`);
+        throw new Error(
+          `the offline mocks have no answer for the data source ${args.token}: add one to tools/local/pulumi-mocks.ts`,
+        );
     }
   }
 }
@@ -342,7 +386,8 @@ export class CloudMocks implements pulumi.runtime.Mocks {
 export function recordRegistrations(): RecordedResource[] {
   const recorded: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as any;
-  if (!monitor || typeof monitor.registerResource !== "function") throw new Error("call setMocks before recordRegistrations");
+  if (!monitor || typeof monitor.registerResource !== "function")
+    throw new Error("call setMocks before recordRegistrations");
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
     original(req, (err: any, resp: any) => {
@@ -371,9 +416,16 @@ export function recordRegistrations(): RecordedResource[] {
  * Installs the mocks for a project/stack and returns the recorder. `preview` false makes every output known,
  * like the result of `pulumi up`, so that documents can be checked in full.
  */
-export async function installMocks(options: MockOptions & { project?: string; stack?: string; preview?: boolean }): Promise<{ mocks: CloudMocks; recorded: RecordedResource[] }> {
+export async function installMocks(
+  options: MockOptions & { project?: string; stack?: string; preview?: boolean },
+): Promise<{ mocks: CloudMocks; recorded: RecordedResource[] }> {
   const mocks = new CloudMocks(options);
-  await pulumi.runtime.setMocks(mocks, options.project ?? "cirunners", options.stack ?? "test", options.preview ?? false);
+  await pulumi.runtime.setMocks(
+    mocks,
+    options.project ?? "cirunners",
+    options.stack ?? "test",
+    options.preview ?? false,
+  );
   return { mocks, recorded: recordRegistrations() };
 }
 
@@ -410,6 +462,11 @@ export async function settleRegistrations(recorded: RecordedResource[], quietMs 
 }
 
 /** Resolves an Output (or plain value) to its value in tests. */
-export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
-  return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) =>
+    pulumi.output(output).apply((v) => {
+      resolve(v as T);
+      return v;
+    }),
+  );
 }

@@ -56,7 +56,9 @@ export class PreviewInputError extends Error {}
 
 function stringifyConfigValue(key: string, value: unknown, file: string): string {
   if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
-    throw new PreviewInputError(`${file}: ${key} is an encrypted secret, which the offline preview cannot decrypt; keep secrets in AWS and name them in config`);
+    throw new PreviewInputError(
+      `${file}: ${key} is an encrypted secret, which the offline preview cannot decrypt; keep secrets in AWS and name them in config`,
+    );
   }
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -66,20 +68,31 @@ function qualify(key: string, project: string): string {
 }
 
 /** Reads Pulumi.yaml defaults and the stack file into the flat `namespace:key` → string map the runtime uses. */
-export function readStackConfig(projectDir: string, stack: string, stackFile?: string): { project: string; config: Record<string, string> } {
+export function readStackConfig(
+  projectDir: string,
+  stack: string,
+  stackFile?: string,
+): { project: string; config: Record<string, string> } {
   const projectFile = path.join(projectDir, "Pulumi.yaml");
   if (!fs.existsSync(projectFile)) throw new PreviewInputError(`no Pulumi.yaml in ${projectDir}`);
-  const project = parseYaml(fs.readFileSync(projectFile, "utf8")) as { name?: string; config?: Record<string, unknown> };
+  const project = parseYaml(fs.readFileSync(projectFile, "utf8")) as {
+    name?: string;
+    config?: Record<string, unknown>;
+  };
   if (!project?.name) throw new PreviewInputError(`${projectFile}: expected a project name`);
   const config: Record<string, string> = {};
   for (const [key, spec] of Object.entries(project.config ?? {})) {
     const declared = spec as { default?: unknown; value?: unknown } | null;
     const value = declared && typeof declared === "object" ? (declared.value ?? declared.default) : declared;
-    if (value !== undefined && value !== null) config[qualify(key, project.name)] = stringifyConfigValue(key, value, projectFile);
+    if (value !== undefined && value !== null)
+      config[qualify(key, project.name)] = stringifyConfigValue(key, value, projectFile);
   }
   const file = stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
-    const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+    const stacks = fs
+      .readdirSync(projectDir)
+      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+      .map((f) => f.split(".")[1]);
     throw new PreviewInputError(`no stack file ${path.basename(file)}; stacks here: ${stacks.join(", ") || "none"}`);
   }
   const stackDoc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
@@ -90,7 +103,10 @@ export function readStackConfig(projectDir: string, stack: string, stackFile?: s
 }
 
 /** The policy pack's evaluator, loaded lazily so that a preview of resources alone never needs it. */
-async function evaluatePolicies(resources: RecordedResource[], policyConfig: PreviewOptions["policyConfig"]): Promise<PreviewViolation[]> {
+async function evaluatePolicies(
+  resources: RecordedResource[],
+  policyConfig: PreviewOptions["policyConfig"],
+): Promise<PreviewViolation[]> {
   const { evaluate, UNKNOWN } = await import("../../policy/evaluate");
   const evalResources = resources.map((r) => ({
     type: r.type,
@@ -101,7 +117,14 @@ async function evaluatePolicies(resources: RecordedResource[], policyConfig: Pre
     props: fromWire(r.wireInputs, { secrets: "reveal", unknown: UNKNOWN }) as Record<string, unknown>,
   }));
   const violations = await evaluate(evalResources, { config: policyConfig as never });
-  return violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, type: v.type, name: v.name, urn: v.urn, message: v.message }));
+  return violations.map((v) => ({
+    policy: v.policy,
+    enforcementLevel: v.enforcementLevel,
+    type: v.type,
+    name: v.name,
+    urn: v.urn,
+    message: v.message,
+  }));
 }
 
 /** Runs the program offline and evaluates the policy pack. Throws PreviewInputError or the program's own error. */

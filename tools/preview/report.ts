@@ -27,11 +27,16 @@ export function renderTree(root: Node): string[] {
     const branch = depth === 0 ? "" : `${prefix}${isLast ? "└─ " : "├─ "}`;
     rows.push([`${branch}${node.resource.type}`, node.resource.name]);
     const childPrefix = depth === 0 ? "" : `${prefix}${isLast ? "   " : "│  "}`;
-    node.children.forEach((child, i) => walk(child, childPrefix, i === node.children.length - 1, depth + 1));
+    node.children.forEach((child, i) => {
+      walk(child, childPrefix, i === node.children.length - 1, depth + 1);
+    });
   };
   walk(root, "", true, 0);
   const width = Math.max(...rows.map(([t]) => [...t].length)) + 2;
-  return [` ${"    Type".padEnd(width + 4)}Name`, ...rows.map(([t, n]) => ` +   ${t}${" ".repeat(width - [...t].length)}${n}`)];
+  return [
+    ` ${"    Type".padEnd(width + 4)}Name`,
+    ...rows.map(([t, n]) => ` +   ${t}${" ".repeat(width - [...t].length)}${n}`),
+  ];
 }
 
 /** Resources per type, most first (components included). */
@@ -47,7 +52,10 @@ export function hasMandatoryViolation(violations: PreviewViolation[]): boolean {
 
 export function renderReport(result: PreviewResult): string {
   const lines: string[] = [];
-  lines.push(`Previewing update (${result.stack}) offline: the program ran under Pulumi mocks; nothing was deployed.`, "");
+  lines.push(
+    `Previewing update (${result.stack}) offline: the program ran under Pulumi mocks; nothing was deployed.`,
+    "",
+  );
   lines.push(...renderTree(buildTree(`${result.project}-${result.stack}`, result.resources)), "");
   lines.push("Resources by type:");
   for (const [type, count] of countByType(result.resources)) lines.push(`    ${String(count).padStart(4)}  ${type}`);
@@ -56,7 +64,11 @@ export function renderReport(result: PreviewResult): string {
   const advisory = result.violations.filter((v) => v.enforcementLevel !== "mandatory");
   lines.push(`Policies: ${mandatory.length} mandatory, ${advisory.length} advisory violation(s)`);
   for (const v of [...mandatory, ...advisory]) {
-    lines.push(`    ${v.enforcementLevel === "mandatory" ? "❌" : "⚠️ "} ${v.policy} (${v.enforcementLevel})`, `       ${v.type} ${v.name}`, ...v.message.split("\n").map((m) => `       ${m}`));
+    lines.push(
+      `    ${v.enforcementLevel === "mandatory" ? "❌" : "⚠️ "} ${v.policy} (${v.enforcementLevel})`,
+      `       ${v.type} ${v.name}`,
+      ...v.message.split("\n").map((m) => `       ${m}`),
+    );
   }
   if (result.violations.length === 0) lines.push("    ✅ the program passes the policy pack");
   return lines.join("\n");

@@ -37,7 +37,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = EXIT.failure;
   },
 );

@@ -42,7 +42,8 @@ export const DEFAULT_TIMEOUT_MS = 60 * 60_000;
 /** "900", "900s", "45m", "2h" → milliseconds. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)(s|m|h)?$/.exec(text.trim());
-  if (!match || Number(match[1]) <= 0) throw new UsageError(`--timeout: expected a duration like 900, 900s, 45m or 2h, found "${text}"`);
+  if (!match || Number(match[1]) <= 0)
+    throw new UsageError(`--timeout: expected a duration like 900, 900s, 45m or 2h, found "${text}"`);
   const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "s" | "m" | "h"];
   return Number(match[1]) * unit;
 }
@@ -75,7 +76,10 @@ export function parseArgs(argv: string[]): RunTaskOptions | "help" {
   const stateMachineArn = values.get("--state-machine-arn");
   if (!stateMachineArn) throw new UsageError("--state-machine-arn is required");
   const arn = STATE_MACHINE_ARN.exec(stateMachineArn);
-  if (!arn) throw new UsageError(`--state-machine-arn: expected arn:aws:states:<region>:<account>:stateMachine:<name>, found "${stateMachineArn}"`);
+  if (!arn)
+    throw new UsageError(
+      `--state-machine-arn: expected arn:aws:states:<region>:<account>:stateMachine:<name>, found "${stateMachineArn}"`,
+    );
   const imageTag = values.get("--image-tag");
   if (imageTag === undefined) throw new UsageError("--image-tag is required");
   const problem = imageTagProblem(imageTag);
@@ -132,7 +136,8 @@ function parseSummary(text: string | undefined): TaskRunSummary {
 
 /** The exit code the CLI ends with for a task exit code: the code itself when it fits a process exit code. */
 export function processExitCode(taskExitCode: number | undefined): number {
-  if (taskExitCode === undefined || !Number.isInteger(taskExitCode) || taskExitCode < 1 || taskExitCode > 255) return EXIT.failure;
+  if (taskExitCode === undefined || !Number.isInteger(taskExitCode) || taskExitCode < 1 || taskExitCode > 255)
+    return EXIT.failure;
   return taskExitCode;
 }
 
@@ -144,7 +149,14 @@ export function interpretExecution(execution: ExecutionDescription): Outcome {
     const summary = parseSummary(execution.output);
     if (summary.exitCode === undefined || summary.exitCode === 0) return { kind: "succeeded", exitCode: 0, summary };
     // The state machine only succeeds on exit code 0; anything else is a contract break, not a success.
-    return { kind: "failed", exitCode: processExitCode(summary.exitCode), status, error: "UnexpectedOutput", cause: execution.output ?? "", summary };
+    return {
+      kind: "failed",
+      exitCode: processExitCode(summary.exitCode),
+      status,
+      error: "UnexpectedOutput",
+      cause: execution.output ?? "",
+      summary,
+    };
   }
   const error = execution.error ?? (status === "TIMED_OUT" ? "States.Timeout" : status);
   const cause = execution.cause ?? "";
@@ -165,22 +177,33 @@ export function executionConsoleUrl(region: string, executionArn: string): strin
 }
 
 /** Human lines for a failed run: what failed, why, and where the logs are. */
-export function describeFailure(outcome: Extract<Outcome, { kind: "failed" }>, region: string, executionArn: string): string[] {
+export function describeFailure(
+  outcome: Extract<Outcome, { kind: "failed" }>,
+  region: string,
+  executionArn: string,
+): string[] {
   const { summary } = outcome;
   const lines = [`task run ${outcome.status}: ${outcome.error}`];
-  if (outcome.error === TASK_RUN_ERRORS.invalidInput) lines.push(`  the state machine rejected the input: ${outcome.cause}`);
-  if (summary.stoppedReason) lines.push(`  stopped reason: ${summary.stoppedReason}${summary.stopCode ? ` (${summary.stopCode})` : ""}`);
+  if (outcome.error === TASK_RUN_ERRORS.invalidInput)
+    lines.push(`  the state machine rejected the input: ${outcome.cause}`);
+  if (summary.stoppedReason)
+    lines.push(`  stopped reason: ${summary.stoppedReason}${summary.stopCode ? ` (${summary.stopCode})` : ""}`);
   if (summary.exitCode !== undefined) lines.push(`  container exit code: ${summary.exitCode}`);
   if (summary.error && summary.error !== outcome.error) lines.push(`  caused by: ${summary.error}`);
   if (summary.message) lines.push(`  message: ${summary.message}`);
-  if (outcome.error !== TASK_RUN_ERRORS.invalidInput && Object.keys(summary).length === 0 && outcome.cause) lines.push(`  cause: ${outcome.cause}`);
-  if (summary.logGroup && summary.logStream) lines.push(`  logs: ${logStreamConsoleUrl(region, summary.logGroup, summary.logStream)}`);
+  if (outcome.error !== TASK_RUN_ERRORS.invalidInput && Object.keys(summary).length === 0 && outcome.cause)
+    lines.push(`  cause: ${outcome.cause}`);
+  if (summary.logGroup && summary.logStream)
+    lines.push(`  logs: ${logStreamConsoleUrl(region, summary.logGroup, summary.logStream)}`);
   lines.push(`  execution: ${executionConsoleUrl(region, executionArn)}`);
   return lines;
 }
 
 /** A clear message and exit code for an AWS error from StartExecution/DescribeExecution. */
-export function describeAwsError(error: unknown, options: Pick<RunTaskOptions, "stateMachineArn" | "region">): { message: string; exitCode: number } {
+export function describeAwsError(
+  error: unknown,
+  options: Pick<RunTaskOptions, "stateMachineArn" | "region">,
+): { message: string; exitCode: number } {
   const name = (error as { name?: string } | null)?.name ?? "Error";
   const detail = (error as { message?: string } | null)?.message ?? String(error);
   switch (name) {
@@ -196,7 +219,10 @@ export function describeAwsError(error: unknown, options: Pick<RunTaskOptions, "
     case "InvalidName":
       return { message: `invalid execution name: ${detail}`, exitCode: EXIT.usage };
     case "ExecutionAlreadyExists":
-      return { message: `an execution with this name already exists (names are unique for 90 days): ${detail}`, exitCode: EXIT.usage };
+      return {
+        message: `an execution with this name already exists (names are unique for 90 days): ${detail}`,
+        exitCode: EXIT.usage,
+      };
     case "ExecutionLimitExceeded":
       return { message: `too many running executions for this account: ${detail}`, exitCode: EXIT.failure };
     case "AccessDeniedException":
@@ -209,7 +235,10 @@ export function describeAwsError(error: unknown, options: Pick<RunTaskOptions, "
     case "ExpiredTokenException":
     case "UnrecognizedClientException":
     case "CredentialsProviderError":
-      return { message: `no valid AWS credentials (${name}): ${detail}; run aws-actions/configure-aws-credentials first`, exitCode: EXIT.failure };
+      return {
+        message: `no valid AWS credentials (${name}): ${detail}; run aws-actions/configure-aws-credentials first`,
+        exitCode: EXIT.failure,
+      };
     default:
       return { message: `${name}: ${detail}`, exitCode: EXIT.failure };
   }

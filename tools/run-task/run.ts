@@ -3,7 +3,17 @@
  * passes real ones; tests pass a client pointed at moto and a fast sleep).
  */
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import { describeAwsError, describeFailure, executionConsoleUrl, EXIT, interpretExecution, logStreamConsoleUrl, pollDelay, type Backoff, type RunTaskOptions } from "./lib";
+import {
+  describeAwsError,
+  describeFailure,
+  executionConsoleUrl,
+  EXIT,
+  interpretExecution,
+  logStreamConsoleUrl,
+  pollDelay,
+  type Backoff,
+  type RunTaskOptions,
+} from "./lib";
 
 export interface RunDeps {
   client: SFNClient;
@@ -19,7 +29,11 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<n
   let executionArn: string;
   try {
     const started = await client.send(
-      new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name: options.executionName, input: JSON.stringify({ imageTag: options.imageTag }) }),
+      new StartExecutionCommand({
+        stateMachineArn: options.stateMachineArn,
+        name: options.executionName,
+        input: JSON.stringify({ imageTag: options.imageTag }),
+      }),
     );
     executionArn = started.executionArn as string;
   } catch (error) {
@@ -60,7 +74,9 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<n
     }
     const delay = pollDelay(attempt, deps.backoff);
     if (deps.now() + delay > deadline) {
-      log(`error: still running after ${Math.round(options.timeoutMs / 1000)}s (--timeout); the execution goes on: ${executionConsoleUrl(options.region, executionArn)}`);
+      log(
+        `error: still running after ${Math.round(options.timeoutMs / 1000)}s (--timeout); the execution goes on: ${executionConsoleUrl(options.region, executionArn)}`,
+      );
       return EXIT.failure;
     }
     if (attempt > 0 && attempt % 5 === 0) log(`still ${description.status} (${elapsed}s)`);

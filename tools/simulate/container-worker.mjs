@@ -33,7 +33,14 @@ parentPort.on("message", async (invocation) => {
     };
     const handlerStarted = performance.now();
     const result = await handler(invocation.event, context);
-    parentPort.postMessage({ id: invocation.id, ok: true, result, handlerMs: performance.now() - handlerStarted, totalMs: performance.now() - started, loadMs });
+    parentPort.postMessage({
+      id: invocation.id,
+      ok: true,
+      result,
+      handlerMs: performance.now() - handlerStarted,
+      totalMs: performance.now() - started,
+      loadMs,
+    });
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     parentPort.postMessage({ id: invocation.id, ok: false, error: message, totalMs: performance.now() - started });

@@ -75,7 +75,11 @@ export function signBody(secret: string, body: string): string {
 }
 
 /** A signed delivery of a `workflow_job` event (`signature: "wrong"` signs with another secret). */
-export function workflowJobDelivery(spec: QueuedJobSpec, secret: string, options: { deliveryId?: string; name?: string; signature?: "valid" | "wrong" } = {}): Delivery {
+export function workflowJobDelivery(
+  spec: QueuedJobSpec,
+  secret: string,
+  options: { deliveryId?: string; name?: string; signature?: "valid" | "wrong" } = {},
+): Delivery {
   const body = JSON.stringify(workflowJobPayload(spec));
   const key = options.signature === "wrong" ? `${secret}-not-the-secret` : secret;
   return {

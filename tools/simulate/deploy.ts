@@ -19,7 +19,13 @@ import {
   type LaunchTemplateTagSpecificationRequest,
   type Tag,
 } from "@aws-sdk/client-ec2";
-import { CreateBucketCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand, type BucketLocationConstraint, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { ENV, TAG } from "../../functions/shared/contract";
@@ -105,7 +111,8 @@ export function queueAttributes(inputs: Record<string, unknown>): Record<string,
   }
   // SQS refuses FifoQueue=false on a standard queue and the FIFO-only attributes on it.
   if (attributes.FifoQueue !== "true") {
-    for (const fifoOnly of ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"]) delete attributes[fifoOnly];
+    for (const fifoOnly of ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"])
+      delete attributes[fifoOnly];
   }
   return attributes;
 }
@@ -130,7 +137,8 @@ function launchTemplateData(inputs: Record<string, unknown>, imageId: string, se
       return {
         DeviceName: str(mapping.deviceName),
         Ebs: {
-          DeleteOnTermination: str(ebs.deleteOnTermination) === undefined ? undefined : str(ebs.deleteOnTermination) === "true",
+          DeleteOnTermination:
+            str(ebs.deleteOnTermination) === undefined ? undefined : str(ebs.deleteOnTermination) === "true",
           Encrypted: str(ebs.encrypted) === undefined ? undefined : str(ebs.encrypted) === "true",
           VolumeSize: ebs.volumeSize === undefined ? undefined : Number(ebs.volumeSize),
           VolumeType: str(ebs.volumeType) as never,
@@ -143,15 +151,20 @@ function launchTemplateData(inputs: Record<string, unknown>, imageId: string, se
   const metadata = (inputs.metadataOptions ?? {}) as Record<string, unknown>;
   const interfaces = ((inputs.networkInterfaces as Array<Record<string, unknown>> | undefined) ?? []).map(
     (nic): LaunchTemplateInstanceNetworkInterfaceSpecificationRequest => ({
-      AssociatePublicIpAddress: str(nic.associatePublicIpAddress) === undefined ? undefined : str(nic.associatePublicIpAddress) === "true",
-      DeleteOnTermination: str(nic.deleteOnTermination) === undefined ? undefined : str(nic.deleteOnTermination) === "true",
+      AssociatePublicIpAddress:
+        str(nic.associatePublicIpAddress) === undefined ? undefined : str(nic.associatePublicIpAddress) === "true",
+      DeleteOnTermination:
+        str(nic.deleteOnTermination) === undefined ? undefined : str(nic.deleteOnTermination) === "true",
       DeviceIndex: nic.deviceIndex === undefined ? undefined : Number(nic.deviceIndex),
       // The recorded group ids are the mocks' ids: the runners' group created in moto stands in for them.
       Groups: Array.isArray(nic.securityGroups) && nic.securityGroups.length > 0 ? [securityGroupId] : undefined,
     }),
   );
   const tagSpecifications = ((inputs.tagSpecifications as Array<Record<string, unknown>> | undefined) ?? []).map(
-    (spec): LaunchTemplateTagSpecificationRequest => ({ ResourceType: str(spec.resourceType) as never, Tags: tagList(spec.tags) }),
+    (spec): LaunchTemplateTagSpecificationRequest => ({
+      ResourceType: str(spec.resourceType) as never,
+      Tags: tagList(spec.tags),
+    }),
   );
   return {
     ImageId: imageId,
@@ -160,7 +173,8 @@ function launchTemplateData(inputs: Record<string, unknown>, imageId: string, se
     MetadataOptions: {
       HttpEndpoint: str(metadata.httpEndpoint) as never,
       HttpTokens: str(metadata.httpTokens) as never,
-      HttpPutResponseHopLimit: metadata.httpPutResponseHopLimit === undefined ? undefined : Number(metadata.httpPutResponseHopLimit),
+      HttpPutResponseHopLimit:
+        metadata.httpPutResponseHopLimit === undefined ? undefined : Number(metadata.httpPutResponseHopLimit),
       InstanceMetadataTags: str(metadata.instanceMetadataTags) as never,
     },
     NetworkInterfaces: interfaces.length > 0 ? interfaces : undefined,
@@ -200,23 +214,44 @@ async function resolveImage(ec2: EC2Client, ssm: SSMClient, imageId: string, ste
     architecture = /arm64/.test(id) ? "arm64" : architecture;
   }
   const registered = await ec2.send(
-    new RegisterImageCommand({ Name: `simulated ${imageId}`.slice(0, 128).replace(/[^A-Za-z0-9()[\] ./'@_-]/g, "-"), Architecture: architecture, RootDeviceName: "/dev/xvda" }),
+    new RegisterImageCommand({
+      Name: `simulated ${imageId}`.slice(0, 128).replace(/[^A-Za-z0-9()[\] ./'@_-]/g, "-"),
+      Architecture: architecture,
+      RootDeviceName: "/dev/xvda",
+    }),
   );
   steps.push(`image ${imageId} → registered ${registered.ImageId} (${architecture})`);
   return registered.ImageId!;
 }
 
-async function createQueue(sqs: SQSClient, resource: PreviewResource, recordedUrl: string, extra: Record<string, string>): Promise<DeployedQueue> {
+async function createQueue(
+  sqs: SQSClient,
+  resource: PreviewResource,
+  recordedUrl: string,
+  extra: Record<string, string>,
+): Promise<DeployedQueue> {
   const name = str(resource.inputs.name) ?? resource.name;
   const attributes = { ...queueAttributes(resource.inputs), ...extra };
-  const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: Object.fromEntries(tagList(resource.inputs.tags).map((t) => [t.Key!, t.Value!])) }));
+  const created = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: attributes,
+      tags: Object.fromEntries(tagList(resource.inputs.tags).map((t) => [t.Key!, t.Value!])),
+    }),
+  );
   const url = created.QueueUrl!;
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
+    .Attributes!.QueueArn!;
   return { name, url, arn, recordedUrl, attributes };
 }
 
 /** Creates in moto what the stack declares. */
-export async function deployStack(snapshot: StackSnapshot, clients: DeployClients, secrets: DeploySecrets, region: string): Promise<DeployedStack> {
+export async function deployStack(
+  snapshot: StackSnapshot,
+  clients: DeployClients,
+  secrets: DeploySecrets,
+  region: string,
+): Promise<DeployedStack> {
   const steps: string[] = [];
   const webhookEnv = recordedEnvironment(functionResource(snapshot, "webhook"));
   const launcherEnv = recordedEnvironment(functionResource(snapshot, "launcher"));
@@ -226,8 +261,12 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
   if (!recordedQueueUrl) throw new Error(`the webhook function has no ${ENV.jobQueueUrl}`);
   const queues = resourcesOfType(snapshot, "aws:sqs/queue:Queue");
   const jobQueueResource = queues.find((q) => str(q.inputs.name) === queueNameFromUrl(recordedQueueUrl));
-  if (!jobQueueResource) throw new Error(`no aws:sqs/queue:Queue named ${queueNameFromUrl(recordedQueueUrl)} in stack ${snapshot.stack}`);
-  const redrive = JSON.parse(String(jobQueueResource.inputs.redrivePolicy ?? "{}")) as { deadLetterTargetArn?: string; maxReceiveCount?: number };
+  if (!jobQueueResource)
+    throw new Error(`no aws:sqs/queue:Queue named ${queueNameFromUrl(recordedQueueUrl)} in stack ${snapshot.stack}`);
+  const redrive = JSON.parse(String(jobQueueResource.inputs.redrivePolicy ?? "{}")) as {
+    deadLetterTargetArn?: string;
+    maxReceiveCount?: number;
+  };
   if (!redrive.deadLetterTargetArn) throw new Error(`job queue ${jobQueueResource.name} has no redrive policy`);
   const dlqName = queueNameFromArn(redrive.deadLetterTargetArn);
   const dlqResource = queues.find((q) => str(q.inputs.name) === dlqName);
@@ -235,7 +274,10 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
   const deadLetterQueue = await createQueue(clients.sqs, dlqResource, recordedQueueUrl.replace(/[^/]+$/, dlqName), {});
   steps.push(`queue ${deadLetterQueue.name} (dead-letter queue)`);
   const jobQueue = await createQueue(clients.sqs, jobQueueResource, recordedQueueUrl, {
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: redrive.maxReceiveCount }),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetterQueue.arn,
+      maxReceiveCount: redrive.maxReceiveCount,
+    }),
   });
   steps.push(
     `queue ${jobQueue.name}: FIFO=${jobQueue.attributes.FifoQueue ?? "false"}, SSE=${jobQueue.attributes.SqsManagedSseEnabled ?? "false"}, ` +
@@ -248,19 +290,40 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
   if (recordedSubnets.length === 0) throw new Error(`the launcher function has no ${ENV.subnetIds}`);
   const vpcInputs = resourcesOfType(snapshot, "awsx:ec2:Vpc")[0]?.inputs;
   const cidr = str(vpcInputs?.cidrBlock) ?? "10.0.0.0/16";
-  const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: [{ ResourceType: "vpc", Tags: [{ Key: TAG.stack, Value: snapshot.stack }, { Key: "Name", Value: `${snapshot.stack}-runners` }] }] }));
+  const vpc = await clients.ec2.send(
+    new CreateVpcCommand({
+      CidrBlock: cidr,
+      TagSpecifications: [
+        {
+          ResourceType: "vpc",
+          Tags: [
+            { Key: TAG.stack, Value: snapshot.stack },
+            { Key: "Name", Value: `${snapshot.stack}-runners` },
+          ],
+        },
+      ],
+    }),
+  );
   const vpcId = vpc.Vpc!.VpcId!;
   const subnets = new Map<string, string>();
   const zones = "abcdef";
   for (const [i, block] of carveSubnets(cidr, recordedSubnets.length).entries()) {
-    const subnet = await clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: block, AvailabilityZone: `${region}${zones[i % zones.length]}` }));
+    const subnet = await clients.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: block,
+        AvailabilityZone: `${region}${zones[i % zones.length]}`,
+      }),
+    );
     subnets.set(recordedSubnets[i], subnet.Subnet!.SubnetId!);
   }
   steps.push(`VPC ${vpcId} (${cidr}) with private subnets ${[...subnets.values()].join(", ")}`);
 
   // The runners' security group: the one the launch templates' network interfaces name.
   const templates = resourcesOfType(snapshot, "aws:ec2/launchTemplate:LaunchTemplate");
-  const groupResource = resourcesOfType(snapshot, "aws:ec2/securityGroup:SecurityGroup").find((g) => templates.some((t) => t.parent === g.parent));
+  const groupResource = resourcesOfType(snapshot, "aws:ec2/securityGroup:SecurityGroup").find((g) =>
+    templates.some((t) => t.parent === g.parent),
+  );
   const group = await clients.ec2.send(
     new CreateSecurityGroupCommand({
       GroupName: groupResource?.name ?? `${snapshot.stack}-runners`,
@@ -273,7 +336,10 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
   steps.push(`security group ${securityGroupId} (${groupResource?.name ?? "runners"}: no inbound rules)`);
 
   // One launch template per pool, found by its pool tag.
-  const recordedPools = JSON.parse(launcherEnv[ENV.pools] ?? "[]") as Array<{ name: string; launchTemplateId?: string }>;
+  const recordedPools = JSON.parse(launcherEnv[ENV.pools] ?? "[]") as Array<{
+    name: string;
+    launchTemplateId?: string;
+  }>;
   const launchTemplates: DeployedStack["launchTemplates"] = new Map();
   for (const template of templates) {
     const pool = (template.inputs.tags as Record<string, string> | undefined)?.[TAG.pool];
@@ -289,7 +355,12 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
       }),
     );
     const id = created.LaunchTemplate!.LaunchTemplateId!;
-    launchTemplates.set(pool, { id, name: template.name, recordedId: recordedPools.find((p) => p.name === pool)?.launchTemplateId, imageId });
+    launchTemplates.set(pool, {
+      id,
+      name: template.name,
+      recordedId: recordedPools.find((p) => p.name === pool)?.launchTemplateId,
+      imageId,
+    });
     steps.push(
       `launch template ${template.name} (${id}) for pool ${pool}: shutdown=${data.InstanceInitiatedShutdownBehavior}, IMDS tokens=${data.MetadataOptions.HttpTokens} ` +
         `hop limit ${data.MetadataOptions.HttpPutResponseHopLimit}, root ${data.BlockDeviceMappings?.[0]?.Ebs?.VolumeType} ${data.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize} GiB ` +
@@ -297,45 +368,104 @@ export async function deployStack(snapshot: StackSnapshot, clients: DeployClient
     );
   }
   for (const pool of recordedPools) {
-    if (!launchTemplates.has(pool.name)) throw new Error(`pool ${pool.name} has no launch template tagged ${TAG.pool}=${pool.name} in stack ${snapshot.stack}`);
+    if (!launchTemplates.has(pool.name))
+      throw new Error(
+        `pool ${pool.name} has no launch template tagged ${TAG.pool}=${pool.name} in stack ${snapshot.stack}`,
+      );
   }
 
   // Parameters: the webhook secret (its value is a secret in the preview: the simulation's own value is stored)
   // and the GitHub App's private key (created out of band in a real account; here the stand-in's key).
   const webhookSecretParameter = webhookEnv[ENV.webhookSecretParameter];
-  const declared = resourcesOfType(snapshot, "aws:ssm/parameter:Parameter").find((p) => str(p.inputs.name) === webhookSecretParameter);
+  const declared = resourcesOfType(snapshot, "aws:ssm/parameter:Parameter").find(
+    (p) => str(p.inputs.name) === webhookSecretParameter,
+  );
   await clients.ssm.send(
-    new PutParameterCommand({ Name: webhookSecretParameter, Type: "SecureString", Value: secrets.webhookSecret, Description: str(declared?.inputs.description), Overwrite: true }),
+    new PutParameterCommand({
+      Name: webhookSecretParameter,
+      Type: "SecureString",
+      Value: secrets.webhookSecret,
+      Description: str(declared?.inputs.description),
+      Overwrite: true,
+    }),
   );
   steps.push(`parameter ${webhookSecretParameter} (SecureString): the webhook secret`);
   const appPrivateKeyParameter = launcherEnv[ENV.appPrivateKeyParameter];
-  await clients.ssm.send(new PutParameterCommand({ Name: appPrivateKeyParameter, Type: "SecureString", Value: secrets.appPrivateKeyPem, Overwrite: true }));
-  steps.push(`parameter ${appPrivateKeyParameter} (SecureString): the GitHub App private key (RSA key generated for the stand-in)`);
+  await clients.ssm.send(
+    new PutParameterCommand({
+      Name: appPrivateKeyParameter,
+      Type: "SecureString",
+      Value: secrets.appPrivateKeyPem,
+      Overwrite: true,
+    }),
+  );
+  steps.push(
+    `parameter ${appPrivateKeyParameter} (SecureString): the GitHub App private key (RSA key generated for the stand-in)`,
+  );
 
   // Runner cache bucket, under its recorded name, private and encrypted.
   const bucketResource = resourcesOfType(snapshot, "aws:s3/bucket:Bucket")[0];
   const bucket = str(bucketResource?.inputs.bucket);
   if (bucket) {
     await clients.s3.send(
-      new CreateBucketCommand({ Bucket: bucket, ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }),
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === "us-east-1"
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
     );
     await clients.s3.send(
-      new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } }),
+      new PutPublicAccessBlockCommand({
+        Bucket: bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
     );
-    await clients.s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] } }));
+    await clients.s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+      }),
+    );
     steps.push(`bucket ${bucket} (runner cache: public access blocked, encrypted)`);
   }
 
-  const mapping = resourcesOfType(snapshot, "aws:lambda/eventSourceMapping:EventSourceMapping").find((m) => queueNameFromArn(String(m.inputs.eventSourceArn)) === jobQueue.name);
+  const mapping = resourcesOfType(snapshot, "aws:lambda/eventSourceMapping:EventSourceMapping").find(
+    (m) => queueNameFromArn(String(m.inputs.eventSourceArn)) === jobQueue.name,
+  );
   if (!mapping) throw new Error(`no event source mapping on ${jobQueue.name} in stack ${snapshot.stack}`);
   const eventSource = {
     batchSize: Number(mapping.inputs.batchSize ?? 10),
-    maximumConcurrency: Number((mapping.inputs.scalingConfig as { maximumConcurrency?: number } | undefined)?.maximumConcurrency ?? 5),
+    maximumConcurrency: Number(
+      (mapping.inputs.scalingConfig as { maximumConcurrency?: number } | undefined)?.maximumConcurrency ?? 5,
+    ),
     maximumBatchingWindowInSeconds: Number(mapping.inputs.maximumBatchingWindowInSeconds ?? 0),
   };
-  steps.push(`launcher event source: batch size ${eventSource.batchSize}, concurrency ${eventSource.maximumConcurrency}, batching window ${eventSource.maximumBatchingWindowInSeconds} s`);
+  steps.push(
+    `launcher event source: batch size ${eventSource.batchSize}, concurrency ${eventSource.maximumConcurrency}, batching window ${eventSource.maximumBatchingWindowInSeconds} s`,
+  );
 
-  return { region, jobQueue, deadLetterQueue, vpcId, subnets, securityGroupId, launchTemplates, webhookSecretParameter, appPrivateKeyParameter, bucket, eventSource, steps };
+  return {
+    region,
+    jobQueue,
+    deadLetterQueue,
+    vpcId,
+    subnets,
+    securityGroupId,
+    launchTemplates,
+    webhookSecretParameter,
+    appPrivateKeyParameter,
+    bucket,
+    eventSource,
+    steps,
+  };
 }
 
 // ---- environment ------------------------------------------------------------------------------------------
@@ -350,7 +480,11 @@ export interface RewriteContext {
 /**
  * The only environment values the simulation changes, and why. Every other recorded variable is passed as is.
  */
-export const ENVIRONMENT_REWRITES: Array<{ variable: string; why: string; rewrite(value: string, context: RewriteContext): string }> = [
+export const ENVIRONMENT_REWRITES: Array<{
+  variable: string;
+  why: string;
+  rewrite(value: string, context: RewriteContext): string;
+}> = [
   {
     variable: ENV.jobQueueUrl,
     why: "moto's queue URL (the recorded one is https://sqs.<region>.amazonaws.com/...; the SDK would send there)",
@@ -366,14 +500,20 @@ export const ENVIRONMENT_REWRITES: Array<{ variable: string; why: string; rewrit
     rewrite: (value, { deployed }) =>
       JSON.stringify(
         (JSON.parse(value) as Array<Record<string, unknown>>).map((pool) =>
-          pool.launchTemplateId === undefined ? pool : { ...pool, launchTemplateId: deployed.launchTemplates.get(String(pool.name))?.id ?? pool.launchTemplateId },
+          pool.launchTemplateId === undefined
+            ? pool
+            : {
+                ...pool,
+                launchTemplateId: deployed.launchTemplates.get(String(pool.name))?.id ?? pool.launchTemplateId,
+              },
         ),
       ),
   },
   {
     variable: ENV.subnetIds,
     why: "the private subnets created in moto, in the same order (the recorded ids are the mocks' or the config's)",
-    rewrite: (value, { deployed }) => JSON.stringify((JSON.parse(value) as string[]).map((id) => deployed.subnets.get(id) ?? id)),
+    rewrite: (value, { deployed }) =>
+      JSON.stringify((JSON.parse(value) as string[]).map((id) => deployed.subnets.get(id) ?? id)),
   },
   {
     variable: ENV.runnerCacheBucket,
@@ -398,7 +538,11 @@ export const ENVIRONMENT_REWRITES: Array<{ variable: string; why: string; rewrit
 ];
 
 /** The function's environment: recorded variables, rewritten per ENVIRONMENT_REWRITES. */
-export function functionEnvironment(snapshot: StackSnapshot, role: FunctionRole, context: RewriteContext): { environment: Record<string, string>; rewritten: Array<{ variable: string; from: string; to: string }> } {
+export function functionEnvironment(
+  snapshot: StackSnapshot,
+  role: FunctionRole,
+  context: RewriteContext,
+): { environment: Record<string, string>; rewritten: Array<{ variable: string; from: string; to: string }> } {
   const environment = recordedEnvironment(functionResource(snapshot, role));
   const rewritten: Array<{ variable: string; from: string; to: string }> = [];
   for (const rule of ENVIRONMENT_REWRITES) {
@@ -409,7 +553,8 @@ export function functionEnvironment(snapshot: StackSnapshot, role: FunctionRole,
     environment[rule.variable] = next;
   }
   for (const [name, value] of Object.entries(environment)) {
-    if (/amazonaws\.com/.test(value)) throw new Error(`function ${role}: ${name} still points at AWS after rewriting (${value}); add a rewrite rule`);
+    if (/amazonaws\.com/.test(value))
+      throw new Error(`function ${role}: ${name} still points at AWS after rewriting (${value}); add a rewrite rule`);
   }
   return { environment, rewritten };
 }

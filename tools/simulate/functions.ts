@@ -39,7 +39,13 @@ export interface InvocationResult<T> {
 interface Container {
   worker: Worker;
   busy: boolean;
-  pending: Map<number, { resolve(value: { ok: boolean; result?: unknown; error?: string; handlerMs?: number }): void; reject(error: Error): void }>;
+  pending: Map<
+    number,
+    {
+      resolve(value: { ok: boolean; result?: unknown; error?: string; handlerMs?: number }): void;
+      reject(error: Error): void;
+    }
+  >;
 }
 
 export class SimulatedFunction {
@@ -87,10 +93,13 @@ export class SimulatedFunction {
         for (const line of lines) if (line.trim()) options.onLog(options.role, line);
       });
     }
-    worker.on("message", (message: { id: number; ok: boolean; result?: unknown; error?: string; handlerMs?: number }) => {
-      container.pending.get(message.id)?.resolve(message);
-      container.pending.delete(message.id);
-    });
+    worker.on(
+      "message",
+      (message: { id: number; ok: boolean; result?: unknown; error?: string; handlerMs?: number }) => {
+        container.pending.get(message.id)?.resolve(message);
+        container.pending.delete(message.id);
+      },
+    );
     worker.on("error", (error) => {
       for (const pending of container.pending.values()) pending.reject(error);
       container.pending.clear();
@@ -128,10 +137,12 @@ export class SimulatedFunction {
     if (cold) this.invocations.coldStarts += 1;
     const id = this.nextId++;
     try {
-      const answer = await new Promise<{ ok: boolean; result?: unknown; error?: string; handlerMs?: number }>((resolve, reject) => {
-        container.pending.set(id, { resolve, reject });
-        container.worker.postMessage({ id, event, requestId: randomUUID() });
-      });
+      const answer = await new Promise<{ ok: boolean; result?: unknown; error?: string; handlerMs?: number }>(
+        (resolve, reject) => {
+          container.pending.set(id, { resolve, reject });
+          container.worker.postMessage({ id, event, requestId: randomUUID() });
+        },
+      );
       if (!answer.ok) {
         this.invocations.errors += 1;
         throw new Error(`${this.options.role} handler failed: ${answer.error}`);

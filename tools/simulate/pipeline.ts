@@ -16,8 +16,21 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
-import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  SSMClient,
+  type Parameter,
+} from "@aws-sdk/client-ssm";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { ENV, TAG, runnerParameterName, type JobMessage } from "../../functions/shared/contract";
 import { startGitHubApi, type GitHubApi } from "../local/github-api";
@@ -118,7 +131,10 @@ export interface Pipeline {
   proxy: CountingProxy;
   functions: Record<FunctionRole, SimulatedFunction>;
   /** The functions' environments after rewriting, and what was rewritten. */
-  environments: Record<FunctionRole, { environment: Record<string, string>; rewritten: Array<{ variable: string; from: string; to: string }> }>;
+  environments: Record<
+    FunctionRole,
+    { environment: Record<string, string>; rewritten: Array<{ variable: string; from: string; to: string }> }
+  >;
   deliveries: DeliveryRecord[];
   instances: Map<string, InstanceRecord>;
   /** Messages the event source received, by message id (first receive). */
@@ -171,7 +187,13 @@ export function httpApiEvent(req: IncomingMessage, body: Buffer, routeKey: strin
       apiId: "simulation",
       domainName: headers.host ?? "127.0.0.1",
       domainPrefix: "simulation",
-      http: { method: req.method ?? "GET", path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: headers["user-agent"] ?? "" },
+      http: {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
       requestId,
       routeKey,
       stage: "$default",
@@ -196,7 +218,9 @@ export function sqsEvent(messages: Message[], queueArn: string, region: string):
         SenderId: m.Attributes?.SenderId ?? CALLERS.webhook,
         ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
         ...(m.Attributes?.MessageGroupId ? { MessageGroupId: m.Attributes.MessageGroupId } : {}),
-        ...(m.Attributes?.MessageDeduplicationId ? { MessageDeduplicationId: m.Attributes.MessageDeduplicationId } : {}),
+        ...(m.Attributes?.MessageDeduplicationId
+          ? { MessageDeduplicationId: m.Attributes.MessageDeduplicationId }
+          : {}),
         ...(m.Attributes?.SequenceNumber ? { SequenceNumber: m.Attributes.SequenceNumber } : {}),
       },
       messageAttributes: {},
@@ -262,7 +286,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 
     const snapshot = await snapshotPromise;
     const region = snapshot.region;
-    log(`stack ${stackName}: ${snapshot.resources.length} resources declared, preview took ${(snapshot.previewMs / 1000).toFixed(1)} s`);
+    log(
+      `stack ${stackName}: ${snapshot.resources.length} resources declared, preview took ${(snapshot.previewMs / 1000).toFixed(1)} s`,
+    );
 
     const client = (caller: string) => clientConfig(proxy.url, region, caller);
     const harness = {
@@ -271,7 +297,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       sqs: new SQSClient(client(CALLERS.simulation)),
       s3: new S3Client({ ...client(CALLERS.simulation), forcePathStyle: true }),
     };
-    const instanceClients = { ec2: new EC2Client(client(CALLERS.instance)), ssm: new SSMClient(client(CALLERS.instance)) };
+    const instanceClients = {
+      ec2: new EC2Client(client(CALLERS.instance)),
+      ssm: new SSMClient(client(CALLERS.instance)),
+    };
     const eventSourceSqs = new SQSClient(client(CALLERS.eventSource));
     cleanups.push(() => {
       for (const c of [...Object.values(harness), ...Object.values(instanceClients), eventSourceSqs]) c.destroy();
@@ -282,8 +311,14 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     const launcherRecorded = (launcherResource.inputs.environment as { variables: Record<string, string> }).variables;
     const owner = launcherRecorded[ENV.githubOwner];
     const appId = Number(launcherRecorded[ENV.appId]);
-    const appPrivateKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-    const github = await startGitHubApi({ appId, appPrivateKey: appPrivateKeyPem, installations: { [owner]: SIMULATION_INSTALLATION_ID } });
+    const appPrivateKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .privateKey.export({ type: "pkcs1", format: "pem" })
+      .toString();
+    const github = await startGitHubApi({
+      appId,
+      appPrivateKey: appPrivateKeyPem,
+      installations: { [owner]: SIMULATION_INSTALLATION_ID },
+    });
     cleanups.push(() => github.stop());
     log(`GitHub API stand-in on ${github.url}: App ${appId}, installation ${SIMULATION_INSTALLATION_ID} on ${owner}`);
 
@@ -293,7 +328,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     for (const step of deployed.steps) log(`  + ${step}`);
 
     const bootGraceSeconds = options.bootGraceSeconds ?? 3;
-    const rewriteContext = { deployed, githubApiUrl: github.url, runnerGroupId: SIMULATION_RUNNER_GROUP_ID, bootGraceMinutes: bootGraceSeconds / 60 };
+    const rewriteContext = {
+      deployed,
+      githubApiUrl: github.url,
+      runnerGroupId: SIMULATION_RUNNER_GROUP_ID,
+      bootGraceMinutes: bootGraceSeconds / 60,
+    };
     const workDir = mkdtempSync(path.join(tmpdir(), "cirunners-simulation-"));
     cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
     const environments = {} as Pipeline["environments"];
@@ -307,7 +347,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       const resource = functionResource(snapshot, role);
       const env = functionEnvironment(snapshot, role, rewriteContext);
       environments[role] = env;
-      for (const change of env.rewritten) log(`  ~ ${role}: ${change.variable} ${abbreviate(change.from)} → ${abbreviate(change.to)}`);
+      for (const change of env.rewritten)
+        log(`  ~ ${role}: ${change.variable} ${abbreviate(change.from)} → ${abbreviate(change.to)}`);
       const functionName = String(resource.inputs.name ?? resource.name);
       functions[role] = new SimulatedFunction({
         role,
@@ -356,7 +397,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         busy.webhook += 1;
         const receivedAt = Date.now();
         const url = new URL(req.url ?? "/", "http://localhost");
-        const deliveryId = typeof req.headers["x-github-delivery"] === "string" ? req.headers["x-github-delivery"] : undefined;
+        const deliveryId =
+          typeof req.headers["x-github-delivery"] === "string" ? req.headers["x-github-delivery"] : undefined;
         let status = 500;
         let responseBody = "";
         let handlerMs = 0;
@@ -371,7 +413,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
             handlerMs = invocation.handlerMs;
             const result = invocation.result;
             status = result.statusCode ?? 200;
-            responseBody = result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64").toString("utf8") : (result.body ?? "");
+            responseBody = result.isBase64Encoded
+              ? Buffer.from(result.body ?? "", "base64").toString("utf8")
+              : (result.body ?? "");
             for (const [header, value] of Object.entries(result.headers ?? {})) res.setHeader(header, String(value));
           }
         } catch (error) {
@@ -382,7 +426,14 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           log(`  ! webhook function error: ${(error as Error).message}`);
         }
         // The record is keyed by a response header (the request stays exactly as the sender made it).
-        const record: DeliveryRecord = { deliveryId, status, responseBody, receivedAt, answeredAt: Date.now(), handlerMs };
+        const record: DeliveryRecord = {
+          deliveryId,
+          status,
+          responseBody,
+          receivedAt,
+          answeredAt: Date.now(),
+          handlerMs,
+        };
         const recordId = String(deliveries.push(record) - 1);
         res.setHeader(RECORD_HEADER, recordId);
         res.writeHead(status);
@@ -428,7 +479,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           launchedAt: instance?.LaunchTime ? new Date(instance.LaunchTime).getTime() : Date.now(),
         };
         instances.set(instanceId, record);
-        if (!instance || instance.State?.Name !== "running") return;
+        if (instance?.State?.Name !== "running") return;
         if (jobId !== undefined && hung.has(jobId)) {
           record.states.push("hung: never boots, its runner never comes online");
           log(`  ${instanceId} (job ${jobId}) hangs while booting: its runner stays offline`);
@@ -439,14 +490,19 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         const parameter = await instanceClients.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
         await instanceClients.ssm.send(new DeleteParameterCommand({ Name: name }));
         record.states.push("read and deleted its JIT config");
-        const jit = JSON.parse(Buffer.from(parameter.Parameter?.Value ?? "", "base64").toString("utf8")) as { id?: number };
+        const jit = JSON.parse(Buffer.from(parameter.Parameter?.Value ?? "", "base64").toString("utf8")) as {
+          id?: number;
+        };
         const runnerId = jit.id ?? [...github.runners.values()].find((r) => r.name === record.runnerName)?.id;
-        if (runnerId === undefined || !github.runners.has(runnerId)) throw new Error(`instance ${instanceId}: its JIT config names no runner the stand-in knows`);
+        if (runnerId === undefined || !github.runners.has(runnerId))
+          throw new Error(`instance ${instanceId}: its JIT config names no runner the stand-in knows`);
         github.setRunnerStatus(runnerId, { status: "online" });
         record.states.push("runner online");
         github.setRunnerStatus(runnerId, { busy: true });
         record.states.push("runner busy");
-        log(`  ${instanceId} (${record.pool}, job ${jobId}): JIT config read and deleted, runner ${record.runnerName} online, running the job`);
+        log(
+          `  ${instanceId} (${record.pool}, job ${jobId}): JIT config read and deleted, runner ${record.runnerName} online, running the job`,
+        );
         await sleep(jobMilliseconds);
         // The job is done: the ephemeral runner removes itself, the bootstrap powers off (shutdown = terminate).
         github.runners.delete(runnerId);
@@ -484,13 +540,20 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
             } catch {
               // a malformed message: the launcher reports it
             }
-            messages.set(m.MessageId!, { deliveryId: body.deliveryId, jobId: body.jobId, firstReceivedAt: Date.now(), receives: 1 });
+            messages.set(m.MessageId!, {
+              deliveryId: body.deliveryId,
+              jobId: body.jobId,
+              firstReceivedAt: Date.now(),
+              receives: 1,
+            });
           }
         }
         let failed = new Set(received.map((m) => m.MessageId!));
         let handlerMs = 0;
         try {
-          const invocation = await functions.launcher.invoke<SQSBatchResponse>(sqsEvent(received, deployed.jobQueue.arn, region));
+          const invocation = await functions.launcher.invoke<SQSBatchResponse>(
+            sqsEvent(received, deployed.jobQueue.arn, region),
+          );
           handlerMs = invocation.handlerMs;
           failed = new Set((invocation.result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         } catch (error) {
@@ -498,10 +561,15 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         }
         launcherBatches.push({ size: received.length, failures: failed.size, handlerMs, at: Date.now() });
         const done = received.filter((m) => !failed.has(m.MessageId!));
-        log(`  launcher: batch of ${received.length} → ${done.length} launched, ${failed.size} returned to the queue (${handlerMs.toFixed(0)} ms)`);
+        log(
+          `  launcher: batch of ${received.length} → ${done.length} launched, ${failed.size} returned to the queue (${handlerMs.toFixed(0)} ms)`,
+        );
         if (done.length > 0) {
           await eventSourceSqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: deployed.jobQueue.url, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+            new DeleteMessageBatchCommand({
+              QueueUrl: deployed.jobQueue.url,
+              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
           );
         }
         const returned = received.filter((m) => failed.has(m.MessageId!));
@@ -510,7 +578,11 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           await eventSourceSqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: deployed.jobQueue.url,
-              Entries: returned.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: retryVisibility })),
+              Entries: returned.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle!,
+                VisibilityTimeout: retryVisibility,
+              })),
             }),
           );
         }
@@ -525,7 +597,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 
     async function poll(): Promise<void> {
       while (running) {
-        while (running && invocationsInFlight >= concurrency.launcher) await new Promise<void>((resolve) => slotFreed.push(resolve));
+        while (running && invocationsInFlight >= concurrency.launcher)
+          await new Promise<void>((resolve) => slotFreed.push(resolve));
         if (!running) return;
         invocationsInFlight += 1;
         let received: Message[] = [];
@@ -560,11 +633,21 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       const deadline = Date.now() + 10_000;
       while (invocationsInFlight > 0 && Date.now() < deadline) await sleep(50);
     });
-    log(`launcher event source: ${EVENT_SOURCE_POLLERS} pollers, up to ${concurrency.launcher} concurrent invocations, batch size ${deployed.eventSource.batchSize}; returned messages visible again after ${retryVisibility} s`);
+    log(
+      `launcher event source: ${EVENT_SOURCE_POLLERS} pollers, up to ${concurrency.launcher} concurrent invocations, batch size ${deployed.eventSource.batchSize}; returned messages visible again after ${retryVisibility} s`,
+    );
 
     async function queueDepth(url: string) {
-      const out = await harness.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
-      return { visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0), inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      const out = await harness.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      return {
+        visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
     }
 
     const pipeline: Pipeline = {
@@ -605,7 +688,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         let quiet = 0;
         while (Date.now() < deadline) {
           const depth = await queueDepth(deployed.jobQueue.url);
-          const idle = busy.webhook === 0 && busy.launcher === 0 && busy.instances === 0 && depth.visible === 0 && depth.inFlight === 0;
+          const idle =
+            busy.webhook === 0 &&
+            busy.launcher === 0 &&
+            busy.instances === 0 &&
+            depth.visible === 0 &&
+            depth.inFlight === 0;
           quiet = idle ? quiet + 1 : 0;
           if (quiet >= 3) return;
           await sleep(100);
@@ -614,7 +702,11 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         throw new Error(`pipeline not idle after ${timeoutMs} ms: ${JSON.stringify({ ...busy, queue: depth })}`);
       },
       async runReaper() {
-        const invocation = await functions.reaper.invoke<{ terminated: number; deregistered: number; deletedParameters: number }>({
+        const invocation = await functions.reaper.invoke<{
+          terminated: number;
+          deregistered: number;
+          deletedParameters: number;
+        }>({
           version: "0",
           id: randomUUID(),
           "detail-type": "Scheduled Event",
@@ -631,14 +723,22 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         const described: Instance[] = [];
         let instancesToken: string | undefined;
         do {
-          const page = await harness.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.stack}`, Values: [stackTag] }], MaxResults: 1000, NextToken: instancesToken }));
+          const page = await harness.ec2.send(
+            new DescribeInstancesCommand({
+              Filters: [{ Name: `tag:${TAG.stack}`, Values: [stackTag] }],
+              MaxResults: 1000,
+              NextToken: instancesToken,
+            }),
+          );
           described.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
           instancesToken = page.NextToken;
         } while (instancesToken);
         const parameters: Parameter[] = [];
         let nextToken: string | undefined;
         do {
-          const page = await harness.ssm.send(new GetParametersByPathCommand({ Path: parameterPrefix, Recursive: true, NextToken: nextToken }));
+          const page = await harness.ssm.send(
+            new GetParametersByPathCommand({ Path: parameterPrefix, Recursive: true, NextToken: nextToken }),
+          );
           parameters.push(...(page.Parameters ?? []));
           nextToken = page.NextToken;
         } while (nextToken);
@@ -665,7 +765,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 function resourcesRoute(snapshot: StackSnapshot): string {
   const route = snapshot.resources.find((r) => r.type === "aws:apigatewayv2/route:Route");
   const key = route?.inputs.routeKey;
-  if (typeof key !== "string" || !/^[A-Z]+ \//.test(key)) throw new Error(`stack ${snapshot.stack} declares no API Gateway route for the webhook`);
+  if (typeof key !== "string" || !/^[A-Z]+ \//.test(key))
+    throw new Error(`stack ${snapshot.stack} declares no API Gateway route for the webhook`);
   return key;
 }
 

@@ -43,7 +43,7 @@ function identify(req: IncomingMessage): { caller: string; service: string } {
   return match ? { caller: match[1], service: match[2] } : { caller: "anonymous", service: "unknown" };
 }
 
-function operation(req: IncomingMessage, service: string, body: Buffer): string {
+function operation(req: IncomingMessage, body: Buffer): string {
   const target = req.headers["x-amz-target"];
   if (typeof target === "string") return target.slice(target.lastIndexOf(".") + 1);
   const url = new URL(req.url ?? "/", "http://proxy");
@@ -69,7 +69,7 @@ export async function startCountingProxy(target: string, onCall?: CallListener):
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const { caller, service } = identify(req);
-      const call: AwsCall = { caller, service, action: operation(req, service, body), at: Date.now() };
+      const call: AwsCall = { caller, service, action: operation(req, body), at: Date.now() };
       calls.push(call);
       // The Host header is forwarded unchanged: moto builds queue URLs from it, so they point back at the proxy.
       const forward = httpRequest(
@@ -81,7 +81,10 @@ export async function startCountingProxy(target: string, onCall?: CallListener):
             const payload = Buffer.concat(parts);
             call.status = answer.statusCode;
             call.doneAt = Date.now();
-            if (call.action === "CreateFleet") call.instanceIds = [...payload.toString("utf8").matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map((m) => m[1]);
+            if (call.action === "CreateFleet")
+              call.instanceIds = [...payload.toString("utf8").matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map(
+                (m) => m[1],
+              );
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             res.end(payload);
             onCall?.(call, body.toString("utf8"));

@@ -54,7 +54,11 @@ export function parseReplayFile(text: string): ReplayLine[] {
  * Sends every valid delivery through the endpoint in file order, waits for the launcher to drain, and returns one
  * outcome per line (invalid lines have status "invalid").
  */
-export async function replay(pipeline: Pipeline, lines: ReplayLine[], onProgress: (line: string) => void = () => undefined): Promise<Array<DeliveryOutcome & { line: number; error?: string }>> {
+export async function replay(
+  pipeline: Pipeline,
+  lines: ReplayLine[],
+  onProgress: (line: string) => void = () => undefined,
+): Promise<Array<DeliveryOutcome & { line: number; error?: string }>> {
   const sent: Array<{ line: number; index: number }> = [];
   const records = [];
   for (const entry of lines) {
@@ -63,7 +67,9 @@ export async function replay(pipeline: Pipeline, lines: ReplayLine[], onProgress
       continue;
     }
     const record = await pipeline.deliver(entry.delivery);
-    onProgress(`  line ${entry.line}${entry.delivery.name ? ` (${entry.delivery.name})` : ""}: HTTP ${record.status} ${record.responseBody.slice(0, 160)}`);
+    onProgress(
+      `  line ${entry.line}${entry.delivery.name ? ` (${entry.delivery.name})` : ""}: HTTP ${record.status} ${record.responseBody.slice(0, 160)}`,
+    );
     sent.push({ line: entry.line, index: records.length });
     records.push(record);
   }
@@ -73,7 +79,15 @@ export async function replay(pipeline: Pipeline, lines: ReplayLine[], onProgress
   const byLine = new Map(sent.map((s) => [s.line, outcomes[s.index]]));
   return lines.map((entry) =>
     "error" in entry
-      ? { line: entry.line, name: entry.name ?? null, delivery: null, status: "invalid" as const, enqueued: 0, instances: 0, error: entry.error }
+      ? {
+          line: entry.line,
+          name: entry.name ?? null,
+          delivery: null,
+          status: "invalid" as const,
+          enqueued: 0,
+          instances: 0,
+          error: entry.error,
+        }
       : { line: entry.line, ...byLine.get(entry.line)! },
   );
 }

@@ -14,7 +14,11 @@ export interface DeliveryOutcome {
 }
 
 /** Outcome of each delivery record (in the order given). Call after `waitForIdle`. */
-export function attributeDeliveries(pipeline: Pick<Pipeline, "messages">, records: DeliveryRecord[], instances: Instance[]): DeliveryOutcome[] {
+export function attributeDeliveries(
+  pipeline: Pick<Pipeline, "messages">,
+  records: DeliveryRecord[],
+  instances: Instance[],
+): DeliveryOutcome[] {
   const instancesByJob = new Map<number, Set<string>>();
   for (const instance of instances) {
     const jobId = Number(instance.Tags?.find((t) => t.Key === TAG.jobId)?.Value);
@@ -39,7 +43,13 @@ export function attributeDeliveries(pipeline: Pick<Pipeline, "messages">, record
     }
     const launched = new Set<string>();
     for (const job of jobs) for (const instanceId of instancesByJob.get(job) ?? []) launched.add(instanceId);
-    return { name: record.name ?? null, delivery: id ?? null, status: record.status, enqueued, instances: launched.size };
+    return {
+      name: record.name ?? null,
+      delivery: id ?? null,
+      status: record.status,
+      enqueued,
+      instances: launched.size,
+    };
   });
 }
 
@@ -47,11 +57,17 @@ export function attributeDeliveries(pipeline: Pick<Pipeline, "messages">, record
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 
 /** Non-zero GitHub calls per route. */
 export function gitHubCallRows(calls: Record<string, number>): Array<[string, number]> {
-  return Object.entries(calls).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  return Object.entries(calls)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
 }

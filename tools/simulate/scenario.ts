@@ -11,7 +11,13 @@ import { attributeDeliveries, gitHubCallRows, table, type DeliveryOutcome } from
 export interface ScenarioResult {
   outcomes: DeliveryOutcome[];
   reaper: Array<{ terminated: number; deregistered: number; deletedParameters: number }>;
-  final: { liveInstances: number; runnerParameters: number; jobQueue: number; deadLetterQueue: number; runners: number };
+  final: {
+    liveInstances: number;
+    runnerParameters: number;
+    jobQueue: number;
+    deadLetterQueue: number;
+    runners: number;
+  };
 }
 
 function poolsOf(pipeline: Pipeline): Array<{ name: string; labels: string[] }> {
@@ -22,7 +28,14 @@ function poolsOf(pipeline: Pipeline): Array<{ name: string; labels: string[] }> 
 export function scenarioDeliveries(pipeline: Pipeline): { deliveries: Delivery[]; hungJobId: number } {
   const owner = pipeline.environments.launcher.environment[ENV.githubOwner];
   const pools = poolsOf(pipeline);
-  const x64 = pools.find((p) => p.labels.map((l) => l.toLowerCase()).sort().join(",") === "linux,self-hosted,x64") ?? pools[0];
+  const x64 =
+    pools.find(
+      (p) =>
+        p.labels
+          .map((l) => l.toLowerCase())
+          .sort()
+          .join(",") === "linux,self-hosted,x64",
+    ) ?? pools[0];
   const others = pools.filter((p) => p !== x64);
   const secret = pipeline.webhookSecret;
   const job = (jobId: number, labels: string[], name: string, extra: Parameters<typeof workflowJobDelivery>[2] = {}) =>
@@ -33,7 +46,11 @@ export function scenarioDeliveries(pipeline: Pipeline): { deliveries: Delivery[]
   const hungJobId = 1004;
   const deliveries: Delivery[] = [
     first,
-    job(1002, x64.labels.map((l) => l.toUpperCase()), `job 1002 [${x64.labels.map((l) => l.toUpperCase()).join(", ")}] (labels match case-insensitively)`),
+    job(
+      1002,
+      x64.labels.map((l) => l.toUpperCase()),
+      `job 1002 [${x64.labels.map((l) => l.toUpperCase()).join(", ")}] (labels match case-insensitively)`,
+    ),
     ...others.map((pool, i) => job(1003 + i * 10, pool.labels, `job ${1003 + i * 10} [${pool.labels.join(", ")}]`)),
     { ...first, name: "redelivery of job 1001 (same X-GitHub-Delivery)" },
     job(hungJobId, x64.labels, `job ${hungJobId} [${x64.labels.join(", ")}] (its instance will never come online)`),
@@ -77,10 +94,14 @@ export async function runDefaultScenario(pipeline: Pipeline, say: (line: string)
   const reaper = [];
   const first = await pipeline.runReaper();
   reaper.push(first);
-  say(`  reaper run 1: terminated ${first.terminated} instance(s), removed ${first.deregistered} offline runner(s), deleted ${first.deletedParameters} parameter(s)`);
+  say(
+    `  reaper run 1: terminated ${first.terminated} instance(s), removed ${first.deregistered} offline runner(s), deleted ${first.deletedParameters} parameter(s)`,
+  );
   const second = await pipeline.runReaper();
   reaper.push(second);
-  say(`  reaper run 2 (the next schedule): terminated ${second.terminated}, removed ${second.deregistered} runner(s), deleted ${second.deletedParameters} leftover JIT parameter(s)`);
+  say(
+    `  reaper run 2 (the next schedule): terminated ${second.terminated}, removed ${second.deregistered} runner(s), deleted ${second.deletedParameters} leftover JIT parameter(s)`,
+  );
 
   const state = await pipeline.state();
   const outcomes = attributeDeliveries(pipeline, records, state.instances);
@@ -93,14 +114,31 @@ export async function runDefaultScenario(pipeline: Pipeline, say: (line: string)
   };
 
   say("\n== 4. Summary");
-  say(table(["delivery", "HTTP", "enqueued", "instances"], outcomes.map((o) => [o.name ?? o.delivery ?? "", o.status, o.enqueued, o.instances])));
+  say(
+    table(
+      ["delivery", "HTTP", "enqueued", "instances"],
+      outcomes.map((o) => [o.name ?? o.delivery ?? "", o.status, o.enqueued, o.instances]),
+    ),
+  );
   say("");
-  say(table(["instance", "pool", "job", "what happened"], [...pipeline.instances.values()].map((i) => [i.instanceId, i.pool ?? "", i.jobId ?? "", i.states.slice(1).join(" → ") || i.states[0]])));
+  say(
+    table(
+      ["instance", "pool", "job", "what happened"],
+      [...pipeline.instances.values()].map((i) => [
+        i.instanceId,
+        i.pool ?? "",
+        i.jobId ?? "",
+        i.states.slice(1).join(" → ") || i.states[0],
+      ]),
+    ),
+  );
   say("");
   say(table(["GitHub API route", "calls"], gitHubCallRows(pipeline.github.calls)));
   say("");
   const aws = (["webhook", "launcher", "reaper", "eventSource", "instance"] as const).flatMap((caller) =>
-    Object.entries(pipeline.awsCalls(caller)).sort().map(([action, n]) => [caller, action, n] as [string, string, number]),
+    Object.entries(pipeline.awsCalls(caller))
+      .sort()
+      .map(([action, n]) => [caller, action, n] as [string, string, number]),
   );
   say(table(["caller", "AWS call", "count"], aws));
   say("");

@@ -17,5 +17,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  parentPort!.postMessage({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  parentPort!.postMessage({
+    ok: false,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
 });

@@ -49,7 +49,9 @@ export function loadStack(stack: string, entries: string[]): Promise<StackSnapsh
       if (message.ok) resolve(message.snapshot);
       else reject(new Error(`offline preview of stack ${stack} failed: ${message.error}\n${output}`));
     });
-    worker.once("error", (error) => reject(new Error(`offline preview of stack ${stack} crashed: ${error.message}\n${output}`)));
+    worker.once("error", (error) =>
+      reject(new Error(`offline preview of stack ${stack} crashed: ${error.message}\n${output}`)),
+    );
     worker.once("exit", (code) => {
       if (code !== 0) reject(new Error(`offline preview worker exited with code ${code}\n${output}`));
     });
@@ -57,11 +59,16 @@ export function loadStack(stack: string, entries: string[]): Promise<StackSnapsh
 }
 
 /** The recorded Lambda function of a role (by its Pulumi resource name). */
-export function functionResource(snapshot: Pick<StackSnapshot, "resources" | "stack">, role: FunctionRole): PreviewResource {
+export function functionResource(
+  snapshot: Pick<StackSnapshot, "resources" | "stack">,
+  role: FunctionRole,
+): PreviewResource {
   const suffix = SIMULATED_FUNCTIONS[role].resourceSuffix;
   const found = snapshot.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith(suffix));
   if (found.length !== 1) {
-    throw new Error(`stack ${snapshot.stack}: expected one aws:lambda/function:Function named *${suffix}, found ${found.length}`);
+    throw new Error(
+      `stack ${snapshot.stack}: expected one aws:lambda/function:Function named *${suffix}, found ${found.length}`,
+    );
   }
   return found[0];
 }
@@ -73,7 +80,9 @@ export function recordedEnvironment(resource: PreviewResource): Record<string, s
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables)) {
     if (typeof value !== "string" || value === "[unknown]" || value === "[secret]") {
-      throw new Error(`function ${resource.name}: environment variable ${name} is not a plain string in the preview (${JSON.stringify(value)})`);
+      throw new Error(
+        `function ${resource.name}: environment variable ${name} is not a plain string in the preview (${JSON.stringify(value)})`,
+      );
     }
     out[name] = value;
   }

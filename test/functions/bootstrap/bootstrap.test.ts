@@ -87,13 +87,19 @@ function makeSandbox(options: { tarballSha?: string; withoutAgent?: boolean } = 
   // the runner tarball: a run.sh that records who runs it and with which arguments
   const payload = join(root, "payload");
   mkdirSync(payload);
-  writeFileSync(join(payload, "run.sh"), `#!/bin/bash\nprintf 'run.sh as=%s args=%s\\n' "$(cat '${state}/running-as' 2>/dev/null || echo nobody)" "$*" >> '${calls}'\n`);
+  writeFileSync(
+    join(payload, "run.sh"),
+    `#!/bin/bash\nprintf 'run.sh as=%s args=%s\\n' "$(cat '${state}/running-as' 2>/dev/null || echo nobody)" "$*" >> '${calls}'\n`,
+  );
   chmodSync(join(payload, "run.sh"), 0o755);
   const tarball = join(state, "s3", "actions-runner", "linux-x64", "actions-runner.tar.gz");
   const tar = spawnSync("tar", ["-czf", tarball, "-C", payload, "."]);
   assert.equal(tar.status, 0, tar.stderr.toString());
   const sha = options.tarballSha ?? createHash("sha256").update(readFileSync(tarball)).digest("hex");
-  writeFileSync(join(state, "s3", "actions-runner", "linux-x64", "manifest.json"), JSON.stringify({ version: "2.330.0", sha256: sha, fetchedAt: "2025-01-01T00:00:00Z" }, null, 2));
+  writeFileSync(
+    join(state, "s3", "actions-runner", "linux-x64", "manifest.json"),
+    JSON.stringify({ version: "2.330.0", sha256: sha, fetchedAt: "2025-01-01T00:00:00Z" }, null, 2),
+  );
   writeFileSync(join(state, "parameter"), JIT);
   const userData = join(root, "user-data.sh");
   writeFileSync(userData, renderUserData(SETTINGS));
@@ -115,7 +121,9 @@ function run(sandbox: Sandbox, extraEnv: Record<string, string> = {}) {
     timeout: 30_000,
   });
   const calls = existsSync(sandbox.calls) ? readFileSync(sandbox.calls, "utf8").trim().split("\n") : [];
-  const log = existsSync(join(sandbox.root, "bootstrap.log")) ? readFileSync(join(sandbox.root, "bootstrap.log"), "utf8") : "";
+  const log = existsSync(join(sandbox.root, "bootstrap.log"))
+    ? readFileSync(join(sandbox.root, "bootstrap.log"), "utf8")
+    : "";
   return { status: result.status, calls, log };
 }
 
@@ -128,7 +136,9 @@ describe("runner bootstrap script", () => {
     sandboxes.push(s);
     return s;
   };
-  after(() => sandboxes.forEach((s) => rmSync(s.root, { recursive: true, force: true })));
+  after(() => {
+    for (const s of sandboxes) rmSync(s.root, { recursive: true, force: true });
+  });
 
   it("reads and deletes the parameter, verifies the tarball, runs run.sh with the JIT config as runner, then powers off", () => {
     const s = sandbox();
@@ -136,18 +146,37 @@ describe("runner bootstrap script", () => {
     assert.equal(status, 0, log);
     const get = index(calls, `aws ssm get-parameter --name /cirunners/test/runners/${INSTANCE_ID} --with-decryption`);
     const del = index(calls, `aws ssm delete-parameter --name /cirunners/test/runners/${INSTANCE_ID}`);
-    const manifest = index(calls, "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/manifest.json");
-    const tarball = index(calls, "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/actions-runner.tar.gz");
+    const manifest = index(
+      calls,
+      "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/manifest.json",
+    );
+    const tarball = index(
+      calls,
+      "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/actions-runner.tar.gz",
+    );
     const useradd = index(calls, "useradd --create-home");
     const runuser = index(calls, "runuser -u runner --");
     const runSh = calls.indexOf(`run.sh as=runner args=--jitconfig ${JIT}`);
     const poweroff = index(calls, "poweroff");
-    assert.ok(get >= 0 && get < del && del < manifest && manifest < tarball && tarball < useradd && useradd < runuser && runuser < runSh && runSh < poweroff, calls.join("\n"));
+    assert.ok(
+      get >= 0 &&
+        get < del &&
+        del < manifest &&
+        manifest < tarball &&
+        tarball < useradd &&
+        useradd < runuser &&
+        runuser < runSh &&
+        runSh < poweroff,
+      calls.join("\n"),
+    );
     assert.equal(poweroff, calls.length - 1, "powering off is the last thing it does");
     assert.match(log, /sha256 verified/);
     assert.ok(!existsSync(join(s.state, "parameter")), "the parameter was deleted");
     // the JIT config appears on no command line but run.sh's (the runner user's own process)
-    assert.deepEqual(calls.filter((c) => c.includes(JIT)), [`run.sh as=runner args=--jitconfig ${JIT}`]);
+    assert.deepEqual(
+      calls.filter((c) => c.includes(JIT)),
+      [`run.sh as=runner args=--jitconfig ${JIT}`],
+    );
     assert.ok(!calls.some((c) => c.startsWith("usermod")), "no docker group to join");
     const agentConfig = JSON.parse(readFileSync(join(s.root, "cw-agent.json"), "utf8"));
     const files = agentConfig.logs.logs_collected.files.collect_list;
@@ -156,7 +185,10 @@ describe("runner bootstrap script", () => {
     assert.equal(files[0].file_path, join(s.root, "bootstrap.log"));
     assert.match(files[1].file_path, /actions-runner\/_diag\/\*\.log$/);
     assert.ok(index(calls, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s") >= 0);
-    assert.ok(index(calls, "amazon-cloudwatch-agent-ctl -a stop") > runSh, "the agent is stopped (flushed) before power-off");
+    assert.ok(
+      index(calls, "amazon-cloudwatch-agent-ctl -a stop") > runSh,
+      "the agent is stopped (flushed) before power-off",
+    );
   });
 
   it("waits for a parameter that appears late", () => {
@@ -185,13 +217,44 @@ describe("runner bootstrap script", () => {
     assert.ok(calls.includes(`run.sh as=runner args=--jitconfig ${JIT}`));
   });
 
-  const failures: Array<{ name: string; arrange: (s: Sandbox) => Record<string, string> | void; expectLog: RegExp; options?: Parameters<typeof makeSandbox>[0] }> = [
-    { name: "the parameter never appears", arrange: (s) => rmSync(join(s.state, "parameter")), expectLog: /did not appear within 2s/ },
-    { name: "the tarball download fails", arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "actions-runner.tar.gz")), expectLog: /failed at line \d+: aws s3 cp/ },
-    { name: "the manifest download fails", arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "manifest.json")), expectLog: /failed at line/ },
-    { name: "the checksum does not match", arrange: () => undefined, options: { tarballSha: "0".repeat(64) }, expectLog: /failed at line \d+: .*sha256sum/ },
-    { name: "the runner user cannot be created", arrange: (s) => writeFileSync(join(s.state, "useradd-fails"), ""), expectLog: /failed at line \d+: useradd/ },
-    { name: "IMDS does not answer", arrange: (s) => writeFileSync(join(s.state, "imds-down"), ""), expectLog: /bootstrap failed/ },
+  const failures: Array<{
+    name: string;
+    /** Breaks the sandbox; may return environment overrides for the script. */
+    arrange: (s: Sandbox) => Record<string, string> | undefined | void;
+    expectLog: RegExp;
+    options?: Parameters<typeof makeSandbox>[0];
+  }> = [
+    {
+      name: "the parameter never appears",
+      arrange: (s) => rmSync(join(s.state, "parameter")),
+      expectLog: /did not appear within 2s/,
+    },
+    {
+      name: "the tarball download fails",
+      arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "actions-runner.tar.gz")),
+      expectLog: /failed at line \d+: aws s3 cp/,
+    },
+    {
+      name: "the manifest download fails",
+      arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "manifest.json")),
+      expectLog: /failed at line/,
+    },
+    {
+      name: "the checksum does not match",
+      arrange: () => undefined,
+      options: { tarballSha: "0".repeat(64) },
+      expectLog: /failed at line \d+: .*sha256sum/,
+    },
+    {
+      name: "the runner user cannot be created",
+      arrange: (s) => writeFileSync(join(s.state, "useradd-fails"), ""),
+      expectLog: /failed at line \d+: useradd/,
+    },
+    {
+      name: "IMDS does not answer",
+      arrange: (s) => writeFileSync(join(s.state, "imds-down"), ""),
+      expectLog: /bootstrap failed/,
+    },
     { name: "a setting is missing", arrange: () => ({ CIRUNNERS_LOG_GROUP: "" }), expectLog: /bootstrap failed/ },
   ];
   for (const failure of failures) {
@@ -200,7 +263,10 @@ describe("runner bootstrap script", () => {
       const env = failure.arrange(s) ?? {};
       if (env.CIRUNNERS_LOG_GROUP === "") {
         // user data with the setting emptied: the script must refuse to go on
-        writeFileSync(s.userData, readFileSync(s.userData, "utf8").replace(/^export CIRUNNERS_LOG_GROUP=.*$/m, "export CIRUNNERS_LOG_GROUP=''"));
+        writeFileSync(
+          s.userData,
+          readFileSync(s.userData, "utf8").replace(/^export CIRUNNERS_LOG_GROUP=.*$/m, "export CIRUNNERS_LOG_GROUP=''"),
+        );
       }
       const { status, calls, log } = run(s);
       assert.notEqual(status, 0);

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
-import { readBootstrapScript, renderUserData, shellQuote, USER_DATA_LIMIT_BYTES, type BootstrapSettings } from "../../../functions/runner-bootstrap/render.js";
+import {
+  readBootstrapScript,
+  renderUserData,
+  shellQuote,
+  USER_DATA_LIMIT_BYTES,
+  type BootstrapSettings,
+} from "../../../functions/runner-bootstrap/render.js";
 
 const SETTINGS: BootstrapSettings = {
   CIRUNNERS_PARAMETER_PREFIX: "/cirunners/dev/runners",
@@ -29,26 +35,44 @@ describe("renderUserData", () => {
   });
 
   it("names every invalid setting", () => {
-    assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_RUNNER_ARCH: "x86" as "x64" }), /CIRUNNERS_RUNNER_ARCH/);
-    assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_PARAMETER_PREFIX: "runners" }), /CIRUNNERS_PARAMETER_PREFIX/);
-    assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_RUNNER_CACHE_BUCKET: "Bad_Bucket" }), /CIRUNNERS_RUNNER_CACHE_BUCKET/);
+    assert.throws(
+      () => renderUserData({ ...SETTINGS, CIRUNNERS_RUNNER_ARCH: "x86" as "x64" }),
+      /CIRUNNERS_RUNNER_ARCH/,
+    );
+    assert.throws(
+      () => renderUserData({ ...SETTINGS, CIRUNNERS_PARAMETER_PREFIX: "runners" }),
+      /CIRUNNERS_PARAMETER_PREFIX/,
+    );
+    assert.throws(
+      () => renderUserData({ ...SETTINGS, CIRUNNERS_RUNNER_CACHE_BUCKET: "Bad_Bucket" }),
+      /CIRUNNERS_RUNNER_CACHE_BUCKET/,
+    );
     assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_LOG_GROUP: "a'; rm -rf /" }), /CIRUNNERS_LOG_GROUP/);
-    assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_PARAMETER_WAIT_SECONDS: 0 }), /CIRUNNERS_PARAMETER_WAIT_SECONDS/);
+    assert.throws(
+      () => renderUserData({ ...SETTINGS, CIRUNNERS_PARAMETER_WAIT_SECONDS: 0 }),
+      /CIRUNNERS_PARAMETER_WAIT_SECONDS/,
+    );
   });
 
   it("refuses a script without shebang and user data over 16 KB", () => {
     assert.throws(() => renderUserData(SETTINGS, "echo hi\n"), /shebang/);
-    assert.throws(() => renderUserData(SETTINGS, `#!/bin/bash\n${"#".repeat(USER_DATA_LIMIT_BYTES)}\n`), /over EC2's limit/);
+    assert.throws(
+      () => renderUserData(SETTINGS, `#!/bin/bash\n${"#".repeat(USER_DATA_LIMIT_BYTES)}\n`),
+      /over EC2's limit/,
+    );
   });
 });
 
 describe("shellQuote", () => {
   it("round-trips any string through bash unchanged and unexpanded", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")), (value) => {
-        const out = spawnSync("bash", ["-c", `printf '%s' ${shellQuote(value)}`], { encoding: "utf8" });
-        assert.equal(out.stdout, value);
-      }),
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")),
+        (value) => {
+          const out = spawnSync("bash", ["-c", `printf '%s' ${shellQuote(value)}`], { encoding: "utf8" });
+          assert.equal(out.stdout, value);
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -13,7 +13,9 @@ let cachedKey: string | undefined;
 
 /** An RSA key for the test App (generated once per process: 2048-bit generation takes a moment). */
 export function appPrivateKey(): string {
-  cachedKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  cachedKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 })
+    .privateKey.export({ type: "pkcs1", format: "pem" })
+    .toString();
   return cachedKey;
 }
 
@@ -45,6 +47,11 @@ export async function resetAppEnvironment(moto: MotoServer, github: GitHubApi): 
 /** (Re-)stores the App key in SSM, e.g. after a moto reset. */
 export async function storeAppKey(): Promise<void> {
   await new SSMClient({}).send(
-    new PutParameterCommand({ Name: PRIVATE_KEY_PARAMETER, Type: "SecureString", Value: appPrivateKey(), Overwrite: true }),
+    new PutParameterCommand({
+      Name: PRIVATE_KEY_PARAMETER,
+      Type: "SecureString",
+      Value: appPrivateKey(),
+      Overwrite: true,
+    }),
   );
 }

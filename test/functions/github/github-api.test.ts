@@ -20,7 +20,9 @@ function toJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toJsonSchema);
   if (typeof node !== "object" || node === null) return node;
   const { nullable, ...rest } = node as Record<string, unknown>;
-  const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === "example" || k === "examples" ? v : toJsonSchema(v)]));
+  const converted = Object.fromEntries(
+    Object.entries(rest).map(([k, v]) => [k, k === "example" || k === "examples" ? v : toJsonSchema(v)]),
+  );
   return nullable === true ? { anyOf: [converted, { type: "null" }] } : converted;
 }
 
@@ -55,11 +57,19 @@ describe("GitHub API stand-in", function () {
     const response = await fetch(`${api.url}${path}`, {
       method,
       redirect: "manual",
-      headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body ? { "content-type": "application/json" } : {}), accept: options.accept ?? "application/vnd.github+json" },
+      headers: {
+        ...(options.auth ? { authorization: options.auth } : {}),
+        ...(options.body ? { "content-type": "application/json" } : {}),
+        accept: options.accept ?? "application/vnd.github+json",
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
+    };
   }
 
   before(async () => {
@@ -82,7 +92,10 @@ describe("GitHub API stand-in", function () {
     assert.equal(minted.status, 201);
     assertMatchesSpec(ROUTES.createInstallationToken, 201, minted.body);
     assert.ok(Date.parse(minted.body.expires_at) > Date.now() + 59 * 60_000);
-    for (const [route, path] of [[ROUTES.orgInstallation, "/orgs/octo-org/installation"], [ROUTES.userInstallation, "/users/octo-org/installation"]] as const) {
+    for (const [route, path] of [
+      [ROUTES.orgInstallation, "/orgs/octo-org/installation"],
+      [ROUTES.userInstallation, "/users/octo-org/installation"],
+    ] as const) {
       const installation = await call("GET", path, { auth: `bearer ${jwt}` });
       assert.equal(installation.status, 200);
       assertMatchesSpec(route, 200, installation.body);
@@ -93,7 +106,9 @@ describe("GitHub API stand-in", function () {
   });
 
   it("rejects a JWT signed with another key, an installation token on App routes, and unknown installations", async () => {
-    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .privateKey.export({ type: "pkcs1", format: "pem" })
+      .toString();
     const forged = (await createAppAuth({ appId: APP_ID, privateKey: otherKey })({ type: "app" })).token;
     assert.equal((await call("GET", "/orgs/octo-org/installation", { auth: `bearer ${forged}` })).status, 401);
     const wrongApp = (await createAppAuth({ appId: APP_ID + 1, privateKey: appPrivateKey() })({ type: "app" })).token;
@@ -107,19 +122,41 @@ describe("GitHub API stand-in", function () {
 
   it("registers JIT runners (org and repo), lists, gets and deletes them, in the spec's shapes", async () => {
     const auth = `token ${token}`;
-    const org = await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", { auth, body: { name: "linux-x64-1-aaaaaa", runner_group_id: 3, labels: ["self-hosted", "linux", "x64", "gpu"], work_folder: "_work" } });
+    const org = await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", {
+      auth,
+      body: {
+        name: "linux-x64-1-aaaaaa",
+        runner_group_id: 3,
+        labels: ["self-hosted", "linux", "x64", "gpu"],
+        work_folder: "_work",
+      },
+    });
     assert.equal(org.status, 201);
     assertMatchesSpec(ROUTES.orgJitConfig, 201, org.body);
-    assert.throws(() => assertMatchesSpec(ROUTES.orgJitConfig, 201, { runner: { ...org.body.runner, id: "5" } }), /must be integer/, "the schema check bites");
-    assert.deepEqual(org.body.runner.labels.map((l: { type: string }) => l.type), ["read-only", "read-only", "read-only", "custom"]);
-    const repo = await call("POST", "/repos/octo-org/app/actions/runners/generate-jitconfig", { auth, body: { name: "r-2", runner_group_id: 1, labels: ["self-hosted"] } });
+    assert.throws(
+      () => assertMatchesSpec(ROUTES.orgJitConfig, 201, { runner: { ...org.body.runner, id: "5" } }),
+      /must be integer/,
+      "the schema check bites",
+    );
+    assert.deepEqual(
+      org.body.runner.labels.map((l: { type: string }) => l.type),
+      ["read-only", "read-only", "read-only", "custom"],
+    );
+    const repo = await call("POST", "/repos/octo-org/app/actions/runners/generate-jitconfig", {
+      auth,
+      body: { name: "r-2", runner_group_id: 1, labels: ["self-hosted"] },
+    });
     assert.equal(repo.status, 201);
     assertMatchesSpec(ROUTES.repoJitConfig, 201, repo.body);
 
     const list = await call("GET", "/orgs/octo-org/actions/runners", { auth });
     assertMatchesSpec(ROUTES.orgListRunners, 200, list.body);
     assert.equal(list.body.total_count, 1, "the repo runner is not an org runner");
-    assertMatchesSpec(ROUTES.repoListRunners, 200, (await call("GET", "/repos/octo-org/app/actions/runners", { auth })).body);
+    assertMatchesSpec(
+      ROUTES.repoListRunners,
+      200,
+      (await call("GET", "/repos/octo-org/app/actions/runners", { auth })).body,
+    );
 
     api.setRunnerStatus("linux-x64-1-aaaaaa", { status: "online", busy: true });
     const got = await call("GET", `/orgs/octo-org/actions/runners/${org.body.runner.id}`, { auth });
@@ -132,13 +169,19 @@ describe("GitHub API stand-in", function () {
     assertMatchesSpec(ROUTES.orgDeleteRunner, 422, busyDelete.body);
     api.setRunnerStatus(org.body.runner.id, { busy: false });
     assert.equal((await call("DELETE", `/orgs/octo-org/actions/runners/${org.body.runner.id}`, { auth })).status, 204);
-    assert.equal((await call("DELETE", `/repos/octo-org/app/actions/runners/${repo.body.runner.id}`, { auth })).status, 204);
+    assert.equal(
+      (await call("DELETE", `/repos/octo-org/app/actions/runners/${repo.body.runner.id}`, { auth })).status,
+      204,
+    );
     assert.equal(api.runners.size, 0);
   });
 
   it("checks JIT requests like GitHub: 422 for invalid bodies, 409 for a duplicate name, 403 for another owner's token", async () => {
     const auth = `token ${token}`;
-    const invalid = await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", { auth, body: { name: "x", labels: [] } });
+    const invalid = await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", {
+      auth,
+      body: { name: "x", labels: [] },
+    });
     assert.equal(invalid.status, 422);
     assertMatchesSpec(ROUTES.orgJitConfig, 422, invalid.body);
     const body = { name: "dup", runner_group_id: 1, labels: ["self-hosted"] };
@@ -158,7 +201,10 @@ describe("GitHub API stand-in", function () {
     assert.equal(first.body.runners.length, 2);
     assert.match(first.headers.get("link")!, /page=2>; rel="next"/);
     const last = await call("GET", "/orgs/octo-org/actions/runners?per_page=2&page=3", { auth: `token ${token}` });
-    assert.deepEqual(last.body.runners.map((r: { name: string }) => r.name), ["ghost-4"]);
+    assert.deepEqual(
+      last.body.runners.map((r: { name: string }) => r.name),
+      ["ghost-4"],
+    );
     assert.equal(last.headers.get("link"), null);
   });
 
@@ -173,7 +219,15 @@ describe("GitHub API stand-in", function () {
     assert.equal((await call("GET", "/orgs/octo-org/actions/runners", { auth })).status, 200);
     assert.equal(api.calls[ROUTES.orgListRunners], 3);
     api.failNext(ROUTES.orgJitConfig, 503);
-    assert.equal((await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", { auth, body: { name: "x", runner_group_id: 1, labels: ["a"] } })).status, 503);
+    assert.equal(
+      (
+        await call("POST", "/orgs/octo-org/actions/runners/generate-jitconfig", {
+          auth,
+          body: { name: "x", runner_group_id: 1, labels: ["a"] },
+        })
+      ).status,
+      503,
+    );
     assert.equal(api.runners.size, 0);
   });
 
@@ -184,7 +238,13 @@ describe("GitHub API stand-in", function () {
     assert.equal(release.body.tag_name, "v2.330.0");
     const names = release.body.assets.map((a: { name: string }) => a.name);
     assert.deepEqual(names, ["actions-runner-linux-x64-2.330.0.tar.gz", "actions-runner-linux-arm64-2.330.0.tar.gz"]);
-    for (const asset of release.body.assets as Array<{ id: number; browser_download_url: string; digest: string; size: number; name: string }>) {
+    for (const asset of release.body.assets as Array<{
+      id: number;
+      browser_download_url: string;
+      digest: string;
+      size: number;
+      name: string;
+    }>) {
       const bytes = Buffer.from(await (await fetch(asset.browser_download_url)).arrayBuffer());
       assert.equal(bytes.length, asset.size);
       const sha = createHash("sha256").update(bytes).digest("hex");
@@ -192,7 +252,9 @@ describe("GitHub API stand-in", function () {
       assert.ok(release.body.body.includes(sha), "the release notes carry the checksum like actions/runner's do");
       const meta = await call("GET", `/repos/actions/runner/releases/assets/${asset.id}`);
       assertMatchesSpec(ROUTES.releaseAsset, 200, meta.body);
-      const redirect = await call("GET", `/repos/actions/runner/releases/assets/${asset.id}`, { accept: "application/octet-stream" });
+      const redirect = await call("GET", `/repos/actions/runner/releases/assets/${asset.id}`, {
+        accept: "application/octet-stream",
+      });
       assert.equal(redirect.status, 302);
       assert.equal(redirect.headers.get("location"), asset.browser_download_url);
     }

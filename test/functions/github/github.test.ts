@@ -26,7 +26,8 @@ function requestError(status: number, headers: Record<string, string> = {}, mess
 
 describe("GitHub error classification", () => {
   it("retries server errors, 429 and network failures", () => {
-    for (const status of [500, 502, 503, 504, 429]) assert.equal(isRetryableGitHubError(requestError(status)), true, String(status));
+    for (const status of [500, 502, 503, 504, 429])
+      assert.equal(isRetryableGitHubError(requestError(status)), true, String(status));
     assert.equal(isRetryableGitHubError(new TypeError("fetch failed")), true);
     assert.equal(isRetryableGitHubError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })), true);
   });
@@ -38,7 +39,8 @@ describe("GitHub error classification", () => {
   });
 
   it("treats other 4xx as permanent", () => {
-    for (const status of [400, 401, 403, 404, 409, 422]) assert.equal(classifyGitHubError(requestError(status)), "permanent", String(status));
+    for (const status of [400, 401, 403, 404, 409, 422])
+      assert.equal(classifyGitHubError(requestError(status)), "permanent", String(status));
   });
 
   it("names the status in the failure reason", () => {
@@ -51,12 +53,22 @@ describe("GitHub App settings", () => {
   it("reads app id, key parameter and base URL, defaulting to api.github.com", () => {
     const settings = readGitHubAppSettings({ [ENV.appId]: "12", [ENV.appPrivateKeyParameter]: "/k" });
     assert.deepEqual(settings, { appId: 12, privateKeyParameter: "/k", baseUrl: "https://api.github.com" });
-    assert.equal(readGitHubAppSettings({ [ENV.appId]: "12", [ENV.appPrivateKeyParameter]: "/k", [ENV.githubApiUrl]: "http://127.0.0.1:9/" }).baseUrl, "http://127.0.0.1:9");
+    assert.equal(
+      readGitHubAppSettings({
+        [ENV.appId]: "12",
+        [ENV.appPrivateKeyParameter]: "/k",
+        [ENV.githubApiUrl]: "http://127.0.0.1:9/",
+      }).baseUrl,
+      "http://127.0.0.1:9",
+    );
   });
 
   it("names the variable that is missing or malformed", () => {
     assert.throws(() => readGitHubAppSettings({ [ENV.appPrivateKeyParameter]: "/k" }), new RegExp(ENV.appId));
-    assert.throws(() => readGitHubAppSettings({ [ENV.appId]: "abc", [ENV.appPrivateKeyParameter]: "/k" }), new RegExp(ENV.appId));
+    assert.throws(
+      () => readGitHubAppSettings({ [ENV.appId]: "abc", [ENV.appPrivateKeyParameter]: "/k" }),
+      new RegExp(ENV.appId),
+    );
     assert.throws(() => readGitHubAppSettings({ [ENV.appId]: "12" }), new RegExp(ENV.appPrivateKeyParameter));
   });
 });
@@ -104,7 +116,9 @@ describe("GitHub App client against the stand-in", () => {
 
   it("mints ONE installation token for many requests of one installation, concurrent and sequential", async () => {
     const octokit = await getInstallationOctokit(7);
-    await Promise.all(Array.from({ length: 5 }, () => octokit.request("GET /orgs/{org}/actions/runners", { org: "octo-org" })));
+    await Promise.all(
+      Array.from({ length: 5 }, () => octokit.request("GET /orgs/{org}/actions/runners", { org: "octo-org" })),
+    );
     const again = await getInstallationOctokit(7);
     assert.equal(again, octokit, "the Octokit for an installation is reused across invocations");
     for (let i = 0; i < 3; i++) await again.request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
@@ -122,7 +136,14 @@ describe("GitHub App client against the stand-in", () => {
   it("reads the private key from SSM only once", async () => {
     await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
     // Overwriting the parameter with garbage does not matter: the key was read already.
-    await new SSMClient({}).send(new PutParameterCommand({ Name: PRIVATE_KEY_PARAMETER, Type: "SecureString", Value: "not a key", Overwrite: true }));
+    await new SSMClient({}).send(
+      new PutParameterCommand({
+        Name: PRIVATE_KEY_PARAMETER,
+        Type: "SecureString",
+        Value: "not a key",
+        Overwrite: true,
+      }),
+    );
     try {
       await (await getInstallationOctokit(8)).request("GET /orgs/{org}/actions/runners", { org: "other-org" });
     } finally {
@@ -139,21 +160,38 @@ describe("GitHub App client against the stand-in", () => {
   });
 
   it("fails with a permanent error when the owner has no installation", async () => {
-    await assert.rejects(getOwnerInstallationId("stranger", "org"), (error: unknown) => classifyGitHubError(error) === "permanent");
+    await assert.rejects(
+      getOwnerInstallationId("stranger", "org"),
+      (error: unknown) => classifyGitHubError(error) === "permanent",
+    );
   });
 
   it("fails with a permanent error when the key does not match the App", async () => {
-    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-    await new SSMClient({}).send(new PutParameterCommand({ Name: PRIVATE_KEY_PARAMETER, Type: "SecureString", Value: otherKey, Overwrite: true }));
+    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .privateKey.export({ type: "pkcs1", format: "pem" })
+      .toString();
+    await new SSMClient({}).send(
+      new PutParameterCommand({ Name: PRIVATE_KEY_PARAMETER, Type: "SecureString", Value: otherKey, Overwrite: true }),
+    );
     try {
-      await assert.rejects(getOwnerInstallationId("octo-org", "org"), (error: unknown) => (error as { status?: number }).status === 401 && !isRetryableGitHubError(error));
+      await assert.rejects(
+        getOwnerInstallationId("octo-org", "org"),
+        (error: unknown) => (error as { status?: number }).status === 401 && !isRetryableGitHubError(error),
+      );
     } finally {
       await storeAppKey();
     }
   });
 
   it("rejects a parameter that holds no PEM key, and reads again on the next call", async () => {
-    await new SSMClient({}).send(new PutParameterCommand({ Name: PRIVATE_KEY_PARAMETER, Type: "SecureString", Value: "not a key", Overwrite: true }));
+    await new SSMClient({}).send(
+      new PutParameterCommand({
+        Name: PRIVATE_KEY_PARAMETER,
+        Type: "SecureString",
+        Value: "not a key",
+        Overwrite: true,
+      }),
+    );
     await assert.rejects(getInstallationOctokit(7), /does not hold a PEM private key/);
     await storeAppKey();
     await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
@@ -164,7 +202,12 @@ describe("GitHub App client against the stand-in", () => {
     const { startGitHubApi } = await import("../../../tools/local/github-api.js");
     const { appPrivateKey } = await import("./fixture.js");
     // A 4-minute token is inside the 5-minute margin at once: every request needs a fresh one.
-    const shortLived = await startGitHubApi({ appId: APP_ID, appPrivateKey: appPrivateKey(), installations: { "octo-org": 7 }, tokenLifetimeSeconds: 240 });
+    const shortLived = await startGitHubApi({
+      appId: APP_ID,
+      appPrivateKey: appPrivateKey(),
+      installations: { "octo-org": 7 },
+      tokenLifetimeSeconds: 240,
+    });
     process.env[ENV.githubApiUrl] = shortLived.url;
     resetGitHubClients();
     try {

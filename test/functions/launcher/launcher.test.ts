@@ -15,7 +15,13 @@ import {
   RunInstancesCommand,
   type Instance,
 } from "@aws-sdk/client-ec2";
-import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  ListTagsForResourceCommand,
+  PutParameterCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { ENV, TAG, type JobMessage, type PoolSpec } from "../../../functions/shared/contract.js";
 import { getInstallationOctokit, resetGitHubClients } from "../../../functions/shared/github.js";
@@ -30,7 +36,11 @@ import { resetAppEnvironment, startAppEnvironment, storeAppKey } from "../github
 const STACK = "test";
 const PREFIX = "/cirunners/test/runners";
 const ACCOUNT = "123456789012";
-const CONTEXT = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:launcher`, functionName: "launcher", awsRequestId: "req-1" } as unknown as Context;
+const CONTEXT = {
+  invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:launcher`,
+  functionName: "launcher",
+  awsRequestId: "req-1",
+} as unknown as Context;
 const X64_AMI = "ami-0123456789abcdef0";
 const ARM_AMI = "ami-0fedcba9876543210";
 
@@ -55,14 +65,39 @@ async function buildWorld(ec2: EC2Client, maxRunners = { x64: 10, arm: 10 }): Pr
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.30.0.0/16" }));
   const subnetIds: string[] = [];
   for (const [i, az] of ["us-east-1a", "us-east-1b"].entries()) {
-    const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: `10.30.${i}.0/24`, AvailabilityZone: az }));
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: `10.30.${i}.0/24`, AvailabilityZone: az }),
+    );
     subnetIds.push(subnet.Subnet!.SubnetId!);
   }
   const template = async (name: string, ami: string) =>
-    (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${STACK}-${name}`, LaunchTemplateData: { ImageId: ami, InstanceInitiatedShutdownBehavior: "terminate" } }))).LaunchTemplate!.LaunchTemplateId!;
+    (
+      await ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: `${STACK}-${name}`,
+          LaunchTemplateData: { ImageId: ami, InstanceInitiatedShutdownBehavior: "terminate" },
+        }),
+      )
+    ).LaunchTemplate!.LaunchTemplateId!;
   const pools: PoolSpec[] = [
-    { name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large", "m6i.large"], architecture: "x64", maxRunners: maxRunners.x64, spot: false, launchTemplateId: await template("linux-x64", X64_AMI) },
-    { name: "linux-arm", labels: ["self-hosted", "linux", "arm64"], instanceTypes: ["m7g.large"], architecture: "arm64", maxRunners: maxRunners.arm, spot: true, launchTemplateId: await template("linux-arm", ARM_AMI) },
+    {
+      name: "linux-x64",
+      labels: ["self-hosted", "linux", "x64"],
+      instanceTypes: ["m7i.large", "m6i.large"],
+      architecture: "x64",
+      maxRunners: maxRunners.x64,
+      spot: false,
+      launchTemplateId: await template("linux-x64", X64_AMI),
+    },
+    {
+      name: "linux-arm",
+      labels: ["self-hosted", "linux", "arm64"],
+      instanceTypes: ["m7g.large"],
+      architecture: "arm64",
+      maxRunners: maxRunners.arm,
+      spot: true,
+      launchTemplateId: await template("linux-arm", ARM_AMI),
+    },
   ];
   process.env[ENV.pools] = JSON.stringify(pools);
   process.env[ENV.subnetIds] = JSON.stringify(subnetIds);
@@ -113,7 +148,9 @@ function sqsEvent(items: Array<{ body: JobMessage | string; group?: string }>): 
 
 /** Inspects moto with its own client, so the launcher's EC2 call counts stay untouched. */
 async function liveInstances(): Promise<Instance[]> {
-  const out = await new EC2Client({}).send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }));
+  const out = await new EC2Client({}).send(
+    new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }),
+  );
   return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
 }
 
@@ -123,7 +160,9 @@ async function runnerParameters(ssm: SSMClient) {
 }
 
 /** Runs fn while collecting the EMF metric documents Powertools writes to stdout. */
-async function captureMetrics<T>(fn: () => Promise<T>): Promise<{ result: T; metrics: Array<Record<string, unknown>> }> {
+async function captureMetrics<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; metrics: Array<Record<string, unknown>> }> {
   const lines: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -144,7 +183,7 @@ async function captureMetrics<T>(fn: () => Promise<T>): Promise<{ result: T; met
 
 const tag = (instance: Instance, key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
 
-describe("launcher against moto and the GitHub stand-in", function () {
+describe("launcher against moto and the GitHub stand-in", () => {
   let moto: MotoServer;
   let github: GitHubApi;
   let counts: Map<string, number>;
@@ -198,7 +237,9 @@ describe("launcher against moto and the GitHub stand-in", function () {
     assert.match(runnerName, new RegExp(`^linux-x64-${message.jobId}-[0-9a-f]{6}$`));
     assert.equal(tag(instance, "Name"), runnerName);
 
-    const parameter = (await ssm.send(new GetParameterCommand({ Name: `${PREFIX}/${instance.InstanceId}`, WithDecryption: true }))).Parameter!;
+    const parameter = (
+      await ssm.send(new GetParameterCommand({ Name: `${PREFIX}/${instance.InstanceId}`, WithDecryption: true }))
+    ).Parameter!;
     assert.equal(parameter.Type, "SecureString");
     const [runner] = github.runners.values();
     assert.equal(parameter.Value, runner.encodedJitConfig);
@@ -207,19 +248,32 @@ describe("launcher against moto and the GitHub stand-in", function () {
     assert.equal(runner.runnerGroupId, 3);
     assert.equal(runner.workFolder, "_work");
     assert.equal(runner.scope, "org:octo-org");
-    const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: `${PREFIX}/${instance.InstanceId}` }))).TagList ?? [];
-    assert.equal(tags.find((t) => t.Key === TAG.instanceArn)?.Value, `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${instance.InstanceId}`);
+    const tags =
+      (
+        await ssm.send(
+          new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: `${PREFIX}/${instance.InstanceId}` }),
+        )
+      ).TagList ?? [];
+    assert.equal(
+      tags.find((t) => t.Key === TAG.instanceArn)?.Value,
+      `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${instance.InstanceId}`,
+    );
     assert.equal(counts.get("CreateFleetCommand"), 1);
     assert.equal(counts.get("CreateTagsCommand") ?? 0, 0, "a single-job fleet carries the job tags itself");
   });
 
   it("launches a batch of jobs for one pool with ONE CreateFleet, one DescribeInstances and one installation token", async () => {
     const messages = [job("linux-x64"), job("linux-x64"), job("linux-x64"), job("linux-x64")];
-    const { result: response, metrics } = await captureMetrics(() => handler(sqsEvent(messages.map((body) => ({ body }))), CONTEXT));
+    const { result: response, metrics } = await captureMetrics(() =>
+      handler(sqsEvent(messages.map((body) => ({ body }))), CONTEXT),
+    );
     assert.deepEqual(response.batchItemFailures, []);
     const launchedMetric = metrics.find((m) => "JobsLaunched" in m)!;
     assert.deepEqual(launchedMetric.JobsLaunched, [1, 1, 1, 1]);
-    assert.ok((launchedMetric.LaunchLatency as number[]).every((ms) => ms >= 1500), "latency counts from enqueuedAt");
+    assert.ok(
+      (launchedMetric.LaunchLatency as number[]).every((ms) => ms >= 1500),
+      "latency counts from enqueuedAt",
+    );
     assert.equal(counts.get("CreateFleetCommand"), 1);
     assert.equal(counts.get("DescribeInstancesCommand"), 1);
     assert.equal(github.calls[ROUTES.createInstallationToken], 1);
@@ -233,13 +287,20 @@ describe("launcher against moto and the GitHub stand-in", function () {
     // each instance's parameter holds the JIT config of the runner named in its tags
     for (const instance of instances) {
       const runner = [...github.runners.values()].find((r) => r.name === tag(instance, TAG.runnerName))!;
-      assert.equal(parameters.find((p) => p.Name === `${PREFIX}/${instance.InstanceId}`)!.Value, runner.encodedJitConfig);
+      assert.equal(
+        parameters.find((p) => p.Name === `${PREFIX}/${instance.InstanceId}`)!.Value,
+        runner.encodedJitConfig,
+      );
     }
 
     // A second batch within the cache TTL counts from the cache (and its own launches): no DescribeInstances.
     await handler(sqsEvent([{ body: job("linux-x64") }]), CONTEXT);
     assert.equal(counts.get("DescribeInstancesCommand"), 1);
-    assert.equal(github.calls[ROUTES.createInstallationToken], 1, "the installation token is reused across invocations");
+    assert.equal(
+      github.calls[ROUTES.createInstallationToken],
+      1,
+      "the installation token is reused across invocations",
+    );
   });
 
   it("looks up the App installation once when messages come from an organization webhook (no installation id)", async () => {
@@ -272,14 +333,29 @@ describe("launcher against moto and the GitHub stand-in", function () {
         const spec = command.input.TargetCapacitySpecification!;
         fleetInputs.push({ lifecycle: spec.DefaultTargetCapacityType, count: spec.TotalTargetCapacity });
         if (spec.DefaultTargetCapacityType === "spot") {
-          const partial = new CreateFleetCommand({ ...command.input, TargetCapacitySpecification: { ...spec, TotalTargetCapacity: 1, SpotTargetCapacity: 1 } });
+          const partial = new CreateFleetCommand({
+            ...command.input,
+            TargetCapacitySpecification: { ...spec, TotalTargetCapacity: 1, SpotTargetCapacity: 1 },
+          });
           const output = (await send(partial)) as { Errors?: unknown[] };
-          return { ...output, Errors: [{ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "There is no Spot capacity available that matches your request.", Lifecycle: "spot" }] };
+          return {
+            ...output,
+            Errors: [
+              {
+                ErrorCode: "InsufficientInstanceCapacity",
+                ErrorMessage: "There is no Spot capacity available that matches your request.",
+                Lifecycle: "spot",
+              },
+            ],
+          };
         }
       }
       return send(command);
     };
-    const response = await handler(sqsEvent([{ body: job("linux-arm") }, { body: job("linux-arm") }, { body: job("linux-arm") }]), CONTEXT);
+    const response = await handler(
+      sqsEvent([{ body: job("linux-arm") }, { body: job("linux-arm") }, { body: job("linux-arm") }]),
+      CONTEXT,
+    );
     assert.deepEqual(response.batchItemFailures, []);
     assert.deepEqual(fleetInputs, [
       { lifecycle: "spot", count: 3 },
@@ -295,12 +371,16 @@ describe("launcher against moto and the GitHub stand-in", function () {
   it("does not fall back to on-demand when spot fails for another reason, and deletes the JIT runners", async () => {
     const send = ec2.send.bind(ec2) as (command: unknown) => Promise<unknown>;
     (ec2 as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
-      if (command instanceof CreateFleetCommand) return { Instances: [], Errors: [{ ErrorCode: "InvalidLaunchTemplateId.NotFound", ErrorMessage: "gone" }] };
+      if (command instanceof CreateFleetCommand)
+        return { Instances: [], Errors: [{ ErrorCode: "InvalidLaunchTemplateId.NotFound", ErrorMessage: "gone" }] };
       return send(command);
     };
     const event = sqsEvent([{ body: job("linux-arm") }, { body: job("linux-arm") }]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier).sort(), event.Records.map((r) => r.messageId).sort());
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+      event.Records.map((r) => r.messageId).sort(),
+    );
     assert.equal(counts.get("CreateFleetCommand") ?? 0, 0);
     assert.equal(github.runners.size, 0, "no JIT runner without an instance");
     assert.equal((await runnerParameters(ssm)).length, 0);
@@ -312,7 +392,10 @@ describe("launcher against moto and the GitHub stand-in", function () {
       const event = sqsEvent([{ body: job("linux-x64") }]);
       const { result: response, metrics } = await captureMetrics(() => handler(event, CONTEXT));
       assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[0].messageId }]);
-      assert.deepEqual(metrics.map((m) => [m.Reason, m.LaunchFailures]), [["github-retryable", 1]]);
+      assert.deepEqual(
+        metrics.map((m) => [m.Reason, m.LaunchFailures]),
+        [["github-retryable", 1]],
+      );
       assert.equal((await liveInstances()).length, 0);
       assert.equal((await runnerParameters(ssm)).length, 0);
       assert.equal(counts.get("CreateFleetCommand") ?? 0, 0);
@@ -336,10 +419,45 @@ describe("launcher against moto and the GitHub stand-in", function () {
     world = await buildWorld(ec2, { x64: 3, arm: 10 });
     handler = createHandler(() => ({ ec2, ssm }));
     // one runner of the pool already running, one of another stack (not ours)
-    await ec2.send(new RunInstancesCommand({ ImageId: X64_AMI, MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: TAG.stack, Value: STACK }, { Key: TAG.pool, Value: "linux-x64" }] }] }));
-    await ec2.send(new RunInstancesCommand({ ImageId: X64_AMI, MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: TAG.stack, Value: "other" }, { Key: TAG.pool, Value: "linux-x64" }] }] }));
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: X64_AMI,
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          {
+            ResourceType: "instance",
+            Tags: [
+              { Key: TAG.stack, Value: STACK },
+              { Key: TAG.pool, Value: "linux-x64" },
+            ],
+          },
+        ],
+      }),
+    );
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: X64_AMI,
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          {
+            ResourceType: "instance",
+            Tags: [
+              { Key: TAG.stack, Value: "other" },
+              { Key: TAG.pool, Value: "linux-x64" },
+            ],
+          },
+        ],
+      }),
+    );
     counts.clear();
-    const event = sqsEvent([{ body: job("linux-x64") }, { body: job("linux-x64") }, { body: job("linux-x64") }, { body: job("linux-arm") }]);
+    const event = sqsEvent([
+      { body: job("linux-x64") },
+      { body: job("linux-x64") },
+      { body: job("linux-x64") },
+      { body: job("linux-arm") },
+    ]);
     const response = await handler(event, CONTEXT);
     assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[2].messageId }]);
     const ours = (await liveInstances()).filter((i) => tag(i, TAG.stack) === STACK);
@@ -365,16 +483,23 @@ describe("launcher against moto and the GitHub stand-in", function () {
       { body: other, group: "g4" },
     ]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier), event.Records.slice(0, 4).map((r) => r.messageId));
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier),
+      event.Records.slice(0, 4).map((r) => r.messageId),
+    );
     const instances = await liveInstances();
-    assert.deepEqual(instances.map((i) => tag(i, TAG.jobId)), [String(other.jobId)]);
+    assert.deepEqual(
+      instances.map((i) => tag(i, TAG.jobId)),
+      [String(other.jobId)],
+    );
   });
 
   it("terminates the instance and deletes its runner when its parameter cannot be written", async () => {
     let puts = 0;
     const send = ssm.send.bind(ssm) as (command: unknown) => Promise<unknown>;
     (ssm as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
-      if (command instanceof PutParameterCommand && ++puts === 2) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+      if (command instanceof PutParameterCommand && ++puts === 2)
+        throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
       return send(command);
     };
     const event = sqsEvent([{ body: job("linux-x64") }, { body: job("linux-x64") }, { body: job("linux-x64") }]);
@@ -384,7 +509,10 @@ describe("launcher against moto and the GitHub stand-in", function () {
     const parameters = await runnerParameters(ssm);
     assert.equal(instances.length, 2);
     assert.deepEqual(parameters.map((p) => p.Name).sort(), instances.map((i) => `${PREFIX}/${i.InstanceId}`).sort());
-    assert.deepEqual([...github.runners.values()].map((r) => r.name).sort(), instances.map((i) => tag(i, TAG.runnerName)).sort());
+    assert.deepEqual(
+      [...github.runners.values()].map((r) => r.name).sort(),
+      instances.map((i) => tag(i, TAG.runnerName)).sort(),
+    );
     assert.equal(counts.get("TerminateInstancesCommand"), 1);
   });
 
@@ -393,14 +521,26 @@ describe("launcher against moto and the GitHub stand-in", function () {
     (ec2 as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
       if (command instanceof CreateFleetCommand) {
         const spec = command.input.TargetCapacitySpecification!;
-        const output = (await send(new CreateFleetCommand({ ...command.input, TargetCapacitySpecification: { ...spec, TotalTargetCapacity: 1, OnDemandTargetCapacity: 1 } }))) as object;
-        return { ...output, Errors: [{ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "no capacity", Lifecycle: "on-demand" }] };
+        const output = (await send(
+          new CreateFleetCommand({
+            ...command.input,
+            TargetCapacitySpecification: { ...spec, TotalTargetCapacity: 1, OnDemandTargetCapacity: 1 },
+          }),
+        )) as object;
+        return {
+          ...output,
+          Errors: [{ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "no capacity", Lifecycle: "on-demand" }],
+        };
       }
       return send(command);
     };
     const event = sqsEvent([{ body: job("linux-x64") }, { body: job("linux-x64") }]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[1].messageId }], "the later job is the surplus");
+    assert.deepEqual(
+      response.batchItemFailures,
+      [{ itemIdentifier: event.Records[1].messageId }],
+      "the later job is the surplus",
+    );
     const instances = await liveInstances();
     assert.equal(instances.length, 1);
     assert.equal(github.runners.size, 1);
@@ -411,7 +551,10 @@ describe("launcher against moto and the GitHub stand-in", function () {
     const send = ec2.send.bind(ec2) as (command: unknown) => Promise<unknown>;
     const armTemplate = world.pools.find((p) => p.name === "linux-arm")!.launchTemplateId;
     (ec2 as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
-      if (command instanceof CreateFleetCommand && command.input.LaunchTemplateConfigs?.[0].LaunchTemplateSpecification?.LaunchTemplateId === armTemplate) {
+      if (
+        command instanceof CreateFleetCommand &&
+        command.input.LaunchTemplateConfigs?.[0].LaunchTemplateSpecification?.LaunchTemplateId === armTemplate
+      ) {
         throw Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" });
       }
       return send(command);
@@ -425,11 +568,23 @@ describe("launcher against moto and the GitHub stand-in", function () {
       { body: independent, group: "repo-b" },
     ]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier), [event.Records[0].messageId, event.Records[1].messageId]);
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier),
+      [event.Records[0].messageId, event.Records[1].messageId],
+    );
     const instances = await liveInstances();
-    assert.deepEqual(instances.map((i) => tag(i, TAG.jobId)), [String(independent.jobId)]);
-    assert.deepEqual((await runnerParameters(ssm)).map((p) => p.Name), [`${PREFIX}/${instances[0].InstanceId}`]);
-    assert.deepEqual([...github.runners.values()].map((r) => r.name), [tag(instances[0], TAG.runnerName)]);
+    assert.deepEqual(
+      instances.map((i) => tag(i, TAG.jobId)),
+      [String(independent.jobId)],
+    );
+    assert.deepEqual(
+      (await runnerParameters(ssm)).map((p) => p.Name),
+      [`${PREFIX}/${instances[0].InstanceId}`],
+    );
+    assert.deepEqual(
+      [...github.runners.values()].map((r) => r.name),
+      [tag(instances[0], TAG.runnerName)],
+    );
   });
 
   it("registers repo-scoped runners on the job's repository", async () => {
@@ -447,7 +602,12 @@ describe("launcher against moto and the GitHub stand-in", function () {
   it("starts idle warm runners through the launch core without job tags", async () => {
     const settings = readLauncherSettings(process.env, CONTEXT.invokedFunctionArn);
     const pool = settings.pools.find((p) => p.name === "linux-x64")!;
-    const requests = [1, 2].map((i) => ({ key: `warm-${i}`, runnerName: makeRunnerName(pool.name, "warm"), installationId: 7, target: { scope: "org" as const, org: "octo-org" } }));
+    const requests = [1, 2].map((i) => ({
+      key: `warm-${i}`,
+      runnerName: makeRunnerName(pool.name, "warm"),
+      installationId: 7,
+      target: { scope: "org" as const, org: "octo-org" },
+    }));
     const result = await launchRunners(pool, requests, settings, { ec2, ssm, octokit: getInstallationOctokit });
     assert.equal(result.failed.length, 0);
     assert.equal(result.launched.length, 2);

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { ENV, type JobMessage, type PoolSpec } from "../../../functions/shared/contract.js";
 import { parseJobMessage } from "../../../functions/launcher/messages.js";
 import { capacityAvailable, laterInGroup, planBatch, type BatchRecord } from "../../../functions/launcher/plan.js";
-import { buildCreateFleetInput, buildFleetOverrides, isSpotCapacityError, onDemandFallbackCount, summarizeFleet } from "../../../functions/launcher/fleet.js";
+import {
+  buildCreateFleetInput,
+  buildFleetOverrides,
+  isSpotCapacityError,
+  onDemandFallbackCount,
+  summarizeFleet,
+} from "../../../functions/launcher/fleet.js";
 import { awsIdentityFromArn, instanceArn, makeRunnerName } from "../../../functions/launcher/launch.js";
 import { readLauncherSettings } from "../../../functions/launcher/settings.js";
 
@@ -20,11 +26,31 @@ const MESSAGE: JobMessage = {
   enqueuedAt: "2025-01-01T00:00:00.000Z",
 };
 const POOLS: PoolSpec[] = [
-  { name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 2, spot: false, launchTemplateId: "lt-0aaa" },
-  { name: "linux-arm", labels: ["self-hosted", "linux", "arm64"], instanceTypes: ["m7g.large"], architecture: "arm64", maxRunners: 5, spot: true, launchTemplateId: "lt-0bbb" },
+  {
+    name: "linux-x64",
+    labels: ["self-hosted", "linux", "x64"],
+    instanceTypes: ["m7i.large"],
+    architecture: "x64",
+    maxRunners: 2,
+    spot: false,
+    launchTemplateId: "lt-0aaa",
+  },
+  {
+    name: "linux-arm",
+    labels: ["self-hosted", "linux", "arm64"],
+    instanceTypes: ["m7g.large"],
+    architecture: "arm64",
+    maxRunners: 5,
+    spot: true,
+    launchTemplateId: "lt-0bbb",
+  },
 ];
 
-const record = (id: string, group: string, body: unknown): BatchRecord => ({ messageId: id, groupId: group, body: typeof body === "string" ? body : JSON.stringify(body) });
+const record = (id: string, group: string, body: unknown): BatchRecord => ({
+  messageId: id,
+  groupId: group,
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
 
 describe("parseJobMessage", () => {
   it("accepts a well-formed message", () => {
@@ -54,29 +80,61 @@ describe("parseJobMessage", () => {
 describe("planBatch", () => {
   it("groups jobs by pool in batch order", () => {
     const plan = planBatch(
-      [record("a", "g1", MESSAGE), record("b", "g2", { ...MESSAGE, pool: "linux-arm", jobId: 43 }), record("c", "g3", { ...MESSAGE, jobId: 44 })],
+      [
+        record("a", "g1", MESSAGE),
+        record("b", "g2", { ...MESSAGE, pool: "linux-arm", jobId: 43 }),
+        record("c", "g3", { ...MESSAGE, jobId: 44 }),
+      ],
       POOLS,
       new Map(),
     );
     assert.deepEqual([...plan.launches.keys()], ["linux-x64", "linux-arm"]);
-    assert.deepEqual(plan.launches.get("linux-x64")!.map((j) => j.messageId), ["a", "c"]);
+    assert.deepEqual(
+      plan.launches.get("linux-x64")!.map((j) => j.messageId),
+      ["a", "c"],
+    );
     assert.equal(plan.failures.size, 0);
   });
 
   it("fails jobs beyond the pool's free capacity", () => {
-    const plan = planBatch([1, 2, 3].map((i) => record(`m${i}`, `g${i}`, { ...MESSAGE, jobId: i })), POOLS, new Map([["linux-x64", 1]]));
-    assert.deepEqual(plan.launches.get("linux-x64")!.map((j) => j.messageId), ["m1"]);
-    assert.deepEqual([...plan.failures].map(([id, f]) => [id, f.reason]), [["m2", "capacity"], ["m3", "capacity"]]);
+    const plan = planBatch(
+      [1, 2, 3].map((i) => record(`m${i}`, `g${i}`, { ...MESSAGE, jobId: i })),
+      POOLS,
+      new Map([["linux-x64", 1]]),
+    );
+    assert.deepEqual(
+      plan.launches.get("linux-x64")!.map((j) => j.messageId),
+      ["m1"],
+    );
+    assert.deepEqual(
+      [...plan.failures].map(([id, f]) => [id, f.reason]),
+      [
+        ["m2", "capacity"],
+        ["m3", "capacity"],
+      ],
+    );
   });
 
   it("fails malformed and unknown-pool messages and blocks the rest of their FIFO group", () => {
     const plan = planBatch(
-      [record("a", "g1", "{"), record("b", "g1", MESSAGE), record("c", "g2", { ...MESSAGE, pool: "gpu" }), record("d", "g3", MESSAGE)],
+      [
+        record("a", "g1", "{"),
+        record("b", "g1", MESSAGE),
+        record("c", "g2", { ...MESSAGE, pool: "gpu" }),
+        record("d", "g3", MESSAGE),
+      ],
       POOLS,
       new Map(),
     );
-    assert.deepEqual(Object.fromEntries([...plan.failures].map(([id, f]) => [id, f.reason])), { a: "malformed", b: "fifo-blocked", c: "unknown-pool" });
-    assert.deepEqual(plan.launches.get("linux-x64")!.map((j) => j.messageId), ["d"]);
+    assert.deepEqual(Object.fromEntries([...plan.failures].map(([id, f]) => [id, f.reason])), {
+      a: "malformed",
+      b: "fifo-blocked",
+      c: "unknown-pool",
+    });
+    assert.deepEqual(
+      plan.launches.get("linux-x64")!.map((j) => j.messageId),
+      ["d"],
+    );
   });
 
   it("computes free capacity", () => {
@@ -85,7 +143,13 @@ describe("planBatch", () => {
   });
 
   it("finds succeeded messages behind a failure in their group", () => {
-    const records = [record("a", "g1", ""), record("b", "g1", ""), record("c", "g2", ""), record("d", "g1", ""), record("e", "g2", "")];
+    const records = [
+      record("a", "g1", ""),
+      record("b", "g1", ""),
+      record("c", "g2", ""),
+      record("d", "g1", ""),
+      record("e", "g2", ""),
+    ];
     assert.deepEqual(laterInGroup(records, new Set(["b"])), ["d"]);
     assert.deepEqual(laterInGroup(records, new Set(["c", "e"])), []);
     assert.deepEqual(laterInGroup(records, new Set()), []);
@@ -105,25 +169,70 @@ describe("fleet requests", () => {
   });
 
   it("builds an instant spot fleet with price-capacity-optimized and the default template version", () => {
-    const input = buildCreateFleetInput({ launchTemplateId: "lt-1", overrides: [], count: 3, lifecycle: "spot", tags: [{ Key: "k", Value: "v" }], clientToken: "t" });
+    const input = buildCreateFleetInput({
+      launchTemplateId: "lt-1",
+      overrides: [],
+      count: 3,
+      lifecycle: "spot",
+      tags: [{ Key: "k", Value: "v" }],
+      clientToken: "t",
+    });
     assert.equal(input.Type, "instant");
     assert.equal(input.ClientToken, "t");
-    assert.deepEqual(input.LaunchTemplateConfigs![0].LaunchTemplateSpecification, { LaunchTemplateId: "lt-1", Version: "$Default" });
-    assert.deepEqual(input.TargetCapacitySpecification, { TotalTargetCapacity: 3, DefaultTargetCapacityType: "spot", SpotTargetCapacity: 3 });
+    assert.deepEqual(input.LaunchTemplateConfigs![0].LaunchTemplateSpecification, {
+      LaunchTemplateId: "lt-1",
+      Version: "$Default",
+    });
+    assert.deepEqual(input.TargetCapacitySpecification, {
+      TotalTargetCapacity: 3,
+      DefaultTargetCapacityType: "spot",
+      SpotTargetCapacity: 3,
+    });
     assert.equal(input.SpotOptions!.AllocationStrategy, "price-capacity-optimized");
-    assert.deepEqual(input.TagSpecifications!.map((t) => t.ResourceType), ["instance", "volume"]);
-    const onDemand = buildCreateFleetInput({ launchTemplateId: "lt-1", overrides: [], count: 2, lifecycle: "on-demand", tags: [], clientToken: "u" });
-    assert.deepEqual(onDemand.TargetCapacitySpecification, { TotalTargetCapacity: 2, DefaultTargetCapacityType: "on-demand", OnDemandTargetCapacity: 2 });
+    assert.deepEqual(
+      input.TagSpecifications!.map((t) => t.ResourceType),
+      ["instance", "volume"],
+    );
+    const onDemand = buildCreateFleetInput({
+      launchTemplateId: "lt-1",
+      overrides: [],
+      count: 2,
+      lifecycle: "on-demand",
+      tags: [],
+      clientToken: "u",
+    });
+    assert.deepEqual(onDemand.TargetCapacitySpecification, {
+      TotalTargetCapacity: 2,
+      DefaultTargetCapacityType: "on-demand",
+      OnDemandTargetCapacity: 2,
+    });
     assert.equal(onDemand.SpotOptions, undefined);
-    assert.throws(() => buildCreateFleetInput({ launchTemplateId: "lt-1", overrides: [], count: 0, lifecycle: "spot", tags: [], clientToken: "t" }), /positive/);
+    assert.throws(
+      () =>
+        buildCreateFleetInput({
+          launchTemplateId: "lt-1",
+          overrides: [],
+          count: 0,
+          lifecycle: "spot",
+          tags: [],
+          clientToken: "t",
+        }),
+      /positive/,
+    );
   });
 
   it("flattens the fleet answer", () => {
     const outcome = summarizeFleet(
-      { Instances: [{ InstanceIds: ["i-1", "i-2"], Lifecycle: "spot", InstanceType: "m7g.large" }], Errors: [{ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "none" }] },
+      {
+        Instances: [{ InstanceIds: ["i-1", "i-2"], Lifecycle: "spot", InstanceType: "m7g.large" }],
+        Errors: [{ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "none" }],
+      },
       "spot",
     );
-    assert.deepEqual(outcome.instances.map((i) => i.instanceId), ["i-1", "i-2"]);
+    assert.deepEqual(
+      outcome.instances.map((i) => i.instanceId),
+      ["i-1", "i-2"],
+    );
     assert.deepEqual(outcome.errors, [{ code: "InsufficientInstanceCapacity", message: "none" }]);
   });
 
@@ -145,7 +254,10 @@ describe("fleet requests", () => {
 
 describe("launch helpers and settings", () => {
   it("names runners <pool>-<id>-<random> and builds instance ARNs from the function ARN", () => {
-    assert.equal(makeRunnerName("linux-x64", 42, () => "abc123"), "linux-x64-42-abc123");
+    assert.equal(
+      makeRunnerName("linux-x64", 42, () => "abc123"),
+      "linux-x64-42-abc123",
+    );
     assert.match(makeRunnerName("linux-x64", "warm"), /^linux-x64-warm-[0-9a-f]{6}$/);
     const identity = awsIdentityFromArn("arn:aws-us-gov:lambda:us-gov-west-1:111122223333:function:launcher");
     assert.deepEqual(identity, { partition: "aws-us-gov", region: "us-gov-west-1", accountId: "111122223333" });
@@ -168,14 +280,27 @@ describe("launch helpers and settings", () => {
     assert.equal(settings.scope, "org");
     assert.equal(settings.runnerGroupId, 4);
     assert.equal(settings.accountId, "111122223333");
-    assert.deepEqual(settings.pools.map((p) => p.launchTemplateId), ["lt-0aaa", "lt-0bbb"]);
+    assert.deepEqual(
+      settings.pools.map((p) => p.launchTemplateId),
+      ["lt-0aaa", "lt-0bbb"],
+    );
   });
 
   it("names the variable that is wrong", () => {
     assert.throws(() => readLauncherSettings({ ...env, [ENV.pools]: "{" }, arn), new RegExp(ENV.pools));
-    assert.throws(() => readLauncherSettings({ ...env, [ENV.pools]: JSON.stringify([{ ...POOLS[0], launchTemplateId: undefined }]) }, arn), /launchTemplateId/);
+    assert.throws(
+      () =>
+        readLauncherSettings(
+          { ...env, [ENV.pools]: JSON.stringify([{ ...POOLS[0], launchTemplateId: undefined }]) },
+          arn,
+        ),
+      /launchTemplateId/,
+    );
     assert.throws(() => readLauncherSettings({ ...env, [ENV.subnetIds]: "[]" }, arn), new RegExp(ENV.subnetIds));
-    assert.throws(() => readLauncherSettings({ ...env, [ENV.runnerScope]: "enterprise" }, arn), new RegExp(ENV.runnerScope));
+    assert.throws(
+      () => readLauncherSettings({ ...env, [ENV.runnerScope]: "enterprise" }, arn),
+      new RegExp(ENV.runnerScope),
+    );
     assert.throws(() => readLauncherSettings({ ...env, [ENV.stack]: "" }, arn), new RegExp(ENV.stack));
   });
 });

@@ -1,11 +1,23 @@
 import { strict as assert } from "node:assert";
-import { decideReaping, type ReaperInput, type ReaperInstance, type ReaperRunner } from "../../../functions/reaper/decide.js";
+import {
+  decideReaping,
+  type ReaperInput,
+  type ReaperInstance,
+  type ReaperRunner,
+} from "../../../functions/reaper/decide.js";
 
 const NOW = new Date("2025-06-02T12:00:00Z");
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
 function instance(id: string, ageMinutes: number, overrides: Partial<ReaperInstance> = {}): ReaperInstance {
-  return { instanceId: id, state: "running", launchTime: minutesAgo(ageMinutes), pool: "linux-x64", runnerName: `runner-${id}`, ...overrides };
+  return {
+    instanceId: id,
+    state: "running",
+    launchTime: minutesAgo(ageMinutes),
+    pool: "linux-x64",
+    runnerName: `runner-${id}`,
+    ...overrides,
+  };
 }
 
 function runner(id: number, name: string, overrides: Partial<ReaperRunner> = {}): ReaperRunner {
@@ -28,18 +40,27 @@ describe("reaper: decideReaping", () => {
       assert.deepEqual(decide({ instances: [instance("i-1", 10)] }).terminate, []);
       assert.deepEqual(decide({ instances: [instance("i-1", 10)] }).spared, [{ instanceId: "i-1", reason: "booting" }]);
       const later = decide({ instances: [instance("i-1", 10)], now: new Date(NOW.getTime() + 1000) });
-      assert.deepEqual(later.terminate.map((t) => t.reason), ["never-registered"]);
+      assert.deepEqual(
+        later.terminate.map((t) => t.reason),
+        ["never-registered"],
+      );
     });
 
     it("spares a booting instance whose runner is registered but still offline", () => {
-      const result = decide({ instances: [instance("i-1", 3)], runners: [runner(7, "runner-i-1", { status: "offline" })] });
+      const result = decide({
+        instances: [instance("i-1", 3)],
+        runners: [runner(7, "runner-i-1", { status: "offline" })],
+      });
       assert.deepEqual(result.terminate, []);
       assert.deepEqual(result.deregister, []);
       assert.deepEqual(result.spared, [{ instanceId: "i-1", reason: "booting" }]);
     });
 
     it("terminates an instance whose runner is offline past the grace time and removes the runner", () => {
-      const result = decide({ instances: [instance("i-1", 30)], runners: [runner(7, "runner-i-1", { status: "offline" })] });
+      const result = decide({
+        instances: [instance("i-1", 30)],
+        runners: [runner(7, "runner-i-1", { status: "offline" })],
+      });
       assert.deepEqual(result.terminate, [{ instanceId: "i-1", pool: "linux-x64", reason: "runner-offline" }]);
       assert.deepEqual(result.deregister, [{ runnerId: 7, name: "runner-i-1", reason: "offline-beyond-grace" }]);
     });
@@ -67,7 +88,9 @@ describe("reaper: decideReaping", () => {
       const atLimit = decide({ instances: [instance("i-1", 6 * 60)], runners: [runner(1, "runner-i-1")] });
       assert.deepEqual(atLimit.terminate, []);
       const result = decide({ instances: [instance("i-1", 6 * 60 + 1)], runners: [runner(1, "runner-i-1")] });
-      assert.deepEqual(result.terminate, [{ instanceId: "i-1", pool: "linux-x64", reason: "max-lifetime", afterDeregistering: 1 }]);
+      assert.deepEqual(result.terminate, [
+        { instanceId: "i-1", pool: "linux-x64", reason: "max-lifetime", afterDeregistering: 1 },
+      ]);
       assert.deepEqual(result.deregister, [{ runnerId: 1, name: "runner-i-1", reason: "idle-beyond-lifetime" }]);
     });
 
@@ -77,7 +100,9 @@ describe("reaper: decideReaping", () => {
     });
 
     it("ignores instances that are already shutting down or terminated", () => {
-      const result = decide({ instances: [instance("i-1", 600, { state: "shutting-down" }), instance("i-2", 600, { state: "terminated" })] });
+      const result = decide({
+        instances: [instance("i-1", 600, { state: "shutting-down" }), instance("i-2", 600, { state: "terminated" })],
+      });
       assert.deepEqual(result.terminate, []);
       assert.deepEqual(result.spared, []);
     });
@@ -89,7 +114,9 @@ describe("reaper: decideReaping", () => {
         instances: [instance("i-1", 4, { state: "terminated" })],
         runners: [runner(9, "runner-i-1", { status: "offline", repository: "acme/app" })],
       });
-      assert.deepEqual(result.deregister, [{ runnerId: 9, name: "runner-i-1", repository: "acme/app", reason: "instance-gone" }]);
+      assert.deepEqual(result.deregister, [
+        { runnerId: 9, name: "runner-i-1", repository: "acme/app", reason: "instance-gone" },
+      ]);
       assert.deepEqual(result.terminate, []);
     });
 
@@ -99,18 +126,27 @@ describe("reaper: decideReaping", () => {
     });
 
     it("never deregisters a busy runner whose instance is gone", () => {
-      const result = decide({ instances: [instance("i-1", 60, { state: "terminated" })], runners: [runner(9, "runner-i-1", { status: "offline", busy: true })] });
+      const result = decide({
+        instances: [instance("i-1", 60, { state: "terminated" })],
+        runners: [runner(9, "runner-i-1", { status: "offline", busy: true })],
+      });
       assert.deepEqual(result.deregister, []);
     });
 
     it("never deregisters an online runner", () => {
-      const result = decide({ instances: [instance("i-1", 60, { state: "terminated" })], runners: [runner(9, "runner-i-1")] });
+      const result = decide({
+        instances: [instance("i-1", 60, { state: "terminated" })],
+        runners: [runner(9, "runner-i-1")],
+      });
       assert.deepEqual(result.deregister, []);
     });
 
     it("prefers the live instance when a runner name appears on a terminated and a live instance", () => {
       const result = decide({
-        instances: [instance("i-old", 90, { state: "terminated", runnerName: "r" }), instance("i-new", 2, { runnerName: "r" })],
+        instances: [
+          instance("i-old", 90, { state: "terminated", runnerName: "r" }),
+          instance("i-new", 2, { runnerName: "r" }),
+        ],
         runners: [runner(3, "r", { status: "offline" })],
       });
       assert.deepEqual(result.deregister, []);
@@ -118,13 +154,20 @@ describe("reaper: decideReaping", () => {
     });
 
     it("lists a runner once even when two rules ask for its removal", () => {
-      const result = decide({ instances: [instance("i-1", 30)], runners: [runner(7, "runner-i-1", { status: "offline" })] });
+      const result = decide({
+        instances: [instance("i-1", 30)],
+        runners: [runner(7, "runner-i-1", { status: "offline" })],
+      });
       assert.equal(result.deregister.length, 1);
     });
   });
 
   describe("just-in-time parameters", () => {
-    const parameter = (instanceId: string, ageMinutes: number) => ({ name: `/cirunners/dev/runners/${instanceId}`, instanceId, lastModified: minutesAgo(ageMinutes) });
+    const parameter = (instanceId: string, ageMinutes: number) => ({
+      name: `/cirunners/dev/runners/${instanceId}`,
+      instanceId,
+      lastModified: minutesAgo(ageMinutes),
+    });
 
     it("deletes the parameter of a terminated instance and keeps the one of a live instance", () => {
       const result = decide({

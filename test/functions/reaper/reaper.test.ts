@@ -4,7 +4,12 @@
  * pause between launches, or from an injected `now`.
  */
 import { strict as assert } from "node:assert";
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { ENV, TAG, runnerParameterName } from "../../../functions/shared/contract.js";
@@ -13,7 +18,6 @@ import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { ROUTES, type GitHubApi } from "../../../tools/local/github-api.js";
 import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
-
 
 const STACK = "dev";
 const ORG = "acme";
@@ -41,14 +45,22 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
   });
 
   async function launch(runnerName: string, extraTags: Record<string, string> = {}): Promise<string> {
-    const tags = { [TAG.stack]: STACK, [TAG.pool]: "linux-x64", [TAG.runnerName]: runnerName, [TAG.repository]: `${ORG}/app`, ...extraTags };
+    const tags = {
+      [TAG.stack]: STACK,
+      [TAG.pool]: "linux-x64",
+      [TAG.runnerName]: runnerName,
+      [TAG.repository]: `${ORG}/app`,
+      ...extraTags,
+    };
     const result = await new EC2Client({}).send(
       new RunInstancesCommand({
         ImageId: "ami-12345678",
         InstanceType: "m7i.large",
         MinCount: 1,
         MaxCount: 1,
-        TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+        ],
       }),
     );
     return result.Instances![0].InstanceId!;
@@ -56,15 +68,31 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
 
   async function states(): Promise<Record<string, string>> {
     const result = await new EC2Client({}).send(new DescribeInstancesCommand({}));
-    return Object.fromEntries((result.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i.State!.Name!]));
+    return Object.fromEntries(
+      (result.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i.State!.Name!]),
+    );
   }
 
   async function putJitParameter(instanceId: string): Promise<void> {
-    await new SSMClient({}).send(new PutParameterCommand({ Name: runnerParameterName(PREFIX, instanceId), Type: "SecureString", Value: "jit-config" }));
+    await new SSMClient({}).send(
+      new PutParameterCommand({
+        Name: runnerParameterName(PREFIX, instanceId),
+        Type: "SecureString",
+        Value: "jit-config",
+      }),
+    );
   }
 
   function settings(overrides: Partial<import("../../../functions/reaper/index.js").ReaperSettings> = {}) {
-    return { stack: STACK, parameterPrefix: PREFIX, bootGraceMinutes: 10, maxJobHours: 8, owner: ORG, scope: "org" as const, ...overrides };
+    return {
+      stack: STACK,
+      parameterPrefix: PREFIX,
+      bootGraceMinutes: 10,
+      maxJobHours: 8,
+      owner: ORG,
+      scope: "org" as const,
+      ...overrides,
+    };
   }
 
   function dependencies(now: () => Date = () => new Date()) {
@@ -122,7 +150,10 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     assert.equal(github.calls[ROUTES.orgDeleteRunner], 2);
 
     const left = await new SSMClient({}).send(new GetParametersByPathCommand({ Path: PREFIX }));
-    assert.deepEqual(left.Parameters?.map((p) => p.Name), [runnerParameterName(PREFIX, booting)]);
+    assert.deepEqual(
+      left.Parameters?.map((p) => p.Name),
+      [runnerParameterName(PREFIX, booting)],
+    );
     assert.deepEqual(report.deletedParameters, [runnerParameterName(PREFIX, ghostInstance)]);
   });
 
@@ -136,9 +167,14 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     github.addRunner({ name: "raced-1", scope, status: "online" });
 
     // GitHub answers 422 for the first removal, as it does for a runner that has just taken a job.
-    github.failNext(ROUTES.orgDeleteRunner, 422, 1, { message: 'Bad request - Runner "raced-1" is still running a job' });
+    github.failNext(ROUTES.orgDeleteRunner, 422, 1, {
+      message: 'Bad request - Runner "raced-1" is still running a job',
+    });
     const inNineHours = () => new Date(Date.now() + 9 * 3_600_000);
-    const report = await reaper.reap(settings({ maxJobHours: 8 }), { ...dependencies(inNineHours), github: dependencies().github });
+    const report = await reaper.reap(settings({ maxJobHours: 8 }), {
+      ...dependencies(inNineHours),
+      github: dependencies().github,
+    });
 
     // Removals run in decision order with bounded parallelism; whichever got the 422 keeps its instance.
     assert.equal(report.terminated.length, 1);
@@ -156,7 +192,13 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
   it("does nothing when the runner list cannot be read (a busy runner could not be told from an orphan)", async () => {
     const orphan = await launch("orphan-1");
     github.failNext(ROUTES.orgListRunners, 502);
-    await assert.rejects(reaper.reap(settings(), dependencies(() => new Date(Date.now() + 3_600_000))), (error: { status?: number }) => error.status === 502);
+    await assert.rejects(
+      reaper.reap(
+        settings(),
+        dependencies(() => new Date(Date.now() + 3_600_000)),
+      ),
+      (error: { status?: number }) => error.status === 502,
+    );
     assert.equal((await states())[orphan], "running");
   });
 
@@ -168,7 +210,10 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       ...dependencies(),
       github: async () => getInstallationOctokit(await getOwnerInstallationId(ORG, "repo")),
     });
-    assert.deepEqual(report.deregistered.map((d) => [d.name, d.repository, d.reason]), [["ghost-r", `${ORG}/service`, "instance-gone"]]);
+    assert.deepEqual(
+      report.deregistered.map((d) => [d.name, d.repository, d.reason]),
+      [["ghost-r", `${ORG}/service`, "instance-gone"]],
+    );
     assert.equal(github.calls[ROUTES.repoListRunners], 1);
     assert.equal(github.calls[ROUTES.repoDeleteRunner], 1);
     assert.equal(runnerNames().length, 0);
@@ -194,6 +239,9 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     assert.equal(reaper.readReaperSettings(env).bootGraceMinutes, 10);
     assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.stack]: "" }), new RegExp(ENV.stack));
     assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.maxJobHours]: "-1" }), new RegExp(ENV.maxJobHours));
-    assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.runnerScope]: "enterprise" }), new RegExp(ENV.runnerScope));
+    assert.throws(
+      () => reaper.readReaperSettings({ ...env, [ENV.runnerScope]: "enterprise" }),
+      new RegExp(ENV.runnerScope),
+    );
   });
 });

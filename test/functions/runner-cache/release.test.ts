@@ -71,7 +71,10 @@ describe("runner cache: reading a release", () => {
         ["x64", "actions-runner-linux-x64-2.330.0.tar.gz", X64],
       ],
     );
-    assert.equal(assets[1].url, "https://github.com/actions/runner/releases/download/v2.330.0/actions-runner-linux-x64-2.330.0.tar.gz");
+    assert.equal(
+      assets[1].url,
+      "https://github.com/actions/runner/releases/download/v2.330.0/actions-runner-linux-x64-2.330.0.tar.gz",
+    );
     assert.equal(assetName("x64", "2.330.0"), "actions-runner-linux-x64-2.330.0.tar.gz");
   });
 
@@ -83,7 +86,10 @@ describe("runner cache: reading a release", () => {
 
   it("refuses a release whose notes and digest disagree", () => {
     const conflicting = release({ assets: release().assets.map((a) => ({ ...a, digest: `sha256:${WIN}` })) });
-    assert.throws(() => selectRunnerAssets(conflicting, ["x64"]), /notes give sha256 ba46.* but the asset digest is 88d7/);
+    assert.throws(
+      () => selectRunnerAssets(conflicting, ["x64"]),
+      /notes give sha256 ba46.* but the asset digest is 88d7/,
+    );
   });
 
   it("names the missing asset", () => {
@@ -100,22 +106,31 @@ describe("runner cache: manifest and settings", () => {
     assert.equal(isCacheCurrent({ version: "2.329.0", sha256: X64, fetchedAt: "x" }, asset), false);
     assert.equal(isCacheCurrent({ version: "2.330.0", sha256: WIN, fetchedAt: "x" }, asset), false);
     assert.equal(isCacheCurrent(undefined, asset), false);
-    assert.equal(isCacheCurrent({ version: "2.330.0", sha256: WIN, fetchedAt: "x" }, { ...asset, expectedSha256: undefined }), true);
+    assert.equal(
+      isCacheCurrent({ version: "2.330.0", sha256: WIN, fetchedAt: "x" }, { ...asset, expectedSha256: undefined }),
+      true,
+    );
   });
 
   it("treats a missing or unreadable manifest as absent", () => {
-    assert.deepEqual(parseManifest(JSON.stringify({ version: "2.330.0", sha256: X64, fetchedAt: "2025-01-01T00:00:00Z" })), {
-      version: "2.330.0",
-      sha256: X64,
-      fetchedAt: "2025-01-01T00:00:00Z",
-    });
+    assert.deepEqual(
+      parseManifest(JSON.stringify({ version: "2.330.0", sha256: X64, fetchedAt: "2025-01-01T00:00:00Z" })),
+      {
+        version: "2.330.0",
+        sha256: X64,
+        fetchedAt: "2025-01-01T00:00:00Z",
+      },
+    );
     assert.equal(parseManifest("{not json"), undefined);
     assert.equal(parseManifest(JSON.stringify({ version: "2.330.0", sha256: "short", fetchedAt: "x" })), undefined);
     assert.equal(parseManifest(undefined), undefined);
   });
 
   it("lists the pools' architectures once each, and rejects others", () => {
-    assert.deepEqual(poolArchitectures([{ architecture: "arm64" }, { architecture: "x64" }, { architecture: "arm64" }]), ["x64", "arm64"]);
+    assert.deepEqual(
+      poolArchitectures([{ architecture: "arm64" }, { architecture: "x64" }, { architecture: "arm64" }]),
+      ["x64", "arm64"],
+    );
     assert.deepEqual(poolArchitectures([{ architecture: "arm64" }]), ["arm64"]);
     assert.throws(() => poolArchitectures([{ architecture: "riscv" }]), /"riscv" is not x64 or arm64/);
   });
@@ -123,7 +138,10 @@ describe("runner cache: manifest and settings", () => {
   it("asks for the latest release or a pinned tag", () => {
     assert.deepEqual(releaseRoute("latest"), { route: "GET /repos/actions/runner/releases/latest" });
     assert.deepEqual(releaseRoute(undefined), { route: "GET /repos/actions/runner/releases/latest" });
-    assert.deepEqual(releaseRoute("2.321.0"), { route: "GET /repos/actions/runner/releases/tags/{tag}", tag: "v2.321.0" });
+    assert.deepEqual(releaseRoute("2.321.0"), {
+      route: "GET /repos/actions/runner/releases/tags/{tag}",
+      tag: "v2.321.0",
+    });
     assert.throws(() => releaseRoute("v2"), /must be "latest" or like 2.330.0/);
   });
 });

@@ -9,15 +9,29 @@ import {
   type WarmSchedule,
 } from "../../../functions/warm-pool/schedule.js";
 
-const office: WarmSchedule = { size: 4, days: ["mon", "tue", "wed", "thu", "fri"], startHour: 7, endHour: 19, timezone: "Europe/Berlin" };
+const office: WarmSchedule = {
+  size: 4,
+  days: ["mon", "tue", "wed", "thu", "fri"],
+  startHour: 7,
+  endHour: 19,
+  timezone: "Europe/Berlin",
+};
 
 describe("warm pool: isWithinWarmHours", () => {
   it("uses the schedule's time zone (CEST is UTC+2 in summer)", () => {
     // Monday 2 June 2025.
     assert.equal(isWithinWarmHours(office, new Date("2025-06-02T04:59:59Z")), false, "06:59 in Berlin");
-    assert.equal(isWithinWarmHours(office, new Date("2025-06-02T05:00:00Z")), true, "07:00 in Berlin: the start hour is included");
+    assert.equal(
+      isWithinWarmHours(office, new Date("2025-06-02T05:00:00Z")),
+      true,
+      "07:00 in Berlin: the start hour is included",
+    );
     assert.equal(isWithinWarmHours(office, new Date("2025-06-02T16:59:59Z")), true, "18:59 in Berlin");
-    assert.equal(isWithinWarmHours(office, new Date("2025-06-02T17:00:00Z")), false, "19:00 in Berlin: the end hour is excluded");
+    assert.equal(
+      isWithinWarmHours(office, new Date("2025-06-02T17:00:00Z")),
+      false,
+      "19:00 in Berlin: the end hour is excluded",
+    );
   });
 
   it("follows daylight saving time (CET is UTC+1 in winter)", () => {
@@ -25,8 +39,14 @@ describe("warm pool: isWithinWarmHours", () => {
     assert.equal(isWithinWarmHours(office, new Date("2025-01-13T05:30:00Z")), false, "06:30 in Berlin");
     assert.equal(isWithinWarmHours(office, new Date("2025-01-13T06:00:00Z")), true, "07:00 in Berlin");
     // Sunday 30 March 2025, 01:00 UTC: clocks jump from 02:00 to 03:00 local time.
-    assert.deepEqual(localWeekdayAndHour(new Date("2025-03-30T00:59:00Z"), "Europe/Berlin"), { weekday: "sun", hour: 1 });
-    assert.deepEqual(localWeekdayAndHour(new Date("2025-03-30T01:00:00Z"), "Europe/Berlin"), { weekday: "sun", hour: 3 });
+    assert.deepEqual(localWeekdayAndHour(new Date("2025-03-30T00:59:00Z"), "Europe/Berlin"), {
+      weekday: "sun",
+      hour: 1,
+    });
+    assert.deepEqual(localWeekdayAndHour(new Date("2025-03-30T01:00:00Z"), "Europe/Berlin"), {
+      weekday: "sun",
+      hour: 3,
+    });
     const sundayNight = { ...office, days: ["sun" as const], startHour: 3, endHour: 4 };
     assert.equal(isWithinWarmHours(sundayNight, new Date("2025-03-30T01:00:00Z")), true);
     assert.equal(isWithinWarmHours(sundayNight, new Date("2025-03-30T00:59:00Z")), false);
@@ -42,12 +62,19 @@ describe("warm pool: isWithinWarmHours", () => {
   it("keeps runners warm until midnight with endHour 24", () => {
     const late = { ...office, timezone: "UTC", startHour: 20, endHour: 24 };
     assert.equal(isWithinWarmHours(late, new Date("2025-06-02T23:59:59Z")), true);
-    assert.equal(isWithinWarmHours(late, new Date("2025-06-03T00:00:00Z")), false, "Tuesday 00:00 is not Monday's window");
+    assert.equal(
+      isWithinWarmHours(late, new Date("2025-06-03T00:00:00Z")),
+      false,
+      "Tuesday 00:00 is not Monday's window",
+    );
     assert.equal(isWithinWarmHours({ ...late, startHour: 0 }, new Date("2025-06-03T00:00:00Z")), true);
   });
 
   it("names an unknown time zone", () => {
-    assert.throws(() => isWithinWarmHours({ ...office, timezone: "Mars/Olympus" }, new Date()), /unknown time zone "Mars\/Olympus"/);
+    assert.throws(
+      () => isWithinWarmHours({ ...office, timezone: "Mars/Olympus" }, new Date()),
+      /unknown time zone "Mars\/Olympus"/,
+    );
   });
 });
 
@@ -58,7 +85,11 @@ describe("warm pool: warmDeficit", () => {
     assert.equal(warmDeficit(counts), 4);
     assert.equal(warmDeficit({ ...counts, idleOnline: 1, booting: 2, live: 3 }), 1);
     assert.equal(warmDeficit({ ...counts, idleOnline: 3, booting: 1, live: 4 }), 0);
-    assert.equal(warmDeficit({ ...counts, idleOnline: 6, live: 6 }), 0, "more idle than wanted: nothing, never negative");
+    assert.equal(
+      warmDeficit({ ...counts, idleOnline: 6, live: 6 }),
+      0,
+      "more idle than wanted: nothing, never negative",
+    );
   });
 
   it("never exceeds the pool's remaining capacity", () => {
@@ -131,9 +162,21 @@ describe("warm pool: parseWarmPools", () => {
 
   it("names the entry and field that is wrong", () => {
     assert.throws(() => parseWarmPools("{", variable), /CIRUNNERS_WARM_POOLS is not valid JSON/);
-    assert.throws(() => parseWarmPools(JSON.stringify([{ ...entry, size: 0 }]), variable), /CIRUNNERS_WARM_POOLS\[0\]\.size must be an integer from 1 to 100, got 0/);
-    assert.throws(() => parseWarmPools(JSON.stringify([{ ...entry, days: ["monday"] }]), variable), /\[0\]\.days must be a non-empty list/);
-    assert.throws(() => parseWarmPools(JSON.stringify([{ ...entry, endHour: 7 }]), variable), /endHour \(7\) must be after startHour \(7\)/);
-    assert.throws(() => parseWarmPools(JSON.stringify([{ ...entry, timezone: "Nowhere" }]), variable), /unknown time zone "Nowhere"/);
+    assert.throws(
+      () => parseWarmPools(JSON.stringify([{ ...entry, size: 0 }]), variable),
+      /CIRUNNERS_WARM_POOLS\[0\]\.size must be an integer from 1 to 100, got 0/,
+    );
+    assert.throws(
+      () => parseWarmPools(JSON.stringify([{ ...entry, days: ["monday"] }]), variable),
+      /\[0\]\.days must be a non-empty list/,
+    );
+    assert.throws(
+      () => parseWarmPools(JSON.stringify([{ ...entry, endHour: 7 }]), variable),
+      /endHour \(7\) must be after startHour \(7\)/,
+    );
+    assert.throws(
+      () => parseWarmPools(JSON.stringify([{ ...entry, timezone: "Nowhere" }]), variable),
+      /unknown time zone "Nowhere"/,
+    );
   });
 });

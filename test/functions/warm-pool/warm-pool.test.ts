@@ -3,7 +3,14 @@
  * clock (moto stamps LaunchTime with it): "every day, all day" is inside, "not today" is outside.
  */
 import { strict as assert } from "node:assert";
-import { CreateLaunchTemplateCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateLaunchTemplateCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV, TAG } from "../../../functions/shared/contract.js";
 import { getInstallationOctokit, getOwnerInstallationId } from "../../../functions/shared/github.js";
@@ -12,7 +19,6 @@ import { startMoto, type MotoServer } from "../../../tools/local/moto.js";
 import { ROUTES, type GitHubApi } from "../../../tools/local/github-api.js";
 import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
-
 
 const ORG = "acme";
 const STACK = "dev";
@@ -41,10 +47,15 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
     await resetAppEnvironment(moto, github);
     const ec2 = new EC2Client({});
     const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.20.0.0/16" }));
-    const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: "10.20.1.0/24", AvailabilityZone: "eu-west-1a" }));
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: "10.20.1.0/24", AvailabilityZone: "eu-west-1a" }),
+    );
     subnetId = subnet.Subnet!.SubnetId!;
     const template = await ec2.send(
-      new CreateLaunchTemplateCommand({ LaunchTemplateName: `warm-${Date.now()}`, LaunchTemplateData: { ImageId: "ami-12345678", InstanceType: "m7i.large" } }),
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `warm-${Date.now()}`,
+        LaunchTemplateData: { ImageId: "ami-12345678", InstanceType: "m7i.large" },
+      }),
     );
     launchTemplateId = template.LaunchTemplate!.LaunchTemplateId!;
   });
@@ -55,7 +66,17 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
 
   function environment(warm: object[], maxRunners = 10): NodeJS.ProcessEnv {
     return {
-      [ENV.pools]: JSON.stringify([{ name: "linux-x64", labels: ["self-hosted", "linux", "x64"], instanceTypes: ["m7i.large"], architecture: "x64", maxRunners, spot: false, launchTemplateId }]),
+      [ENV.pools]: JSON.stringify([
+        {
+          name: "linux-x64",
+          labels: ["self-hosted", "linux", "x64"],
+          instanceTypes: ["m7i.large"],
+          architecture: "x64",
+          maxRunners,
+          spot: false,
+          launchTemplateId,
+        },
+      ]),
       [ENV.subnetIds]: JSON.stringify([subnetId]),
       [ENV.runnerScope]: "org",
       [ENV.runnerGroupId]: "3",
@@ -79,20 +100,35 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   async function launchExisting(runnerName: string, tags: Record<string, string> = {}): Promise<string> {
     const all = { [TAG.stack]: STACK, [TAG.pool]: "linux-x64", [TAG.runnerName]: runnerName, ...tags };
     const result = await new EC2Client({}).send(
-      new RunInstancesCommand({ ImageId: "ami-12345678", InstanceType: "m7i.large", MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(all).map(([Key, Value]) => ({ Key, Value })) }] }),
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        InstanceType: "m7i.large",
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: Object.entries(all).map(([Key, Value]) => ({ Key, Value })) },
+        ],
+      }),
     );
     return result.Instances![0].InstanceId!;
   }
 
   async function liveInstances() {
-    const result = await new EC2Client({}).send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }));
-    return (result.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ id: i.InstanceId!, tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!])) }));
+    const result = await new EC2Client({}).send(
+      new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }),
+    );
+    return (result.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => ({ id: i.InstanceId!, tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!])) }));
   }
 
   it("launches exactly the deficit inside the hours, then nothing while those runners boot", async () => {
     await launchExisting("linux-x64-warm-aaaaaa", { [TAG.warm]: "true" });
     github.addRunner({ name: "linux-x64-warm-aaaaaa", scope: `org:${ORG}`, status: "online" });
-    const settings = warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 3, ...always() }]), FUNCTION_ARN);
+    const settings = warmPool.readWarmPoolSettings(
+      environment([{ pool: "linux-x64", size: 3, ...always() }]),
+      FUNCTION_ARN,
+    );
 
     const [first] = await warmPool.maintainWarmPools(settings, dependencies());
     assert.equal(first.withinHours, true);
@@ -117,7 +153,10 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   it("caps the deficit by the pool's maxRunners", async () => {
     await launchExisting("linux-x64-1-abcdef");
     github.addRunner({ name: "linux-x64-1-abcdef", scope: `org:${ORG}`, status: "online", busy: true });
-    const settings = warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 2, ...always() }], 2), FUNCTION_ARN);
+    const settings = warmPool.readWarmPoolSettings(
+      environment([{ pool: "linux-x64", size: 2, ...always() }], 2),
+      FUNCTION_ARN,
+    );
     const [result] = await warmPool.maintainWarmPools(settings, dependencies());
     assert.deepEqual([result.live, result.requested, result.launched.length], [1, 1, 1]);
   });
@@ -130,7 +169,10 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
     const jobRunner = await launchExisting("linux-x64-7-cccccc");
     github.addRunner({ name: "linux-x64-7-cccccc", scope: `org:${ORG}`, status: "online" });
 
-    const settings = warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 3, ...notToday() }]), FUNCTION_ARN);
+    const settings = warmPool.readWarmPoolSettings(
+      environment([{ pool: "linux-x64", size: 3, ...notToday() }]),
+      FUNCTION_ARN,
+    );
     const [result] = await warmPool.maintainWarmPools(settings, dependencies());
     assert.equal(result.withinHours, false);
     assert.equal(result.launched.length, 0);
@@ -138,7 +180,10 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
     assert.deepEqual(result.retired, [idle]);
     const live = (await liveInstances()).map((i) => i.id).sort();
     assert.deepEqual(live, [busy, jobRunner].sort());
-    assert.deepEqual([...github.runners.values()].map((r) => r.name).sort(), ["linux-x64-7-cccccc", "linux-x64-warm-bbbbbb"]);
+    assert.deepEqual([...github.runners.values()].map((r) => r.name).sort(), [
+      "linux-x64-7-cccccc",
+      "linux-x64-warm-bbbbbb",
+    ]);
   });
 
   it("runs as a Lambda handler from its environment", async () => {
@@ -150,9 +195,18 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   it("checks the warm pools against the pools and the runner scope", () => {
     const base = environment([{ pool: "linux-x64", size: 2, ...always() }]);
     assert.equal(warmPool.readWarmPoolSettings(base, FUNCTION_ARN).warmPools.length, 1);
-    assert.throws(() => warmPool.readWarmPoolSettings(environment([{ pool: "gpu", size: 1, ...always() }]), FUNCTION_ARN), /pool "gpu" is not in CIRUNNERS_POOLS/);
-    assert.throws(() => warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 5, ...always() }], 4), FUNCTION_ARN), /wants 5 warm runners but maxRunners is 4/);
-    assert.throws(() => warmPool.readWarmPoolSettings({ ...base, [ENV.runnerScope]: "repo" }, FUNCTION_ARN), /warm pools need CIRUNNERS_RUNNER_SCOPE "org"/);
+    assert.throws(
+      () => warmPool.readWarmPoolSettings(environment([{ pool: "gpu", size: 1, ...always() }]), FUNCTION_ARN),
+      /pool "gpu" is not in CIRUNNERS_POOLS/,
+    );
+    assert.throws(
+      () => warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 5, ...always() }], 4), FUNCTION_ARN),
+      /wants 5 warm runners but maxRunners is 4/,
+    );
+    assert.throws(
+      () => warmPool.readWarmPoolSettings({ ...base, [ENV.runnerScope]: "repo" }, FUNCTION_ARN),
+      /warm pools need CIRUNNERS_RUNNER_SCOPE "org"/,
+    );
     assert.deepEqual(warmPool.readWarmPoolSettings({ ...base, [ENV.warmPools]: "" }, FUNCTION_ARN).warmPools, []);
   });
 });

@@ -5,7 +5,10 @@ import type { Classification } from "../../../functions/webhook/outcome";
 import { POOLS, queuedJob } from "./support";
 
 const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
-const headers = (event = "workflow_job", delivery = DELIVERY) => ({ "x-github-event": event, "x-github-delivery": delivery });
+const headers = (event = "workflow_job", delivery = DELIVERY) => ({
+  "x-github-event": event,
+  "x-github-delivery": delivery,
+});
 const classify = (body: unknown, h: Record<string, string> = headers()) =>
   classifyEvent(h, typeof body === "string" ? body : JSON.stringify(body), POOLS);
 
@@ -35,7 +38,11 @@ describe("webhook: classifyEvent", () => {
   });
 
   it("answers ping with pong", () => {
-    assert.deepEqual(classify({ zen: "Design for failure.", hook_id: 1 }, headers("ping")), { kind: "pong", status: 200, deliveryId: DELIVERY });
+    assert.deepEqual(classify({ zen: "Design for failure.", hook_id: 1 }, headers("ping")), {
+      kind: "pong",
+      status: 200,
+      deliveryId: DELIVERY,
+    });
   });
 
   it("ignores other events with 200", () => {
@@ -69,15 +76,30 @@ describe("webhook: classifyEvent", () => {
   });
 
   it("refuses missing event or delivery headers with 400 naming the header", () => {
-    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-delivery": DELIVERY })), [400, "header-missing", "missing header X-GitHub-Event"]);
-    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-event": "workflow_job" })), [400, "header-missing", "missing header X-GitHub-Delivery"]);
+    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-delivery": DELIVERY })), [
+      400,
+      "header-missing",
+      "missing header X-GitHub-Event",
+    ]);
+    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-event": "workflow_job" })), [
+      400,
+      "header-missing",
+      "missing header X-GitHub-Delivery",
+    ]);
   });
 
   it("refuses a delivery id SQS cannot deduplicate by", () => {
     for (const delivery of ["has space", "x".repeat(129), "tab\there", "ünïcode"]) {
-      assert.equal(rejection(classify(queuedJob([]), headers("workflow_job", delivery)))[1], "header-invalid", delivery);
+      assert.equal(
+        rejection(classify(queuedJob([]), headers("workflow_job", delivery)))[1],
+        "header-invalid",
+        delivery,
+      );
     }
-    assert.equal(classify(queuedJob(["self-hosted", "linux", "x64"]), headers("workflow_job", "x".repeat(128))).kind, "accept");
+    assert.equal(
+      classify(queuedJob(["self-hosted", "linux", "x64"]), headers("workflow_job", "x".repeat(128))).kind,
+      "accept",
+    );
   });
 
   it("refuses malformed JSON with 400, for every event", () => {
@@ -98,8 +120,12 @@ describe("webhook: classifyEvent", () => {
 
 describe("webhook: parseWorkflowJob", () => {
   const parse = (payload: Record<string, unknown>) => parseWorkflowJob(payload, POOLS);
-  const withJob = (job: Record<string, unknown>) => queuedJob(["self-hosted", "linux", "x64"], { workflow_job: { id: 1, run_id: 2, run_attempt: 1, labels: ["self-hosted", "linux", "x64"], ...job } });
-  const messageOf = (result: ReturnType<typeof parse>) => (result.kind === "reject" ? `${result.status} ${result.reason}: ${result.message}` : result.kind);
+  const withJob = (job: Record<string, unknown>) =>
+    queuedJob(["self-hosted", "linux", "x64"], {
+      workflow_job: { id: 1, run_id: 2, run_attempt: 1, labels: ["self-hosted", "linux", "x64"], ...job },
+    });
+  const messageOf = (result: ReturnType<typeof parse>) =>
+    result.kind === "reject" ? `${result.status} ${result.reason}: ${result.message}` : result.kind;
 
   it("refuses a missing or non-string action", () => {
     assert.equal(messageOf(parse({})), "400 field-missing: missing field action");
@@ -118,7 +144,11 @@ describe("webhook: parseWorkflowJob", () => {
     ];
     for (const [payload, message] of cases) {
       const result = parse(payload);
-      assert.equal(result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`, `400 field-missing: ${message}`, message);
+      assert.equal(
+        result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`,
+        `400 field-missing: ${message}`,
+        message,
+      );
     }
   });
 
@@ -130,14 +160,27 @@ describe("webhook: parseWorkflowJob", () => {
       [withJob({ id: 0 }), "field workflow_job.id must be a positive integer"],
       [withJob({ run_id: 1.5 }), "field workflow_job.run_id must be a positive integer"],
       [withJob({ run_attempt: 2 ** 53 }), "field workflow_job.run_attempt must be a positive integer"],
-      [{ ...withJob({}), repository: { full_name: "no-slash", owner: { login: "a" } } }, 'field repository.full_name must look like "owner/name"'],
-      [{ ...withJob({}), repository: { full_name: "", owner: { login: "a" } } }, "field repository.full_name must be a non-empty string"],
-      [{ ...withJob({}), repository: { full_name: "a/b", owner: { login: 7 } } }, "field repository.owner.login must be a non-empty string"],
+      [
+        { ...withJob({}), repository: { full_name: "no-slash", owner: { login: "a" } } },
+        'field repository.full_name must look like "owner/name"',
+      ],
+      [
+        { ...withJob({}), repository: { full_name: "", owner: { login: "a" } } },
+        "field repository.full_name must be a non-empty string",
+      ],
+      [
+        { ...withJob({}), repository: { full_name: "a/b", owner: { login: 7 } } },
+        "field repository.owner.login must be a non-empty string",
+      ],
       [{ ...withJob({}), installation: { id: -1 } }, "field installation.id must be a positive integer"],
     ];
     for (const [payload, message] of cases) {
       const result = parse(payload);
-      assert.equal(result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`, `400 field-invalid: ${message}`, message);
+      assert.equal(
+        result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`,
+        `400 field-invalid: ${message}`,
+        message,
+      );
     }
   });
 
@@ -159,11 +202,25 @@ describe("webhook: parseWorkflowJob", () => {
 });
 
 describe("webhook: buildJobMessage and sendMessageInput", () => {
-  const job = { jobId: 29679449, runId: 10465521, runAttempt: 2, repository: "acme-platform/orders-service", owner: "acme-platform", installationId: 4242, labels: ["self-hosted", "linux", "x64"] };
+  const job = {
+    jobId: 29679449,
+    runId: 10465521,
+    runAttempt: 2,
+    repository: "acme-platform/orders-service",
+    owner: "acme-platform",
+    installationId: 4242,
+    labels: ["self-hosted", "linux", "x64"],
+  };
 
   it("builds the version 1 message", () => {
     const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date("2025-01-02T03:04:05.678Z"));
-    assert.deepEqual(message, { version: 1, deliveryId: DELIVERY, pool: "linux-x64", ...job, enqueuedAt: "2025-01-02T03:04:05.678Z" });
+    assert.deepEqual(message, {
+      version: 1,
+      deliveryId: DELIVERY,
+      pool: "linux-x64",
+      ...job,
+      enqueuedAt: "2025-01-02T03:04:05.678Z",
+    });
     assert.notEqual(message.labels, job.labels, "labels are copied");
   });
 

@@ -38,7 +38,11 @@ describe("webhook: handler", () => {
     const response = await handler(await githubEvent(body(queuedJob(["self-hosted", "linux", "arm64"]))));
     assert.equal(response.statusCode, 202);
     assert.equal(response.headers?.["content-type"], "application/json");
-    assert.deepEqual(parsed(response), { message: "job 29679449 queued for pool linux-arm64", pool: "linux-arm64", jobId: 29679449 });
+    assert.deepEqual(parsed(response), {
+      message: "job 29679449 queued for pool linux-arm64",
+      pool: "linux-arm64",
+      jobId: 29679449,
+    });
     assert.deepEqual(sent, [
       {
         version: 1,
@@ -55,7 +59,10 @@ describe("webhook: handler", () => {
       },
     ]);
     assert.deepEqual(metrics.published, [{ name: "WebhookAccepted", dimensions: { pool: "linux-arm64" }, value: 1 }]);
-    assert.deepEqual(logger.entries.map((e) => [e.level, e.message, e.attributes.deliveryId]), [["info", "job queued", "72d3162e-cc78-11e3-81ab-4c9367dc0958"]]);
+    assert.deepEqual(
+      logger.entries.map((e) => [e.level, e.message, e.attributes.deliveryId]),
+      [["info", "job queued", "72d3162e-cc78-11e3-81ab-4c9367dc0958"]],
+    );
   });
 
   it("verifies a base64-encoded body over its raw bytes", async () => {
@@ -70,7 +77,11 @@ describe("webhook: handler", () => {
     const { handler, sent } = setup();
     const payload = body(queuedJob(["self-hosted", "linux", "x64"]));
     const event = httpEvent(payload, {
-      headers: { "X-GitHub-Event": "workflow_job", "X-GITHUB-DELIVERY": "d-1", "X-Hub-Signature-256": sign(SECRET, payload) },
+      headers: {
+        "X-GitHub-Event": "workflow_job",
+        "X-GITHUB-DELIVERY": "d-1",
+        "X-Hub-Signature-256": sign(SECRET, payload),
+      },
     });
     assert.equal((await handler(event)).statusCode, 202);
     assert.equal(sent[0].deliveryId, "d-1");
@@ -78,7 +89,9 @@ describe("webhook: handler", () => {
 
   it("answers ping with pong", async () => {
     const { handler, metrics, sent } = setup();
-    const response = await handler(await githubEvent(body({ zen: "Keep it logically awesome.", hook_id: 7 }), { event: "ping" }));
+    const response = await handler(
+      await githubEvent(body({ zen: "Keep it logically awesome.", hook_id: 7 }), { event: "ping" }),
+    );
     assert.deepEqual([response.statusCode, parsed(response)], [200, { message: "pong" }]);
     assert.equal(sent.length, 0);
     assert.deepEqual(metrics.published, [{ name: "WebhookIgnored", dimensions: { reason: "ping" }, value: 1 }]);
@@ -88,7 +101,10 @@ describe("webhook: handler", () => {
     const { handler, metrics, logger, sent } = setup();
     const cases: [HttpEvent, string][] = [
       [await githubEvent(body({ action: "completed" }), { event: "push" }), "event-not-handled"],
-      [await githubEvent(body({ ...queuedJob(["self-hosted", "linux", "x64"]), action: "completed" })), "action-not-queued"],
+      [
+        await githubEvent(body({ ...queuedJob(["self-hosted", "linux", "x64"]), action: "completed" })),
+        "action-not-queued",
+      ],
       [await githubEvent(body(queuedJob(["self-hosted", "linux"]))), "no-matching-pool"],
     ];
     for (const [event, reason] of cases) {
@@ -96,7 +112,10 @@ describe("webhook: handler", () => {
       assert.deepEqual([response.statusCode, parsed(response).reason], [200, reason]);
     }
     assert.equal(sent.length, 0);
-    assert.deepEqual(metrics.published.map((m) => [m.name, m.dimensions.reason]), cases.map(([, reason]) => ["WebhookIgnored", reason]));
+    assert.deepEqual(
+      metrics.published.map((m) => [m.name, m.dimensions.reason]),
+      cases.map(([, reason]) => ["WebhookIgnored", reason]),
+    );
     const unmatched = logger.entries.find((e) => e.attributes.reason === "no-matching-pool");
     assert.deepEqual(unmatched?.attributes.labels, ["self-hosted", "linux"]);
   });
@@ -107,11 +126,19 @@ describe("webhook: handler", () => {
     const cases: [HttpEvent, number, string][] = [
       [await githubEvent(job, { secret: false }), 401, "signature-missing"],
       [await githubEvent(job, { secret: "wrong" }), 401, "signature-mismatch"],
-      [await githubEvent(job, { secret: false, headers: { "x-hub-signature": "sha1=0123" } }), 401, "signature-sha1-only"],
+      [
+        await githubEvent(job, { secret: false, headers: { "x-hub-signature": "sha1=0123" } }),
+        401,
+        "signature-sha1-only",
+      ],
       [await githubEvent(job, { headers: { "x-hub-signature-256": "sha512=00" } }), 401, "signature-malformed"],
       [await githubEvent("{not json"), 400, "json-malformed"],
       [await githubEvent(body({ action: "queued" })), 400, "field-missing"],
-      [await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { installation: { id: "7" } }))), 400, "field-invalid"],
+      [
+        await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { installation: { id: "7" } }))),
+        400,
+        "field-invalid",
+      ],
       [await githubEvent(job, { headers: { "x-github-event": "" } }), 400, "header-missing"],
       [await githubEvent(`{"pad":"${"x".repeat(5000)}"}`), 413, "body-too-large"],
       [httpEvent("", {}), 400, "body-empty"],
@@ -123,18 +150,25 @@ describe("webhook: handler", () => {
       assert.equal(typeof parsed(response).message, "string");
     }
     assert.equal(sent.length, 0);
-    assert.deepEqual(metrics.published.map((m) => [m.name, m.dimensions.reason]), cases.map(([, , reason]) => ["WebhookRejected", reason]));
+    assert.deepEqual(
+      metrics.published.map((m) => [m.name, m.dimensions.reason]),
+      cases.map(([, , reason]) => ["WebhookRejected", reason]),
+    );
   });
 
   it("names the missing field in the 400 body", async () => {
     const { handler } = setup();
-    const response = await handler(await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { repository: { full_name: "acme/app" } }))));
+    const response = await handler(
+      await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { repository: { full_name: "acme/app" } }))),
+    );
     assert.deepEqual([response.statusCode, parsed(response).message], [400, "missing field repository.owner.login"]);
   });
 
   it("enqueues a job from an organization webhook (no installation) without an installation id", async () => {
     const { handler, sent } = setup();
-    const response = await handler(await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { installation: undefined }))));
+    const response = await handler(
+      await githubEvent(body(queuedJob(["self-hosted", "linux", "x64"], { installation: undefined }))),
+    );
     assert.equal(response.statusCode, 202);
     assert.equal(sent.length, 1);
     assert.equal("installationId" in sent[0], false);
@@ -159,7 +193,9 @@ describe("webhook: handler", () => {
     const error = logger.entries.find((e) => e.level === "error");
     assert.deepEqual(error?.attributes.error, { name: "ServiceUnavailable", message: "Service unavailable" });
     assert.equal(error?.attributes.deliveryId, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
-    assert.deepEqual(metrics.published, [{ name: "WebhookFailed", dimensions: { reason: "enqueue-failed" }, value: 1 }]);
+    assert.deepEqual(metrics.published, [
+      { name: "WebhookFailed", dimensions: { reason: "enqueue-failed" }, value: 1 },
+    ]);
   });
 
   it("answers 500 when the secret cannot be read (GitHub can redeliver)", async () => {
@@ -177,7 +213,10 @@ describe("webhook: handler", () => {
     const { handler, logger } = setup();
     await handler(await githubEvent(body({ action: "completed" }), { delivery: "first" }));
     await handler(httpEvent("{}", { headers: {} }));
-    assert.deepEqual(logger.entries.map((e) => e.attributes.deliveryId), ["first", undefined]);
+    assert.deepEqual(
+      logger.entries.map((e) => e.attributes.deliveryId),
+      ["first", undefined],
+    );
   });
 });
 
@@ -191,24 +230,54 @@ describe("webhook: handler properties (fast-check)", () => {
     fc.json(),
     fc.jsonValue().map((v) => JSON.stringify(v)),
     fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
-    fc.record({ action: fc.constantFrom("queued", "completed", "in_progress", 3, null), workflow_job: fc.anything(), installation: fc.anything(), repository: fc.anything() }).map((v) => JSON.stringify(v)),
-    fc.array(fc.constantFrom("self-hosted", "Linux", "X64", "arm64", "release", "gpu", ""), { maxLength: 6 }).map((labels) => JSON.stringify(queuedJob(labels))),
+    fc
+      .record({
+        action: fc.constantFrom("queued", "completed", "in_progress", 3, null),
+        workflow_job: fc.anything(),
+        installation: fc.anything(),
+        repository: fc.anything(),
+      })
+      .map((v) => JSON.stringify(v)),
+    fc
+      .array(fc.constantFrom("self-hosted", "Linux", "X64", "arm64", "release", "gpu", ""), { maxLength: 6 })
+      .map((labels) => JSON.stringify(queuedJob(labels))),
     fc.constantFrom(...POOLS).map((pool) => JSON.stringify(queuedJob(pool.labels))),
   );
-  const headerName = fc.constantFrom("x-hub-signature-256", "X-Hub-Signature-256", "x-hub-signature", "x-github-event", "X-GitHub-Event", "x-github-delivery", "content-type");
-  const anyHeaders = fc.dictionary(fc.oneof(headerName, fc.string()), fc.oneof(fc.string(), fc.constantFrom("workflow_job", "ping", "push", "sha256=", `sha256=${"a".repeat(64)}`)), { maxKeys: 8 });
+  const headerName = fc.constantFrom(
+    "x-hub-signature-256",
+    "X-Hub-Signature-256",
+    "x-hub-signature",
+    "x-github-event",
+    "X-GitHub-Event",
+    "x-github-delivery",
+    "content-type",
+  );
+  const anyHeaders = fc.dictionary(
+    fc.oneof(headerName, fc.string()),
+    fc.oneof(fc.string(), fc.constantFrom("workflow_job", "ping", "push", "sha256=", `sha256=${"a".repeat(64)}`)),
+    { maxKeys: 8 },
+  );
 
   async function assertWellBehaved(event: HttpEvent) {
     const response = await handler(event);
-    assert.ok(response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 500, `status ${response.statusCode}: ${response.body}`);
+    assert.ok(
+      response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 500,
+      `status ${response.statusCode}: ${response.body}`,
+    );
     assert.doesNotThrow(() => JSON.parse(response.body ?? ""));
   }
 
   it("never throws and never answers 5xx for random bodies and headers", async () => {
     await fc.assert(
-      fc.asyncProperty(anyBody, anyHeaders, fc.boolean(), fc.constantFrom("POST", "POST", "GET", "PUT"), async (raw, headers, base64, method) => {
-        await assertWellBehaved(httpEvent(raw, { headers, base64, method }));
-      }),
+      fc.asyncProperty(
+        anyBody,
+        anyHeaders,
+        fc.boolean(),
+        fc.constantFrom("POST", "POST", "GET", "PUT"),
+        async (raw, headers, base64, method) => {
+          await assertWellBehaved(httpEvent(raw, { headers, base64, method }));
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -217,27 +286,46 @@ describe("webhook: handler properties (fast-check)", () => {
     const seen = new Set<number>();
     const { handler: signedHandler } = setup();
     await fc.assert(
-      fc.asyncProperty(anyBody, fc.constantFrom("workflow_job", "workflow_job", "ping", "push", ""), fc.oneof(fc.uuid(), fc.string({ maxLength: 140 })), fc.boolean(), async (raw, event, delivery, base64) => {
-        const headers: Record<string, string> = { "x-github-event": event, "x-github-delivery": delivery, "x-hub-signature-256": sign(SECRET, raw) };
-        await assertWellBehaved(httpEvent(raw, { headers, base64 }));
-        seen.add((await signedHandler(httpEvent(raw, { headers, base64 }))).statusCode ?? 0);
-      }),
+      fc.asyncProperty(
+        anyBody,
+        fc.constantFrom("workflow_job", "workflow_job", "ping", "push", ""),
+        fc.oneof(fc.uuid(), fc.string({ maxLength: 140 })),
+        fc.boolean(),
+        async (raw, event, delivery, base64) => {
+          const headers: Record<string, string> = {
+            "x-github-event": event,
+            "x-github-delivery": delivery,
+            "x-hub-signature-256": sign(SECRET, raw),
+          };
+          await assertWellBehaved(httpEvent(raw, { headers, base64 }));
+          seen.add((await signedHandler(httpEvent(raw, { headers, base64 }))).statusCode ?? 0);
+        },
+      ),
       { numRuns: 400 },
     );
     // The signed inputs reach every branch, not just the signature check.
-    for (const status of [200, 202, 400]) assert.ok(seen.has(status), `no signed input was answered ${status}: ${[...seen]}`);
+    for (const status of [200, 202, 400])
+      assert.ok(seen.has(status), `no signed input was answered ${status}: ${[...seen]}`);
   });
 
   it("never throws and never answers 5xx for malformed events", async () => {
     const anyEvent = fc.record(
       {
-        requestContext: fc.oneof(fc.constant(undefined), fc.record({ http: fc.oneof(fc.constant(undefined), fc.record({ method: fc.constantFrom("POST", "GET", undefined) })) })),
+        requestContext: fc.oneof(
+          fc.constant(undefined),
+          fc.record({
+            http: fc.oneof(fc.constant(undefined), fc.record({ method: fc.constantFrom("POST", "GET", undefined) })),
+          }),
+        ),
         headers: fc.oneof(fc.constant(undefined), fc.constant(null), anyHeaders),
         body: fc.oneof(fc.constant(undefined), fc.constant(null), anyBody),
         isBase64Encoded: fc.oneof(fc.constant(undefined), fc.boolean()),
       },
       { requiredKeys: [] },
     );
-    await fc.assert(fc.asyncProperty(anyEvent, async (event) => assertWellBehaved(event as HttpEvent)), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(anyEvent, async (event) => assertWellBehaved(event as HttpEvent)),
+      { numRuns: 300 },
+    );
   });
 });

@@ -4,7 +4,13 @@
  * signed and unsigned, and the test asserts exactly what lands in the queue.
  */
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,13 +32,23 @@ function workflowJobExamples(): { source: string; payload: WorkflowJobExample; b
   const root = path.dirname(require.resolve("@octokit/webhooks-examples/package.json"));
   const seen = new Set<string>();
   const out: { source: string; payload: WorkflowJobExample; body: string }[] = [];
-  for (const dir of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    const definitions = JSON.parse(readFileSync(path.join(root, dir, "index.json"), "utf8")) as { name: string; examples: WorkflowJobExample[] }[];
+  for (const dir of readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
+    const definitions = JSON.parse(readFileSync(path.join(root, dir, "index.json"), "utf8")) as {
+      name: string;
+      examples: WorkflowJobExample[];
+    }[];
     for (const [i, payload] of (definitions.find((d) => d.name === "workflow_job")?.examples ?? []).entries()) {
       const body = JSON.stringify(payload);
       if (seen.has(body)) continue;
       seen.add(body);
-      out.push({ source: `${dir}#${i} (${payload.action} ${JSON.stringify(payload.workflow_job.labels)})`, payload, body });
+      out.push({
+        source: `${dir}#${i} (${payload.action} ${JSON.stringify(payload.workflow_job.labels)})`,
+        payload,
+        body,
+      });
     }
   }
   return out;
@@ -60,11 +76,19 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
   before(async () => {
     moto = await startMoto({ region: "eu-west-1" });
     sqs = new SQSClient({});
-    await new SSMClient({}).send(new PutParameterCommand({ Name: SECRET_PARAMETER, Type: "SecureString", Value: SECRET }));
+    await new SSMClient({}).send(
+      new PutParameterCommand({ Name: SECRET_PARAMETER, Type: "SecureString", Value: SECRET }),
+    );
     ({ QueueUrl: queueUrl = "" } = await sqs.send(
       new CreateQueueCommand({
         QueueName: QUEUE_NAME,
-        Attributes: { FifoQueue: "true", DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId", SqsManagedSseEnabled: "true", DelaySeconds: "0" },
+        Attributes: {
+          FifoQueue: "true",
+          DeduplicationScope: "messageGroup",
+          FifoThroughputLimit: "perMessageGroupId",
+          SqsManagedSseEnabled: "true",
+          DelaySeconds: "0",
+        },
       }),
     ));
     const functionEnv: Record<string, string> = {
@@ -102,17 +126,30 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
     const messages: Message[] = [];
     for (;;) {
       const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600, MessageSystemAttributeNames: ["All"] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 600,
+          MessageSystemAttributeNames: ["All"],
+        }),
       );
       if (Messages.length === 0) return messages;
       messages.push(...Messages);
-      for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      for (const m of Messages)
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
   }
 
   it("has examples of every workflow_job action, queued ones that match a pool and ones that do not", () => {
-    assert.deepEqual([...new Set(examples.map((e) => e.payload.action))].sort(), ["completed", "in_progress", "queued", "waiting"]);
-    const queued = examples.filter((e) => e.payload.action === "queued").map((e) => e.payload.workflow_job.labels.join(","));
+    assert.deepEqual([...new Set(examples.map((e) => e.payload.action))].sort(), [
+      "completed",
+      "in_progress",
+      "queued",
+      "waiting",
+    ]);
+    const queued = examples
+      .filter((e) => e.payload.action === "queued")
+      .map((e) => e.payload.workflow_job.labels.join(","));
     assert.ok(queued.includes("self-hosted,k8s") && queued.includes("ubuntu-latest"), queued.join(" | "));
   });
 
@@ -121,7 +158,12 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
     for (const example of examples) {
       const delivery = randomUUID();
       const response = await handler(await githubEvent(example.body, { delivery }));
-      const expected = example.payload.action !== "queued" ? [200, "action-not-queued"] : example.payload.workflow_job.labels.includes("k8s") ? [202, undefined] : [200, "no-matching-pool"];
+      const expected =
+        example.payload.action !== "queued"
+          ? [200, "action-not-queued"]
+          : example.payload.workflow_job.labels.includes("k8s")
+            ? [202, undefined]
+            : [200, "no-matching-pool"];
       assert.deepEqual([response.statusCode, JSON.parse(response.body ?? "{}").reason], expected, example.source);
       if (response.statusCode === 202) sent.set(delivery, example.payload);
     }
@@ -132,7 +174,10 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
     const [[delivery, payload]] = [...sent];
     const [message] = messages;
     const body = JSON.parse(message.Body ?? "") as JobMessage;
-    assert.ok(!Number.isNaN(Date.parse(body.enqueuedAt)) && Math.abs(Date.now() - Date.parse(body.enqueuedAt)) < 60_000, body.enqueuedAt);
+    assert.ok(
+      !Number.isNaN(Date.parse(body.enqueuedAt)) && Math.abs(Date.now() - Date.parse(body.enqueuedAt)) < 60_000,
+      body.enqueuedAt,
+    );
     assert.deepEqual(body, {
       version: 1,
       deliveryId: delivery,
@@ -155,7 +200,9 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
     for (const example of examples) {
       const unsigned = await handler(await githubEvent(example.body, { secret: false, delivery: randomUUID() }));
       assert.equal(unsigned.statusCode, 401, example.source);
-      const wrong = await handler(await githubEvent(example.body, { secret: "not-the-secret", delivery: randomUUID() }));
+      const wrong = await handler(
+        await githubEvent(example.body, { secret: "not-the-secret", delivery: randomUUID() }),
+      );
       assert.equal(wrong.statusCode, 401, example.source);
     }
     assert.deepEqual(await drain(), []);
@@ -177,11 +224,17 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
       assert.equal((await handler(await githubEvent(queued.body, { delivery }))).statusCode, 202, `delivery ${i + 1}`);
     }
     const once = await drain();
-    assert.deepEqual(once.map((m) => m.Attributes?.MessageDeduplicationId), [delivery]);
+    assert.deepEqual(
+      once.map((m) => m.Attributes?.MessageDeduplicationId),
+      [delivery],
+    );
 
     // What a redelivery after SQS's 5-minute window looks like to the queue (documented in docs/webhook.md).
     const other = randomUUID();
     assert.equal((await handler(await githubEvent(queued.body, { delivery: other }))).statusCode, 202);
-    assert.deepEqual((await drain()).map((m) => JSON.parse(m.Body ?? "").deliveryId), [other]);
+    assert.deepEqual(
+      (await drain()).map((m) => JSON.parse(m.Body ?? "").deliveryId),
+      [other],
+    );
   });
 });

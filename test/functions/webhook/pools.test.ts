@@ -63,7 +63,11 @@ describe("webhook: matchPool", () => {
   });
 
   it("distinctLabels keeps the first spelling and the order", () => {
-    assert.deepEqual(distinctLabels(["Linux", "self-hosted", "LINUX", "x64", "linux"]), ["Linux", "self-hosted", "x64"]);
+    assert.deepEqual(distinctLabels(["Linux", "self-hosted", "LINUX", "x64", "linux"]), [
+      "Linux",
+      "self-hosted",
+      "x64",
+    ]);
   });
 });
 

@@ -4,8 +4,13 @@ import { httpEvent } from "./support";
 
 describe("webhook: readRequest", () => {
   it("passes a POST with a text body through, with lower-cased header names", () => {
-    const result = readRequest(httpEvent('{"a":1}', { headers: { "X-GitHub-Event": "ping", "Content-Type": "application/json" } }));
-    assert.deepEqual(result, { headers: { "x-github-event": "ping", "content-type": "application/json" }, body: '{"a":1}' });
+    const result = readRequest(
+      httpEvent('{"a":1}', { headers: { "X-GitHub-Event": "ping", "Content-Type": "application/json" } }),
+    );
+    assert.deepEqual(result, {
+      headers: { "x-github-event": "ping", "content-type": "application/json" },
+      body: '{"a":1}',
+    });
   });
 
   it("decodes a base64-encoded body to the same text", () => {
@@ -16,7 +21,11 @@ describe("webhook: readRequest", () => {
 
   it("keeps a byte-order mark (it is part of the signed bytes)", () => {
     const raw = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("{}")]);
-    const result = readRequest({ requestContext: { http: { method: "POST" } }, body: raw.toString("base64"), isBase64Encoded: true });
+    const result = readRequest({
+      requestContext: { http: { method: "POST" } },
+      body: raw.toString("base64"),
+      isBase64Encoded: true,
+    });
     assert.ok("body" in result);
     assert.deepEqual(Buffer.from(result.body, "utf8"), raw);
   });
@@ -63,14 +72,20 @@ describe("webhook: readRequest", () => {
   });
 
   it("answers 400 for a base64 body that is not UTF-8", () => {
-    const result = readRequest({ requestContext: { http: { method: "POST" } }, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString("base64"), isBase64Encoded: true });
+    const result = readRequest({
+      requestContext: { http: { method: "POST" } },
+      body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString("base64"),
+      isBase64Encoded: true,
+    });
     assert.deepEqual("kind" in result && [result.status, result.reason], [400, "body-not-utf8"]);
   });
 });
 
 describe("webhook: normalizeHeaders", () => {
   it("lower-cases names, drops undefined values and joins repeats", () => {
-    assert.deepEqual(normalizeHeaders({ "X-Hub-Signature-256": "a", "x-hub-signature-256": "b", Other: undefined }), { "x-hub-signature-256": "a,b" });
+    assert.deepEqual(normalizeHeaders({ "X-Hub-Signature-256": "a", "x-hub-signature-256": "b", Other: undefined }), {
+      "x-hub-signature-256": "a,b",
+    });
     assert.deepEqual(normalizeHeaders(undefined), {});
     assert.deepEqual(normalizeHeaders(null), {});
   });

@@ -38,17 +38,35 @@ describe("webhook: verifySignature", () => {
 
   it("checks only X-Hub-Signature-256 when both are sent", async () => {
     const sha1 = `sha1=${createHmac("sha1", SECRET).update(body).digest("hex")}`;
-    const good = await verifySignature(SECRET, body, { "x-hub-signature": sha1, "x-hub-signature-256": sign(SECRET, body) });
+    const good = await verifySignature(SECRET, body, {
+      "x-hub-signature": sha1,
+      "x-hub-signature-256": sign(SECRET, body),
+    });
     assert.equal(good.kind, "valid");
-    const bad = await verifySignature(SECRET, body, { "x-hub-signature": sha1, "x-hub-signature-256": sign("x", body) });
+    const bad = await verifySignature(SECRET, body, {
+      "x-hub-signature": sha1,
+      "x-hub-signature-256": sign("x", body),
+    });
     assert.equal(bad.kind === "reject" && bad.reason, "signature-mismatch");
   });
 
   it("refuses a wrong prefix, a bare digest, upper-case hex or a truncated digest", async () => {
     const digest = createHmac("sha256", SECRET).update(body).digest("hex");
-    for (const header of [`sha1=${digest}`, `SHA256=${digest}`, digest, `sha256=${digest.toUpperCase()}`, `sha256=${digest.slice(0, 63)}`, `sha256=${digest}0`, `sha256= ${digest}`]) {
+    for (const header of [
+      `sha1=${digest}`,
+      `SHA256=${digest}`,
+      digest,
+      `sha256=${digest.toUpperCase()}`,
+      `sha256=${digest.slice(0, 63)}`,
+      `sha256=${digest}0`,
+      `sha256= ${digest}`,
+    ]) {
       const result = await verifySignature(SECRET, body, { "x-hub-signature-256": header });
-      assert.deepEqual(result.kind === "reject" && [result.status, result.reason], [401, "signature-malformed"], header);
+      assert.deepEqual(
+        result.kind === "reject" && [result.status, result.reason],
+        [401, "signature-malformed"],
+        header,
+      );
     }
   });
 

@@ -43,7 +43,10 @@ export async function githubEvent(body: string, options: EventOptions = {}): Pro
   return httpEvent(body, { ...options, headers: { ...headers, ...options.headers } });
 }
 
-export function httpEvent(body: string | undefined, options: Pick<EventOptions, "method" | "headers" | "base64"> = {}): HttpEvent {
+export function httpEvent(
+  body: string | undefined,
+  options: Pick<EventOptions, "method" | "headers" | "base64"> = {},
+): HttpEvent {
   return {
     requestContext: { http: { method: options.method ?? "POST" } },
     headers: options.headers ?? {},
@@ -56,7 +59,11 @@ export function queuedJob(labels: string[], overrides: Record<string, unknown> =
   return {
     action: "queued",
     workflow_job: { id: 29679449, run_id: 10465521, run_attempt: 2, labels, status: "queued", name: "build" },
-    repository: { full_name: "acme-platform/orders-service", name: "orders-service", owner: { login: "acme-platform" } },
+    repository: {
+      full_name: "acme-platform/orders-service",
+      name: "orders-service",
+      owner: { login: "acme-platform" },
+    },
     organization: { login: "acme-platform" },
     installation: { id: 4242 },
     ...overrides,
