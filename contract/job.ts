@@ -1,0 +1,70 @@
+/**
+ * The job message: what the webhook puts on the job queue and the launcher takes off it. One schema, one encoder
+ * (webhook) and one decoder (launcher), so a message the webhook can produce is a message the launcher accepts.
+ */
+import { z } from "zod";
+
+/**
+ * `owner/name`. Owners are GitHub logins (letters, digits, hyphens; Enterprise Managed Users add `_shortcode`),
+ * repository names letters, digits, `.`, `_` and `-` (GitHub's rules for new repositories).
+ */
+export const REPOSITORY_FULL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\/[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * `X-GitHub-Delivery` becomes the SQS MessageDeduplicationId, which allows 1-128 characters of printable ASCII
+ * without space (SQS API reference, SendMessage). GitHub sends a GUID.
+ */
+export const DELIVERY_ID = /^[\x21-\x7e]{1,128}$/;
+
+const positiveInteger = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const jobMessageSchema = z
+  .object({
+    version: z.literal(1),
+    /** `X-GitHub-Delivery` of the webhook that announced the job. */
+    deliveryId: z.string().regex(DELIVERY_ID, "expected 1-128 printable ASCII characters without spaces"),
+    pool: z.string().min(1),
+    jobId: positiveInteger,
+    runId: positiveInteger,
+    runAttempt: positiveInteger,
+    repository: z.string().regex(REPOSITORY_FULL_NAME, 'expected "owner/name"'),
+    owner: z.string().min(1),
+    /**
+     * The GitHub App installation, when the delivery came from the App's own webhook. Organization and repository
+     * webhooks (the ones this program creates) carry none: the launcher then looks the installation up.
+     */
+    installationId: positiveInteger.optional(),
+    labels: z.array(z.string().trim().min(1)).min(1),
+    /** ISO time the webhook function accepted the job (for launch-latency metrics). */
+    enqueuedAt: z.iso.datetime(),
+  })
+  .strict();
+
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; field: string; reason: string };
+
+/** Checks a message and returns its body, or the first field that is wrong. */
+export function encodeJobMessage(message: JobMessage): Decoded<string> {
+  const checked = check(message);
+  return checked.ok ? { ok: true, value: JSON.stringify(checked.value) } : checked;
+}
+
+/** Parses one queue body into a `JobMessage`, naming the first field that is wrong. Never throws. */
+export function decodeJobMessage(body: string): Decoded<JobMessage> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, field: "", reason: `body is not JSON: ${(error as Error).message}` };
+  }
+  return check(value);
+}
+
+function check(value: unknown): Decoded<JobMessage> {
+  const parsed = jobMessageSchema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = issue.path.map(String).join(".");
+  return { ok: false, field, reason: field ? `${field}: ${issue.message}` : issue.message };
+}

@@ -1,0 +1,99 @@
+/**
+ * Names the infrastructure and the runtime agree on: environment variables, tags, parameter paths, cache keys,
+ * Lambda entry points and the metric namespace. Plain constants, so the Pulumi program (CommonJS), the bundled
+ * functions (ESM), the bootstrap script (rendered from these) and the tools all read the same spelling.
+ */
+
+/** Environment variables the program sets on the functions. Each function's schema is in `settings.ts`. */
+export const ENV = {
+  /** JSON array of `RuntimePool` (`pool.ts`). */
+  pools: "CIRUNNERS_POOLS",
+  /** SQS queue URL for queued jobs. */
+  jobQueueUrl: "CIRUNNERS_JOB_QUEUE_URL",
+  /** Name of the SecureString parameter that holds the webhook secret. */
+  webhookSecretParameter: "CIRUNNERS_WEBHOOK_SECRET_PARAMETER",
+  /** Name of the SecureString parameter that holds the GitHub App private key (PEM). */
+  appPrivateKeyParameter: "CIRUNNERS_APP_PRIVATE_KEY_PARAMETER",
+  appId: "CIRUNNERS_APP_ID",
+  /** "org" or "repo": where runners are registered. */
+  runnerScope: "CIRUNNERS_RUNNER_SCOPE",
+  /** Organization (or user) that owns the runners. */
+  githubOwner: "CIRUNNERS_GITHUB_OWNER",
+  /** Runner group id (org scope). */
+  runnerGroupId: "CIRUNNERS_RUNNER_GROUP_ID",
+  /** GitHub API base URL (https://api.github.com, or a local stand-in in tests). */
+  githubApiUrl: "CIRUNNERS_GITHUB_API_URL",
+  /** Parameter path prefix under which per-instance JIT configs live, e.g. /cirunners/dev/runners. */
+  runnerParameterPrefix: "CIRUNNERS_RUNNER_PARAMETER_PREFIX",
+  /** Stack name, written into tags. */
+  stack: "CIRUNNERS_STACK",
+  /** Subnets the launcher may place instances in (JSON array). */
+  subnetIds: "CIRUNNERS_SUBNET_IDS",
+  /** S3 bucket holding the cached runner binaries. */
+  runnerCacheBucket: "CIRUNNERS_RUNNER_CACHE_BUCKET",
+  bootGraceMinutes: "CIRUNNERS_BOOT_GRACE_MINUTES",
+  maxJobHours: "CIRUNNERS_MAX_JOB_HOURS",
+  /** actions/runner version the runner cache keeps: "latest" (default) or a pinned version like 2.330.0. */
+  runnerVersion: "CIRUNNERS_RUNNER_VERSION",
+  /** JSON array of `WarmPool` (`pool.ts`), read by the warm-pool function. */
+  warmPools: "CIRUNNERS_WARM_POOLS",
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Tags the launcher puts on every instance (and the reaper and IAM conditions rely on). */
+export const TAG = {
+  stack: "cirunners:stack",
+  pool: "cirunners:pool",
+  jobId: "cirunners:job-id",
+  runnerName: "cirunners:runner-name",
+  repository: "cirunners:repository",
+  /** Set on the JIT parameter: the ARN of the one instance allowed to read and delete it. */
+  instanceArn: "cirunners:instance-arn",
+  /** "true" on instances the warm pool started (no job behind them): counted as booting warm capacity. */
+  warm: "cirunners:warm",
+} as const;
+
+export type Architecture = "x64" | "arm64";
+
+/** Parameter that holds an instance's JIT config: `${prefix}/${instanceId}`. */
+export function runnerParameterName(prefix: string, instanceId: string): string {
+  return `${trimSlashes(prefix)}/${instanceId}`;
+}
+
+/** The path prefix under which a stack's per-instance JIT parameters live. */
+export function runnerParameterPrefix(project: string, stack: string): string {
+  return `/${project}/${stack}/runners`;
+}
+
+/** Where the runner-cache function stores the current actions/runner tarball for an architecture. */
+export function runnerCacheKey(architecture: Architecture): string {
+  return `${runnerCacheFolder(architecture)}/actions-runner.tar.gz`;
+}
+
+/** JSON manifest beside the tarball: `{ "version": "2.330.0", "sha256": "<hex>", "fetchedAt": "<iso>" }`. */
+export function runnerCacheManifestKey(architecture: Architecture): string {
+  return `${runnerCacheFolder(architecture)}/manifest.json`;
+}
+
+function runnerCacheFolder(architecture: Architecture): string {
+  return `actions-runner/linux-${architecture}`;
+}
+
+function trimSlashes(prefix: string): string {
+  return prefix.replace(/\/+$/, "");
+}
+
+/** The stack's Lambda functions: each name's entry point (it exports `handler`), relative to the repository root. */
+export const FUNCTION_ENTRY = {
+  webhook: "runtime/handlers/webhook.ts",
+  launcher: "runtime/handlers/launcher.ts",
+  reaper: "runtime/handlers/reaper.ts",
+  "runner-cache": "runtime/handlers/runner-cache.ts",
+  "warm-pool": "runtime/handlers/warm-pool.ts",
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_ENTRY;
+
+/** CloudWatch namespace of the functions' Powertools metrics (the dashboard and alarms read it). */
+export const METRICS_NAMESPACE = "cirunners";

@@ -1,0 +1,96 @@
+/**
+ * A runner pool as the functions see it, and its warm schedule. The stack config (`program/config`) derives these
+ * from the user's `runners.pools`; the functions decode them from `CIRUNNERS_POOLS` / `CIRUNNERS_WARM_POOLS`
+ * with the same schemas, so the two sides cannot disagree on a field.
+ */
+import { z } from "zod";
+
+export const ARCHITECTURES = ["x64", "arm64"] as const;
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const label = z.string().trim().min(1, "a label must not be empty");
+
+export const runtimePoolSchema = z
+  .object({
+    name: z.string().min(1),
+    /** The job labels this pool's runners register with (compared case-insensitively). */
+    labels: z.array(label).min(1),
+    instanceTypes: z.array(z.string().min(1)).min(1),
+    architecture: z.enum(ARCHITECTURES),
+    maxRunners: z.number().int().positive(),
+    spot: z.boolean().default(false),
+    /** Launch template id for this pool; only the launcher and the warm pool need it. */
+    launchTemplateId: z
+      .string()
+      .regex(/^lt-[0-9a-f]+$/, "expected a launch template id (lt-...)")
+      .optional(),
+  })
+  .strict();
+
+export type RuntimePool = z.infer<typeof runtimePoolSchema>;
+
+/** A pool's warm schedule: idle runners kept on the given days and local hours. */
+export const warmScheduleSchema = z
+  .object({
+    size: z.number().int().min(1).max(100),
+    days: z.array(z.enum(WEEKDAYS)).min(1).default(["mon", "tue", "wed", "thu", "fri"]),
+    /** First hour (0-23, local time) in which runners are kept warm. */
+    startHour: z.number().int().min(0).max(23),
+    /** Hour (1-24, local time) at which keeping them warm stops; 24 is midnight. */
+    endHour: z.number().int().min(1).max(24),
+    /** IANA time zone the days and hours are in, e.g. Europe/Berlin. */
+    timezone: z.string().min(1).default("UTC").refine(isTimeZone, {
+      message: "expected an IANA time zone like Europe/Berlin",
+    }),
+  })
+  .strict()
+  .refine((w) => w.endHour > w.startHour, { message: "endHour must be after startHour", path: ["endHour"] });
+
+export type WarmSchedule = z.infer<typeof warmScheduleSchema>;
+
+/** One entry of `CIRUNNERS_WARM_POOLS`: a pool's name and its warm schedule. */
+export const warmPoolSchema = z.intersection(z.object({ pool: z.string().min(1) }), warmScheduleSchema);
+export type WarmPool = z.infer<typeof warmPoolSchema>;
+
+/** True for a time zone `Intl` knows (the same database the warm-pool function uses at run time). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The label set used for comparison: lower-cased (locale-independent), duplicates removed. */
+export function labelSet(labels: readonly string[]): Set<string> {
+  return new Set(labels.map((l) => l.toLowerCase()));
+}
+
+/** Duplicates (compared case-insensitively) removed, the first spelling and the order kept. */
+export function distinctLabels(labels: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return labels.filter((l) => {
+    const key = l.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The pool that serves a job with these labels, or undefined. A job goes to the pool whose label set EQUALS the
+ * job's (case-insensitively, duplicates collapsed, order ignored); config rejects two pools with one label set.
+ */
+export function matchPool<P extends Pick<RuntimePool, "labels">>(
+  jobLabels: readonly string[],
+  pools: readonly P[],
+): P | undefined {
+  const wanted = labelSet(jobLabels);
+  if (wanted.size === 0) return undefined;
+  return pools.find((pool) => {
+    const offered = labelSet(pool.labels);
+    return offered.size === wanted.size && [...wanted].every((l) => offered.has(l));
+  });
+}

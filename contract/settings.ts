@@ -1,0 +1,109 @@
+/**
+ * Each function's environment, as one zod schema per function over the variable names in `ENV`. A function reads
+ * its settings once per container with `readSettings`; a misconfigured function fails at start-up with every bad
+ * variable named, instead of dropping jobs later. The program builds the same variables with `settingsEnvironment`.
+ */
+import { z } from "zod";
+import { ENV } from "./names";
+import { runtimePoolSchema, warmPoolSchema } from "./pool";
+
+/** A variable holding JSON, decoded and then checked against `schema`. */
+function json<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .min(1)
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `not valid JSON: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const text = z.string().min(1);
+const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);
+const scope = z.enum(["org", "repo"]).default("org");
+const pools = json(z.array(runtimePoolSchema).min(1));
+const poolsWithTemplates = json(
+  z.array(runtimePoolSchema.required({ launchTemplateId: true })).min(1, "expected at least one pool"),
+);
+
+/** The GitHub App's identity, read by every function that calls GitHub as the App. */
+export const githubAppSettings = {
+  [ENV.appId]: z.coerce.number().int().positive(),
+  [ENV.appPrivateKeyParameter]: text,
+  [ENV.githubApiUrl]: z
+    .url()
+    .default("https://api.github.com")
+    .transform((url) => url.replace(/\/+$/, "")),
+};
+
+const launchSettings = {
+  ...githubAppSettings,
+  [ENV.pools]: poolsWithTemplates,
+  [ENV.runnerScope]: scope,
+  [ENV.githubOwner]: text,
+  [ENV.runnerGroupId]: z.coerce.number().int().positive().default(1),
+  [ENV.runnerParameterPrefix]: text,
+  [ENV.stack]: text,
+  [ENV.subnetIds]: json(z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "expected a subnet id")).min(1)),
+};
+
+export const SETTINGS = {
+  webhook: z.object({
+    [ENV.pools]: pools,
+    [ENV.jobQueueUrl]: text,
+    [ENV.webhookSecretParameter]: text,
+  }),
+  launcher: z.object(launchSettings),
+  reaper: z.object({
+    ...githubAppSettings,
+    [ENV.runnerScope]: scope,
+    [ENV.githubOwner]: text,
+    [ENV.runnerParameterPrefix]: text,
+    [ENV.stack]: text,
+    [ENV.bootGraceMinutes]: positiveNumber(10),
+    [ENV.maxJobHours]: positiveNumber(8),
+  }),
+  "runner-cache": z.object({
+    [ENV.pools]: pools,
+    [ENV.runnerCacheBucket]: text,
+    [ENV.runnerVersion]: z
+      .string()
+      .regex(/^(latest|\d+\.\d+\.\d+)$/, 'expected "latest" or a version like 2.330.0')
+      .default("latest"),
+    [ENV.runnerScope]: scope,
+    [ENV.githubOwner]: text.optional(),
+    [ENV.githubApiUrl]: githubAppSettings[ENV.githubApiUrl],
+    [ENV.appId]: githubAppSettings[ENV.appId].optional(),
+    [ENV.appPrivateKeyParameter]: text.optional(),
+  }),
+  "warm-pool": z.object({
+    ...launchSettings,
+    [ENV.warmPools]: json(z.array(warmPoolSchema).min(1)),
+    [ENV.bootGraceMinutes]: positiveNumber(10),
+  }),
+} as const;
+
+export type SettingsOf<F extends keyof typeof SETTINGS> = z.output<(typeof SETTINGS)[F]>;
+/** What the program must set for a function: the schema's input, every value a string. */
+export type EnvironmentOf<F extends keyof typeof SETTINGS> = { [K in keyof z.input<(typeof SETTINGS)[F]>]: string };
+
+/** Settings of function `name` from `env`; throws one error that names every missing or malformed variable. */
+export function readSettings<F extends keyof typeof SETTINGS>(
+  name: F,
+  env: Record<string, string | undefined> = process.env,
+): SettingsOf<F> {
+  const blankAsMissing = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = SETTINGS[name].safeParse(blankAsMissing);
+  if (parsed.success) return parsed.data as SettingsOf<F>;
+  const problems = parsed.error.issues.map((issue) => {
+    const [variable, ...rest] = issue.path.map(String);
+    const where = rest.length ? `${variable} (${rest.join(".")})` : variable;
+    return `${where}: ${issue.message}`;
+  });
+  throw new Error(`the ${name} function is misconfigured: ${problems.join("; ")}`);
+}
