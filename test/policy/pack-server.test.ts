@@ -19,7 +19,9 @@ import { res } from "./helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const POLICY_DIR = path.resolve(__dirname, "../../policy");
-const protoRequire = createRequire(path.join(POLICY_DIR, "node_modules/@pulumi/pulumi/proto/analyzer_grpc_pb.js"));
+// Resolve the gRPC stubs the way the pack resolves @pulumi/pulumi (a workspace: possibly hoisted to the root).
+const packRequire = createRequire(path.join(POLICY_DIR, "package.json"));
+const protoRequire = createRequire(packRequire.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb.js"));
 const grpc: any = protoRequire("@grpc/grpc-js");
 const services: any = protoRequire("./analyzer_grpc_pb");
 const pb: any = protoRequire("./analyzer_pb");
