@@ -9,20 +9,45 @@
 // props behind the proxy (the proxy's own `__getSpecialProxyTarget` escape hatch) and treat sentinels
 // explicitly with `isUnknown`.
 
+import * as policyProxy from "@pulumi/policy/proxy";
+
 /** Sentinel a caller (tests, the offline preview) puts in props where a value is unknown during preview. */
 export const UNKNOWN: unique symbol = Symbol("UNKNOWN");
 export type Unknown = typeof UNKNOWN;
 
-/** The engine's unknown sentinels, exactly as @pulumi/policy 1.21 (proxy.js) defines them. */
-export const ENGINE_UNKNOWN_SENTINELS = {
-  boolean: "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-  number: "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-  string: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-  array: "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-  asset: "030794c1-ac77-496b-92df-f27374a8bd58",
-  archive: "e48ece36-62e2-4504-bad9-02848725956a",
-  object: "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-} as const;
+/**
+ * The runtime exports of @pulumi/policy's proxy module (its .d.ts declares none, so they are typed here): the
+ * unknown-checking proxy the engine wraps props in, its escape hatches, and the per-kind unknown sentinels.
+ */
+export interface EngineProxyModule {
+  unknownCheckingProxy<T>(toProxy: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+  isSpecialProxy: string;
+  getSpecialProxyTarget: string;
+  unknownBooleanValue: string;
+  unknownNumberValue: string;
+  unknownStringValue: string;
+  unknownArrayValue: string;
+  unknownAssetValue: string;
+  unknownArchiveValue: string;
+  unknownObjectValue: string;
+}
+export const engineProxy = policyProxy as unknown as EngineProxyModule;
+
+/**
+ * The engine's unknown sentinels, read from @pulumi/policy's proxy module rather than copied. The string one equals
+ * @pulumi/pulumi's `runtime.unknownValue` (what the engine sends for a computed value; a test checks it); it is not
+ * imported from there because @pulumi/pulumi's runtime loads gRPC, which the offline evaluator does not need.
+ */
+export const ENGINE_UNKNOWN_SENTINELS = Object.freeze({
+  boolean: engineProxy.unknownBooleanValue,
+  number: engineProxy.unknownNumberValue,
+  string: engineProxy.unknownStringValue,
+  array: engineProxy.unknownArrayValue,
+  asset: engineProxy.unknownAssetValue,
+  archive: engineProxy.unknownArchiveValue,
+  object: engineProxy.unknownObjectValue,
+});
 
 const SENTINELS: ReadonlySet<string> = new Set(Object.values(ENGINE_UNKNOWN_SENTINELS));
 
@@ -31,10 +56,6 @@ export function isUnknown(value: unknown): boolean {
   return value === UNKNOWN || (typeof value === "string" && SENTINELS.has(value));
 }
 
-/** Property names the @pulumi/policy proxies answer for themselves (proxy.js `isSpecialProxy`/`getSpecialProxyTarget`). */
-const IS_SPECIAL_PROXY = "__isSpecialProxy";
-const GET_SPECIAL_PROXY_TARGET = "__getSpecialProxyTarget";
-
 /**
  * Returns the plain object behind @pulumi/policy's unknown-checking (or secrets-preserving) proxy, so that
  * reading an unknown property yields its sentinel instead of throwing. Plain values pass through unchanged.
@@ -42,8 +63,8 @@ const GET_SPECIAL_PROXY_TARGET = "__getSpecialProxyTarget";
 export function unwrapProxy<T>(value: T): T {
   if (value !== null && typeof value === "object") {
     const v = value as Record<string, unknown>;
-    if (v[IS_SPECIAL_PROXY] === true) {
-      const target = v[GET_SPECIAL_PROXY_TARGET];
+    if (v[engineProxy.isSpecialProxy] === true) {
+      const target = v[engineProxy.getSpecialProxyTarget];
       if (target !== undefined) {
         return target as T;
       }

@@ -12,7 +12,6 @@ import {
   toEngineProperties,
   UNKNOWN,
   UnknownValueError,
-  validateJsonSchema,
 } from "../../policy/evaluate";
 import { ENGINE_UNKNOWN_SENTINELS } from "../../policy/lib/unknown";
 import { PACK_NAME, PACK_VERSION } from "../../policy/pack";
@@ -304,15 +303,15 @@ describe("policy/evaluate: evaluate (engine semantics)", () => {
   it("validates config against the schemas and rejects invalid levels", async () => {
     await assert.rejects(
       evaluate([q], { config: { "aws-iam-policy-no-star-resource": { extraAllowedActions: "ec2:*" } } }),
-      /extraAllowedActions: expected array, got string/,
+      /aws-iam-policy-no-star-resource\.extraAllowedActions: must be array/,
     );
     await assert.rejects(
       evaluate([q], { config: { "aws-iam-role-github-oidc-trust-pinned": { allowedOwners: [1] } } }),
-      /allowedOwners\[0\]: expected string/,
+      /aws-iam-role-github-oidc-trust-pinned\.allowedOwners\[0\]: must be string/,
     );
     await assert.rejects(
       evaluate([q], { config: { "aws-ebs-volume-gp3": { exemptTags: { a: 1 } } } }),
-      /exemptTags\.a: expected string/,
+      /aws-ebs-volume-gp3\.exemptTags\.a: must be string/,
     );
     await assert.rejects(evaluate([q], { config: { all: "loud" as never } }), /not a valid enforcement level/);
     await assert.rejects(
@@ -328,8 +327,33 @@ describe("policy/evaluate: evaluate (engine semantics)", () => {
       }),
       /Missing required property "x"/,
     );
-    assert.deepEqual(validateJsonSchema(3, { type: "integer", minimum: 5 }, "v"), ["v: must be >= 5"]);
-    assert.deepEqual(validateJsonSchema("x", { enum: ["a"] }, "v"), ['v: must be one of ["a"]']);
+    const bounded = (value: unknown) =>
+      evaluate([q], {
+        policies: [
+          {
+            name: "bounded",
+            description: "d",
+            configSchema: { properties: { n: { type: "integer", minimum: 5 }, e: { enum: ["a"] } } },
+            validateResource: () => undefined,
+          },
+        ],
+        config: { bounded: value as never },
+      });
+    await assert.rejects(bounded({ n: 3 }), /bounded\.n: must be >= 5/);
+    await assert.rejects(bounded({ e: "x" }), /bounded\.e: must be equal to one of the allowed values \["a"\]/);
+    await bounded({ n: 7, e: "a" });
+  });
+
+  it("rejects config naming a policy the pack does not have, naming it", async () => {
+    await assert.rejects(
+      evaluate([q], { config: { "aws-iam-policy-no-star-resources": { extraAllowedActions: [] }, all: "advisory" } }),
+      (e: Error) => {
+        assert.match(e.message, /Unknown policy "aws-iam-policy-no-star-resources"/);
+        assert.doesNotMatch(e.message, /Unknown policy "all"/);
+        return true;
+      },
+    );
+    await assert.rejects(evaluate([q], { config: { typo: "disabled" } }), /Unknown policy "typo"/);
   });
 
   it("resolvePolicyConfig applies defaults for every pack policy", () => {

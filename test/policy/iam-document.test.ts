@@ -168,6 +168,7 @@ describe("policy/lib/iam-document: parsePolicyDocument", () => {
 
 describe("policy/lib/unknown", () => {
   it("recognises every engine sentinel and UNKNOWN, nothing else", () => {
+    assert.equal(ENGINE_UNKNOWN_SENTINELS.string, require("@pulumi/pulumi/runtime/rpc").unknownValue);
     for (const s of Object.values(ENGINE_UNKNOWN_SENTINELS)) assert.ok(isUnknown(s));
     assert.ok(isUnknown(UNKNOWN));
     for (const v of ["", "*", undefined, null, 0, {}, []]) assert.ok(!isUnknown(v));
