@@ -1,5 +1,5 @@
 /**
- * Burst benchmark of the local pipeline (tools/simulate/pipeline.ts): N queued jobs delivered to the webhook
+ * Burst benchmark of the local pipeline (simulation/pipeline.ts): N queued jobs delivered to the webhook
  * endpoint at once (a bounded number of concurrent requests, as GitHub delivers), through the real webhook and
  * launcher, measured at the endpoint, the counting proxy and the GitHub stand-in. Also the webhook's cold start in a
  * fresh Node process. Not a test.
@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { CAPACITY_CACHE_TTL_MS } from "../functions/launcher/capacity";
-import { ENV, TAG } from "../functions/shared/contract";
-import { signBody, workflowJobDelivery, type Delivery } from "../tools/simulate/deliveries";
-import { CALLERS, startPipeline, type DeliveryRecord, type Pipeline } from "../tools/simulate/pipeline";
-import { SIMULATED_FUNCTIONS } from "../tools/simulate/stack";
+import { CAPACITY_CACHE_TTL_MS } from "../runtime/launcher/capacity";
+import { ENV, TAG } from "../contract/names";
+import { signBody, workflowJobDelivery, type Delivery } from "../simulation/deliveries";
+import { CALLERS, startPipeline, type DeliveryRecord, type Pipeline } from "../simulation/pipeline";
+import { SIMULATED_FUNCTIONS } from "../simulation/stack";
 
 export interface Percentiles {
   p50: number;

@@ -9,9 +9,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startPipeline, type Pipeline } from "./simulate/pipeline";
-import { parseReplayFile, replay } from "./simulate/replay";
-import { runDefaultScenario } from "./simulate/scenario";
+import { startPipeline, type Pipeline } from "../simulation/pipeline";
+import { parseReplayFile, replay } from "../simulation/replay";
+import { runDefaultScenario } from "../simulation/scenario";
 
 const USAGE =
   "usage: npm run simulate -- [--stack NAME] [--verbose] | --replay FILE --webhook-secret SECRET [--json] [--stack NAME]";

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseStackConfig } from "../../config";
+import { ConfigError, parseStackConfig } from "../../program/config";
 
 const STACK_REGION = "eu-west-1";
 

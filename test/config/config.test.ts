@@ -2,7 +2,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, instanceTypeArchitecture, isCidr, parseStackConfig, type StackConfigInput } from "../../config";
+import {
+  ConfigError,
+  instanceTypeArchitecture,
+  isCidr,
+  parseStackConfig,
+  type StackConfigInput,
+} from "../../program/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

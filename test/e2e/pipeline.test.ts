@@ -1,17 +1,17 @@
 /**
  * End to end: the dev stack deployed into moto from the offline preview, the real webhook, launcher and (no reaper
- * here) simulated instances, through the local pipeline (tools/simulate/pipeline.ts). One launcher container, so
+ * here) simulated instances, through the local pipeline (simulation/pipeline.ts). One launcher container, so
  * the installation token count is deterministic.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ENV, TAG, runnerParameterName } from "../../functions/shared/contract.js";
-import { ROUTES } from "../../tools/local/github-api.js";
-import { workflowJobDelivery, type Delivery } from "../../tools/simulate/deliveries.js";
-import { startPipeline, type Pipeline, type PipelineState } from "../../tools/simulate/pipeline.js";
-import { parseReplayFile, replay } from "../../tools/simulate/replay.js";
+import { ENV, TAG, runnerParameterName } from "../../contract/names.js";
+import { ROUTES } from "../../testkit/github/server.js";
+import { workflowJobDelivery, type Delivery } from "../../simulation/deliveries.js";
+import { startPipeline, type Pipeline, type PipelineState } from "../../simulation/pipeline.js";
+import { parseReplayFile, replay } from "../../simulation/replay.js";
 
 const REPLAY_SECRET = "e2e-replay-secret";
 const X64 = ["self-hosted", "linux", "x64"];

@@ -2,7 +2,7 @@ import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { startMoto, type MotoServer } from "../../tools/local/moto";
+import { startMoto, type MotoServer } from "../../testkit/moto";
 import {
   DEFAULT_TIMEOUT_MS,
   describeAwsError,

@@ -139,7 +139,7 @@ describe("workflows shown in the README", () => {
   });
 
   it("pick each region's CodeBuild project with the label the component outputs", async () => {
-    const { runnerProjectName, runsOnLabel } = await import("../../components/codebuild-runners/decisions");
+    const { runnerProjectName, runsOnLabel } = await import("../../program/codebuild-runners/decisions");
     const block = yamlBlocks.find((b) => b.includes("kubectl diff"));
     assert.ok(block, "the kubectl diff example");
     const workflow = parseDocument(block).toJS() as Workflow;

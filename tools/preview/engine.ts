@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, settleRegistrations, type RecordedResource } from "../local/pulumi-mocks";
-import { fromWire } from "../local/wire";
+import { installMocks, settleRegistrations, type RecordedResource } from "../../testkit/pulumi-mocks";
+import { fromWire } from "../../testkit/wire";
 
 export interface PreviewResource {
   /** Pulumi type token. */
@@ -43,7 +43,7 @@ export interface PreviewOptions {
   stack: string;
   /** Directory holding Pulumi.yaml and the stack files (default: the repository root). */
   projectDir?: string;
-  /** Program entry (default: the project's index.ts). */
+  /** Program entry (default: package.json's `main`, as the Pulumi CLI's Node.js host picks it). */
   program?: string;
   /** Stack file (default: Pulumi.<stack>.yaml in projectDir). */
   stackFile?: string;
@@ -140,7 +140,7 @@ export async function runOfflinePreview(options: PreviewOptions): Promise<Previe
   const onRejection = (reason: unknown) => programErrors.push(reason);
   process.on("unhandledRejection", onRejection);
   try {
-    const program = path.resolve(projectDir, options.program ?? "index.ts");
+    const program = path.resolve(projectDir, options.program ?? programEntry(projectDir));
     await import(pathToFileURL(program).href);
     await settleRegistrations(recorded);
   } finally {
@@ -157,4 +157,10 @@ export async function runOfflinePreview(options: PreviewOptions): Promise<Previe
   }));
   const violations = await evaluatePolicies(recorded, options.policyConfig);
   return { stack: options.stack, project, resources, violations };
+}
+
+/** The entry point the Pulumi CLI runs: package.json's `main`, else index.ts. */
+function programEntry(projectDir: string): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { main?: string };
+  return manifest.main ?? "index.ts";
 }

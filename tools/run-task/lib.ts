@@ -2,7 +2,7 @@
  * Pure parts of the run-task CLI: argument parsing, backoff, reading an execution's result, console links and
  * the messages for AWS errors. No I/O here.
  */
-import { IMAGE_TAG_PATTERN, TASK_RUN_ERRORS, type TaskRunSummary } from "../../components/task-runner/contract";
+import { IMAGE_TAG_PATTERN, TASK_RUN_ERRORS, type TaskRunSummary } from "../../program/task-runner/contract";
 
 export const USAGE = `Usage: run-task --state-machine-arn ARN --image-tag TAG [--timeout DURATION] [--execution-name NAME]
 

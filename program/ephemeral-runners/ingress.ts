@@ -1,0 +1,338 @@
+/**
+ * The front door of the ephemeral runners: GitHub's `workflow_job` webhook -> API Gateway HTTP API -> the webhook
+ * function -> a FIFO job queue the launcher consumes. See docs/webhook.md.
+ */
+import * as aws from "@pulumi/aws";
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { GitHubConfig, RunnerPool, RunnersConfig } from "../config";
+import { ENV, FUNCTION_ENTRY } from "../../contract/names";
+import type { RuntimePool } from "../../contract/pool";
+import type { PolicyStatement } from "../shared/iam";
+import { NodeFunction } from "../shared/lambda";
+
+/** The one route: GitHub POSTs deliveries here. */
+export const WEBHOOK_ROUTE_KEY = "POST /github/webhook";
+export const WEBHOOK_PATH = "/github/webhook";
+
+/**
+ * Default route throttling of the stage. GitHub sends one delivery per job event (queued, in_progress, completed,
+ * and waiting), so 100 requests a second sustained covers about 25 jobs started a second; the burst absorbs a
+ * matrix of a few hundred jobs queued at once. Anything beyond gets 429 and GitHub shows a failed delivery that
+ * can be redelivered.
+ */
+export const WEBHOOK_THROTTLING = { burstLimit: 200, rateLimit: 100 } as const;
+
+/** Function timeout (seconds): GitHub waits 10 s for an answer; a healthy request takes well under a second. */
+export const WEBHOOK_TIMEOUT_SECONDS = 5;
+
+/** SQS allows at most 14 days of retention: the dead-letter queue keeps failed jobs that long for inspection. */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/**
+ * GitHub fails a job that no runner picks up within 24 hours; a job message older than that could only start a
+ * runner nobody needs.
+ */
+export const JOB_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** Lambda allows 4 KB of environment variables in total; the pools must fit with room for the other variables. */
+const MAX_POOLS_ENV_CHARS = 3072;
+
+/** The pool fields the functions see (RuntimePool) from a configured pool. */
+export function poolSpecs(pools: readonly RunnerPool[]): RuntimePool[] {
+  return pools.map(({ name, labels, instanceTypes, architecture, maxRunners, spot }) => ({
+    name,
+    labels,
+    instanceTypes,
+    architecture,
+    maxRunners,
+    spot,
+  }));
+}
+
+/** Parameter that holds the webhook secret. */
+export function webhookSecretParameterName(stack: string): string {
+  return `/cirunners/${stack}/webhook-secret`;
+}
+
+export interface WebhookIngressArgs {
+  /** Stack name, part of resource names and parameter paths. */
+  stack: string;
+  /** GitHub settings: owner, scope (org|repo), repositories, runnerGroup, apiUrl. */
+  github: GitHubConfig;
+  /** Runner settings: pools (label sets), launcher timeout and max receive count. */
+  runners: RunnersConfig;
+  /** Days to keep logs. */
+  logRetentionDays: number;
+  /** SNS topic for alarms (optional). */
+  alarmTopicArn?: string;
+  /** Tags for every AWS child. */
+  tags?: Record<string, string>;
+}
+
+/**
+ * Receives GitHub's `workflow_job` webhooks and queues one message per queued job that a pool serves.
+ *
+ * Org scope: an organization webhook plus a runner group for the pools (visible to all the organization's private
+ * repositories, or only to `github.repositories` when that list is given). Repo scope: one repository webhook per
+ * configured repository and no runner group. GitHub resources use the stack's `github` provider (pass one in
+ * `opts.providers` to override it); it must act on `github.owner`.
+ */
+export class WebhookIngress extends pulumi.ComponentResource {
+  /** FIFO job queue: one message group per job, deduplicated by `X-GitHub-Delivery`. */
+  readonly jobQueue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+  readonly webhookFunction: NodeFunction;
+  readonly api: aws.apigatewayv2.Api;
+  /** https://<api>.execute-api.<region>.amazonaws.com/github/webhook */
+  readonly webhookUrl: pulumi.Output<string>;
+  readonly webhookSecretParameter: aws.ssm.Parameter;
+  /** Org scope: the runner group's numeric id; repo scope: undefined. */
+  readonly runnerGroupId?: pulumi.Output<number>;
+
+  constructor(name: string, args: WebhookIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cirunners:index:WebhookIngress", name, {}, opts);
+    const { stack, tags, runners } = args;
+    const parent = { parent: this };
+    // Queue names are explicit (FIFO names must end in .fifo); 66 + "-jobs-dlq.fifo" stays within SQS's 80.
+    const queueBase = `${name}-${stack}`.slice(0, 66);
+
+    // ---- job queue ------------------------------------------------------------------------------------------
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-jobs-dlq`,
+      {
+        name: `${queueBase}-jobs-dlq.fifo`,
+        fifoQueue: true,
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+        tags,
+      },
+      { ...parent, deleteBeforeReplace: true },
+    );
+
+    this.jobQueue = new aws.sqs.Queue(
+      `${name}-jobs`,
+      {
+        name: `${queueBase}-jobs.fifo`,
+        fifoQueue: true,
+        contentBasedDeduplication: false,
+        deduplicationScope: "messageGroup",
+        fifoThroughputLimit: "perMessageGroupId",
+        sqsManagedSseEnabled: true,
+        delaySeconds: 0,
+        // AWS's advice for Lambda event sources: six times the consumer's timeout, so retries of a batch never
+        // see the message reappear while the first attempt still runs.
+        visibilityTimeoutSeconds: 6 * runners.launcher.timeoutSeconds,
+        messageRetentionSeconds: JOB_RETENTION_SECONDS,
+        redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
+          JSON.stringify({ deadLetterTargetArn, maxReceiveCount: runners.launcher.maxReceiveCount }),
+        ),
+        tags,
+      },
+      { ...parent, deleteBeforeReplace: true },
+    );
+
+    const alarmActions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+    this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-jobs-dlq-not-empty`,
+      {
+        alarmDescription: `Jobs of stack ${stack} failed to launch ${runners.launcher.maxReceiveCount} times and are in the dead-letter queue: their workflows wait for a runner.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions,
+        okActions: alarmActions,
+        tags,
+      },
+      parent,
+    );
+
+    // ---- webhook secret -------------------------------------------------------------------------------------
+    const secret = new random.RandomPassword(`${name}-webhook-secret`, { length: 40, special: false }, parent);
+    this.webhookSecretParameter = new aws.ssm.Parameter(
+      `${name}-webhook-secret`,
+      {
+        name: webhookSecretParameterName(stack),
+        type: "SecureString",
+        value: secret.result,
+        description: `Secret of the GitHub workflow_job webhook of stack ${stack} (HMAC key of X-Hub-Signature-256)`,
+        tags,
+      },
+      parent,
+    );
+
+    // ---- function -------------------------------------------------------------------------------------------
+    const poolsJson = JSON.stringify(poolSpecs(runners.pools));
+    if (poolsJson.length > MAX_POOLS_ENV_CHARS) {
+      throw new Error(
+        `${name}: the pools take ${poolsJson.length} characters as JSON, over the ${MAX_POOLS_ENV_CHARS} that fit in the function's environment (4 KB in total)`,
+      );
+    }
+    const statements: pulumi.Input<PolicyStatement[]> = [
+      { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.jobQueue.arn },
+      // A SecureString under the AWS managed key aws/ssm: its key policy lets SSM decrypt for the caller.
+      {
+        Sid: "ReadWebhookSecret",
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: this.webhookSecretParameter.arn,
+      },
+    ];
+    this.webhookFunction = new NodeFunction(
+      `${name}-webhook`,
+      {
+        entry: FUNCTION_ENTRY.webhook,
+        description: "Verifies GitHub workflow_job webhooks and queues one message per queued job a runner pool serves",
+        environment: {
+          [ENV.pools]: poolsJson,
+          [ENV.jobQueueUrl]: this.jobQueue.url,
+          [ENV.webhookSecretParameter]: this.webhookSecretParameter.name,
+          POWERTOOLS_SERVICE_NAME: "cirunners-webhook",
+          POWERTOOLS_METRICS_NAMESPACE: "cirunners",
+        },
+        statements,
+        memorySize: 256,
+        timeout: WEBHOOK_TIMEOUT_SECONDS,
+        logRetentionDays: args.logRetentionDays,
+        tags,
+      },
+      parent,
+    );
+    const fn = this.webhookFunction.function;
+
+    // ---- HTTP API -------------------------------------------------------------------------------------------
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      {
+        name: `${name}-${stack}`,
+        protocolType: "HTTP",
+        description: `GitHub workflow_job webhook of stack ${stack}`,
+        tags,
+      },
+      parent,
+    );
+    const integration = new aws.apigatewayv2.Integration(
+      `${name}-webhook`,
+      {
+        apiId: this.api.id,
+        integrationType: "AWS_PROXY",
+        integrationMethod: "POST",
+        integrationUri: fn.arn,
+        payloadFormatVersion: "2.0",
+        // Under GitHub's 10 s, so a slow function shows GitHub a clean 504 rather than a timeout.
+        timeoutMilliseconds: 9000,
+      },
+      parent,
+    );
+    const route = new aws.apigatewayv2.Route(
+      `${name}-webhook`,
+      { apiId: this.api.id, routeKey: WEBHOOK_ROUTE_KEY, target: pulumi.interpolate`integrations/${integration.id}` },
+      parent,
+    );
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-api-access`,
+      { name: `/aws/apigateway/${name}-${stack}/access`, retentionInDays: args.logRetentionDays, tags },
+      parent,
+    );
+    const stage = new aws.apigatewayv2.Stage(
+      `${name}-default`,
+      {
+        apiId: this.api.id,
+        name: "$default",
+        autoDeploy: true,
+        defaultRouteSettings: {
+          throttlingBurstLimit: WEBHOOK_THROTTLING.burstLimit,
+          throttlingRateLimit: WEBHOOK_THROTTLING.rateLimit,
+        },
+        accessLogSettings: {
+          destinationArn: accessLogs.arn,
+          format: JSON.stringify({
+            requestId: "$context.requestId",
+            requestTime: "$context.requestTime",
+            sourceIp: "$context.identity.sourceIp",
+            userAgent: "$context.identity.userAgent",
+            method: "$context.httpMethod",
+            routeKey: "$context.routeKey",
+            path: "$context.path",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            integrationStatus: "$context.integrationStatus",
+            integrationLatency: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+            error: "$context.error.message",
+          }),
+        },
+        tags,
+      },
+      parent,
+    );
+    const permission = new aws.lambda.Permission(
+      `${name}-api-invoke`,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.name,
+        principal: "apigateway.amazonaws.com",
+        // Any stage of this API, only the webhook route.
+        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/POST${WEBHOOK_PATH}`,
+      },
+      parent,
+    );
+    this.webhookUrl = pulumi.interpolate`${this.api.apiEndpoint}${WEBHOOK_PATH}`;
+
+    // ---- GitHub -------------------------------------------------------------------------------------------
+    // GitHub pings a webhook as soon as it exists: create it once the route answers.
+    const webhookReady = { ...parent, dependsOn: [route, stage, permission] };
+    // Explicitly secret: the value must never show in state or diffs, whatever the providers mark.
+    const configuration = {
+      url: this.webhookUrl,
+      contentType: "json",
+      secret: pulumi.secret(secret.result),
+      insecureSsl: false,
+    };
+    const gh = args.github;
+    if (gh.scope === "org") {
+      const selectedRepositoryIds = gh.repositories.map(
+        (repository) => github.getRepositoryOutput({ fullName: `${gh.owner}/${repository}` }, parent).repoId,
+      );
+      const group = new github.ActionsRunnerGroup(
+        `${name}-runner-group`,
+        {
+          name: gh.runnerGroup,
+          visibility: gh.repositories.length > 0 ? "selected" : "all",
+          selectedRepositoryIds: gh.repositories.length > 0 ? selectedRepositoryIds : undefined,
+          allowsPublicRepositories: false,
+        },
+        parent,
+      );
+      this.runnerGroupId = group.id.apply((id) => Number(id));
+      new github.OrganizationWebhook(
+        `${name}-github-webhook`,
+        { events: ["workflow_job"], active: true, configuration },
+        webhookReady,
+      );
+    } else {
+      for (const repository of gh.repositories) {
+        new github.RepositoryWebhook(
+          `${name}-github-webhook-${repository}`,
+          { repository, events: ["workflow_job"], active: true, configuration },
+          webhookReady,
+        );
+      }
+    }
+
+    this.registerOutputs({
+      jobQueueUrl: this.jobQueue.url,
+      deadLetterQueueUrl: this.deadLetterQueue.url,
+      webhookUrl: this.webhookUrl,
+      runnerGroupId: this.runnerGroupId,
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Renders the runner bootstrap (bootstrap.sh) into EC2 user data: the script's shebang, then one
+ * `export NAME='value'` line per setting (single-quoted, so no value is ever expanded or executed by the shell),
+ * then the script body. Pure; used by the launch template component.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface BootstrapSettings {
+  /** SSM path prefix of the per-instance JIT config parameters, e.g. /cirunners/dev/runners. */
+  CIRUNNERS_PARAMETER_PREFIX: string;
+  /** S3 bucket of the runner binary cache. */
+  CIRUNNERS_RUNNER_CACHE_BUCKET: string;
+  CIRUNNERS_RUNNER_ARCH: "x64" | "arm64";
+  /** CloudWatch log group for bootstrap and runner logs (stream: the instance id). */
+  CIRUNNERS_LOG_GROUP: string;
+  /** How long to wait for the launcher to write the JIT config after the instance started. */
+  CIRUNNERS_PARAMETER_WAIT_SECONDS: number;
+}
+
+/** EC2 accepts at most 16 KB of user data (before base64). */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+export const BOOTSTRAP_SCRIPT_PATH = join(__dirname, "..", "..", "runtime", "bootstrap", "bootstrap.sh");
+
+export function readBootstrapScript(): string {
+  return readFileSync(BOOTSTRAP_SCRIPT_PATH, "utf8");
+}
+
+/** Single-quotes a value for POSIX shells: `it's` → `'it'\''s'`. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function check(settings: BootstrapSettings): void {
+  const problems: string[] = [];
+  if (!/^\/[A-Za-z0-9_.\-/]+$/.test(settings.CIRUNNERS_PARAMETER_PREFIX))
+    problems.push("CIRUNNERS_PARAMETER_PREFIX must be an SSM path starting with /");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(settings.CIRUNNERS_RUNNER_CACHE_BUCKET))
+    problems.push("CIRUNNERS_RUNNER_CACHE_BUCKET must be an S3 bucket name");
+  if (settings.CIRUNNERS_RUNNER_ARCH !== "x64" && settings.CIRUNNERS_RUNNER_ARCH !== "arm64")
+    problems.push("CIRUNNERS_RUNNER_ARCH must be x64 or arm64");
+  if (!/^[A-Za-z0-9_.\-/#]{1,512}$/.test(settings.CIRUNNERS_LOG_GROUP))
+    problems.push("CIRUNNERS_LOG_GROUP must be a CloudWatch log group name");
+  const wait = settings.CIRUNNERS_PARAMETER_WAIT_SECONDS;
+  if (!Number.isInteger(wait) || wait < 1 || wait > 3600)
+    problems.push("CIRUNNERS_PARAMETER_WAIT_SECONDS must be an integer from 1 to 3600");
+  if (problems.length) throw new Error(`invalid bootstrap settings: ${problems.join("; ")}`);
+}
+
+/** The user data for a pool's launch template. Throws when a setting is invalid or the result exceeds 16 KB. */
+export function renderUserData(settings: BootstrapSettings, script: string = readBootstrapScript()): string {
+  check(settings);
+  const [first, ...rest] = script.split("\n");
+  if (!first.startsWith("#!")) throw new Error("the bootstrap script must start with a shebang line");
+  const exports = (Object.keys(settings) as Array<keyof BootstrapSettings>)
+    .sort()
+    .map((name) => `export ${name}=${shellQuote(String(settings[name]))}`);
+  const userData = [first, ...exports, ...rest].join("\n");
+  const size = Buffer.byteLength(userData, "utf8");
+  if (size > USER_DATA_LIMIT_BYTES)
+    throw new Error(`user data is ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}`);
+  return userData;
+}

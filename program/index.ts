@@ -1,0 +1,92 @@
+/**
+ * The program: reads and validates the stack configuration, then composes the components.
+ *
+ *   network            the runners' private network (created, or the one config names)
+ *   runners            ephemeral EC2 runners: webhook ingress → job queue → launcher → one instance per job
+ *   codebuild-<region> CodeBuild-hosted runners inside a VPC, one project per configured region
+ *   task-<name>        one-shot tasks (migrations): GitHub OIDC → ECR → Step Functions → ECS Fargate
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { isExistingNetwork, loadStackConfig } from "./config";
+import { CodeBuildRunners, githubConnection } from "./codebuild-runners";
+import { EphemeralRunners } from "./ephemeral-runners";
+import { githubOidcProvider } from "./github-oidc";
+import { RunnerNetwork } from "./network";
+import { TaskRunner } from "./task-runner";
+
+const config = loadStackConfig();
+const tags = { "cirunners:stack": config.stack, "managed-by": "pulumi" };
+
+const network = new RunnerNetwork("network", {
+  network: config.network,
+  logRetentionDays: config.logRetentionDays,
+  tags,
+});
+
+const runners = new EphemeralRunners("runners", {
+  stack: config.stack,
+  github: config.github,
+  runners: config.runners,
+  network: { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds },
+  logRetentionDays: config.logRetentionDays,
+  alarmTopicArn: config.alarmTopicArn,
+  tags,
+});
+
+// CodeBuild: one connection to GitHub for the organization, one project per region.
+const codebuild = config.codebuild;
+const connection = codebuild
+  ? githubConnection("github", { stack: config.stack, connectionName: codebuild.connectionName, tags })
+  : undefined;
+const codebuildRunners = (codebuild?.regions ?? []).map(
+  (region) =>
+    new CodeBuildRunners(`codebuild-${region.region}`, {
+      stack: config.stack,
+      region,
+      // Only the stack's own region may omit its VPC (config validation enforces it): it uses the stack's network.
+      network:
+        region.vpcId && region.privateSubnetIds
+          ? { vpcId: region.vpcId, privateSubnetIds: region.privateSubnetIds }
+          : { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds },
+      github: config.github,
+      repositories: codebuild?.repositories ?? [],
+      connectionArn: connection?.arn,
+      logRetentionDays: config.logRetentionDays,
+      tags,
+    }),
+);
+
+// One-shot tasks share the account's GitHub OIDC provider.
+const oidcProviderArn =
+  config.tasks.length > 0
+    ? githubOidcProvider("github-actions", { existingProviderArn: config.githubOidcProviderArn, tags })
+    : undefined;
+const tasks = config.tasks.map(
+  (task) =>
+    new TaskRunner(`task-${task.name}`, {
+      stack: config.stack,
+      task,
+      oidcProviderArn: oidcProviderArn!,
+      network: { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds },
+      githubOwner: config.github.owner,
+      logRetentionDays: config.logRetentionDays,
+      tags,
+    }),
+);
+
+export const vpcId = network.vpcId;
+export const webhookUrl = runners.webhookUrl;
+export const jobQueueUrl = runners.jobQueue.url;
+export const networkSource = isExistingNetwork(config.network) ? "existing" : "created";
+export const codebuildProjects = codebuildRunners.map((r) => ({
+  region: r.region,
+  projectName: r.projectName,
+  runsOn: r.runsOn,
+}));
+export const codebuildConnectionArn = connection?.arn;
+export const taskRunners = tasks.map((t) => ({
+  roleArn: t.roleArn,
+  repositoryUrl: t.repositoryUrl,
+  stateMachineArn: t.stateMachineArn,
+}));
+export const stack = pulumi.getStack();

@@ -1,0 +1,194 @@
+/**
+ * IAM documents of the task runner, as pure functions of resolved names and ARNs (tests call them directly and
+ * the component calls them inside `apply`). Every statement names this task's resources; `"*"` appears only
+ * for actions AWS does not scope to resources (ecr:GetAuthorizationToken, ecs:DescribeTaskDefinition and the
+ * CloudWatch Logs delivery actions Step Functions logging needs).
+ */
+import type { TaskConfig } from "../config";
+import type { PolicyStatement } from "../shared/iam";
+import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from "../github-oidc";
+
+/** Resolved identity of the account and region the task runs in. */
+export interface AwsScope {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+/**
+ * The exact OIDC subjects allowed to assume the deploy role: `repo:OWNER/REPO:ref:refs/heads/<branch>` for each
+ * branch and `repo:OWNER/REPO:environment:<env>` for each environment. A job that uses an environment gets the
+ * environment subject, not the branch one. No wildcards: the config schema rejects them.
+ */
+export function githubSubjects(task: Pick<TaskConfig, "repositories">): string[] {
+  const subjects: string[] = [];
+  for (const r of task.repositories) {
+    for (const branch of r.branches) subjects.push(`repo:${r.repository}:ref:refs/heads/${branch}`);
+    for (const environment of r.environments) subjects.push(`repo:${r.repository}:environment:${environment}`);
+  }
+  return [...new Set(subjects)];
+}
+
+/** Trust policy of the deploy role: GitHub Actions OIDC tokens with aud = sts.amazonaws.com and an exact sub. */
+export function deployRoleTrustPolicy(oidcProviderArn: string, subjects: string[]): string {
+  if (subjects.length === 0) throw new Error("a GitHub OIDC trust needs at least one subject");
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "GitHubActionsOidc",
+        Effect: "Allow",
+        Principal: { Federated: oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+            [`${GITHUB_OIDC_HOST}:sub`]: subjects,
+          },
+        },
+      },
+    ],
+  });
+}
+
+/** `arn:...:execution:<name>:*` — the executions of one state machine. */
+export function executionArnPattern(stateMachineArn: string): string {
+  const marker = ":stateMachine:";
+  const at = stateMachineArn.indexOf(marker);
+  if (at < 0) throw new Error(`not a state machine ARN: ${stateMachineArn}`);
+  return `${stateMachineArn.slice(0, at)}:execution:${stateMachineArn.slice(at + marker.length)}:*`;
+}
+
+/** The cluster name in `arn:aws:ecs:<region>:<account>:cluster/<name>`. */
+export function clusterNameFromArn(clusterArn: string): string {
+  const match = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/.exec(clusterArn);
+  if (!match)
+    throw new Error(
+      `expected an ECS cluster ARN like arn:aws:ecs:eu-west-1:123456789012:cluster/name, found ${clusterArn}`,
+    );
+  return match[1];
+}
+
+const ECR_PUSH_ACTIONS = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+];
+const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"];
+
+/** The deploy role (assumed by the workflow): push this task's image, start and watch this state machine. */
+export function deployRoleStatements(resources: { repositoryArn: string; stateMachineArn: string }): PolicyStatement[] {
+  return [
+    { Sid: "PushTaskImage", Effect: "Allow", Action: ECR_PUSH_ACTIONS, Resource: resources.repositoryArn },
+    // GetAuthorizationToken has no resource-level permissions; the token alone reaches no repository.
+    { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    { Sid: "StartTaskRun", Effect: "Allow", Action: "states:StartExecution", Resource: resources.stateMachineArn },
+    {
+      Sid: "WatchTaskRun",
+      Effect: "Allow",
+      Action: "states:DescribeExecution",
+      Resource: executionArnPattern(resources.stateMachineArn),
+    },
+  ];
+}
+
+/**
+ * IAM resource ARN of a secret given as an ECS `valueFrom`: a Secrets Manager ARN may end in
+ * `:json-key:version-stage:version-id` (ECS reads one key), which IAM does not know; a partial ARN (without
+ * the 6-character suffix Secrets Manager appends) needs `-??????` to match.
+ */
+export function secretResourceArn(valueFrom: string): string {
+  if (valueFrom.split(":")[2] !== "secretsmanager") return valueFrom;
+  const secretArn = valueFrom.split(":").slice(0, 7).join(":");
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
+}
+
+/** The execution role (used by ECS to start the task): pull this image, write its logs, read its secrets. */
+export function executionRoleStatements(resources: {
+  repositoryArn: string;
+  logGroupArn: string;
+  secrets: Record<string, string>;
+}): PolicyStatement[] {
+  const values = Object.values(resources.secrets);
+  const secretsManager = [
+    ...new Set(values.filter((v) => v.split(":")[2] === "secretsmanager").map(secretResourceArn)),
+  ].sort();
+  const parameters = [...new Set(values.filter((v) => v.split(":")[2] === "ssm"))].sort();
+  const statements: PolicyStatement[] = [
+    { Sid: "PullTaskImage", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: resources.repositoryArn },
+    { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "WriteTaskLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${resources.logGroupArn}:*`,
+    },
+  ];
+  if (secretsManager.length > 0) {
+    statements.push({
+      Sid: "ReadTaskSecrets",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: secretsManager,
+    });
+  }
+  if (parameters.length > 0) {
+    statements.push({ Sid: "ReadTaskParameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: parameters });
+  }
+  return statements;
+}
+
+/** The CloudWatch Logs delivery actions Step Functions logging needs; AWS documents them on `"*"` only. */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+];
+
+/** The state machine's role: register and run this family on this cluster, pass only the two task roles. */
+export function stateMachineRoleStatements(
+  scope: AwsScope,
+  resources: { family: string; clusterArn: string; executionRoleArn: string; taskRoleArn: string },
+): PolicyStatement[] {
+  const { partition, region, accountId } = scope;
+  const taskDefinitions = `arn:${partition}:ecs:${region}:${accountId}:task-definition/${resources.family}:*`;
+  const tasks = `arn:${partition}:ecs:${region}:${accountId}:task/${clusterNameFromArn(resources.clusterArn)}/*`;
+  return [
+    // DescribeTaskDefinition has no resource-level permissions.
+    { Sid: "ReadTaskDefinition", Effect: "Allow", Action: "ecs:DescribeTaskDefinition", Resource: "*" },
+    // RegisterTaskDefinition is scoped by the task-definition resource type (the new revision's ARN).
+    { Sid: "RegisterTaskRevision", Effect: "Allow", Action: "ecs:RegisterTaskDefinition", Resource: taskDefinitions },
+    {
+      Sid: "RunTaskOnCluster",
+      Effect: "Allow",
+      Action: "ecs:RunTask",
+      Resource: taskDefinitions,
+      Condition: { ArnEquals: { "ecs:cluster": resources.clusterArn } },
+    },
+    { Sid: "WatchAndStopTask", Effect: "Allow", Action: ["ecs:DescribeTasks", "ecs:StopTask"], Resource: tasks },
+    {
+      Sid: "PassTaskRoles",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: [resources.executionRoleArn, resources.taskRoleArn],
+      Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+    },
+    {
+      // runTask.sync learns that the task stopped through this managed EventBridge rule.
+      Sid: "SyncRule",
+      Effect: "Allow",
+      Action: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+      Resource: `arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForECSTaskRule`,
+    },
+    { Sid: "ExecutionLogDelivery", Effect: "Allow", Action: LOG_DELIVERY_ACTIONS, Resource: "*" },
+  ];
+}

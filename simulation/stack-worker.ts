@@ -1,0 +1,24 @@
+/** Worker thread of `loadStack`: one offline preview (the Pulumi runtime is per realm) and the function bundles. */
+import { parentPort, workerData } from "node:worker_threads";
+import { bundleFunction } from "../program/shared/lambda";
+import * as path from "node:path";
+import { readStackConfig, runOfflinePreview } from "../tools/preview/engine";
+
+const { stack, entries } = workerData as { stack: string; entries: string[] };
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const result = await runOfflinePreview({ stack });
+  const previewMs = Date.now() - started;
+  const bundles = Object.fromEntries(entries.map((entry) => [entry, bundleFunction(entry)]));
+  const { config } = readStackConfig(path.resolve(__dirname, ".."), stack);
+  const region = config["aws:region"] ?? "us-east-1";
+  parentPort!.postMessage({ ok: true, snapshot: { stack, region, resources: result.resources, bundles, previewMs } });
+}
+
+main().catch((error: unknown) => {
+  parentPort!.postMessage({
+    ok: false,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * What the stack declares, read from the offline preview: the REAL Pulumi program (index.ts) runs under mocks with
+ * Pulumi.<stack>.yaml in a worker thread (the Pulumi runtime is global to a JavaScript realm, and a worker is a
+ * realm of its own, so the caller's process may hold other mocks, as the test runner does). The worker also
+ * bundles the functions with `bundleFunction` (program/shared/lambda.ts): the simulation runs the same `index.mjs`
+ * that Lambda would.
+ */
+import { FUNCTION_ENTRY } from "../contract/names";
+import { Worker } from "node:worker_threads";
+import * as path from "node:path";
+import type { PreviewResource } from "../tools/preview/engine";
+
+/** The Lambda functions the simulation runs, by the Pulumi resource name suffix the components give them. */
+export const SIMULATED_FUNCTIONS = {
+  webhook: { resourceSuffix: "-webhook", entry: FUNCTION_ENTRY.webhook },
+  launcher: { resourceSuffix: "-launcher", entry: FUNCTION_ENTRY.launcher },
+  reaper: { resourceSuffix: "-reaper", entry: FUNCTION_ENTRY.reaper },
+} as const;
+
+export type FunctionRole = keyof typeof SIMULATED_FUNCTIONS;
+
+export interface StackSnapshot {
+  stack: string;
+  /** The stack's aws:region. */
+  region: string;
+  resources: PreviewResource[];
+  /** esbuild bundle (index.mjs) per function entry. */
+  bundles: Record<string, string>;
+  /** Wall time of the preview, ms. */
+  previewMs: number;
+}
+
+/** Runs the offline preview of `stack` and bundles `entries`, in a worker thread. */
+export function loadStack(stack: string, entries: string[]): Promise<StackSnapshot> {
+  const worker = new Worker(path.join(__dirname, "stack-worker.ts"), {
+    workerData: { stack, entries },
+    // The program's own output (and Pulumi's) stays off our stdout: --json output must stay clean.
+    stdout: true,
+    stderr: true,
+  });
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  worker.stdout.on("data", keep);
+  worker.stderr.on("data", keep);
+  return new Promise<StackSnapshot>((resolve, reject) => {
+    worker.once("message", (message: { ok: true; snapshot: StackSnapshot } | { ok: false; error: string }) => {
+      void worker.terminate();
+      if (message.ok) resolve(message.snapshot);
+      else reject(new Error(`offline preview of stack ${stack} failed: ${message.error}\n${output}`));
+    });
+    worker.once("error", (error) =>
+      reject(new Error(`offline preview of stack ${stack} crashed: ${error.message}\n${output}`)),
+    );
+    worker.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`offline preview worker exited with code ${code}\n${output}`));
+    });
+  });
+}
+
+/** The recorded Lambda function of a role (by its Pulumi resource name). */
+export function functionResource(
+  snapshot: Pick<StackSnapshot, "resources" | "stack">,
+  role: FunctionRole,
+): PreviewResource {
+  const suffix = SIMULATED_FUNCTIONS[role].resourceSuffix;
+  const found = snapshot.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith(suffix));
+  if (found.length !== 1) {
+    throw new Error(
+      `stack ${snapshot.stack}: expected one aws:lambda/function:Function named *${suffix}, found ${found.length}`,
+    );
+  }
+  return found[0];
+}
+
+/** The function's recorded `environment.variables`: exactly what Lambda would get. */
+export function recordedEnvironment(resource: PreviewResource): Record<string, string> {
+  const environment = resource.inputs.environment as { variables?: Record<string, unknown> } | undefined;
+  const variables = environment?.variables ?? {};
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value !== "string" || value === "[unknown]" || value === "[secret]") {
+      throw new Error(
+        `function ${resource.name}: environment variable ${name} is not a plain string in the preview (${JSON.stringify(value)})`,
+      );
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+export function resourcesOfType(snapshot: Pick<StackSnapshot, "resources">, type: string): PreviewResource[] {
+  return snapshot.resources.filter((r) => r.type === type);
+}

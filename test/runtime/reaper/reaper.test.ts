@@ -1,0 +1,247 @@
+/**
+ * The reaper against moto (EC2, SSM) and the GitHub stand-in: real instances with our tags, real runners.
+ * moto stamps LaunchTime with the wall clock (whole seconds), so ages come from a short boot grace time and a
+ * pause between launches, or from an injected `now`.
+ */
+import { strict as assert } from "node:assert";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { ENV, TAG, runnerParameterName } from "../../../contract/names.js";
+import { getInstallationOctokit, getOwnerInstallationId } from "../../../runtime/shared/github.js";
+import { startMoto, type MotoServer } from "../../../testkit/moto.js";
+import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
+import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
+import { useEnv } from "../../support/env.js";
+
+const STACK = "dev";
+const ORG = "acme";
+const PREFIX = "/cirunners/dev/runners";
+const silent = { info() {}, warn() {}, error() {} } as unknown as Pick<Logger, "info" | "warn" | "error">;
+
+describe("reaper handler (moto + GitHub stand-in)", function () {
+  useEnv({ POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" });
+  this.timeout(60_000);
+  let moto: MotoServer;
+  let github: GitHubApi;
+  let reaper: typeof import("../../../runtime/handlers/reaper.js");
+
+  before(async () => {
+    moto = await startMoto({ region: "eu-west-1" });
+    github = await startAppEnvironment({ [ORG]: 77 });
+    reaper = await import("../../../runtime/handlers/reaper.js");
+  });
+  after(async () => {
+    await github?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await resetAppEnvironment(moto, github);
+  });
+
+  async function launch(runnerName: string, extraTags: Record<string, string> = {}): Promise<string> {
+    const tags = {
+      [TAG.stack]: STACK,
+      [TAG.pool]: "linux-x64",
+      [TAG.runnerName]: runnerName,
+      [TAG.repository]: `${ORG}/app`,
+      ...extraTags,
+    };
+    const result = await new EC2Client({}).send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        InstanceType: "m7i.large",
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+        ],
+      }),
+    );
+    return result.Instances![0].InstanceId!;
+  }
+
+  async function states(): Promise<Record<string, string>> {
+    const result = await new EC2Client({}).send(new DescribeInstancesCommand({}));
+    return Object.fromEntries(
+      (result.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i.State!.Name!]),
+    );
+  }
+
+  async function putJitParameter(instanceId: string): Promise<void> {
+    await new SSMClient({}).send(
+      new PutParameterCommand({
+        Name: runnerParameterName(PREFIX, instanceId),
+        Type: "SecureString",
+        Value: "jit-config",
+      }),
+    );
+  }
+
+  function settings(overrides: Partial<import("../../../runtime/handlers/reaper.js").ReaperSettings> = {}) {
+    return {
+      stack: STACK,
+      parameterPrefix: PREFIX,
+      bootGraceMinutes: 10,
+      maxJobHours: 8,
+      owner: ORG,
+      scope: "org" as const,
+      ...overrides,
+    };
+  }
+
+  function dependencies(now: () => Date = () => new Date()) {
+    return {
+      ec2: new EC2Client({}),
+      ssm: new SSMClient({}),
+      github: async () => getInstallationOctokit(await getOwnerInstallationId(ORG, "org")),
+      now,
+      logger: silent,
+    };
+  }
+
+  const runnerNames = () => [...github.runners.values()].map((r) => r.name).sort();
+
+  it("terminates an orphan, removes a ghost and an offline runner, spares busy, idle and booting ones", async () => {
+    const scope = `org:${ORG}`;
+    const orphan = await launch("orphan-1"); // no runner on GitHub at all
+    const offline = await launch("dead-1");
+    github.addRunner({ name: "dead-1", scope, status: "offline" });
+    const busy = await launch("busy-1");
+    github.addRunner({ name: "busy-1", scope, status: "online", busy: true });
+    const idle = await launch("idle-1");
+    github.addRunner({ name: "idle-1", scope, status: "online" });
+    const ghostInstance = await launch("ghost-1");
+    github.addRunner({ name: "ghost-1", scope, status: "offline" });
+    await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [ghostInstance] })); // a spot interruption
+    await putJitParameter(ghostInstance);
+    github.addRunner({ name: "someone-elses-runner", scope, status: "offline" });
+    // Another stack's orphan in the same account is not ours.
+    const otherStack = await launch("other-1", { [TAG.stack]: "prod" });
+
+    await new Promise((resolve) => setTimeout(resolve, 4200));
+    const booting = await launch("boot-1");
+    github.addRunner({ name: "boot-1", scope, status: "offline" }); // JIT-registered, not connected yet
+    await putJitParameter(booting);
+
+    const report = await reaper.reap(settings({ bootGraceMinutes: 3 / 60 }), dependencies());
+
+    assert.deepEqual(
+      report.terminated.sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+      [
+        { instanceId: orphan, reason: "never-registered" as const },
+        { instanceId: offline, reason: "runner-offline" as const },
+      ].sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+    );
+    const after = await states();
+    assert.notEqual(after[orphan], "running");
+    assert.notEqual(after[offline], "running");
+    for (const spared of [busy, idle, booting, otherStack]) assert.equal(after[spared], "running", spared);
+    assert.deepEqual(runnerNames(), ["boot-1", "busy-1", "idle-1", "someone-elses-runner"]);
+    assert.deepEqual(report.deregistered.map((d) => [d.name, d.reason]).sort(), [
+      ["dead-1", "offline-beyond-grace"],
+      ["ghost-1", "instance-gone"],
+    ]);
+    assert.equal(github.calls[ROUTES.orgDeleteRunner], 2);
+
+    const left = await new SSMClient({}).send(new GetParametersByPathCommand({ Path: PREFIX }));
+    assert.deepEqual(
+      left.Parameters?.map((p) => p.Name),
+      [runnerParameterName(PREFIX, booting)],
+    );
+    assert.deepEqual(report.deletedParameters, [runnerParameterName(PREFIX, ghostInstance)]);
+  });
+
+  it("recycles idle runners past the max lifetime only when GitHub lets it remove them, never a busy one", async () => {
+    const scope = `org:${ORG}`;
+    const busy = await launch("busy-1");
+    github.addRunner({ name: "busy-1", scope, status: "online", busy: true });
+    const idle = await launch("idle-1");
+    github.addRunner({ name: "idle-1", scope, status: "online" });
+    const raced = await launch("raced-1");
+    github.addRunner({ name: "raced-1", scope, status: "online" });
+
+    // GitHub answers 422 for the first removal, as it does for a runner that has just taken a job.
+    github.failNext(ROUTES.orgDeleteRunner, 422, 1, {
+      message: 'Bad request - Runner "raced-1" is still running a job',
+    });
+    const inNineHours = () => new Date(Date.now() + 9 * 3_600_000);
+    const report = await reaper.reap(settings({ maxJobHours: 8 }), {
+      ...dependencies(inNineHours),
+      github: dependencies().github,
+    });
+
+    // Removals run in decision order with bounded parallelism; whichever got the 422 keeps its instance.
+    assert.equal(report.terminated.length, 1);
+    assert.equal(report.keptBusy.length, 1);
+    assert.equal(report.terminated[0].reason, "max-lifetime");
+    const after = await states();
+    assert.equal(after[busy], "running");
+    const recycled = report.terminated[0].instanceId;
+    assert.ok([idle, raced].includes(recycled));
+    assert.notEqual(after[recycled], "running");
+    assert.equal(after[report.keptBusy[0]], "running");
+    assert.ok(runnerNames().includes("busy-1"));
+  });
+
+  it("does nothing when the runner list cannot be read (a busy runner could not be told from an orphan)", async () => {
+    const orphan = await launch("orphan-1");
+    github.failNext(ROUTES.orgListRunners, 502);
+    await assert.rejects(
+      reaper.reap(
+        settings(),
+        dependencies(() => new Date(Date.now() + 3_600_000)),
+      ),
+      (error: { status?: number }) => error.status === 502,
+    );
+    assert.equal((await states())[orphan], "running");
+  });
+
+  it("lists runners per repository named by our instances in repo scope", async () => {
+    const orphanGhost = await launch("ghost-r", { [TAG.repository]: `${ORG}/service` });
+    github.addRunner({ name: "ghost-r", scope: `repo:${ORG}/service`, status: "offline" });
+    await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [orphanGhost] }));
+    const report = await reaper.reap(settings({ scope: "repo" }), {
+      ...dependencies(),
+      github: async () => getInstallationOctokit(await getOwnerInstallationId(ORG, "repo")),
+    });
+    assert.deepEqual(
+      report.deregistered.map((d) => [d.name, d.repository, d.reason]),
+      [["ghost-r", `${ORG}/service`, "instance-gone"]],
+    );
+    assert.equal(github.calls[ROUTES.repoListRunners], 1);
+    assert.equal(github.calls[ROUTES.repoDeleteRunner], 1);
+    assert.equal(runnerNames().length, 0);
+  });
+
+  it("runs as a Lambda handler from its environment", async () => {
+    const orphan = await launch("orphan-1");
+    Object.assign(process.env, {
+      [ENV.stack]: STACK,
+      [ENV.runnerParameterPrefix]: PREFIX,
+      [ENV.bootGraceMinutes]: "10",
+      [ENV.maxJobHours]: "8",
+      [ENV.githubOwner]: ORG,
+      [ENV.runnerScope]: "org",
+    });
+    // Freshly launched: inside the grace time, so the handler must spare it.
+    assert.deepEqual(await reaper.handler(), { terminated: 0, deregistered: 0, deletedParameters: 0 });
+    assert.equal((await states())[orphan], "running");
+  });
+
+  it("names the variable that is missing or malformed", () => {
+    const env = { [ENV.stack]: STACK, [ENV.runnerParameterPrefix]: PREFIX, [ENV.githubOwner]: ORG };
+    assert.equal(reaper.readReaperSettings(env).bootGraceMinutes, 10);
+    assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.stack]: "" }), new RegExp(ENV.stack));
+    assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.maxJobHours]: "-1" }), new RegExp(ENV.maxJobHours));
+    assert.throws(
+      () => reaper.readReaperSettings({ ...env, [ENV.runnerScope]: "enterprise" }),
+      new RegExp(ENV.runnerScope),
+    );
+  });
+});

@@ -1,0 +1,249 @@
+/** The runner cache against moto's S3 and the GitHub stand-in, which serves a small generated runner tarball. */
+import { strict as assert } from "node:assert";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { Octokit } from "@octokit/core";
+import { ENV, runnerCacheKey, runnerCacheManifestKey } from "../../../contract/names.js";
+import { ChecksumMismatchError, streamToS3 } from "../../../runtime/runner-cache/upload.js";
+import { startMoto, type MotoServer } from "../../../testkit/moto.js";
+import { fakeRunnerTarball, ROUTES, startGitHubApi, type GitHubApi } from "../../../testkit/github/server.js";
+import { useEnv } from "../../support/env.js";
+import { startAppEnvironment } from "../github/fixture.js";
+import { resetGitHubClients } from "../../../runtime/shared/github.js";
+
+const BUCKET = "cirunners-dev-runner-cache";
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+const silent = { info() {}, warn() {} };
+
+async function* chunked(data: Buffer, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+describe("runner cache (moto S3 + GitHub stand-in)", function () {
+  useEnv({ POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" });
+  this.timeout(60_000);
+  let moto: MotoServer;
+  let github: GitHubApi;
+  let cache: typeof import("../../../runtime/handlers/runner-cache.js");
+  const s3 = () => new S3Client({});
+
+  before(async () => {
+    moto = await startMoto({ region: "eu-west-1" });
+    github = await startGitHubApi({ appId: 1, installations: {} });
+    cache = await import("../../../runtime/handlers/runner-cache.js");
+  });
+  after(async () => {
+    await github?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    github.reset();
+    await s3().send(
+      new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+    );
+  });
+
+  async function objectBytes(key: string): Promise<Buffer> {
+    const object = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await s3().send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function dependencies(
+    overrides: Partial<import("../../../runtime/handlers/runner-cache.js").RunnerCacheDependencies> = {},
+  ) {
+    return {
+      s3: s3(),
+      github: new Octokit({ baseUrl: github.url }),
+      fetch,
+      now: () => new Date("2025-06-02T12:00:00Z"),
+      logger: silent,
+      ...overrides,
+    };
+  }
+
+  const settings = (architectures: ("x64" | "arm64")[] = ["x64", "arm64"]) => ({
+    bucket: BUCKET,
+    architectures,
+    version: "latest",
+    apiUrl: github.url,
+  });
+
+  it("uploads each architecture's tarball and manifest, then skips the download while the version is current", async () => {
+    const first = await cache.refreshRunnerCache(settings(), dependencies());
+    assert.deepEqual(
+      first.map((r) => [r.architecture, r.version, r.action]),
+      [
+        ["x64", "2.330.0", "uploaded"],
+        ["arm64", "2.330.0", "uploaded"],
+      ],
+    );
+    for (const architecture of ["x64", "arm64"] as const) {
+      const expected = fakeRunnerTarball("2.330.0", architecture);
+      const stored = await objectBytes(runnerCacheKey(architecture));
+      assert.ok(stored.equals(expected), `${architecture} tarball content`);
+      const manifest = JSON.parse((await objectBytes(runnerCacheManifestKey(architecture))).toString("utf8"));
+      assert.deepEqual(manifest, {
+        version: "2.330.0",
+        sha256: sha256(expected),
+        fetchedAt: "2025-06-02T12:00:00.000Z",
+      });
+      const head = await s3().send(new HeadObjectCommand({ Bucket: BUCKET, Key: runnerCacheKey(architecture) }));
+      assert.equal(head.Metadata?.["runner-version"], "2.330.0");
+      assert.equal(head.Metadata?.sha256, sha256(expected));
+    }
+    assert.equal(github.calls[ROUTES.assetDownload], 2);
+
+    const second = await cache.refreshRunnerCache(settings(), dependencies());
+    assert.deepEqual(
+      second.map((r) => r.action),
+      ["current", "current"],
+    );
+    assert.equal(github.calls[ROUTES.assetDownload], 2, "no download on the second run");
+    assert.equal(github.calls[ROUTES.latestRelease], 2);
+  });
+
+  it("caches only the architectures the pools use", async () => {
+    await cache.refreshRunnerCache(settings(["arm64"]), dependencies());
+    assert.equal(await exists(runnerCacheKey("arm64")), true);
+    assert.equal(await exists(runnerCacheKey("x64")), false);
+  });
+
+  it("replaces a cache whose manifest names an older version", async () => {
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: runnerCacheKey("x64"), Body: "old tarball" }));
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: runnerCacheManifestKey("x64"),
+        Body: JSON.stringify({ version: "2.329.0", sha256: "0".repeat(64), fetchedAt: "2025-01-01T00:00:00Z" }),
+      }),
+    );
+    const [result] = await cache.refreshRunnerCache(settings(["x64"]), dependencies());
+    assert.equal(result.action, "uploaded");
+    assert.ok((await objectBytes(runnerCacheKey("x64"))).equals(fakeRunnerTarball("2.330.0", "x64")));
+  });
+
+  it("keeps the previous tarball and writes no manifest when the download does not match the published checksum", async () => {
+    await s3().send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: runnerCacheKey("x64"), Body: "previous good tarball" }),
+    );
+    const tampered: typeof fetch = async () => new Response(Buffer.from("not the runner"), { status: 200 });
+    await assert.rejects(
+      cache.refreshRunnerCache(settings(["x64"]), dependencies({ fetch: tampered })),
+      ChecksumMismatchError,
+    );
+    assert.equal((await objectBytes(runnerCacheKey("x64"))).toString(), "previous good tarball");
+    assert.equal(await exists(runnerCacheManifestKey("x64")), false);
+    const uploads = await s3().send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    assert.equal(uploads.Uploads?.length ?? 0, 0, "the multipart upload was aborted");
+  });
+
+  it("names the HTTP status when the download fails", async () => {
+    const failing: typeof fetch = async () => new Response("gone", { status: 404 });
+    await assert.rejects(
+      cache.refreshRunnerCache(settings(["x64"]), dependencies({ fetch: failing })),
+      /actions-runner-linux-x64-2.330.0.tar.gz .* failed: HTTP 404/,
+    );
+  });
+
+  it("streams a large body in parts while hashing it", async () => {
+    const data = randomBytes(11 * 1024 * 1024 + 123);
+    const result = await streamToS3({
+      s3: s3(),
+      bucket: BUCKET,
+      key: "big.bin",
+      body: chunked(data, 64 * 1024),
+      partSize: 5 * 1024 * 1024,
+      expectedSha256: sha256(data),
+    });
+    assert.deepEqual(result, { sha256: sha256(data), bytes: data.length, parts: 3 });
+    assert.ok((await objectBytes("big.bin")).equals(data));
+    await assert.rejects(
+      streamToS3({ s3: s3(), bucket: BUCKET, key: "x", body: chunked(data, 1024), partSize: 1024 }),
+      /at least 5242880/,
+    );
+  });
+
+  it("runs as a Lambda handler from its environment (anonymously when no GitHub App is configured)", async () => {
+    // Earlier suites in the same process may have configured an App: this case is the one without.
+    for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
+      delete process.env[name];
+    Object.assign(process.env, {
+      [ENV.runnerCacheBucket]: BUCKET,
+      [ENV.pools]: JSON.stringify([{ name: "linux-x64", architecture: "x64" }]),
+      [ENV.githubApiUrl]: github.url,
+      [ENV.runnerVersion]: "latest",
+    });
+    const results = await cache.handler();
+    assert.deepEqual(
+      results.map((r) => [r.architecture, r.action]),
+      [["x64", "uploaded"]],
+    );
+    assert.equal(github.calls[ROUTES.createInstallationToken], 0, "no token without an App");
+  });
+
+  it("reads the release with the GitHub App's installation token when the App is configured", async () => {
+    const app = await startAppEnvironment({ "acme-platform": 31 });
+    try {
+      Object.assign(process.env, {
+        [ENV.runnerCacheBucket]: BUCKET,
+        [ENV.pools]: JSON.stringify([{ name: "linux-arm64", architecture: "arm64" }]),
+        [ENV.githubOwner]: "acme-platform",
+        [ENV.runnerScope]: "org",
+        [ENV.runnerVersion]: "latest",
+      });
+      const results = await cache.handler();
+      assert.deepEqual(
+        results.map((r) => [r.architecture, r.action]),
+        [["arm64", "uploaded"]],
+      );
+      assert.equal(app.calls[ROUTES.orgInstallation], 1);
+      assert.equal(app.calls[ROUTES.createInstallationToken], 1, "an installation token, not anonymous calls");
+      assert.equal(app.calls[ROUTES.latestRelease], 1);
+    } finally {
+      for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
+        delete process.env[name];
+      process.env[ENV.githubApiUrl] = github.url;
+      resetGitHubClients();
+      await app.stop();
+    }
+  });
+
+  it("names the variable that is missing or malformed", () => {
+    const env = { [ENV.runnerCacheBucket]: BUCKET, [ENV.pools]: JSON.stringify([{ architecture: "arm64" }]) };
+    assert.deepEqual(cache.readRunnerCacheSettings(env), {
+      bucket: BUCKET,
+      architectures: ["arm64"],
+      version: "latest",
+      apiUrl: "https://api.github.com",
+    });
+    assert.throws(
+      () => cache.readRunnerCacheSettings({ ...env, [ENV.runnerCacheBucket]: "" }),
+      new RegExp(ENV.runnerCacheBucket),
+    );
+    assert.throws(
+      () => cache.readRunnerCacheSettings({ ...env, [ENV.pools]: "[" }),
+      new RegExp(`${ENV.pools} is not valid JSON`),
+    );
+    assert.throws(
+      () => cache.readRunnerCacheSettings({ ...env, [ENV.runnerVersion]: "2.x" }),
+      /"latest" or like 2.330.0/,
+    );
+  });
+});

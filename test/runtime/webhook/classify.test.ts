@@ -1,0 +1,238 @@
+import { strict as assert } from "node:assert";
+import { classifyEvent, parseWorkflowJob } from "../../../runtime/webhook/classify";
+import { buildJobMessage, sendMessageInput } from "../../../runtime/webhook/message";
+import type { Classification } from "../../../runtime/webhook/outcome";
+import { POOLS, queuedJob } from "./support";
+
+const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+const headers = (event = "workflow_job", delivery = DELIVERY) => ({
+  "x-github-event": event,
+  "x-github-delivery": delivery,
+});
+const classify = (body: unknown, h: Record<string, string> = headers()) =>
+  classifyEvent(h, typeof body === "string" ? body : JSON.stringify(body), POOLS);
+
+function rejection(result: Classification): [number, string, string] {
+  assert.equal(result.kind, "reject", JSON.stringify(result));
+  return result.kind === "reject" ? [result.status, result.reason, result.message] : [0, "", ""];
+}
+
+describe("webhook: classifyEvent", () => {
+  it("accepts a queued job whose labels match a pool, with every field the launcher needs", () => {
+    const result = classify(queuedJob(["self-hosted", "Linux", "x64", "LINUX"]));
+    assert.deepEqual(result, {
+      kind: "accept",
+      status: 202,
+      deliveryId: DELIVERY,
+      pool: POOLS[0],
+      job: {
+        jobId: 29679449,
+        runId: 10465521,
+        runAttempt: 2,
+        repository: "acme-platform/orders-service",
+        owner: "acme-platform",
+        installationId: 4242,
+        labels: ["self-hosted", "Linux", "x64"],
+      },
+    });
+  });
+
+  it("answers ping with pong", () => {
+    assert.deepEqual(classify({ zen: "Design for failure.", hook_id: 1 }, headers("ping")), {
+      kind: "pong",
+      status: 200,
+      deliveryId: DELIVERY,
+    });
+  });
+
+  it("ignores other events with 200", () => {
+    for (const event of ["push", "workflow_run", "check_run", "installation"]) {
+      const result = classify({ action: "queued" }, headers(event));
+      assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "event-not-handled"], event);
+    }
+  });
+
+  it("ignores workflow_job actions other than queued with 200, without reading further", () => {
+    for (const action of ["in_progress", "completed", "waiting", "something_new"]) {
+      const result = classify({ action });
+      assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "action-not-queued"], action);
+    }
+  });
+
+  it("ignores queued jobs no pool serves (subset, superset, GitHub-hosted) with 200, logging the labels", () => {
+    for (const labels of [["ubuntu-latest"], ["self-hosted", "linux"], ["self-hosted", "linux", "x64", "gpu"], []]) {
+      const result = classify(queuedJob(labels));
+      assert.equal(result.kind, "ignore", JSON.stringify(labels));
+      if (result.kind !== "ignore") continue;
+      assert.equal(result.reason, "no-matching-pool");
+      assert.deepEqual(result.details?.labels, labels);
+      assert.equal(result.details?.jobId, 29679449);
+    }
+  });
+
+  it("does not require fields of jobs it ignores (e.g. installation on a GitHub-hosted job)", () => {
+    const result = classify(queuedJob(["ubuntu-latest"], { installation: undefined }));
+    assert.equal(result.kind, "ignore");
+  });
+
+  it("refuses missing event or delivery headers with 400 naming the header", () => {
+    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-delivery": DELIVERY })), [
+      400,
+      "header-missing",
+      "missing header X-GitHub-Event",
+    ]);
+    assert.deepEqual(rejection(classify(queuedJob([]), { "x-github-event": "workflow_job" })), [
+      400,
+      "header-missing",
+      "missing header X-GitHub-Delivery",
+    ]);
+  });
+
+  it("refuses a delivery id SQS cannot deduplicate by", () => {
+    for (const delivery of ["has space", "x".repeat(129), "tab\there", "ünïcode"]) {
+      assert.equal(
+        rejection(classify(queuedJob([]), headers("workflow_job", delivery)))[1],
+        "header-invalid",
+        delivery,
+      );
+    }
+    assert.equal(
+      classify(queuedJob(["self-hosted", "linux", "x64"]), headers("workflow_job", "x".repeat(128))).kind,
+      "accept",
+    );
+  });
+
+  it("refuses malformed JSON with 400, for every event", () => {
+    for (const event of ["workflow_job", "ping", "push"]) {
+      const [status, reason, message] = rejection(classify('{"action": "queued",', headers(event)));
+      assert.deepEqual([status, reason], [400, "json-malformed"]);
+      assert.match(message, /^body is not valid JSON: /);
+    }
+    assert.match(rejection(classify("payload=%7B%7D"))[2], /content type must be application\/json/);
+  });
+
+  it("refuses JSON that is not an object", () => {
+    for (const body of ["[]", "null", "42", '"queued"', "true"]) {
+      assert.deepEqual(rejection(classify(body)).slice(0, 2), [400, "json-malformed"], body);
+    }
+  });
+});
+
+describe("webhook: parseWorkflowJob", () => {
+  const parse = (payload: Record<string, unknown>) => parseWorkflowJob(payload, POOLS);
+  const withJob = (job: Record<string, unknown>) =>
+    queuedJob(["self-hosted", "linux", "x64"], {
+      workflow_job: { id: 1, run_id: 2, run_attempt: 1, labels: ["self-hosted", "linux", "x64"], ...job },
+    });
+  const messageOf = (result: ReturnType<typeof parse>) =>
+    result.kind === "reject" ? `${result.status} ${result.reason}: ${result.message}` : result.kind;
+
+  it("refuses a missing or non-string action", () => {
+    assert.equal(messageOf(parse({})), "400 field-missing: missing field action");
+    assert.equal(messageOf(parse({ action: 3 })), "400 field-invalid: field action must be a string");
+  });
+
+  it("names the missing field of a queued job", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ action: "queued" }, "missing field workflow_job.labels"],
+      [{ action: "queued", workflow_job: "x" }, "missing field workflow_job.labels"],
+      [withJob({ id: undefined }), "missing field workflow_job.id"],
+      [withJob({ run_id: null }), "missing field workflow_job.run_id"],
+      [withJob({ run_attempt: undefined }), "missing field workflow_job.run_attempt"],
+      [{ ...withJob({}), repository: undefined }, "missing field repository.full_name"],
+      [{ ...withJob({}), repository: { full_name: "a/b" } }, "missing field repository.owner.login"],
+    ];
+    for (const [payload, message] of cases) {
+      const result = parse(payload);
+      assert.equal(
+        result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`,
+        `400 field-missing: ${message}`,
+        message,
+      );
+    }
+  });
+
+  it("names fields of the wrong type", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [withJob({ labels: "self-hosted" }), "field workflow_job.labels must be an array of strings"],
+      [withJob({ labels: ["self-hosted", 3] }), "field workflow_job.labels must be an array of strings"],
+      [withJob({ id: "1" }), "field workflow_job.id must be a positive integer"],
+      [withJob({ id: 0 }), "field workflow_job.id must be a positive integer"],
+      [withJob({ run_id: 1.5 }), "field workflow_job.run_id must be a positive integer"],
+      [withJob({ run_attempt: 2 ** 53 }), "field workflow_job.run_attempt must be a positive integer"],
+      [
+        { ...withJob({}), repository: { full_name: "no-slash", owner: { login: "a" } } },
+        'field repository.full_name must look like "owner/name"',
+      ],
+      [
+        { ...withJob({}), repository: { full_name: "", owner: { login: "a" } } },
+        "field repository.full_name must be a non-empty string",
+      ],
+      [
+        { ...withJob({}), repository: { full_name: "a/b", owner: { login: 7 } } },
+        "field repository.owner.login must be a non-empty string",
+      ],
+      [{ ...withJob({}), installation: { id: -1 } }, "field installation.id must be a positive integer"],
+    ];
+    for (const [payload, message] of cases) {
+      const result = parse(payload);
+      assert.equal(
+        result.kind === "reject" && `${result.status} ${result.reason}: ${result.message}`,
+        `400 field-invalid: ${message}`,
+        message,
+      );
+    }
+  });
+
+  it("accepts queued jobs from organization and repository webhooks, which carry no installation", () => {
+    for (const installation of [undefined, null, {}]) {
+      const result = parse({ ...withJob({}), installation });
+      assert.equal(result.kind, "accept", JSON.stringify(installation));
+      assert.equal(result.kind === "accept" && result.job.installationId, undefined);
+    }
+    const fromApp = parse({ ...withJob({}), installation: { id: 77 } });
+    assert.equal(fromApp.kind === "accept" && fromApp.job.installationId, 77);
+  });
+
+  it("does not read inherited properties as fields", () => {
+    const payload = withJob({});
+    const installation = Object.create({ id: 5 });
+    assert.equal(messageOf(parse({ ...payload, installation })), "400 field-missing: missing field installation.id");
+  });
+});
+
+describe("webhook: buildJobMessage and sendMessageInput", () => {
+  const job = {
+    jobId: 29679449,
+    runId: 10465521,
+    runAttempt: 2,
+    repository: "acme-platform/orders-service",
+    owner: "acme-platform",
+    installationId: 4242,
+    labels: ["self-hosted", "linux", "x64"],
+  };
+
+  it("builds the version 1 message", () => {
+    const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date("2025-01-02T03:04:05.678Z"));
+    assert.deepEqual(message, {
+      version: 1,
+      deliveryId: DELIVERY,
+      pool: "linux-x64",
+      ...job,
+      enqueuedAt: "2025-01-02T03:04:05.678Z",
+    });
+    assert.notEqual(message.labels, job.labels, "labels are copied");
+  });
+
+  it("groups by job and deduplicates by delivery", () => {
+    const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date(0));
+    const input = sendMessageInput("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo", message);
+    assert.deepEqual(input, {
+      QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo",
+      MessageBody: JSON.stringify(message),
+      MessageGroupId: "29679449",
+      MessageDeduplicationId: DELIVERY,
+    });
+    assert.equal("DelaySeconds" in input, false);
+  });
+});

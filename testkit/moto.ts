@@ -1,0 +1,132 @@
+/**
+ * Starts moto's server mode (a real AWS API emulator) on 127.0.0.1 for tests, the simulation and benchmarks.
+ * Every AWS SDK v3 client created while `AWS_ENDPOINT_URL` points at it talks to moto instead of AWS.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import * as path from "node:path";
+
+export interface MotoServer {
+  /** Base URL, e.g. http://127.0.0.1:43121 — use as `AWS_ENDPOINT_URL` or a client's `endpoint`. */
+  endpoint: string;
+  /** Clears every emulated resource (between tests). */
+  reset(): Promise<void>;
+  /** Stops the server process. */
+  stop(): Promise<void>;
+}
+
+/** Where `.ci/run` and `npm run simulate` install moto when the machine's Python has none: a project-local venv. */
+export const MOTO_VENV = path.resolve(__dirname, "..", ".moto", "venv");
+
+/** Finds the command that starts moto's server, or undefined when moto is not installed. */
+export function findMotoCommand(): string[] | undefined {
+  const candidates = [[path.join(MOTO_VENV, "bin", "moto_server")], ["moto_server"], ["python3", "-m", "moto.server"]];
+  for (const candidate of candidates) {
+    const probe = spawnSync(candidate[0], [...candidate.slice(1), "--help"], { stdio: "ignore" });
+    if (probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Installs moto's server mode when it is missing (used by `npm run simulate`, not by tests). It goes into a venv
+ * of its own: Debian's system Python refuses `pip install` outside one (PEP 668).
+ */
+export function ensureMotoInstalled(log: (line: string) => void = () => undefined): string[] {
+  const found = findMotoCommand();
+  if (found) return found;
+  log(`moto is not installed: creating ${MOTO_VENV} and installing "moto[server]" into it`);
+  const venv = spawnSync("python3", ["-m", "venv", MOTO_VENV], { stdio: "inherit" });
+  if (venv.status !== 0)
+    throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
+  const pip = spawnSync(
+    path.join(MOTO_VENV, "bin", "pip"),
+    ["install", "--quiet", "--disable-pip-version-check", "moto[server]"],
+    { stdio: "inherit" },
+  );
+  const after = findMotoCommand();
+  if (pip.status !== 0 || !after)
+    throw new Error(`could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install "moto[server]"\``);
+  return after;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto server exited early with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto server did not answer at ${endpoint} within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts a moto server on a free loopback port and sets the environment the AWS SDK reads
+ * (`AWS_ENDPOINT_URL`, dummy credentials, region) unless `setEnv` is false.
+ */
+export async function startMoto(
+  options: { region?: string; setEnv?: boolean; timeoutMs?: number } = {},
+): Promise<MotoServer> {
+  const command = findMotoCommand();
+  if (!command)
+    throw new Error(
+      'moto is not installed: run `bash .ci/run` once, or `python3 -m venv .moto/venv && .moto/venv/bin/pip install "moto[server]"`',
+    );
+  const port = await freePort();
+  const child = spawn(command[0], [...command.slice(1), "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilUp(endpoint, child, options.timeoutMs ?? 30_000);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`${(error as Error).message}\n${stderr}`);
+  }
+  if (options.setEnv !== false) {
+    process.env.AWS_ENDPOINT_URL = endpoint;
+    process.env.AWS_ACCESS_KEY_ID = "testing";
+    process.env.AWS_SECRET_ACCESS_KEY = "testing";
+    process.env.AWS_REGION = options.region ?? "us-east-1";
+    delete process.env.AWS_PROFILE;
+  }
+  return {
+    endpoint,
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+      if (!response.ok) throw new Error(`moto reset failed: ${response.status}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+      });
+    },
+  };
+}
