@@ -9,8 +9,8 @@ import { dirname, join } from "node:path";
 import { createAppAuth } from "@octokit/auth-app";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
-import { ROUTES, startGitHubApi, type GitHubApi, type RouteKey } from "../../../testkit/github/server.js";
-import { APP_ID, appPrivateKey } from "./fixture.js";
+import { ROUTES, startGitHubApi, type GitHubApi, type RouteKey } from "../../testkit/github/server.js";
+import { APP_ID, appPrivateKey } from "../runtime/github/fixture.js";
 
 type OpenApiOperation = { responses: Record<string, { content?: Record<string, { schema: object }> }> };
 type Spec = { paths: Record<string, Record<string, OpenApiOperation>> };
@@ -77,7 +77,12 @@ describe("GitHub API stand-in", function () {
     spec = JSON.parse(readFileSync(join(packageDir, "generated", "api.github.com.deref.json"), "utf8")) as Spec;
     ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
-    api = await startGitHubApi({ appId: APP_ID, appPrivateKey: appPrivateKey(), installations: { "octo-org": 7 } });
+    api = await startGitHubApi({
+      appId: APP_ID,
+      appPrivateKey: appPrivateKey(),
+      accounts: { "octo-org": "Organization", octocat: "User" },
+      installations: { "octo-org": 7, octocat: 8 },
+    });
     jwt = (await createAppAuth({ appId: APP_ID, privateKey: appPrivateKey() })({ type: "app" })).token;
   });
   after(async () => api?.stop());
@@ -92,17 +97,41 @@ describe("GitHub API stand-in", function () {
     assert.equal(minted.status, 201);
     assertMatchesSpec(ROUTES.createInstallationToken, 201, minted.body);
     assert.ok(Date.parse(minted.body.expires_at) > Date.now() + 59 * 60_000);
-    for (const [route, path] of [
-      [ROUTES.orgInstallation, "/orgs/octo-org/installation"],
-      [ROUTES.userInstallation, "/users/octo-org/installation"],
+    for (const [route, path, id, login, type] of [
+      [ROUTES.orgInstallation, "/orgs/octo-org/installation", 7, "octo-org", "Organization"],
+      [ROUTES.repoInstallation, "/repos/octo-org/app/installation", 7, "octo-org", "Organization"],
+      [ROUTES.userInstallation, "/users/octocat/installation", 8, "octocat", "User"],
+      [ROUTES.repoInstallation, "/repos/octocat/hello-world/installation", 8, "octocat", "User"],
     ] as const) {
       const installation = await call("GET", path, { auth: `bearer ${jwt}` });
-      assert.equal(installation.status, 200);
+      assert.equal(installation.status, 200, path);
       assertMatchesSpec(route, 200, installation.body);
-      assert.equal(installation.body.id, 7);
-      assert.equal(installation.body.account.login, "octo-org");
+      assert.equal(installation.body.id, id);
+      assert.equal(installation.body.account.login, login);
+      assert.equal(installation.body.account.type, type);
+      assert.equal(installation.body.target_type, type);
     }
     assert.equal(api.calls[ROUTES.createInstallationToken], 2);
+  });
+
+  it("answers each installation route only for the account type GitHub answers it for", async () => {
+    // GitHub: GET /users/{username}/installation finds installations on user accounts only, GET
+    // /orgs/{org}/installation on organizations only; the repository route works for either owner.
+    const auth = `bearer ${jwt}`;
+    const organizationAsUser = await call("GET", "/users/octo-org/installation", { auth });
+    assert.equal(organizationAsUser.status, 404);
+    assert.equal(organizationAsUser.body.message, "Not Found");
+    assert.equal((await call("GET", "/orgs/octocat/installation", { auth })).status, 404);
+    const notInstalled = await call("GET", "/repos/nobody/app/installation", { auth });
+    assert.equal(notInstalled.status, 404);
+    assertMatchesSpec(ROUTES.repoInstallation, 404, notInstalled.body);
+    const userToken = (await call("POST", "/app/installations/8/access_tokens", { auth })).body.token;
+    const orgRunnersOfUser = await call("GET", "/orgs/octocat/actions/runners", { auth: `token ${userToken}` });
+    assert.equal(orgRunnersOfUser.status, 404, "a user account has no organization runners");
+    const repoRunnersOfUser = await call("GET", "/repos/octocat/hello-world/actions/runners", {
+      auth: `token ${userToken}`,
+    });
+    assert.equal(repoRunnersOfUser.status, 200);
   });
 
   it("rejects a JWT signed with another key, an installation token on App routes, and unknown installations", async () => {
