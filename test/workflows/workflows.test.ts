@@ -52,17 +52,29 @@ function load(file: string): Workflow {
         (step.uses === undefined) !== (step.run === undefined),
         `${file}: a step of ${id} needs exactly one of uses/run`,
       );
-      if (step.uses)
-        assert.match(
-          step.uses,
-          /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@v?\d+/,
-          `${file}: ${step.uses} must be pinned to a version`,
-        );
     }
     for (const need of [job.needs ?? []].flat())
       assert.ok(need in workflow.jobs, `${file}: ${id} needs unknown job ${need}`);
   }
+  assertPinned(file, fs.readFileSync(path.join(ROOT, file), "utf8"));
   return workflow;
+}
+
+/**
+ * Every third-party action is pinned to a full commit SHA with its version in a comment (a tag can be moved; a
+ * SHA cannot), on a major that runs on node24: GitHub is retiring node20 for actions.
+ */
+function assertPinned(file: string, text: string): void {
+  const uses = [...text.matchAll(/^\s*(?:- )?uses:\s*(\S+)(.*)$/gm)];
+  for (const [, ref, rest] of uses) {
+    if (ref.startsWith("./")) continue;
+    assert.match(
+      ref,
+      /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/,
+      `${file}: ${ref} must be pinned to a full commit SHA`,
+    );
+    assert.match(rest, /^ # v\d+\.\d+\.\d+\b/, `${file}: ${ref} needs its version in a comment (# vX.Y.Z)`);
+  }
 }
 
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
@@ -121,9 +133,21 @@ describe("GitHub workflows", () => {
   });
 });
 
+describe("workflow templates for application repositories", () => {
+  for (const file of fs.readdirSync(path.join(ROOT, "templates")).filter((f) => f.endsWith(".yml"))) {
+    it(`templates/${file} pins every action to a commit SHA`, () => {
+      assertPinned(`templates/${file}`, fs.readFileSync(path.join(ROOT, "templates", file), "utf8"));
+    });
+  }
+});
+
 describe("workflows shown in the README", () => {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  it("pin every action to a commit SHA, as the repository's own workflows do", () => {
+    for (const block of yamlBlocks) assertPinned("README.md", block);
+  });
 
   it("parse as workflows", () => {
     assert.ok(yamlBlocks.length > 0);
