@@ -69,7 +69,8 @@ export interface ResourcePolicyDefinition<P, C> extends PolicyInfo {
   exemptions?: boolean;
   /** Where the resource's tags are (default `props.tags`). */
   tagsOf?: (props: P) => unknown;
-  check(ctx: ResourceCheck<P, C>): void;
+  /** May be async (the IAM policies await AWS's action data); the engine awaits the result. */
+  check(ctx: ResourceCheck<P, C>): void | Promise<void>;
 }
 
 export function defineResourcePolicy<P extends object, C extends object = object>(
@@ -98,7 +99,7 @@ export function defineResourcePolicy<P extends object, C extends object = object
         return; // an exemption tag may be set: nothing is certain during preview
       }
     }
-    def.check({
+    return def.check({
       type: args.type,
       name: args.name,
       urn: args.urn,

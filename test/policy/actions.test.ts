@@ -7,11 +7,6 @@ import {
   splitAction,
 } from "../../policy/lib/actions";
 import { hasWildcard, wildcardCovers, wildcardMatch } from "../../policy/lib/glob";
-import {
-  ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
-  actionAllowedOnAnyResource,
-  resourceArnHint,
-} from "../../policy/lib/resource-level";
 
 describe("policy/lib/glob", () => {
   it("wildcardMatch: * and ? with optional case-insensitivity", () => {
@@ -74,88 +69,5 @@ describe("policy/lib/actions", () => {
   it("actionCoveredBy: the statement action stays inside an allow-list pattern", () => {
     assert.ok(actionCoveredBy("ec2:Describe*", "EC2:describeSubnets"));
     assert.ok(!actionCoveredBy("ec2:Describe*", "ec2:CreateNetworkInterface"));
-  });
-});
-
-describe("policy/lib/resource-level: actions allowed on Resource *", () => {
-  const allowed = [
-    "ec2:DescribeInstances",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeLaunchTemplates",
-    "ec2:DescribeSpotPriceHistory",
-    "ec2:Describe*",
-    "ecr:GetAuthorizationToken",
-    "ssm:DescribeParameters",
-    "logs:DescribeLogGroups",
-    "sts:GetCallerIdentity",
-    "cloudwatch:PutMetricData",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "ecs:DescribeTaskDefinition",
-    "ecs:ListTaskDefinitions",
-    "ecs:DeregisterTaskDefinition",
-    "sqs:ListQueues",
-    "tag:GetResources",
-  ];
-  const scoped = [
-    "ec2:RunInstances",
-    "ec2:CreateFleet",
-    "ec2:CreateTags",
-    "ec2:TerminateInstances",
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ecs:RegisterTaskDefinition",
-    "ecs:RunTask",
-    "iam:PassRole",
-    "iam:CreateServiceLinkedRole",
-    "ssm:GetParameter",
-    "ssm:PutParameter",
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
-    "logs:DescribeLogStreams",
-    "sqs:SendMessage",
-    "kms:Decrypt",
-    "states:StartExecution",
-    "ec2:*",
-    "ec2:Des*",
-    "*",
-  ];
-  for (const a of allowed) {
-    it(`allows ${a} on *`, () => assert.ok(actionAllowedOnAnyResource(a)));
-  }
-  for (const a of scoped) {
-    it(`requires ARNs for ${a}`, () => assert.ok(!actionAllowedOnAnyResource(a)));
-  }
-
-  it("accepts extra patterns from config", () => {
-    assert.ok(!actionAllowedOnAnyResource("ec2:GetSpotPlacementScores"));
-    assert.ok(actionAllowedOnAnyResource("ec2:GetSpotPlacementScores", ["ec2:GetSpotPlacementScores"]));
-    assert.ok(actionAllowedOnAnyResource("pricing:GetProducts", ["pricing:*"]));
-  });
-
-  it("every list entry documents a note and its Service Authorization Reference page", () => {
-    for (const e of ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS) {
-      assert.match(e.action, /^[a-z0-9-]+:[A-Za-z*]+$/, e.action);
-      assert.ok(e.note.length > 5, e.action);
-      assert.match(
-        e.reference,
-        /^https:\/\/docs\.aws\.amazon\.com\/service-authorization\/latest\/reference\/list_[a-z0-9-]+\.html$/,
-        e.action,
-      );
-    }
-    const names = ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS.map((e) => e.action.toLowerCase());
-    assert.equal(new Set(names).size, names.length, "no duplicates");
-  });
-
-  it("gives ARN hints", () => {
-    assert.match(resourceArnHint("ec2:RunInstances"), /instance\/\*/);
-    assert.match(resourceArnHint("iam:PassRole"), /role/);
-    assert.match(resourceArnHint("s3:*"), /specific actions/);
-    assert.match(resourceArnHint("foo:Bar"), /Service Authorization Reference/);
   });
 });

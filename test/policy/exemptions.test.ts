@@ -35,6 +35,30 @@ const FIXTURES: Record<string, { resources: EvalResource[]; config?: Record<stri
       }),
     ],
   },
+  "aws-iam-policy-known-actions": {
+    resources: [
+      res("aws:iam/policy:Policy", "target", {
+        policy: json({ Effect: "Allow", Action: "sqs:SendMesage", Resource: "*" }),
+        tags: TAGS,
+      }),
+    ],
+  },
+  "aws-iam-policy-no-privilege-escalation": {
+    resources: [
+      res("aws:iam/policy:Policy", "target", {
+        policy: json({ Effect: "Allow", Action: "iam:AttachRolePolicy", Resource: "*" }),
+        tags: TAGS,
+      }),
+    ],
+  },
+  "aws-iam-policy-no-credential-exposure": {
+    resources: [
+      res("aws:iam/policy:Policy", "target", {
+        policy: json({ Effect: "Allow", Action: "iam:CreateAccessKey", Resource: "arn:aws:iam::123456789012:user/*" }),
+        tags: TAGS,
+      }),
+    ],
+  },
   "aws-iam-policy-no-allow-not-elements": {
     resources: [
       res("aws:iam/policy:Policy", "target", {

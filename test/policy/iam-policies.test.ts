@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { UNKNOWN } from "../../policy/evaluate";
-import { awsManagedPolicyName, isAnyResource, isAnyRole, isBroadManagedPolicy } from "../../policy/rules/iam";
+import { awsManagedPolicyName, isAnyResource, isBroadManagedPolicy } from "../../policy/rules/iam";
 import { assertClean, assertNotApplicable, assertViolates, doc, json, messages, res, runPolicy } from "./helpers";
 
 const POLICY = "aws:iam/policy:Policy";
@@ -178,7 +178,7 @@ describe("aws-iam-policy-no-star-resource", () => {
         }),
       ],
       'policy: Statement[0] (Sid "Launch") allows "ec2:RunInstances", "ec2:CreateTags" on "Resource": "*"',
-      "ec2:RunInstances → arn:aws:ec2:REGION:ACCOUNT:instance/*",
+      /ec2:RunInstances → [^;]*arn:\$\{Partition\}:ec2:\$\{Region\}:\$\{Account\}:instance\/\$\{InstanceId\}/,
     );
   });
 
@@ -266,7 +266,8 @@ describe("aws-iam-policy-no-star-resource", () => {
           {
             Effect: "Allow",
             Action: [
-              "ec2:Describe*",
+              "ec2:DescribeInstances",
+              "ec2:DescribeLaunchTemplates",
               "ecr:GetAuthorizationToken",
               "ssm:DescribeParameters",
               "logs:DescribeLogGroups",
@@ -289,6 +290,66 @@ describe("aws-iam-policy-no-star-resource", () => {
     ]);
   });
 
+  it("flags ec2:Describe* on * because it covers Describe actions with resource types (DescribeInstanceAttribute returns user data)", async () => {
+    await assertViolates(
+      P,
+      [res(POLICY, "p", { policy: json({ Effect: "Allow", Action: "ec2:Describe*", Resource: "*" }) })],
+      /"ec2:Describe\*" on "Resource": "\*"/,
+      /ec2:Describe\* covers [^;]*and \d+ more, which have resource types/,
+    );
+  });
+
+  it("flags resource patterns equivalent to * for the action's service, in every partition", async () => {
+    for (const [action, resource] of [
+      ["s3:GetObject", "arn:aws:s3:::*"],
+      ["ec2:TerminateInstances", "arn:aws:ec2:*:*:*"],
+      ["ec2:TerminateInstances", "arn:aws-cn:ec2:*"],
+      ["ssm:GetParameter", "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:*"],
+    ]) {
+      await assertViolates(
+        P,
+        [res(POLICY, "p", { policy: json({ Effect: "Allow", Action: action, Resource: resource }) })],
+        `"Resource": "${resource}"`,
+      );
+    }
+    // Another service's wildcard ARN does not reach the action; a bucket's objects are a scope.
+    await assertClean(P, [
+      res(POLICY, "p", {
+        policy: json({
+          Effect: "Allow",
+          Action: "s3:GetObject",
+          Resource: ["arn:aws:ec2:*:*:*", "arn:aws:s3:::bucket/*"],
+        }),
+      }),
+    ]);
+  });
+
+  it("accepts attribute-based access: * narrowed by aws:ResourceTag / ec2:ResourceTag (not by IfExists or negation)", async () => {
+    const terminate = (condition: unknown) =>
+      res(POLICY, "reaper", {
+        policy: json({ Effect: "Allow", Action: "ec2:TerminateInstances", Resource: "*", Condition: condition }),
+      });
+    await assertClean(P, [
+      terminate({ StringEquals: { "aws:ResourceTag/cirunners:pool": "linux" } }),
+      terminate({ StringLike: { "ec2:ResourceTag/ManagedBy": "cirunners*" } }),
+    ]);
+    await assertViolates(
+      P,
+      [terminate({ StringEqualsIfExists: { "aws:ResourceTag/pool": "linux" } })],
+      "ec2:TerminateInstances",
+    );
+    await assertViolates(
+      P,
+      [terminate({ StringNotEquals: { "aws:ResourceTag/pool": "prod" } })],
+      "ec2:TerminateInstances",
+    );
+    await assertViolates(
+      P,
+      [terminate({ StringEquals: { "aws:RequestTag/pool": "linux" } })],
+      "ec2:TerminateInstances",
+    );
+  });
+
   it("skips wholly unknown documents and unknown resources", async () => {
     await assertClean(P, [
       res(POLICY, "p", { policy: UNKNOWN }),
@@ -303,13 +364,10 @@ describe("aws-iam-policy-no-star-resource", () => {
 
   it("config: extraAllowedActions and exemptions", async () => {
     const p = res(POLICY, "spot", {
-      policy: json({ Effect: "Allow", Action: "ec2:GetSpotPlacementScores", Resource: "*" }),
+      policy: json({ Effect: "Allow", Action: "ec2:GetConsoleOutput", Resource: "*" }),
     });
     assert.equal((await messages(P, [p])).length, 1);
-    assert.deepEqual(
-      await messages(P, [p], { config: { [P]: { extraAllowedActions: ["ec2:GetSpotPlacementScores"] } } }),
-      [],
-    );
+    assert.deepEqual(await messages(P, [p], { config: { [P]: { extraAllowedActions: ["ec2:GetConsole*"] } } }), []);
     assert.deepEqual(await messages(P, [p], { config: { [P]: { exemptNamePatterns: ["sp?t"] } } }), []);
   });
 });
@@ -387,11 +445,23 @@ describe("aws-iam-policy-no-passrole-star", () => {
     assert.deepEqual(await messages(P, [p], { config: { [P]: { exemptTags: { exempt: "passrole" } } } }), []);
   });
 
-  it("isAnyRole / isAnyResource", () => {
+  it("flags role*, role/?*, role/** (IAM's * crosses /) and other partitions; not a path or a name prefix", async () => {
+    const pass = (resource: string) =>
+      res(POLICY, "p", { policy: json({ Effect: "Allow", Action: "iam:PassRole", Resource: resource }) });
+    for (const r of [
+      "arn:aws:iam::123456789012:role*",
+      "arn:aws:iam::123456789012:role/?*",
+      "arn:aws:iam::123456789012:role/**",
+      "arn:aws-us-gov:iam::123456789012:role/*",
+      "arn:aws-cn:iam::*:*",
+    ])
+      await assertViolates(P, [pass(r)], `on Resource "${r}"`);
+    await assertClean(P, [
+      pass("arn:aws:iam::123456789012:role/cirunners/*"),
+      pass("arn:aws:iam::123456789012:role/ci-?*"),
+    ]);
     assert.ok(isAnyResource("*") && isAnyResource("arn:aws:*:*:*:*") && isAnyResource("arn:*"));
     assert.ok(!isAnyResource("arn:aws:s3:::*"));
-    assert.ok(isAnyRole("arn:aws:iam::*:role/*") && isAnyRole("arn:aws:iam::123456789012:*"));
-    assert.ok(!isAnyRole("arn:aws:iam::123456789012:role/cirunners-*"));
   });
 });
 

@@ -1,0 +1,78 @@
+// What an Allow statement grants, decided per expanded action with AWS's data (see aws-data.ts). Call
+// `preloadActions` for the document's patterns first; everything here is then synchronous.
+import type { NormalizedStatement } from "../iam-document";
+import { type ActionInfo, cachedExpansion, type Expansion } from "./aws-data";
+import { coversEveryResourceOf, isAnyResource } from "./resources";
+import { type DocumentSource, knownStatements } from "./sources";
+
+/**
+ * Condition operators that narrow a grant to the resources carrying a tag value. Negated operators do not,
+ * nor do `...IfExists` and `ForAllValues:` (both are true when the key is missing, e.g. on an untagged resource).
+ */
+const NARROWING_OPERATOR = /^(ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike)$/i;
+
+/** The statement's Action values as written, each with its expansion (loaded by preloadActions). */
+export function expansionsOf(statement: NormalizedStatement): { pattern: string; expansion: Expansion }[] {
+  const out: { pattern: string; expansion: Expansion }[] = [];
+  for (const pattern of statement.action?.values ?? []) {
+    const expansion = cachedExpansion(pattern);
+    if (expansion) out.push({ pattern, expansion });
+  }
+  return out;
+}
+
+/**
+ * Attribute-based access control: the statement has a narrowing condition on a resource-tag key that the action's
+ * resource types accept (`aws:ResourceTag/runner` for ec2:TerminateInstances), so `"Resource": "*"` only reaches
+ * resources carrying that tag. SAR: the resource type's "Condition keys" column. An unknown Condition block may
+ * hold such a key, so it counts as narrowing too (nothing is reported unless certain).
+ */
+export function narrowedByResourceTag(statement: NormalizedStatement, action: ActionInfo): boolean {
+  if (statement.conditionUnknown) return true;
+  return statement.conditions.some((c) => {
+    if (!NARROWING_OPERATOR.test(c.operator) || (c.values.length === 0 && !c.unknown)) return false;
+    const key = c.key.toLowerCase();
+    const slash = key.indexOf("/");
+    if (slash < 0 || !key.slice(0, slash).endsWith(":resourcetag")) return false;
+    return action.resourceConditionKeys.includes(`${key.slice(0, slash + 1)}\${tagkey}`);
+  });
+}
+
+/** True when the statement grants the action on every resource of its type (or on `*`). */
+export function grantsOnEveryResource(statement: NormalizedStatement, action: ActionInfo): boolean {
+  const resources = statement.resource?.values ?? [];
+  return (
+    resources.some((r) => coversEveryResourceOf(r, action.arnFormats)) && !narrowedByResourceTag(statement, action)
+  );
+}
+
+export interface BroadGrant {
+  source: DocumentSource;
+  statement: NormalizedStatement;
+  /** The Action value that grants it (`iam:*`, `iam:Attach*`, `iam:AttachRolePolicy`). */
+  via: string;
+}
+
+/**
+ * The Action value through which the Allow statement grants `action` on every resource of its type (an Action
+ * covering every service counts only on `"Resource": "*"`), or undefined.
+ */
+export function broadlyGrantedVia(statement: NormalizedStatement, action: ActionInfo): string | undefined {
+  const name = action.name.toLowerCase();
+  for (const { pattern, expansion } of expansionsOf(statement)) {
+    const grants = expansion.all
+      ? (statement.resource?.values ?? []).some(isAnyResource)
+      : expansion.names.has(name) && grantsOnEveryResource(statement, action);
+    if (grants) return pattern;
+  }
+  return undefined;
+}
+
+/** The first Allow statement of the documents that grants `action` on every resource of its type, or undefined. */
+export function broadGrant(sources: DocumentSource[], action: ActionInfo): BroadGrant | undefined {
+  for (const { source, statement } of knownStatements(sources)) {
+    const via = broadlyGrantedVia(statement, action);
+    if (via !== undefined) return { source, statement, via };
+  }
+  return undefined;
+}
