@@ -39,6 +39,13 @@ export interface GitHubOidcOptions {
 /** Operators that restrict a key to the listed values (negated and numeric operators do not pin anything). */
 const PINNING_OPERATOR = /^(ForAnyValue:|ForAllValues:)?(StringEquals|StringEqualsIgnoreCase|StringLike)(IfExists)?$/i;
 
+/**
+ * Operators that are TRUE when the key is missing from the request: `...IfExists` and `ForAllValues:` (IAM User
+ * Guide, "Condition operators" / "Multivalued context keys"). On a key the token does not carry (another issuer's
+ * `HOST/slug:sub`) they pin nothing.
+ */
+const VACUOUS_WHEN_MISSING = /^ForAllValues:|IfExists$/i;
+
 /** The host part of an OIDC provider ARN (or the value itself), e.g. `token.actions.githubusercontent.com/acme`. */
 export function oidcProviderHost(federated: string): string {
   const marker = "oidc-provider/";
@@ -53,6 +60,11 @@ export function isGitHubOidcProvider(federated: string, hosts: readonly string[]
     const base = h.toLowerCase();
     return host === base || host.startsWith(`${base}/`);
   });
+}
+
+/** The issuer part of a condition key (`token.actions.githubusercontent.com/acme:sub` → `token.actions.githubusercontent.com/acme`). */
+function keyIssuer(key: string, claim: "aud" | "sub"): string {
+  return key.toLowerCase().slice(0, -(claim.length + 1));
 }
 
 function keyIsFor(key: string, claim: "aud" | "sub", hosts: readonly string[]): boolean {
@@ -73,15 +85,99 @@ export interface SubjectCheck {
 }
 
 /**
- * Checks one `sub` condition value: it must be `repo:OWNER/REPO` optionally followed by `:...`, with no
- * wildcard in OWNER or REPO (a wildcard after them, as in `repo:acme/app:ref:refs/heads/*`, is fine).
+ * Claims a customised OIDC subject template may join into `sub` as `claim:value` pairs (GitHub docs, "OpenID Connect
+ * reference" → "Customizing the subject claims for an organization or repository").
+ */
+const SUBJECT_CLAIMS: ReadonlySet<string> = new Set([
+  "repo",
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "repository_visibility",
+  "context",
+  "environment",
+  "ref",
+  "ref_type",
+  "ref_protected",
+  "job_workflow_ref",
+  "job_workflow_sha",
+  "workflow",
+  "workflow_ref",
+  "workflow_sha",
+  "actor",
+  "actor_id",
+  "event_name",
+  "head_ref",
+  "base_ref",
+  "runner_environment",
+  "enterprise",
+  "enterprise_id",
+]);
+
+/** `acme-123456` (GitHub's immutable-ID subject format, `OWNER-OWNERID`) also matches the allowed owner `acme`. */
+function ownerAllowed(owner: string, allowed: readonly string[]): boolean {
+  const name = owner.toLowerCase();
+  const withoutId = name.replace(/-\d+$/, "");
+  return allowed.some((o) => o.toLowerCase() === name || o.toLowerCase() === withoutId);
+}
+
+/**
+ * The `claim:value` pairs of a customised subject, as far as its literal prefix (before any wildcard, which may
+ * stand for any claims) goes. Stops at the first token that is not a known claim.
+ */
+function customSubjectClaims(subject: string): Map<string, string> {
+  const wildcard = subject.search(/[*?]/);
+  const literal = wildcard < 0 ? subject : subject.slice(0, wildcard);
+  const tokens = literal.split(":");
+  // Without a wildcard every token is complete; with one, the last token may be cut short.
+  const complete = wildcard < 0 ? tokens.length : tokens.length - 1;
+  const claims = new Map<string, string>();
+  for (let i = 0; i + 1 < complete && SUBJECT_CLAIMS.has(tokens[i].toLowerCase()); i += 2) {
+    claims.set(tokens[i].toLowerCase(), tokens[i + 1]);
+  }
+  return claims;
+}
+
+function withOwnerCheck(check: SubjectCheck, subject: string, options: GitHubOidcOptions): SubjectCheck {
+  const owners = options.allowedOwners ?? [];
+  if (owners.length === 0 || (check.owner !== undefined && ownerAllowed(check.owner, owners))) return check;
+  const named = check.owner === undefined ? "names no owner" : `names owner "${check.owner}"`;
+  return {
+    ...check,
+    ok: false,
+    reason: `"${subject}" ${named}, which is not in the allowed owners (${owners.join(", ")})`,
+  };
+}
+
+/** A customised subject pins a repository with a literal `repository:OWNER/REPO`, `repo:OWNER/REPO` or `repository_id:N`. */
+function checkCustomSubject(subject: string, options: GitHubOidcOptions): SubjectCheck {
+  const claims = customSubjectClaims(subject);
+  const full = claims.get("repository") ?? claims.get("repo");
+  const [owner, repo] = full?.includes("/") ? full.split("/", 2) : [claims.get("repository_owner"), undefined];
+  const pinned = (repo !== undefined && owner !== "" && repo !== "") || /^\d+$/.test(claims.get("repository_id") ?? "");
+  if (!pinned) {
+    return {
+      ok: false,
+      reason: `"${subject}" does not start with "repo:OWNER/REPO" and pins no repository (repository:OWNER/REPO or repository_id:ID) before a wildcard`,
+      owner,
+      repo,
+    };
+  }
+  return withOwnerCheck({ ok: true, owner, repo }, subject, options);
+}
+
+/**
+ * Checks one `sub` condition value. The default template is `repo:OWNER/REPO[:...]` (OWNER and REPO may carry
+ * GitHub's immutable ids, `repo:OWNER-OWNERID/REPO-REPOID:...`); OWNER and REPO must be literal, a wildcard after
+ * them (`repo:acme/app:ref:refs/heads/*`) is fine. A customised template must pin a repository the same way.
  */
 export function checkGitHubSubject(subject: string, options: GitHubOidcOptions = {}): SubjectCheck {
   if ((options.allowedSubjects ?? []).some((allowed) => wildcardMatch(allowed, subject, false))) {
     return { ok: true };
   }
   if (!/^repo:/i.test(subject)) {
-    return { ok: false, reason: `"${subject}" does not start with "repo:OWNER/REPO"` };
+    return checkCustomSubject(subject, options);
   }
   const rest = subject.slice("repo:".length);
   const slash = rest.indexOf("/");
@@ -109,16 +205,7 @@ export function checkGitHubSubject(subject: string, options: GitHubOidcOptions =
       repo,
     };
   }
-  const owners = options.allowedOwners ?? [];
-  if (owners.length > 0 && !owners.some((o) => o.toLowerCase() === owner.toLowerCase())) {
-    return {
-      ok: false,
-      reason: `"${subject}" names owner "${owner}", which is not in the allowed owners (${owners.join(", ")})`,
-      owner,
-      repo,
-    };
-  }
-  return { ok: true, owner, repo };
+  return withOwnerCheck({ ok: true, owner, repo }, subject, options);
 }
 
 type Pin =
@@ -135,11 +222,17 @@ function pinStatus(
   statement: NormalizedStatement,
   claim: "aud" | "sub",
   hosts: readonly string[],
+  issuer: string | undefined,
   valueProblem: (value: string) => string | undefined,
 ): Pin {
-  const blocks: NormalizedCondition[] = statement.conditions.filter(
+  const candidates: NormalizedCondition[] = statement.conditions.filter(
     (c) => PINNING_OPERATOR.test(c.operator) && keyIsFor(c.key, claim, hosts),
   );
+  // A block on another issuer's key is false when strict (the role cannot be assumed: safe, so it counts) and true
+  // when vacuous on a missing key (it pins nothing). With the issuer unknown, a vacuous block decides nothing.
+  const vacuous = (c: NormalizedCondition) =>
+    VACUOUS_WHEN_MISSING.test(c.operator) && keyIssuer(c.key, claim) !== issuer;
+  const blocks = candidates.filter((c) => !vacuous(c));
   const problems: string[] = [];
   for (const block of blocks) {
     const blockProblems = block.values.map(valueProblem).filter((p): p is string => p !== undefined);
@@ -148,7 +241,11 @@ function pinStatus(
     }
     problems.push(...blockProblems);
   }
-  if (statement.conditionUnknown || blocks.some((b) => b.unknown)) {
+  if (
+    statement.conditionUnknown ||
+    blocks.some((b) => b.unknown) ||
+    (issuer === undefined && candidates.some(vacuous))
+  ) {
     return { status: "undecided" };
   }
   if (blocks.length === 0 || problems.length === 0) {
@@ -166,6 +263,13 @@ function grantsWebIdentity(statement: NormalizedStatement): boolean | "unknown" 
     return true;
   }
   return statement.action.unknown ? "unknown" : false;
+}
+
+/** The GitHub issuer (`token.actions.githubusercontent.com[/slug]`) of the statement's Federated principal, if known. */
+function gitHubIssuer(statement: NormalizedStatement, hosts: readonly string[]): string | undefined {
+  const federated = statement.principal?.entries.get("Federated");
+  const provider = federated?.values.find((f) => isGitHubOidcProvider(f, hosts));
+  return provider === undefined || federated?.unknown ? undefined : oidcProviderHost(provider);
 }
 
 /** GitHub-OIDC detection for one statement: "yes", "no", or "unknown" (Federated principal unknown). */
@@ -212,7 +316,8 @@ export function analyzeTrustPolicy(doc: NormalizedDocument, options: GitHubOidcO
       continue;
     }
     const host = hosts[0];
-    const aud = pinStatus(statement, "aud", hosts, (v) => (v === GITHUB_OIDC_AUDIENCE ? undefined : `"${v}"`));
+    const issuer = gitHubIssuer(statement, hosts);
+    const aud = pinStatus(statement, "aud", hosts, issuer, (v) => (v === GITHUB_OIDC_AUDIENCE ? undefined : `"${v}"`));
     if (aud.status === "missing") {
       findings.push({
         kind: "github-oidc-no-audience",
@@ -230,7 +335,7 @@ export function analyzeTrustPolicy(doc: NormalizedDocument, options: GitHubOidcO
           `the audience must be exactly "${GITHUB_OIDC_AUDIENCE}". Use {"StringEquals": {"${host}:aud": "${GITHUB_OIDC_AUDIENCE}"}}.`,
       });
     }
-    const sub = pinStatus(statement, "sub", hosts, (v) => {
+    const sub = pinStatus(statement, "sub", hosts, issuer, (v) => {
       const check = checkGitHubSubject(v, options);
       return check.ok ? undefined : check.reason;
     });

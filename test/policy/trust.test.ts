@@ -333,3 +333,72 @@ describe("policy/lib/trust: analyzeTrustPolicy", () => {
     assert.deepEqual(kinds({ Statement: [{ Effect: "Allow", Principal: UNKNOWN, Action: "sts:AssumeRole" }] }), []);
   });
 });
+
+describe("policy/lib/trust: issue 14 misses and false positives", () => {
+  const stmt = (condition: unknown, provider: unknown = PROVIDER) => ({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: provider },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: condition,
+      },
+    ],
+  });
+  const kinds = (d: unknown, options = {}) => analyzeTrustPolicy(parsePolicyDocument(d), options).map((f) => f.kind);
+  const AUD = { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" } };
+
+  it("a StringLikeIfExists / ForAllValues sub on another issuer slug's key is vacuously true: not pinned", () => {
+    for (const op of ["StringLikeIfExists", "ForAllValues:StringLike"]) {
+      const d = stmt({ ...AUD, [op]: { "token.actions.githubusercontent.com/acme:sub": "repo:acme/app:*" } });
+      assert.deepEqual(kinds(d), ["github-oidc-no-subject"], op);
+    }
+    // On the issuer's own key it still pins (GitHub always sends sub).
+    const own = stmt({ ...AUD, StringLikeIfExists: { "token.actions.githubusercontent.com:sub": "repo:acme/app:*" } });
+    assert.deepEqual(kinds(own), []);
+    // With the provider unknown during preview nothing is certain.
+    const unknownProvider = stmt(
+      { ...AUD, StringLikeIfExists: { "token.actions.githubusercontent.com/acme:sub": "repo:acme/app:*" } },
+      UNKNOWN,
+    );
+    assert.deepEqual(kinds(unknownProvider), []);
+  });
+
+  it("accepts GitHub's immutable-ID subjects (repo:OWNER-OWNERID/REPO-REPOID:...), also against allowedOwners", () => {
+    const d = stmt({
+      ...AUD,
+      StringEquals: {
+        ...AUD.StringEquals,
+        "token.actions.githubusercontent.com:sub": "repo:acme-1234567/app-7654321:ref:refs/heads/main",
+      },
+    });
+    assert.deepEqual(kinds(d, { allowedOwners: ["acme"] }), []);
+    assert.equal(
+      checkGitHubSubject("repo:evil-1234567/app-1:ref:refs/heads/main", { allowedOwners: ["acme"] }).ok,
+      false,
+    );
+  });
+
+  it("accepts customised subject templates that pin a repository, not those that do not", () => {
+    for (const s of [
+      "repository_owner_id:42:repository_id:7",
+      "repository_id:7:environment:prod",
+      "repository:acme/app:environment:*",
+      "repository_owner:acme:repository:acme/app:ref:refs/heads/main",
+    ])
+      assert.ok(checkGitHubSubject(s).ok, s);
+    for (const s of [
+      "repository_owner:acme:*",
+      "repository_owner_id:42",
+      "environment:prod",
+      "repository_id:*",
+      "repository:acme/*",
+    ])
+      assert.equal(checkGitHubSubject(s).ok, false, s);
+    assert.equal(
+      checkGitHubSubject("repository_owner:evil:repository:evil/app", { allowedOwners: ["acme"] }).ok,
+      false,
+    );
+  });
+});
