@@ -3,14 +3,23 @@
  * (@octokit/openapi, dereferenced), and its state, auth checks, call counts and failure injection behave.
  */
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createAppAuth } from "@octokit/auth-app";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
-import { ROUTES, startGitHubApi, type GitHubApi, type RouteKey } from "../../testkit/github/server.js";
-import { APP_ID, appPrivateKey } from "../runtime/github/fixture.js";
+import {
+  generateAppPrivateKey,
+  ROUTES,
+  startGitHubApi,
+  type GitHubApi,
+  type RouteKey,
+} from "../../testkit/github/server.js";
+
+const APP_ID = 424242;
+const APP_KEY = generateAppPrivateKey();
+const appPrivateKey = () => APP_KEY;
 
 type OpenApiOperation = { responses: Record<string, { content?: Record<string, { schema: object }> }> };
 type Spec = { paths: Record<string, Record<string, OpenApiOperation>> };
@@ -135,9 +144,7 @@ describe("GitHub API stand-in", function () {
   });
 
   it("rejects a JWT signed with another key, an installation token on App routes, and unknown installations", async () => {
-    const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
-      .privateKey.export({ type: "pkcs1", format: "pem" })
-      .toString();
+    const otherKey = generateAppPrivateKey();
     const forged = (await createAppAuth({ appId: APP_ID, privateKey: otherKey })({ type: "app" })).token;
     assert.equal((await call("GET", "/orgs/octo-org/installation", { auth: `bearer ${forged}` })).status, 401);
     const wrongApp = (await createAppAuth({ appId: APP_ID + 1, privateKey: appPrivateKey() })({ type: "app" })).token;
@@ -224,7 +231,9 @@ describe("GitHub API stand-in", function () {
   });
 
   it("paginates runner lists with a Link header", async () => {
-    for (let i = 0; i < 5; i++) api.addRunner({ name: `ghost-${i}`, scope: "org:octo-org", status: "offline" });
+    for (let i = 0; i < 4; i++) api.addRunner({ name: `ghost-${i}`, scope: "org:octo-org", status: "offline" });
+    api.addRunner({ name: "ghost-4", target: { kind: "org", org: "Octo-Org" }, status: "offline" });
+    api.addRunner({ name: "repo-runner", target: { kind: "repo", owner: "octo-org", repo: "app" } });
     const first = await call("GET", "/orgs/octo-org/actions/runners?per_page=2", { auth: `token ${token}` });
     assert.equal(first.body.total_count, 5);
     assert.equal(first.body.runners.length, 2);
