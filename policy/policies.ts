@@ -2,15 +2,19 @@
 // index.ts), so tests, the offline preview (policy/evaluate.ts) and benchmarks evaluate the policies directly.
 import type { Policies } from "@pulumi/policy";
 import { ec2Policies } from "./rules/ec2";
+import { exposurePolicies } from "./rules/exposure";
 import { iamPolicies } from "./rules/iam";
 import { asyncLambdaFailureDestination } from "./rules/lambda";
 import { s3Policies } from "./rules/s3";
 import { servicePolicies } from "./rules/services";
+import { workloadPolicies } from "./rules/workloads";
 
 export const policies: Policies = [
   ...iamPolicies,
   ...ec2Policies,
   ...servicePolicies,
+  ...workloadPolicies,
+  ...exposurePolicies,
   asyncLambdaFailureDestination,
   ...s3Policies,
 ];

@@ -59,6 +59,41 @@ const FIXTURES: Record<string, { resources: EvalResource[]; config?: Record<stri
       }),
     ],
   },
+  "aws-compute-no-plaintext-secrets": {
+    resources: [
+      res("aws:lambda/function:Function", "target", {
+        environment: { variables: { TOKEN: "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB" } },
+        tags: TAGS,
+      }),
+    ],
+  },
+  "aws-ec2-instance-imds-hop-limit": {
+    resources: [
+      res("aws:ec2/launchTemplate:LaunchTemplate", "target", {
+        metadataOptions: { httpPutResponseHopLimit: 2 },
+        tags: TAGS,
+      }),
+    ],
+  },
+  "aws-codebuild-project-no-privileged-mode": {
+    resources: [res("aws:codebuild/project:Project", "target", { environment: { privilegedMode: true }, tags: TAGS })],
+  },
+  "aws-resource-policy-no-public-principal": {
+    resources: [
+      res("aws:kms/key:Key", "target", {
+        policy: json({ Effect: "Allow", Principal: "*", Action: "kms:*", Resource: "*" }),
+        enableKeyRotation: true,
+        tags: TAGS,
+      }),
+    ],
+  },
+  "aws-kms-key-rotation-enabled": { resources: [res("aws:kms/key:Key", "target", { tags: TAGS })] },
+  "aws-ec2-subnet-no-public-ip-on-launch": {
+    resources: [res("aws:ec2/subnet:Subnet", "target", { mapPublicIpOnLaunch: true, tags: TAGS })],
+  },
+  "aws-eks-cluster-endpoint-and-secrets": {
+    resources: [res("aws:eks/cluster:Cluster", "target", { vpcConfig: { endpointPublicAccess: true }, tags: TAGS })],
+  },
   "aws-iam-policy-no-allow-not-elements": {
     resources: [
       res("aws:iam/policy:Policy", "target", {
