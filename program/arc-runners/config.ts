@@ -89,8 +89,7 @@ const scaleSetSchema = z
     cpu: cpuQuantity.optional(),
     memory: memoryQuantity.optional(),
   })
-  .strict()
-  .refine((s) => s.minRunners <= s.maxRunners, { message: "minRunners exceeds maxRunners", path: ["minRunners"] });
+  .strict();
 
 export const arcConfigSchema = z
   .object({
@@ -149,6 +148,13 @@ export const arcConfigSchema = z
           input: set.name,
         });
       seen.set(set.name, i);
+      if (set.minRunners > set.maxRunners)
+        ctx.addIssue({
+          code: "custom",
+          path: ["scaleSets", i, "minRunners"],
+          message: `expected at most maxRunners (${set.maxRunners})`,
+          input: set.minRunners,
+        });
     });
     for (const [sizeClass, settings] of Object.entries(arc.sizeClasses)) {
       settings?.instanceTypes?.forEach((type, i) => {
@@ -174,6 +180,8 @@ export const arcConfigSchema = z
     }
   });
 
+/** What a stack file may write (defaults not applied yet). */
+export type ArcConfigInput = z.input<typeof arcConfigSchema>;
 export type ArcConfig = z.output<typeof arcConfigSchema>;
 export type ArcScaleSet = ArcConfig["scaleSets"][number];
 export type ArcClusterConfig = ArcConfig["cluster"];
