@@ -5,7 +5,9 @@
 import * as assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { copyPack, startPackLikeCli } from "../../policy/dev/start-pack";
 import {
   type EvalResource,
   evaluateDetailed,
@@ -286,5 +288,44 @@ describe("policy pack served over gRPC matches evaluate()", function () {
       !served.some((d) => d.policy === "aws-ec2-instance-terminate-on-shutdown" && d.urn?.endsWith("::bastion")),
       "exempt by tag",
     );
+  });
+});
+
+describe("policy pack started the way the Pulumi CLI starts it (run-policy-pack, ts-node, the pack's tsconfig)", function () {
+  this.timeout(180_000);
+
+  it("starts, type-checked, and answers Analyze like evaluate()", async () => {
+    const started = await startPackLikeCli();
+    const client = new services.AnalyzerClient(`127.0.0.1:${started.port}`, grpc.credentials.createInsecure());
+    try {
+      const r = res("aws:sqs/queue:Queue", "jobs", {});
+      const req = new pb.AnalyzeRequest();
+      req.setType(r.type);
+      req.setName(r.name);
+      req.setUrn(r.urn);
+      req.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
+      req.setOptions(options());
+      const resp: any = await call(client, "analyze", req);
+      const served = resp.getDiagnosticsList().map((d: any) => d.getPolicyname());
+      const local = (await evaluateDetailed([r])).violations.map((v) => v.policy);
+      assert.deepEqual(served.sort(), local.sort());
+      assert.ok(served.includes("aws-sqs-queue-encrypted"));
+    } finally {
+      client.close();
+      started.child.kill();
+    }
+  });
+
+  it("refuses to start when the pack has a type error (tsx would not notice)", async () => {
+    const copy = copyPack();
+    try {
+      fs.appendFileSync(path.join(copy, "pack.ts"), '\nexport const BROKEN: number = "not a number";\n');
+      await assert.rejects(startPackLikeCli(copy, { coldCache: true }), (e: Error) => {
+        assert.match(e.message, /TS2322|not assignable to type 'number'/);
+        return true;
+      });
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
