@@ -1,45 +1,32 @@
 /**
- * Lambda entry point behind API Gateway (HTTP API, payload 2.0): `POST /github/webhook`.
- * Module scope only reads the environment and builds cheap objects; the SQS and SSM clients are created on first
- * use. The secret is read with Powertools Parameters (decrypted, cached 5 minutes per container).
+ * Lambda entry point behind API Gateway (HTTP API, payload 2.0): `POST /github/webhook`
+ * (`services/accept-webhook.ts`). The secret is read with Powertools Parameters (decrypted, cached 5 minutes per
+ * container, so a rotated secret takes effect within that time).
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
-import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ENV } from "../../contract/names";
-import { createWebhookHandler } from "../webhook/handler";
-import { sendMessageInput } from "../webhook/message";
-import { parsePools } from "../webhook/pools";
+import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { ENV } from "../../contract/names.js";
+import { readSettings } from "../../contract/settings.js";
+import { sendJobMessage } from "../adapters/sqs.js";
+import { secretReader } from "../adapters/ssm.js";
+import type { HttpEvent } from "../core/webhook/request.js";
+import { createWebhookHandler } from "../services/accept-webhook.js";
+import { perContainer, powertools } from "../shared/lambda.js";
 
-/** Seconds the decrypted secret stays cached: a rotated secret takes effect within this time. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+const { logger, metrics } = powertools("webhook");
 
-const pools = parsePools(requiredEnv(ENV.pools));
-const queueUrl = requiredEnv(ENV.jobQueueUrl);
-const secretParameter = requiredEnv(ENV.webhookSecretParameter);
-
-const logger = new Logger();
-const metrics = new Metrics();
-let sqs: SQSClient | undefined;
-
-export const handler = createWebhookHandler({
-  pools,
-  logger,
-  metrics,
-  async webhookSecret() {
-    const secret = await getParameter(secretParameter, { decrypt: true, maxAge: SECRET_MAX_AGE_SECONDS });
-    if (!secret) throw new Error(`parameter ${secretParameter} is empty`);
-    return secret;
-  },
-  async enqueue(message) {
-    sqs ??= new SQSClient({});
-    await sqs.send(new SendMessageCommand(sendMessageInput(queueUrl, message)));
-  },
+export const handler = perContainer<HttpEvent, APIGatewayProxyStructuredResultV2, Context | undefined>(() => {
+  const settings = readSettings("webhook");
+  const sqs = new SQSClient({});
+  const readSecret = secretReader(new SSMClient({}));
+  return createWebhookHandler({
+    pools: settings[ENV.pools],
+    logger,
+    metrics,
+    webhookSecret: () => readSecret(settings[ENV.webhookSecretParameter], SECRET_MAX_AGE_SECONDS),
+    enqueue: (message, body) => sendJobMessage(sqs, settings[ENV.jobQueueUrl], message, body),
+  });
 });

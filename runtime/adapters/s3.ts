@@ -1,4 +1,6 @@
 /**
+ * Every S3 call of the runner cache: the manifest beside each tarball, and the tarball itself.
+ *
  * Streams a download into S3 as a multipart upload while hashing it, holding at most one part in memory.
  * The upload is completed only when the bytes match the expected SHA-256; otherwise it is aborted, so the
  * object at the key is either the previous good tarball or the new verified one, never a corrupt one.
@@ -8,10 +10,14 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { type Architecture, runnerCacheManifestKey } from "../../contract/names.js";
+import { type CacheManifest, parseManifest } from "../core/runner-cache/release.js";
 
 /** S3's smallest part (all but the last); 16 MiB keeps a 200 MB tarball at 13 parts and memory low. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -104,4 +110,36 @@ export async function streamToS3(
       .catch(() => undefined);
     throw error;
   }
+}
+
+/** The stored manifest of an architecture; undefined when there is none (or it is unreadable). */
+export async function readManifest(
+  s3: S3Client,
+  bucket: string,
+  architecture: Architecture,
+): Promise<CacheManifest | undefined> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: runnerCacheManifestKey(architecture) }));
+    return parseManifest(await object.Body?.transformToString());
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === "NoSuchKey" || name === "NotFound") return undefined;
+    throw error;
+  }
+}
+
+export async function writeManifest(
+  s3: S3Client,
+  bucket: string,
+  architecture: Architecture,
+  manifest: CacheManifest,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: runnerCacheManifestKey(architecture),
+      Body: JSON.stringify(manifest),
+      ContentType: "application/json",
+    }),
+  );
 }

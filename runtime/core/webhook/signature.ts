@@ -2,7 +2,7 @@
  * Webhook signature check: `X-Hub-Signature-256` is `sha256=` followed by the hex HMAC-SHA256 of the raw body
  * under the webhook secret. The comparison is constant-time (`@octokit/webhooks-methods` uses timingSafeEqual).
  */
-import type { Rejection } from "./outcome";
+import type { Rejection } from "./outcome.js";
 
 type WebhooksMethods = typeof import("@octokit/webhooks-methods");
 let webhooksMethods: Promise<WebhooksMethods> | undefined;

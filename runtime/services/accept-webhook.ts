@@ -1,16 +1,16 @@
 /**
  * The webhook's request flow, with its side effects (secret, queue, logs, metrics) passed in:
  *   method and size (405, 413) -> signature (401) -> headers and JSON (400) -> event, action, labels -> enqueue.
- * The decisions are the pure functions in request.ts, signature.ts and classify.ts.
+ * The decisions are the pure functions in core/webhook (request, signature, classify, job-message).
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import type { RuntimePool } from "../../contract/pool";
-import type { JobMessage } from "../../contract/job";
-import { classifyEvent } from "./classify";
-import { buildJobMessage } from "./message";
-import type { Classification, Rejection } from "./outcome";
-import { MAX_BODY_BYTES, readRequest, type HttpEvent } from "./request";
-import { verifySignature } from "./signature";
+import type { JobMessage } from "../../contract/job.js";
+import type { RuntimePool } from "../../contract/pool.js";
+import { classifyEvent } from "../core/webhook/classify.js";
+import { buildJobMessage, encodeForQueue } from "../core/webhook/job-message.js";
+import type { Classification, Rejection } from "../core/webhook/outcome.js";
+import { type HttpEvent, MAX_BODY_BYTES, readRequest } from "../core/webhook/request.js";
+import { verifySignature } from "../core/webhook/signature.js";
 
 /** What the handler needs from a logger (Powertools Logger fits). */
 export interface WebhookLogger {
@@ -41,8 +41,8 @@ export interface WebhookDependencies {
   pools: readonly RuntimePool[];
   /** The webhook secret (cached by the caller). */
   webhookSecret(): Promise<string>;
-  /** Sends one job message to the job queue; throws when the queue did not take it. */
-  enqueue(message: JobMessage): Promise<void>;
+  /** Sends one job message (`body` is its encoding) to the job queue; throws when the queue did not take it. */
+  enqueue(message: JobMessage, body: string): Promise<void>;
   logger: WebhookLogger;
   metrics: WebhookMetrics;
   now?: () => Date;
@@ -99,8 +99,10 @@ export function createWebhookHandler(deps: WebhookDependencies): WebhookHandler 
         return respond(200, { message: decision.message, reason: decision.reason });
       case "accept": {
         const message = buildJobMessage(decision.job, decision.pool, decision.deliveryId as string, now());
+        const encoded = encodeForQueue(message);
+        if ("kind" in encoded) return refuse(encoded);
         try {
-          await deps.enqueue(message);
+          await deps.enqueue(message, encoded.body);
         } catch (error) {
           return fail("enqueue-failed", `could not queue job ${message.jobId}; redeliver this delivery`, error);
         }

@@ -1,27 +1,10 @@
 /**
  * Warm pool decisions: when a pool should keep idle runners, and how many to start now. Pure functions.
  */
+import { ENV } from "../../../contract/names.js";
+import type { RuntimePool, WarmPool, WarmSchedule, Weekday } from "../../../contract/pool.js";
+import type { RunnerScope } from "../../../contract/runner-target.js";
 
-export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/** A pool's warm pool, as the stack config defines it (`runners.pools[].warmPool`). */
-export interface WarmSchedule {
-  /** Idle runners to keep during the hours. */
-  size: number;
-  days: Weekday[];
-  /** First hour (0-23, local time) in which runners are kept warm. */
-  startHour: number;
-  /** Hour (1-24, local time) at which keeping them warm stops; 24 is midnight. */
-  endHour: number;
-  /** IANA time zone the days and hours are in, e.g. Europe/Berlin. */
-  timezone: string;
-}
-
-/** One entry of `CIRUNNERS_WARM_POOLS`: the pool's name and its warm schedule. */
-export interface WarmPoolSpec extends WarmSchedule {
-  pool: string;
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -128,54 +111,27 @@ export function countWarmCapacity(input: {
   return { idleOnline, booting, live: input.instances.length };
 }
 
-/** Parses and validates `CIRUNNERS_WARM_POOLS`; every problem names the entry and the field. */
-export function parseWarmPools(raw: string | undefined, variable: string): WarmPoolSpec[] {
-  if (raw === undefined || raw.trim() === "") return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new Error(`${variable} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(parsed)) throw new Error(`${variable} must be a JSON array of warm pools, got ${typeof parsed}`);
-  return parsed.map((entry: unknown, i) => {
-    const where = `${variable}[${i}]`;
-    if (typeof entry !== "object" || entry === null) throw new Error(`${where} must be an object`);
-    const e = entry as Record<string, unknown>;
-    const int = (key: string, min: number, max: number): number => {
-      const value = e[key];
-      if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-        throw new Error(`${where}.${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-      }
-      return value;
-    };
-    if (typeof e.pool !== "string" || e.pool === "")
-      throw new Error(`${where}.pool must be a pool name, got ${JSON.stringify(e.pool)}`);
-    const days = e.days;
-    if (!Array.isArray(days) || days.length === 0 || !days.every((d) => (WEEKDAYS as readonly unknown[]).includes(d))) {
-      throw new Error(`${where}.days must be a non-empty list of ${WEEKDAYS.join(", ")}, got ${JSON.stringify(days)}`);
-    }
-    const timezone = e.timezone ?? "UTC";
-    if (typeof timezone !== "string")
-      throw new Error(`${where}.timezone must be an IANA time zone name, got ${JSON.stringify(timezone)}`);
-    formatterFor(timezone);
-    const spec: WarmPoolSpec = {
-      pool: e.pool,
-      size: int("size", 1, 100),
-      days: days as Weekday[],
-      startHour: int("startHour", 0, 23),
-      endHour: int("endHour", 1, 24),
-      timezone,
-    };
-    if (spec.endHour <= spec.startHour)
-      throw new Error(`${where}.endHour (${spec.endHour}) must be after startHour (${spec.startHour})`);
-    return spec;
+/**
+ * Each warm pool with the pool it keeps warm; throws naming `CIRUNNERS_WARM_POOLS` when a warm pool names no
+ * configured pool, wants more runners than the pool's `maxRunners`, or the runners are not organization runners
+ * (a repository runner serves one repository only: there is no single place to keep a warm runner).
+ */
+export function joinWarmPools(
+  warmPools: readonly WarmPool[],
+  pools: readonly RuntimePool[],
+  scope: RunnerScope,
+): { warm: WarmPool; pool: RuntimePool }[] {
+  if (warmPools.length > 0 && scope !== "org")
+    throw new Error(`${ENV.warmPools}: warm pools need ${ENV.runnerScope} "org", got ${JSON.stringify(scope)}`);
+  return warmPools.map((warm) => {
+    const pool = pools.find((p) => p.name === warm.pool);
+    if (!pool) throw new Error(`${ENV.warmPools}: pool ${JSON.stringify(warm.pool)} is not in ${ENV.pools}`);
+    if (warm.size > pool.maxRunners)
+      throw new Error(
+        `${ENV.warmPools}: pool ${warm.pool} wants ${warm.size} warm runners but maxRunners is ${pool.maxRunners}`,
+      );
+    return { warm, pool };
   });
-}
-
-/** Name prefix of the runners the warm pool starts (`makeRunnerName(pool, "warm")` → `<pool>-warm-<hex>`). */
-export function warmRunnerPrefix(pool: string): string {
-  return `${pool}-warm-`;
 }
 
 /**

@@ -2,15 +2,9 @@
  * Deciding what a signed delivery means: which event, whether it is a queued job, which pool serves it.
  * Pure functions over the (already verified) headers and body.
  */
-import type { RuntimePool } from "../../contract/pool";
-import type { Accepted, Classification, Ignored, QueuedJob, Rejection } from "./outcome";
-import { distinctLabels, matchPool } from "./pools";
-
-/**
- * `X-GitHub-Delivery` becomes the SQS MessageDeduplicationId, which allows 1-128 characters from printable ASCII
- * without space. GitHub sends a GUID.
- */
-const DELIVERY_ID = /^[\x21-\x7e]{1,128}$/;
+import { DELIVERY_ID } from "../../../contract/job.js";
+import { distinctLabels, matchPool, type RuntimePool } from "../../../contract/pool.js";
+import type { Accepted, Classification, Ignored, QueuedJob, Rejection } from "./outcome.js";
 
 /**
  * Classifies a delivery whose signature has been verified. `headers` have lower-case names.
@@ -55,7 +49,8 @@ export function classifyEvent(
  * Reads a `workflow_job` payload. Only `action: queued` can start a runner. For a queued job, the labels are read
  * first and matched to a pool; a job no pool serves (GitHub-hosted, another runner fleet) is ignored without
  * looking further, so a delivery we do not need never fails. A job we do serve must carry every field the launcher
- * needs (and a valid `installation.id` when the delivery carries one), or it is refused with a 400 naming the field.
+ * needs (and a valid `installation.id` when the delivery carries one), or it is refused with a 400 naming the field;
+ * the field values themselves are checked once, by the job message codec (`toJobMessage`).
  */
 export function parseWorkflowJob(
   payload: Record<string, unknown>,
@@ -97,8 +92,6 @@ export function parseWorkflowJob(
   if (isRejection(runAttempt)) return runAttempt;
   const repository = nonEmptyString(payload, "repository.full_name");
   if (isRejection(repository)) return repository;
-  if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
-    return reject("field-invalid", 'field repository.full_name must look like "owner/name"');
   const owner = nonEmptyString(payload, "repository.owner.login");
   if (isRejection(owner)) return owner;
   // Only GitHub App webhooks carry installation.id; organization and repository webhooks do not, and the

@@ -134,3 +134,8 @@ export function onDemandFallbackCount(requested: number, spot: FleetOutcome): nu
   if (shortfall <= 0) return 0;
   return spot.errors.some((e) => isSpotCapacityError(e.code)) ? shortfall : 0;
 }
+
+/** The failure a shortfall is reported as: capacity when any error said so (or something launched), else an error. */
+export function shortfallReason(launchedCount: number, errorCodes: string[]): "fleet-capacity" | "fleet-error" {
+  return launchedCount === 0 && errorCodes.every((code) => !isSpotCapacityError(code)) ? "fleet-error" : "fleet-capacity";
+}

@@ -2,8 +2,8 @@
  * What the webhook decides about a delivery. Every decision carries the HTTP status GitHub will see and a short
  * machine-readable reason (used as the metric dimension) next to a message for people.
  */
-import type { RuntimePool } from "../../contract/pool";
-import type { JobMessage } from "../../contract/job";
+import type { JobMessage } from "../../../contract/job.js";
+import type { RuntimePool } from "../../../contract/pool.js";
 
 /** Why a request was refused (4xx): the sender must change something before it can succeed. */
 export type RejectReason =

@@ -3,7 +3,8 @@
  * SHA-256 GitHub publishes for it. Pure functions.
  */
 
-export type Architecture = "x64" | "arm64";
+import { ARCHITECTURES } from "../../../contract/pool.js";
+import type { Architecture } from "../../../contract/names.js";
 
 /** The fields of a release (`GET /repos/{owner}/{repo}/releases/...`) this function reads. */
 export interface Release {
@@ -122,11 +123,9 @@ export function isCacheCurrent(manifest: CacheManifest | undefined, asset: Runne
 }
 
 /** The architectures the pools use, in a stable order. */
-export function poolArchitectures(pools: { architecture: string }[]): Architecture[] {
+export function poolArchitectures(pools: readonly { architecture: Architecture }[]): Architecture[] {
   const found = new Set(pools.map((p) => p.architecture));
-  for (const a of found)
-    if (a !== "x64" && a !== "arm64") throw new Error(`pool architecture ${JSON.stringify(a)} is not x64 or arm64`);
-  return (["x64", "arm64"] as const).filter((a) => found.has(a));
+  return ARCHITECTURES.filter((a) => found.has(a));
 }
 
 /** "latest" or a pinned version "2.330.0" → the release route to ask. */

@@ -2,7 +2,7 @@
  * Reading the HTTP request API Gateway hands over (payload format 2.0): method, headers and the raw body.
  * Everything here runs before the webhook secret is loaded or any byte is hashed, so it must stay cheap.
  */
-import type { Rejection } from "./outcome";
+import type { Rejection } from "./outcome.js";
 
 /**
  * Largest body accepted, in bytes. GitHub caps payloads at 25 MB, but a `workflow_job` delivery is a few

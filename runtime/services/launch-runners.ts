@@ -1,0 +1,279 @@
+/**
+ * The launch service: N runner requests for one pool → N single-use EC2 runners. Used by the launcher (jobs)
+ * and the warm pool (idle runners, which pass `TAG.warm` as an extra tag).
+ *
+ *   1. a just-in-time runner config per request from GitHub (in parallel);
+ *   2. ONE `CreateFleet` (instant) for all of them — spot first when the pool allows it, then one on-demand
+ *      fleet for the remainder when spot reported capacity errors;
+ *   3. per instance, its JIT config as a SecureString parameter named by instance id and tagged with the
+ *      instance's ARN (the instance role may read and delete only that one), plus its runner tags.
+ *
+ * Invariant, kept on every partial failure: no JIT runner without an instance, no instance without its config.
+ * Surplus runners (the fleet started fewer instances) are deleted from GitHub; an instance whose parameter
+ * cannot be written is terminated and its runner deleted.
+ */
+import { randomUUID } from "node:crypto";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { type AwsLocation, ec2Arn } from "../../contract/arn.js";
+import { runnerParameterName, TAG } from "../../contract/names.js";
+import type { RuntimePool } from "../../contract/pool.js";
+import type { RunnerTarget } from "../../contract/runner-target.js";
+import { createFleet, ec2ErrorCode, tagInstance, terminateInstances } from "../adapters/ec2.js";
+import type { GitHubApp } from "../adapters/github/app-auth.js";
+import { gitHubErrorReason, isRetryableGitHubError } from "../adapters/github/errors.js";
+import { deleteRunner, generateJitConfig, type JitConfig } from "../adapters/github/runners.js";
+import { deleteParameters, putRunnerParameter } from "../adapters/ssm.js";
+import { buildFleetOverrides, type FleetInstance, type Lifecycle, onDemandFallbackCount, shortfallReason } from "../core/launch/fleet.js";
+import type { FailureReason } from "../core/launch/plan.js";
+import { fleetTags, type RunnerLabels, runnerTags } from "../core/launch/runner.js";
+import type { Log } from "../shared/lambda.js";
+
+export interface RunnerRequest extends RunnerLabels {
+  /** The caller's key for this request (the SQS message id for jobs). */
+  key: string;
+  installationId: number;
+  target: RunnerTarget;
+}
+
+export interface LaunchEnvironment {
+  stack: string;
+  location: AwsLocation;
+  subnetIds: string[];
+  parameterPrefix: string;
+  /** Runner group for org runners; repo runners use the default group 1. */
+  runnerGroupId: number;
+}
+
+export interface LaunchDeps {
+  ec2: EC2Client;
+  ssm: SSMClient;
+  github: GitHubApp;
+  log: Log;
+}
+
+/** A runner that exists on GitHub and on EC2, with its config in SSM. */
+export interface LaunchedRunner {
+  key: string;
+  runnerName: string;
+  runnerId: number;
+  instanceId: string;
+  lifecycle: Lifecycle;
+  /** Epoch ms when the fleet call that started the instance returned. */
+  fleetLaunchedAt: number;
+}
+
+export interface LaunchFailure {
+  key: string;
+  reason: FailureReason;
+  detail: string;
+}
+
+export interface LaunchResult {
+  launched: LaunchedRunner[];
+  failed: LaunchFailure[];
+}
+
+interface JitRunner extends JitConfig {
+  request: RunnerRequest;
+}
+
+/** Starts one runner per request. Never throws for a per-request problem: it reports it in `failed`. */
+export async function launchRunners(
+  pool: RuntimePool,
+  requests: RunnerRequest[],
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+  extraTags: Record<string, string> = {},
+): Promise<LaunchResult> {
+  const failed: LaunchFailure[] = [];
+  if (!pool.launchTemplateId) {
+    const detail = `pool ${pool.name} has no launch template id`;
+    return { launched: [], failed: requests.map((r) => ({ key: r.key, reason: "fleet-error", detail })) };
+  }
+  const jitRunners = await registerRunners(pool, requests, env, deps, failed);
+  if (jitRunners.length === 0) return { launched: [], failed };
+
+  const single = jitRunners.length === 1 ? jitRunners[0].request : undefined;
+  const fleet = await startInstances(pool, jitRunners.length, env, deps, fleetTags(env.stack, pool.name, extraTags, single));
+  const assigned = jitRunners.slice(0, fleet.instances.length);
+  const surplus = jitRunners.slice(fleet.instances.length);
+  if (surplus.length > 0) {
+    const detail = `fleet started ${fleet.instances.length} of ${jitRunners.length} instances: ${fleet.errors.join("; ") || "no error reported"}`;
+    deps.log.warn("fleet shortfall: deleting surplus JIT runners", { pool: pool.name, surplus: surplus.length, detail });
+    await deleteRunners(surplus, deps);
+    const reason = shortfallReason(fleet.instances.length, fleet.errors.map((e) => e.split(":")[0]));
+    for (const runner of surplus) failed.push({ key: runner.request.key, reason, detail });
+  }
+  // Instances beyond the request count (never expected) are not anyone's runner.
+  await terminateQuietly(fleet.instances.slice(jitRunners.length).map((i) => i.instanceId), deps);
+
+  const fleetTaggedRunner = single !== undefined;
+  const launched = await configureInstances(pool, assigned, { ...fleet, fleetTaggedRunner }, env, deps, failed);
+  return { launched, failed };
+}
+
+async function registerRunners(
+  pool: RuntimePool,
+  requests: RunnerRequest[],
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+  failed: LaunchFailure[],
+): Promise<JitRunner[]> {
+  const results = await Promise.allSettled(
+    requests.map(async (request) => {
+      const client = await deps.github.installationClient(request.installationId);
+      const config = await generateJitConfig(client, request.target, {
+        name: request.runnerName,
+        runnerGroupId: request.target.kind === "org" ? env.runnerGroupId : 1,
+        labels: pool.labels,
+      });
+      return { ...config, request };
+    }),
+  );
+  return results.flatMap((result, i) => {
+    if (result.status === "fulfilled") return [result.value];
+    const retryable = isRetryableGitHubError(result.reason);
+    deps.log.warn("generate-jitconfig failed", {
+      runnerName: requests[i].runnerName,
+      retryable,
+      status: gitHubErrorReason(result.reason),
+      error: String(result.reason),
+    });
+    failed.push({
+      key: requests[i].key,
+      reason: retryable ? "github-retryable" : "github-permanent",
+      detail: String(result.reason),
+    });
+    return [];
+  });
+}
+
+/** One fleet, plus an on-demand fallback only after spot capacity errors. Never throws. */
+async function startInstances(
+  pool: RuntimePool,
+  count: number,
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+  tags: ReturnType<typeof fleetTags>,
+): Promise<{ instances: FleetInstance[]; errors: string[]; launchedAt: number }> {
+  const overrides = buildFleetOverrides(pool.instanceTypes, env.subnetIds);
+  const request = (lifecycle: Lifecycle, n: number) =>
+    createFleet(deps.ec2, {
+      launchTemplateId: pool.launchTemplateId as string,
+      overrides,
+      count: n,
+      lifecycle,
+      tags,
+      clientToken: randomUUID(),
+    });
+  const instances: FleetInstance[] = [];
+  const errors: string[] = [];
+  let launchedAt = 0;
+  try {
+    const first = await request(pool.spot ? "spot" : "on-demand", count);
+    launchedAt = Date.now();
+    instances.push(...first.instances);
+    errors.push(...first.errors.map((e) => `${e.code}: ${e.message}`));
+    const fallback = pool.spot ? onDemandFallbackCount(count, first) : 0;
+    if (fallback > 0) {
+      deps.log.info("spot capacity short, falling back to on-demand", {
+        pool: pool.name,
+        count: fallback,
+        errors: first.errors.map((e) => e.code),
+      });
+      const second = await request("on-demand", fallback);
+      launchedAt = Date.now();
+      instances.push(...second.instances);
+      errors.push(...second.errors.map((e) => `${e.code}: ${e.message}`));
+    }
+  } catch (error) {
+    // Instances from a first (spot) fleet that did succeed still get their configs.
+    deps.log.error("CreateFleet failed", { pool: pool.name, error: String(error) });
+    errors.push(`${ec2ErrorCode(error)}: ${String(error)}`);
+  }
+  return { instances, errors, launchedAt };
+}
+
+/** Writes each instance's parameter (and its runner tags when the fleet served several runners). */
+async function configureInstances(
+  pool: RuntimePool,
+  runners: JitRunner[],
+  fleet: { instances: FleetInstance[]; launchedAt: number; fleetTaggedRunner: boolean },
+  env: LaunchEnvironment,
+  deps: LaunchDeps,
+  failed: LaunchFailure[],
+): Promise<LaunchedRunner[]> {
+  const { instances, launchedAt: fleetLaunchedAt } = fleet;
+  const results = await Promise.allSettled(
+    runners.map(async (runner, i) => {
+      const { instanceId } = instances[i];
+      if (!fleet.fleetTaggedRunner) await tagInstance(deps.ec2, instanceId, runnerTags(runner.request));
+      await putRunnerParameter(deps.ssm, {
+        name: runnerParameterName(env.parameterPrefix, instanceId),
+        value: runner.encodedJitConfig,
+        description: `JIT config of runner ${runner.request.runnerName}`,
+        tags: [
+          { Key: TAG.instanceArn, Value: ec2Arn(env.location, `instance/${instanceId}`) },
+          { Key: TAG.stack, Value: env.stack },
+          { Key: TAG.pool, Value: pool.name },
+        ],
+      });
+    }),
+  );
+  const launched: LaunchedRunner[] = [];
+  const broken: { runner: JitRunner; instanceId: string; error: unknown }[] = [];
+  results.forEach((result, i) => {
+    const { request, runnerId } = runners[i];
+    const { instanceId, lifecycle } = instances[i];
+    if (result.status === "fulfilled")
+      launched.push({ key: request.key, runnerName: request.runnerName, runnerId, instanceId, lifecycle, fleetLaunchedAt });
+    else broken.push({ runner: runners[i], instanceId, error: result.reason });
+  });
+  if (broken.length === 0) return launched;
+  const instanceIds = broken.map((b) => b.instanceId);
+  deps.log.error("writing runner parameters failed: terminating those instances", {
+    instances: instanceIds,
+    errors: broken.map((b) => String(b.error)),
+  });
+  await Promise.all([
+    terminateQuietly(instanceIds, deps),
+    deleteRunners(
+      broken.map((b) => b.runner),
+      deps,
+    ),
+    // A parameter may exist when only the tagging failed.
+    deleteParameters(
+      deps.ssm,
+      instanceIds.map((id) => runnerParameterName(env.parameterPrefix, id)),
+    ).catch(() => undefined),
+  ]);
+  for (const b of broken) failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error) });
+  return launched;
+}
+
+/** Deletes runners from GitHub; failures are logged (the reaper removes offline runners later). */
+async function deleteRunners(runners: JitRunner[], deps: LaunchDeps): Promise<void> {
+  await Promise.all(
+    runners.map(async ({ request, runnerId }) => {
+      try {
+        await deleteRunner(await deps.github.installationClient(request.installationId), request.target, runnerId);
+      } catch (error) {
+        deps.log.error("could not delete JIT runner; the reaper will remove it", {
+          runnerName: request.runnerName,
+          runnerId,
+          error: String(error),
+        });
+      }
+    }),
+  );
+}
+
+/** Terminates instances; a failure is logged (the reaper terminates orphans later). */
+async function terminateQuietly(instanceIds: string[], deps: LaunchDeps): Promise<void> {
+  try {
+    await terminateInstances(deps.ec2, instanceIds);
+  } catch (error) {
+    deps.log.error("could not terminate instances; the reaper will", { instanceIds, error: String(error) });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * One reaper run: it reads one snapshot (leftover just-in-time parameters, then our stack's instances, then the
+ * GitHub runners they registered: in that order, so that each read is at least as fresh as the one it is judged
+ * against), lets `decideReaping` choose, and acts: runners are removed first, then one TerminateInstances call,
+ * then parameters are deleted. If the snapshot cannot be read completely nothing is done: without the runner
+ * list a busy runner could not be told from an orphan.
+ */
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { type RunnerScope, type RunnerTarget, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
+import { describeStackInstances, terminateInstances } from "../adapters/ec2.js";
+import type { GitHubApp } from "../adapters/github/app-auth.js";
+import { gitHubErrorReason } from "../adapters/github/errors.js";
+import { deleteRunner, listRunners } from "../adapters/github/runners.js";
+import { deleteParameters, listRunnerParameters } from "../adapters/ssm.js";
+import {
+  type DeregisterDecision,
+  decideReaping,
+  isLive,
+  type ReaperDecision,
+  type ReaperRunner,
+  type TerminateReason,
+} from "../core/reaper/decide.js";
+import type { Log } from "../shared/lambda.js";
+
+export interface ReaperSettings {
+  stack: string;
+  parameterPrefix: string;
+  bootGraceMinutes: number;
+  maxJobHours: number;
+  owner: string;
+  scope: RunnerScope;
+}
+
+export interface ReaperDependencies {
+  ec2: EC2Client;
+  ssm: SSMClient;
+  github: GitHubApp;
+  now: () => Date;
+  log: Log;
+}
+
+export interface ReapReport {
+  decision: ReaperDecision;
+  /** Instances EC2 accepted to terminate, with the reason. */
+  terminated: { instanceId: string; reason: TerminateReason }[];
+  /** Instances not terminated because GitHub would not remove their runner (it took a job meanwhile). */
+  keptBusy: string[];
+  deregistered: DeregisterDecision[];
+  /** Runners whose removal failed with an error (tried again on the next run). */
+  deregisterFailures: { runnerId: number; reason: string }[];
+  deletedParameters: string[];
+}
+
+/** GitHub's secondary rate limits punish bursts of writes: at most this many removals at once. */
+const DEREGISTER_CONCURRENCY = 4;
+
+/** The targets whose runners our instances may have registered: the organization, or each of the owner's repositories. */
+export function reaperTargets(scope: RunnerScope, owner: string, repositories: Iterable<string>): RunnerTarget[] {
+  if (scope === "org") return [runnerTargetFor("org", owner, "")];
+  const targets = new Map<string, RunnerTarget>();
+  for (const repository of repositories) {
+    const target = runnerTargetFor("repo", owner, repository);
+    if (target.kind === "repo" && target.owner.toLowerCase() === owner.toLowerCase())
+      targets.set(targetKey(target).toLowerCase(), target);
+  }
+  return [...targets.values()];
+}
+
+async function listTargetRunners(github: GitHubApp, targets: RunnerTarget[]): Promise<ReaperRunner[]> {
+  const lists = await Promise.all(
+    targets.map(async (target) => {
+      const runners = await listRunners(await github.clientFor(target), target);
+      const repository = target.kind === "repo" ? { repository: `${target.owner}/${target.repo}` } : {};
+      return runners.map((runner) => ({ ...runner, ...repository }));
+    }),
+  );
+  return lists.flat();
+}
+
+/** Bounded parallelism over `items`. */
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+export async function reap(settings: ReaperSettings, deps: ReaperDependencies): Promise<ReapReport> {
+  const parameters = await listRunnerParameters(deps.ssm, settings.parameterPrefix);
+  const instances = await describeStackInstances(deps.ec2, settings.stack);
+  const targets = reaperTargets(
+    settings.scope,
+    settings.owner,
+    instances.flatMap((i) => (i.repository ? [i.repository] : [])),
+  );
+  // Only runners one of our instances names are ours to judge (decideReaping ignores the others too).
+  const ourRunnerNames = new Set(instances.map((i) => i.runnerName).filter(Boolean));
+  const runners = (await listTargetRunners(deps.github, targets)).filter((r) => ourRunnerNames.has(r.name));
+  const decision = decideReaping({
+    instances,
+    runners,
+    parameters,
+    now: deps.now(),
+    bootGraceMinutes: settings.bootGraceMinutes,
+    maxJobHours: settings.maxJobHours,
+  });
+
+  const report: ReapReport = {
+    decision,
+    terminated: [],
+    keptBusy: [],
+    deregistered: [],
+    deregisterFailures: [],
+    deletedParameters: [],
+  };
+  const removed = new Set<number>();
+  await forEachLimited(decision.deregister, DEREGISTER_CONCURRENCY, async (runner) => {
+    try {
+      const target = runnerTargetFor(settings.scope, settings.owner, runner.repository ?? "");
+      if (await deleteRunner(await deps.github.clientFor(target), target, runner.runnerId)) {
+        removed.add(runner.runnerId);
+        report.deregistered.push(runner);
+      } else {
+        deps.log.info("GitHub refused to remove the runner: it is running a job", {
+          runnerId: runner.runnerId,
+          name: runner.name,
+        });
+      }
+    } catch (error) {
+      report.deregisterFailures.push({ runnerId: runner.runnerId, reason: gitHubErrorReason(error) });
+      deps.log.warn("could not remove a runner from GitHub", {
+        runnerId: runner.runnerId,
+        name: runner.name,
+        error: String(error),
+      });
+    }
+  });
+
+  const toTerminate = decision.terminate.filter((t) => {
+    if (t.afterDeregistering === undefined || removed.has(t.afterDeregistering)) return true;
+    report.keptBusy.push(t.instanceId);
+    return false;
+  });
+  const accepted = new Set(
+    await terminateInstances(
+      deps.ec2,
+      toTerminate.map((t) => t.instanceId),
+    ),
+  );
+  report.terminated = toTerminate
+    .filter((t) => accepted.has(t.instanceId))
+    .map((t) => ({ instanceId: t.instanceId, reason: t.reason }));
+  report.deletedParameters = await deleteParameters(deps.ssm, decision.deleteParameters);
+
+  deps.log.info("reaper run", {
+    instances: instances.filter(isLive).length,
+    runners: runners.length,
+    terminated: report.terminated,
+    keptBusy: report.keptBusy,
+    deregistered: report.deregistered.map((d) => ({ runnerId: d.runnerId, name: d.name, reason: d.reason })),
+    deregisterFailures: report.deregisterFailures,
+    deletedParameters: report.deletedParameters.length,
+    spared: decision.spared.length,
+  });
+  return report;
+}
