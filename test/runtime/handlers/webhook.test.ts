@@ -18,9 +18,9 @@ import * as path from "node:path";
 import { ENV } from "../../../contract/names";
 import type { RuntimePool } from "../../../contract/pool";
 import type { JobMessage } from "../../../contract/job";
-import type { WebhookHandler } from "../../../runtime/webhook/handler";
+import type { WebhookHandler } from "../../../runtime/services/accept-webhook.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto";
-import { githubEvent, pool, SECRET } from "./support";
+import { githubEvent, pool, SECRET } from "../../support/webhook.js";
 
 interface WorkflowJobExample {
   action: string;
@@ -106,7 +106,7 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
       savedEnv[name] = process.env[name];
       process.env[name] = value;
     }
-    ({ handler } = await import("../../../runtime/handlers/webhook"));
+    ({ handler } = await import("../../../runtime/handlers/webhook.js"));
   });
 
   after(async () => {

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
-import { distinctLabels, labelSet, matchPool, parsePools } from "../../../runtime/webhook/pools";
-import { pool, POOLS } from "./support";
+import { ENV } from "../../../../contract/names.js";
+import { distinctLabels, labelSet, matchPool } from "../../../../contract/pool.js";
+import { readSettings } from "../../../../contract/settings.js";
+import { POOLS, pool } from "../../../support/webhook.js";
 
 describe("webhook: matchPool", () => {
   const name = (labels: string[]) => matchPool(labels, POOLS)?.name;
@@ -71,18 +73,27 @@ describe("webhook: matchPool", () => {
   });
 });
 
-describe("webhook: parsePools", () => {
-  it("reads a JSON array of pool specs", () => {
-    assert.deepEqual(parsePools(JSON.stringify(POOLS)), POOLS);
+describe("webhook: pools from the environment", () => {
+  const env = (pools: string) => ({
+    [ENV.pools]: pools,
+    [ENV.jobQueueUrl]: "https://sqs.example/q.fifo",
+    [ENV.webhookSecretParameter]: "/s",
   });
 
-  it("names what is wrong", () => {
-    assert.throws(() => parsePools("{"), /pools are not valid JSON/);
-    assert.throws(() => parsePools("[]"), /non-empty JSON array/);
-    assert.throws(() => parsePools('{"name":"x"}'), /non-empty JSON array/);
-    assert.throws(() => parsePools("[null]"), /pools\[0\] must be an object/);
-    assert.throws(() => parsePools('[{"labels":["a"]}]'), /pools\[0\]\.name/);
-    assert.throws(() => parsePools('[{"name":"a","labels":["a"]},{"name":"b","labels":[]}]'), /pools\[1\]\.labels/);
-    assert.throws(() => parsePools('[{"name":"a","labels":["a", 3]}]'), /pools\[0\]\.labels/);
+  it("reads a JSON array of pool specs", () => {
+    assert.deepEqual(
+      readSettings("webhook", env(JSON.stringify(POOLS)))[ENV.pools].map((p) => p.name),
+      POOLS.map((p) => p.name),
+    );
+  });
+
+  it("names the variable and the entry that is wrong", () => {
+    const fails = (raw: string, pattern: RegExp) =>
+      assert.throws(() => readSettings("webhook", env(raw)), (e: Error) => e.message.includes(ENV.pools) && pattern.test(e.message));
+    fails("{", /not valid JSON/);
+    fails("[]", /CIRUNNERS_POOLS/);
+    fails("[null]", /\(0\)/);
+    fails('[{"labels":["a"]}]', /\(0\.name\)/);
+    fails(JSON.stringify([POOLS[0], { ...POOLS[1], labels: [] }]), /\(1\.labels\)/);
   });
 });

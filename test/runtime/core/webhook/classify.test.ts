@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
-import { classifyEvent, parseWorkflowJob } from "../../../runtime/webhook/classify";
-import { buildJobMessage, sendMessageInput } from "../../../runtime/webhook/message";
-import type { Classification } from "../../../runtime/webhook/outcome";
-import { POOLS, queuedJob } from "./support";
+import { classifyEvent, parseWorkflowJob } from "../../../../runtime/core/webhook/classify.js";
+import { sendMessageInput } from "../../../../runtime/adapters/sqs.js";
+import { buildJobMessage, encodeForQueue } from "../../../../runtime/core/webhook/job-message.js";
+import type { Classification } from "../../../../runtime/core/webhook/outcome.js";
+import { POOLS, queuedJob } from "../../../support/webhook.js";
 
 const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
 const headers = (event = "workflow_job", delivery = DELIVERY) => ({
@@ -161,10 +162,6 @@ describe("webhook: parseWorkflowJob", () => {
       [withJob({ run_id: 1.5 }), "field workflow_job.run_id must be a positive integer"],
       [withJob({ run_attempt: 2 ** 53 }), "field workflow_job.run_attempt must be a positive integer"],
       [
-        { ...withJob({}), repository: { full_name: "no-slash", owner: { login: "a" } } },
-        'field repository.full_name must look like "owner/name"',
-      ],
-      [
         { ...withJob({}), repository: { full_name: "", owner: { login: "a" } } },
         "field repository.full_name must be a non-empty string",
       ],
@@ -201,7 +198,7 @@ describe("webhook: parseWorkflowJob", () => {
   });
 });
 
-describe("webhook: buildJobMessage and sendMessageInput", () => {
+describe("webhook: buildJobMessage, encodeForQueue and sendMessageInput", () => {
   const job = {
     jobId: 29679449,
     runId: 10465521,
@@ -226,7 +223,9 @@ describe("webhook: buildJobMessage and sendMessageInput", () => {
 
   it("groups by job and deduplicates by delivery", () => {
     const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date(0));
-    const input = sendMessageInput("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo", message);
+    const encoded = encodeForQueue(message);
+    assert.ok("body" in encoded);
+    const input = sendMessageInput("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo", message, encoded.body);
     assert.deepEqual(input, {
       QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo",
       MessageBody: JSON.stringify(message),
@@ -234,5 +233,16 @@ describe("webhook: buildJobMessage and sendMessageInput", () => {
       MessageDeduplicationId: DELIVERY,
     });
     assert.equal("DelaySeconds" in input, false);
+  });
+
+  it("refuses what the job message codec refuses, naming the delivery's field", () => {
+    const refusal = (overrides: Partial<typeof job>) => {
+      const encoded = encodeForQueue(buildJobMessage({ ...job, ...overrides }, POOLS[0], DELIVERY, new Date(0)));
+      return "kind" in encoded ? `${encoded.status} ${encoded.reason}: ${encoded.message}` : "accepted";
+    };
+    assert.equal(refusal({ repository: "no-slash" }), '400 field-invalid: field repository.full_name is invalid: expected "owner/name"');
+    assert.equal(refusal({ repository: "acme/app name" }), '400 field-invalid: field repository.full_name is invalid: expected "owner/name"');
+    assert.match(refusal({ labels: ["self-hosted", " "] }), /^400 field-invalid: field workflow_job\.labels\[1\] is invalid/);
+    assert.equal(refusal({}), "accepted");
   });
 });

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { strict as assert } from "node:assert";
-import type { JobMessage } from "../../../contract/job";
-import { createWebhookHandler, type WebhookDependencies } from "../../../runtime/webhook/handler";
-import type { HttpEvent } from "../../../runtime/webhook/request";
-import { githubEvent, httpEvent, POOLS, queuedJob, RecordingLogger, RecordingMetrics, SECRET, sign } from "./support";
+import type { JobMessage } from "../../../contract/job.js";
+import { createWebhookHandler, type WebhookDependencies } from "../../../runtime/services/accept-webhook.js";
+import type { HttpEvent } from "../../../runtime/core/webhook/request.js";
+import { githubEvent, httpEvent, POOLS, queuedJob, RecordingLogger, RecordingMetrics, SECRET, sign } from "../../support/webhook.js";
 
 const NOW = new Date("2025-03-04T05:06:07.000Z");
 
