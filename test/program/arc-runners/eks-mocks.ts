@@ -12,6 +12,9 @@ export const MOCK_CA_DATA = Buffer.from("mock cluster certificate authority").to
 export const EXISTING_CLUSTER_VPC = "vpc-0a1b2c3d4e5f60718";
 
 export class EksMocks extends CloudMocks {
+  /** Every data source call, so that tests can check what was read (the SSM parameter, with decryption). */
+  readonly invokes: { token: string; inputs: Record<string, any> }[] = [];
+
   constructor(private readonly region: string) {
     super({ region });
   }
@@ -28,6 +31,7 @@ export class EksMocks extends CloudMocks {
   }
 
   override call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    this.invokes.push({ token: args.token, inputs: args.inputs });
     if (args.token === "aws:eks/getCluster:getCluster") {
       const name = args.inputs.name;
       return {
@@ -44,7 +48,11 @@ export class EksMocks extends CloudMocks {
   }
 }
 
-export async function installEksMocks(region: string, stack: string): Promise<RecordedResource[]> {
-  await pulumi.runtime.setMocks(new EksMocks(region), "cirunners", stack, false);
-  return recordRegistrations();
+export async function installEksMocks(
+  region: string,
+  stack: string,
+): Promise<{ mocks: EksMocks; recorded: RecordedResource[] }> {
+  const mocks = new EksMocks(region);
+  await pulumi.runtime.setMocks(mocks, "cirunners", stack, false);
+  return { mocks, recorded: recordRegistrations() };
 }
