@@ -1,19 +1,19 @@
 /**
- * run-task: starts a task runner execution and exits with the task's exit code.
+ * run-task: starts a task runner execution and exits with the task's exit code (local use; workflows use the
+ * GitHub Action in actions/run-task, which runs the same code).
  *
  *   npx tsx tools/run-task/cli.ts --state-machine-arn arn:aws:states:... --image-tag "$GITHUB_SHA" --timeout 45m
  *
- * Credentials come from the environment (aws-actions/configure-aws-credentials in the workflow); the region
- * comes from the state machine ARN.
+ * Credentials come from the environment; the region comes from the state machine ARN.
  */
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { EXIT, parseArgs, USAGE, UsageError } from "./lib";
+import { EXIT, parseArgs, USAGE, UsageError } from "./options";
+import { liveDeps } from "./process";
 import { runTask } from "./run";
 
 async function main(argv: string[]): Promise<number> {
   let options;
   try {
-    options = parseArgs(argv);
+    options = parseArgs(argv, process.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}\n\n${USAGE}`);
@@ -23,21 +23,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.success;
   }
-  const client = new SFNClient({ region: options.region, maxAttempts: 5 });
-  return runTask(options, {
-    client,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now: () => Date.now(),
-    log: (line) => console.log(line),
-  });
+  const result = await runTask(options, liveDeps(options, (line) => console.log(line)));
+  return result.exitCode;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exit(code);
   },
   (error: unknown) => {
+    // Not an AWS or usage error (those are reported by runTask and parseArgs): a bug, so the stack helps.
     console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = EXIT.failure;
+    process.exit(EXIT.failure);
   },
 );

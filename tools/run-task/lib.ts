@@ -1,102 +1,9 @@
 /**
- * Pure parts of the run-task CLI: argument parsing, backoff, reading an execution's result, console links and
- * the messages for AWS errors. No I/O here.
+ * Pure parts of run-task: poll backoff, reading an execution's result, console links and the messages for AWS
+ * errors. No I/O here.
  */
-import { IMAGE_TAG_PATTERN, TASK_RUN_ERRORS, type TaskRunSummary } from "../../program/task-runner/contract";
-
-export const USAGE = `Usage: run-task --state-machine-arn ARN --image-tag TAG [--timeout DURATION] [--execution-name NAME]
-
-Starts one execution of a task runner state machine with {"imageTag": TAG}, waits for it to end and exits with
-the task container's exit code (1 when unknown, 2 for usage errors and rejected input).
-
-  --state-machine-arn ARN   the task's state machine (GitHub variable CIRUNNERS_<TASK>_<STACK>_STATE_MACHINE_ARN)
-  --image-tag TAG           immutable ECR tag that was pushed, e.g. the commit SHA
-  --timeout DURATION        how long to wait, e.g. 900, 900s, 45m, 2h (default 60m); the execution goes on after it
-  --execution-name NAME     execution name (unique per state machine for 90 days), e.g. <run id>-<attempt>
-  --help                    this text`;
-
-/** Exit codes besides the task's own. */
-export const EXIT = { success: 0, failure: 1, usage: 2 } as const;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-export interface RunTaskOptions {
-  stateMachineArn: string;
-  imageTag: string;
-  /** Longest wait, in milliseconds. */
-  timeoutMs: number;
-  executionName?: string;
-  /** The region and account in the state machine ARN. */
-  region: string;
-}
-
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-export const DEFAULT_TIMEOUT_MS = 60 * 60_000;
-
-/** "900", "900s", "45m", "2h" → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)(s|m|h)?$/.exec(text.trim());
-  if (!match || Number(match[1]) <= 0)
-    throw new UsageError(`--timeout: expected a duration like 900, 900s, 45m or 2h, found "${text}"`);
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "s" | "m" | "h"];
-  return Number(match[1]) * unit;
-}
-
-/** Why an image tag is not an immutable ECR tag, or undefined when it is one. */
-export function imageTagProblem(tag: string): string | undefined {
-  if (tag === "") return "the image tag is empty";
-  if (!IMAGE_TAG_PATTERN.test(tag)) {
-    return `"${tag}" is not an ECR image tag (letters, digits, _ . -, at most 128 characters, not starting with . or -)`;
-  }
-  if (tag === "latest") return `"latest" names no particular build: use the commit SHA the image was pushed with`;
-  return undefined;
-}
-
-/** Parses the command line (without `node` and the script). Throws UsageError with a message naming the problem. */
-export function parseArgs(argv: string[]): RunTaskOptions | "help" {
-  const values = new Map<string, string>();
-  const known = ["--state-machine-arn", "--image-tag", "--timeout", "--execution-name"];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") return "help";
-    const eq = arg.indexOf("=");
-    const key = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (!known.includes(key)) throw new UsageError(`unknown argument "${arg}"`);
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`${key}: expected a value`);
-    if (values.has(key)) throw new UsageError(`${key} given twice`);
-    values.set(key, value);
-  }
-  const stateMachineArn = values.get("--state-machine-arn");
-  if (!stateMachineArn) throw new UsageError("--state-machine-arn is required");
-  const arn = STATE_MACHINE_ARN.exec(stateMachineArn);
-  if (!arn)
-    throw new UsageError(
-      `--state-machine-arn: expected arn:aws:states:<region>:<account>:stateMachine:<name>, found "${stateMachineArn}"`,
-    );
-  const imageTag = values.get("--image-tag");
-  if (imageTag === undefined) throw new UsageError("--image-tag is required");
-  const problem = imageTagProblem(imageTag);
-  if (problem) throw new UsageError(`--image-tag: ${problem}`);
-  const executionName = values.get("--execution-name");
-  if (executionName !== undefined && !EXECUTION_NAME.test(executionName)) {
-    throw new UsageError(`--execution-name: expected 1-80 letters, digits, _ and -, found "${executionName}"`);
-  }
-  const timeout = values.get("--timeout");
-  return {
-    stateMachineArn,
-    imageTag,
-    timeoutMs: timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout),
-    executionName,
-    region: arn[1],
-  };
-}
+import { TASK_RUN_ERRORS, type TaskRunSummary } from "../../program/task-runner/contract";
+import { EXIT, type RunTaskOptions } from "./options";
 
 export interface Backoff {
   initialMs: number;
@@ -176,16 +83,44 @@ export function executionConsoleUrl(region: string, executionArn: string): strin
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-/** Human lines for a failed run: what failed, why, and where the logs are. */
+/** Where a started task's container writes its logs. */
+export interface LogLocation {
+  logGroup: string;
+  logStream: string;
+}
+
+/**
+ * The log stream in a run summary, only when the task started (a task ARN): a summary without one names no
+ * stream that exists.
+ */
+export function logLocationOf(summary: TaskRunSummary): LogLocation | undefined {
+  if (!summary.taskArn || !summary.logGroup || !summary.logStream) return undefined;
+  return { logGroup: summary.logGroup, logStream: summary.logStream };
+}
+
+/** The logs line of a final report: a link to the stream, or why there is none. */
+export function logsLine(region: string, location: LogLocation | undefined): string {
+  return location
+    ? `  logs: ${logStreamConsoleUrl(region, location.logGroup, location.logStream)}`
+    : "  logs: none, the task never started (see the execution's events)";
+}
+
+/**
+ * Human lines for a failed run: what failed, why, and links. `located` is the stream found in the execution's
+ * history while it ran: an execution that timed out (States.Timeout) carries no summary of its own.
+ */
 export function describeFailure(
   outcome: Extract<Outcome, { kind: "failed" }>,
   region: string,
   executionArn: string,
+  located?: LogLocation,
 ): string[] {
   const { summary } = outcome;
   const lines = [`task run ${outcome.status}: ${outcome.error}`];
   if (outcome.error === TASK_RUN_ERRORS.invalidInput)
     lines.push(`  the state machine rejected the input: ${outcome.cause}`);
+  if (outcome.error === "States.Timeout")
+    lines.push("  the execution hit the state machine's timeout; Step Functions stopped the task");
   if (summary.stoppedReason)
     lines.push(`  stopped reason: ${summary.stoppedReason}${summary.stopCode ? ` (${summary.stopCode})` : ""}`);
   if (summary.exitCode !== undefined) lines.push(`  container exit code: ${summary.exitCode}`);
@@ -193,13 +128,15 @@ export function describeFailure(
   if (summary.message) lines.push(`  message: ${summary.message}`);
   if (outcome.error !== TASK_RUN_ERRORS.invalidInput && Object.keys(summary).length === 0 && outcome.cause)
     lines.push(`  cause: ${outcome.cause}`);
-  if (summary.logGroup && summary.logStream)
-    lines.push(`  logs: ${logStreamConsoleUrl(region, summary.logGroup, summary.logStream)}`);
+  lines.push(logsLine(region, logLocationOf(summary) ?? located));
   lines.push(`  execution: ${executionConsoleUrl(region, executionArn)}`);
   return lines;
 }
 
-/** A clear message and exit code for an AWS error from StartExecution/DescribeExecution. */
+/**
+ * A clear message and exit code for an AWS error that is not worth retrying (see aws-retry.ts). Error names are
+ * the Step Functions API reference's, per action (StartExecution, DescribeExecution, StopExecution, ...).
+ */
 export function describeAwsError(
   error: unknown,
   options: Pick<RunTaskOptions, "stateMachineArn" | "region">,
@@ -220,16 +157,18 @@ export function describeAwsError(
       return { message: `invalid execution name: ${detail}`, exitCode: EXIT.usage };
     case "ExecutionAlreadyExists":
       return {
-        message: `an execution with this name already exists (names are unique for 90 days): ${detail}`,
+        message: `an execution with this name already exists with another input (names are unique for 90 days): ${detail}`,
         exitCode: EXIT.usage,
       };
+    case "ExecutionDoesNotExist":
+      return { message: `execution not found: ${detail}`, exitCode: EXIT.failure };
     case "ExecutionLimitExceeded":
       return { message: `too many running executions for this account: ${detail}`, exitCode: EXIT.failure };
     case "AccessDeniedException":
     case "AccessDenied":
     case "UnauthorizedOperation":
       return {
-        message: `access denied: ${detail}\n  the deploy role may only start and describe executions of its own task's state machine; check that the workflow assumed CIRUNNERS_<TASK>_<STACK>_ROLE_ARN of the same stack`,
+        message: `access denied: ${detail}\n  the deploy role may only start, list, stop and describe executions of its own task's state machine (and read their history); check that the workflow assumed CIRUNNERS_<TASK>_<STACK>_ROLE_ARN of the same stack`,
         exitCode: EXIT.failure,
       };
     case "ExpiredTokenException":
