@@ -4,11 +4,10 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isAllActionsWildcard, serviceWideWildcard, splitAction } from "../lib/actions";
 import { hasWildcard, wildcardMatch } from "../lib/glob";
 import type { NormalizedStatement } from "../lib/iam-document";
-import { type ActionInfo, cachedExpansion, preloadActions } from "../lib/iam/aws-data";
-import { expansionsOf, narrowedByResourceTag } from "../lib/iam/grants";
+import { type ActionInfo, cachedExpansion } from "../lib/iam/aws-data";
+import { expansionsOf, narrowedByResourceTag, withActionData } from "../lib/iam/grants";
 import { coveredService } from "../lib/iam/resources";
 import {
-  actionPatterns,
   IDENTITY_DOCUMENT_TYPES,
   identityDocuments,
   knownStatements,
@@ -153,21 +152,22 @@ export const noStarResource: ResourceValidationPolicy = defineResourcePolicy<
   },
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
-  check: async ({ type, props, config, report }) => {
+  check: ({ type, props, config, report }) => {
     const sources = identityDocuments(type, props);
-    await preloadActions(actionPatterns(sources));
     const extra = config.extraAllowedActions ?? [];
-    for (const { source, statement } of knownStatements(sources)) {
-      const found = scopableOnStar(statement, extra);
-      if (found.length === 0) continue;
-      const one = found.length === 1 && !found[0].everything && found[0].actions.length === 1;
-      report(
-        `${source.where}: ${statement.label} allows ${quoteList(found.map((f) => f.pattern))} on "Resource": "${found[0].star}". ` +
-          `${one ? "This action supports" : "These actions support"} resource-level permissions (AWS Service Authorization Reference), so "${found[0].star}" grants them on every such resource in the account. ` +
-          `Scope them to ARNs: ${found.map(describeScopable).join("; ")}. Or narrow them with a Condition on aws:ResourceTag/KEY; ` +
-          `keep "*" only for actions without resource types, listed exactly, in a separate statement.`,
-      );
-    }
+    return withActionData(sources, () => {
+      for (const { source, statement } of knownStatements(sources)) {
+        const found = scopableOnStar(statement, extra);
+        if (found.length === 0) continue;
+        const one = found.length === 1 && !found[0].everything && found[0].actions.length === 1;
+        report(
+          `${source.where}: ${statement.label} allows ${quoteList(found.map((f) => f.pattern))} on "Resource": "${found[0].star}". ` +
+            `${one ? "This action supports" : "These actions support"} resource-level permissions (AWS Service Authorization Reference), so "${found[0].star}" grants them on every such resource in the account. ` +
+            `Scope them to ARNs: ${found.map(describeScopable).join("; ")}. Or narrow them with a Condition on aws:ResourceTag/KEY; ` +
+            `keep "*" only for actions without resource types, listed exactly, in a separate statement.`,
+        );
+      }
+    });
   },
 });
 
@@ -197,21 +197,22 @@ export const knownActions: ResourceValidationPolicy = defineResourcePolicy<
   },
   tags: IAM_TAGS,
   types: ALL_DOCUMENT_TYPES,
-  check: async ({ type, props, config, report }) => {
+  check: ({ type, props, config, report }) => {
     const sources = [...identityDocuments(type, props), ...trustDocuments(type, props)];
-    await preloadActions(actionPatterns(sources));
     const allowed = config.allowedUnknownActions ?? [];
-    for (const { source, statement } of knownStatements(sources, false)) {
-      const written = [...(statement.action?.values ?? []), ...(statement.notAction?.values ?? [])];
-      const unknown = written.filter(
-        (a) => cachedExpansion(a)?.unknown === true && !allowed.some((p) => wildcardMatch(p, a.trim())),
-      );
-      if (unknown.length === 0) continue;
-      const effect = statement.effect ?? "?";
-      report(
-        `${source.where}: ${statement.label} (${effect}) names ${quoteList(unknown)}, which ${unknown.length === 1 ? "matches" : "match"} no action ` +
-          `in the AWS Service Authorization Reference, so ${/^deny$/i.test(effect) ? "the Deny protects nothing" : "it grants nothing"}. Check the spelling (service:Action).`,
-      );
-    }
+    return withActionData(sources, () => {
+      for (const { source, statement } of knownStatements(sources, false)) {
+        const written = [...(statement.action?.values ?? []), ...(statement.notAction?.values ?? [])];
+        const unknown = written.filter(
+          (a) => cachedExpansion(a)?.unknown === true && !allowed.some((p) => wildcardMatch(p, a.trim())),
+        );
+        if (unknown.length === 0) continue;
+        const effect = statement.effect ?? "?";
+        report(
+          `${source.where}: ${statement.label} (${effect}) names ${quoteList(unknown)}, which ${unknown.length === 1 ? "matches" : "match"} no action ` +
+            `in the AWS Service Authorization Reference, so ${/^deny$/i.test(effect) ? "the Deny protects nothing" : "it grants nothing"}. Check the spelling (service:Action).`,
+        );
+      }
+    });
   },
 });

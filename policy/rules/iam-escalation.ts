@@ -2,10 +2,9 @@
 // policies, or mint credentials for any user.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { type ActionInfo, knownAction, preloadActions } from "../lib/iam/aws-data";
-import { type BroadGrant, broadGrant, broadlyGrantedVia } from "../lib/iam/grants";
+import { type BroadGrant, broadGrant, broadlyGrantedVia, withActionData } from "../lib/iam/grants";
 import { coversEveryResourceOf } from "../lib/iam/resources";
 import {
-  actionPatterns,
   IDENTITY_DOCUMENT_TYPES,
   identityDocuments,
   knownStatements,
@@ -63,10 +62,35 @@ export const CREDENTIAL_EXPOSURE_ACTIONS: readonly string[] = [
 
 const ESCALATION_ACTIONS = [...new Set(PRIVILEGE_ESCALATION_METHODS.flatMap((m) => m.actions))];
 
-/** The SAR entries of the listed actions (loaded once; a test checks every name exists in the data). */
-async function actionInfos(names: readonly string[]): Promise<ActionInfo[]> {
-  await preloadActions(names);
-  return names.map(knownAction).filter((a): a is ActionInfo => a !== undefined);
+/** The SAR entries of the listed actions, loaded once (a test checks every name exists in the data). */
+function actionInfos(names: readonly string[]): Map<string, ActionInfo> | Promise<Map<string, ActionInfo>> {
+  const build = () =>
+    new Map(
+      names
+        .map(knownAction)
+        .filter((a) => a !== undefined)
+        .map((a) => [a.name.toLowerCase(), a]),
+    );
+  const pending = preloadActions(names);
+  return pending ? pending.then(build) : build();
+}
+
+let escalationInfos: Map<string, ActionInfo> | undefined;
+let credentialInfos: Map<string, ActionInfo> | undefined;
+
+/** Runs `check` with the listed actions' data and the documents' action data in memory (sync when cached). */
+function withInfos(
+  cached: Map<string, ActionInfo> | undefined,
+  names: readonly string[],
+  keep: (infos: Map<string, ActionInfo>) => void,
+  sources: Parameters<typeof withActionData>[0],
+  check: (infos: Map<string, ActionInfo>) => void,
+): void | Promise<void> {
+  if (cached) return withActionData(sources, () => check(cached));
+  return Promise.resolve(actionInfos(names)).then((infos) => {
+    keep(infos);
+    return withActionData(sources, () => check(infos));
+  });
 }
 
 function grantText(grant: BroadGrant): string {
@@ -88,22 +112,28 @@ export const noPassRoleOnStar: ResourceValidationPolicy = defineResourcePolicy<R
     "IAM's * also matches /, so role* and role/** name every role.",
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
-  check: async ({ type, props, report }) => {
-    const sources = identityDocuments(type, props);
-    const [passRole] = await actionInfos(["iam:PassRole"]);
-    await preloadActions(actionPatterns(sources));
-    for (const { source, statement } of knownStatements(sources)) {
-      const via = broadlyGrantedVia(statement, passRole);
-      if (via === undefined) continue;
-      const broad = (statement.resource?.values ?? []).find((r) => coversEveryResourceOf(r, passRole.arnFormats));
-      const how = via.trim().toLowerCase() === "iam:passrole" ? "iam:PassRole" : `iam:PassRole (via "${via}")`;
-      report(
-        `${source.where}: ${statement.label} allows ${how} on Resource "${broad ?? "*"}": whoever holds this policy can hand ANY role, including ` +
-          `administrator roles, to EC2, Lambda, ECS or CodeBuild and act with its permissions. Restrict Resource to the ARNs of the roles ` +
-          `that are passed (arn:aws:iam::ACCOUNT:role/NAME) and add {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}.`,
-      );
-    }
-  },
+  check: ({ type, props, report }) =>
+    withInfos(
+      escalationInfos,
+      ESCALATION_ACTIONS,
+      (i) => (escalationInfos = i),
+      identityDocuments(type, props),
+      (infos) => {
+        const sources = identityDocuments(type, props);
+        const passRole = infos.get("iam:passrole") as ActionInfo;
+        for (const { source, statement } of knownStatements(sources)) {
+          const via = broadlyGrantedVia(statement, passRole);
+          if (via === undefined) continue;
+          const broad = (statement.resource?.values ?? []).find((r) => coversEveryResourceOf(r, passRole.arnFormats));
+          const how = via.trim().toLowerCase() === "iam:passrole" ? "iam:PassRole" : `iam:PassRole (via "${via}")`;
+          report(
+            `${source.where}: ${statement.label} allows ${how} on Resource "${broad ?? "*"}": whoever holds this policy can hand ANY role, including ` +
+              `administrator roles, to EC2, Lambda, ECS or CodeBuild and act with its permissions. Restrict Resource to the ARNs of the roles ` +
+              `that are passed (arn:aws:iam::ACCOUNT:role/NAME) and add {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}.`,
+          );
+        }
+      },
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -122,30 +152,34 @@ export const noPrivilegeEscalation: ResourceValidationPolicy = defineResourcePol
     "Use a permissions boundary (Condition iam:PermissionsBoundary) where a principal must create roles.",
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
-  check: async ({ type, props, report }) => {
-    const sources = identityDocuments(type, props);
-    if (sources.length === 0) return;
-    const infos = new Map((await actionInfos(ESCALATION_ACTIONS)).map((a) => [a.name.toLowerCase(), a]));
-    await preloadActions(actionPatterns(sources));
-    const grants = new Map<string, BroadGrant | undefined>();
-    const grantOf = (name: string) => {
-      const key = name.toLowerCase();
-      if (!grants.has(key)) {
-        const info = infos.get(key);
-        grants.set(key, info ? broadGrant(sources, info) : undefined);
-      }
-      return grants.get(key);
-    };
-    for (const method of PRIVILEGE_ESCALATION_METHODS) {
-      const found = method.actions.map(grantOf);
-      if (found.some((g) => g === undefined)) continue;
-      const where = [...new Set((found as BroadGrant[]).map(grantText))].join("; ");
-      report(
-        `Allows privilege escalation (${method.name}: ${method.actions.join(" + ")} on every resource of their type) through ${where}. ` +
-          "The holder can grant itself any permission. Scope these actions to the specific ARNs they manage.",
-      );
-    }
-  },
+  check: ({ type, props, report }) =>
+    withInfos(
+      escalationInfos,
+      ESCALATION_ACTIONS,
+      (i) => (escalationInfos = i),
+      identityDocuments(type, props),
+      (infos) => {
+        const sources = identityDocuments(type, props);
+        const grants = new Map<string, BroadGrant | undefined>();
+        const grantOf = (name: string) => {
+          const key = name.toLowerCase();
+          if (!grants.has(key)) {
+            const info = infos.get(key);
+            grants.set(key, info ? broadGrant(sources, info) : undefined);
+          }
+          return grants.get(key);
+        };
+        for (const method of PRIVILEGE_ESCALATION_METHODS) {
+          const found = method.actions.map(grantOf);
+          if (found.some((g) => g === undefined)) continue;
+          const where = [...new Set((found as BroadGrant[]).map(grantText))].join("; ");
+          report(
+            `Allows privilege escalation (${method.name}: ${method.actions.join(" + ")} on every resource of their type) through ${where}. ` +
+              "The holder can grant itself any permission. Scope these actions to the specific ARNs they manage.",
+          );
+        }
+      },
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -162,20 +196,24 @@ export const noCredentialExposure: ResourceValidationPolicy = defineResourcePoli
     "CI should use roles (OIDC, instance profiles), not access keys.",
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
-  check: async ({ type, props, report }) => {
-    const sources = identityDocuments(type, props);
-    if (sources.length === 0) return;
-    const infos = await actionInfos(CREDENTIAL_EXPOSURE_ACTIONS);
-    await preloadActions(actionPatterns(sources));
-    for (const info of infos) {
-      const grant = broadGrant(sources, info);
-      if (!grant) continue;
-      report(
-        `Allows ${info.name} on every user through ${grantText(grant)}: the holder can mint credentials for any IAM user, administrators included. ` +
-          "Scope it to arn:aws:iam::ACCOUNT:user/${aws:username} (self-service) or to named users.",
-      );
-    }
-  },
+  check: ({ type, props, report }) =>
+    withInfos(
+      credentialInfos,
+      CREDENTIAL_EXPOSURE_ACTIONS,
+      (i) => (credentialInfos = i),
+      identityDocuments(type, props),
+      (infos) => {
+        const sources = identityDocuments(type, props);
+        for (const info of infos.values()) {
+          const grant = broadGrant(sources, info);
+          if (!grant) continue;
+          report(
+            `Allows ${info.name} on every user through ${grantText(grant)}: the holder can mint credentials for any IAM user, administrators included. ` +
+              "Scope it to arn:aws:iam::ACCOUNT:user/${aws:username} (self-service) or to named users.",
+          );
+        }
+      },
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -96,9 +96,17 @@ async function loadExpansion(pattern: string): Promise<Expansion> {
   };
 }
 
+// Patterns as written → expansion: the hot path skips trimming and lowercasing.
+const byWritten = new Map<string, Expansion>();
+
 /** The cached expansion of one pattern, if it has been loaded (no await needed). */
 export function cachedExpansion(pattern: string): Expansion | undefined {
-  return expansions.get(pattern.trim().toLowerCase());
+  let expansion = byWritten.get(pattern);
+  if (expansion === undefined) {
+    expansion = expansions.get(pattern.trim().toLowerCase());
+    if (expansion !== undefined && byWritten.size < 100_000) byWritten.set(pattern, expansion);
+  }
+  return expansion;
 }
 
 /** Expands one Action value (case-insensitive, `*`/`?` wildcards) with AWS's data; cached per pattern. */
@@ -119,11 +127,11 @@ export function expandAction(pattern: string): Promise<Expansion> {
   return promise;
 }
 
-/** Loads the expansions of all the patterns; resolves once each is in the cache. */
-export async function preloadActions(patterns: Iterable<string>): Promise<void> {
+/** Loads the expansions of the patterns not cached yet; undefined when all are (so callers need not await). */
+export function preloadActions(patterns: Iterable<string>): Promise<void> | undefined {
   const missing: Promise<Expansion>[] = [];
   for (const p of patterns) if (!cachedExpansion(p)) missing.push(expandAction(p));
-  if (missing.length > 0) await Promise.all(missing);
+  return missing.length > 0 ? Promise.all(missing).then(() => undefined) : undefined;
 }
 
 /** The known action a concrete `service:Action` names, or undefined (sync; call after preloadActions). */

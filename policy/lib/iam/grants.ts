@@ -1,9 +1,25 @@
 // What an Allow statement grants, decided per expanded action with AWS's data (see aws-data.ts). Call
 // `preloadActions` for the document's patterns first; everything here is then synchronous.
 import type { NormalizedStatement } from "../iam-document";
-import { type ActionInfo, cachedExpansion, type Expansion } from "./aws-data";
+import { type ActionInfo, cachedExpansion, type Expansion, preloadActions } from "./aws-data";
 import { coversEveryResourceOf, isAnyResource } from "./resources";
-import { type DocumentSource, knownStatements } from "./sources";
+import { actionPatterns, type DocumentSource, knownStatements } from "./sources";
+
+const loadedDocuments = new WeakSet<object>();
+
+/**
+ * Runs `check` once AWS's data for every action the documents name is in memory: synchronously when it already is
+ * (the common case after the first documents), so a policy returns no promise and the engine awaits nothing.
+ */
+export function withActionData(sources: DocumentSource[], check: () => void): void | Promise<void> {
+  if (sources.every((s) => loadedDocuments.has(s.doc))) return check();
+  const pending = preloadActions(actionPatterns(sources));
+  const run = () => {
+    for (const s of sources) loadedDocuments.add(s.doc);
+    check();
+  };
+  return pending ? pending.then(run) : run();
+}
 
 /**
  * Condition operators that narrow a grant to the resources carrying a tag value. Negated operators do not,
