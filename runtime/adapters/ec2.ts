@@ -12,7 +12,13 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { TAG } from "../../contract/names.js";
-import { type FleetOutcome, type FleetRequest, buildCreateFleetInput, isSpotCapacityError, summarizeFleet } from "../core/launch/fleet.js";
+import {
+  type FleetOutcome,
+  type FleetRequest,
+  buildCreateFleetInput,
+  isSpotCapacityError,
+  summarizeFleet,
+} from "../core/launch/fleet.js";
 import type { InstanceState, ReaperInstance } from "../core/reaper/decide.js";
 
 /** Instance states the reaper looks at: live ones, and recently gone ones (EC2 shows those for about an hour). */
@@ -64,7 +70,8 @@ export async function describeStackInstances(
 export async function countLiveInstances(ec2: EC2Client, stack: string, pools: string[]): Promise<Map<string, number>> {
   const counts = new Map(pools.map((pool) => [pool, 0]));
   const live = await describeStackInstances(ec2, stack, LIVE_STATES, [{ Name: `tag:${TAG.pool}`, Values: pools }]);
-  for (const { pool } of live) if (pool !== undefined && counts.has(pool)) counts.set(pool, (counts.get(pool) ?? 0) + 1);
+  for (const { pool } of live)
+    if (pool !== undefined && counts.has(pool)) counts.set(pool, (counts.get(pool) ?? 0) + 1);
   return counts;
 }
 

@@ -16,6 +16,11 @@ export function sendMessageInput(queueUrl: string, message: JobMessage, body: st
   };
 }
 
-export async function sendJobMessage(sqs: SQSClient, queueUrl: string, message: JobMessage, body: string): Promise<void> {
+export async function sendJobMessage(
+  sqs: SQSClient,
+  queueUrl: string,
+  message: JobMessage,
+  body: string,
+): Promise<void> {
   await sqs.send(new SendMessageCommand(sendMessageInput(queueUrl, message, body)));
 }

@@ -3,7 +3,12 @@
  * Parameters, and the per-instance just-in-time runner parameters.
  */
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
-import { DeleteParametersCommand, PutParameterCommand, type SSMClient, paginateGetParametersByPath } from "@aws-sdk/client-ssm";
+import {
+  DeleteParametersCommand,
+  PutParameterCommand,
+  type SSMClient,
+  paginateGetParametersByPath,
+} from "@aws-sdk/client-ssm";
 import type { ReaperParameter } from "../core/reaper/decide.js";
 
 /** DeleteParameters takes at most 10 names a call (SSM API reference). */

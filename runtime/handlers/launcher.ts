@@ -83,7 +83,10 @@ function report(batch: JobBatch, response: SQSBatchResponse): void {
   const byReason = new Map<string, number>();
   for (const { itemIdentifier } of response.batchItemFailures) {
     // A message Powertools skipped (an earlier one of its group failed) has no failure of its own.
-    const failure = batch.failures.get(itemIdentifier) ?? { reason: "fifo-blocked", detail: "an earlier message of its group failed" };
+    const failure = batch.failures.get(itemIdentifier) ?? {
+      reason: "fifo-blocked",
+      detail: "an earlier message of its group failed",
+    };
     byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
     const level = PERMANENT_REASONS.has(failure.reason) ? "error" : "warn";
     logger[level]("message returned to the queue", { messageId: itemIdentifier, ...failure });

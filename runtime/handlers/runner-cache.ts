@@ -7,7 +7,11 @@ import { runnerTargetFor } from "../../contract/runner-target.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import { GitHubClient } from "../adapters/github/app-auth.js";
 import { poolArchitectures } from "../core/runner-cache/release.js";
-import { type ArchitectureResult, type RunnerCacheSettings, refreshRunnerCache } from "../services/refresh-runner-cache.js";
+import {
+  type ArchitectureResult,
+  type RunnerCacheSettings,
+  refreshRunnerCache,
+} from "../services/refresh-runner-cache.js";
 import { gitHubAppFrom } from "../shared/clients.js";
 import { type Handler, perContainer, powertools } from "../shared/lambda.js";
 

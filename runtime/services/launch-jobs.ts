@@ -121,7 +121,11 @@ export class JobBatch {
     this.deps.capacity.recordLaunched(pool.name, result.launched.length);
     const byKey = new Map(jobs.map((job) => [job.messageId, job]));
     for (const runner of result.launched)
-      this.launched.set(runner.key, { ...runner, pool: pool.name, message: (byKey.get(runner.key) as PlannedJob).message });
+      this.launched.set(runner.key, {
+        ...runner,
+        pool: pool.name,
+        message: (byKey.get(runner.key) as PlannedJob).message,
+      });
     for (const failure of result.failed) this.failures.set(failure.key, failure);
   }
 

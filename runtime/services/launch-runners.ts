@@ -24,7 +24,13 @@ import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { gitHubErrorReason, isRetryableGitHubError } from "../adapters/github/errors.js";
 import { deleteRunner, generateJitConfig, type JitConfig } from "../adapters/github/runners.js";
 import { deleteParameters, putRunnerParameter } from "../adapters/ssm.js";
-import { buildFleetOverrides, type FleetInstance, type Lifecycle, onDemandFallbackCount, shortfallReason } from "../core/launch/fleet.js";
+import {
+  buildFleetOverrides,
+  type FleetInstance,
+  type Lifecycle,
+  onDemandFallbackCount,
+  shortfallReason,
+} from "../core/launch/fleet.js";
 import type { FailureReason } from "../core/launch/plan.js";
 import { fleetTags, type RunnerLabels, runnerTags } from "../core/launch/runner.js";
 import type { Log } from "../shared/lambda.js";
@@ -95,18 +101,34 @@ export async function launchRunners(
   if (jitRunners.length === 0) return { launched: [], failed };
 
   const single = jitRunners.length === 1 ? jitRunners[0].request : undefined;
-  const fleet = await startInstances(pool, jitRunners.length, env, deps, fleetTags(env.stack, pool.name, extraTags, single));
+  const fleet = await startInstances(
+    pool,
+    jitRunners.length,
+    env,
+    deps,
+    fleetTags(env.stack, pool.name, extraTags, single),
+  );
   const assigned = jitRunners.slice(0, fleet.instances.length);
   const surplus = jitRunners.slice(fleet.instances.length);
   if (surplus.length > 0) {
     const detail = `fleet started ${fleet.instances.length} of ${jitRunners.length} instances: ${fleet.errors.join("; ") || "no error reported"}`;
-    deps.log.warn("fleet shortfall: deleting surplus JIT runners", { pool: pool.name, surplus: surplus.length, detail });
+    deps.log.warn("fleet shortfall: deleting surplus JIT runners", {
+      pool: pool.name,
+      surplus: surplus.length,
+      detail,
+    });
     await deleteRunners(surplus, deps);
-    const reason = shortfallReason(fleet.instances.length, fleet.errors.map((e) => e.split(":")[0]));
+    const reason = shortfallReason(
+      fleet.instances.length,
+      fleet.errors.map((e) => e.split(":")[0]),
+    );
     for (const runner of surplus) failed.push({ key: runner.request.key, reason, detail });
   }
   // Instances beyond the request count (never expected) are not anyone's runner.
-  await terminateQuietly(fleet.instances.slice(jitRunners.length).map((i) => i.instanceId), deps);
+  await terminateQuietly(
+    fleet.instances.slice(jitRunners.length).map((i) => i.instanceId),
+    deps,
+  );
 
   const fleetTaggedRunner = single !== undefined;
   const launched = await configureInstances(pool, assigned, { ...fleet, fleetTaggedRunner }, env, deps, failed);
@@ -227,7 +249,14 @@ async function configureInstances(
     const { request, runnerId } = runners[i];
     const { instanceId, lifecycle } = instances[i];
     if (result.status === "fulfilled")
-      launched.push({ key: request.key, runnerName: request.runnerName, runnerId, instanceId, lifecycle, fleetLaunchedAt });
+      launched.push({
+        key: request.key,
+        runnerName: request.runnerName,
+        runnerId,
+        instanceId,
+        lifecycle,
+        fleetLaunchedAt,
+      });
     else broken.push({ runner: runners[i], instanceId, error: result.reason });
   });
   if (broken.length === 0) return launched;
@@ -248,7 +277,8 @@ async function configureInstances(
       instanceIds.map((id) => runnerParameterName(env.parameterPrefix, id)),
     ).catch(() => undefined),
   ]);
-  for (const b of broken) failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error) });
+  for (const b of broken)
+    failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error) });
   return launched;
 }
 

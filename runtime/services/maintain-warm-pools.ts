@@ -44,7 +44,10 @@ export interface WarmPoolResult {
 
 const WARM_TAGS = { [TAG.warm]: "true" };
 
-export async function maintainWarmPools(env: WarmPoolEnvironment, deps: WarmPoolDependencies): Promise<WarmPoolResult[]> {
+export async function maintainWarmPools(
+  env: WarmPoolEnvironment,
+  deps: WarmPoolDependencies,
+): Promise<WarmPoolResult[]> {
   if (env.warmPools.length === 0) return [];
   const now = deps.now();
   const target = runnerTargetFor("org", env.owner, "");
@@ -60,9 +63,22 @@ export async function maintainWarmPools(env: WarmPoolEnvironment, deps: WarmPool
     const poolInstances = instances
       .filter((i) => i.pool === pool.name)
       .map((i) => ({ ...i, warm: i.warm || Boolean(i.runnerName?.startsWith(warmRunnerPrefix(pool.name))) }));
-    const counts = countWarmCapacity({ instances: poolInstances, runners, now, bootGraceMinutes: env.bootGraceMinutes });
+    const counts = countWarmCapacity({
+      instances: poolInstances,
+      runners,
+      now,
+      bootGraceMinutes: env.bootGraceMinutes,
+    });
     const withinHours = isWithinWarmHours(warm, now);
-    const result: WarmPoolResult = { pool: pool.name, withinHours, ...counts, requested: 0, launched: [], failed: 0, retired: [] };
+    const result: WarmPoolResult = {
+      pool: pool.name,
+      withinHours,
+      ...counts,
+      requested: 0,
+      launched: [],
+      failed: 0,
+      retired: [],
+    };
     results.push(result);
     if (!withinHours) {
       result.retired = await retireIdle(poolInstances, runners, client, target, deps);

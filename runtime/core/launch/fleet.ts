@@ -137,5 +137,7 @@ export function onDemandFallbackCount(requested: number, spot: FleetOutcome): nu
 
 /** The failure a shortfall is reported as: capacity when any error said so (or something launched), else an error. */
 export function shortfallReason(launchedCount: number, errorCodes: string[]): "fleet-capacity" | "fleet-error" {
-  return launchedCount === 0 && errorCodes.every((code) => !isSpotCapacityError(code)) ? "fleet-error" : "fleet-capacity";
+  return launchedCount === 0 && errorCodes.every((code) => !isSpotCapacityError(code))
+    ? "fleet-error"
+    : "fleet-capacity";
 }

@@ -5,7 +5,6 @@ import { ENV } from "../../../contract/names.js";
 import type { RuntimePool, WarmPool, WarmSchedule, Weekday } from "../../../contract/pool.js";
 import type { RunnerScope } from "../../../contract/runner-target.js";
 
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timezone: string): Intl.DateTimeFormat {

@@ -4,7 +4,7 @@ import {
   type ReaperInput,
   type ReaperInstance,
   type ReaperRunner,
-} from "../../../runtime/reaper/decide.js";
+} from "../../../../runtime/core/reaper/decide.js";
 
 const NOW = new Date("2025-06-02T12:00:00Z");
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);

@@ -3,11 +3,11 @@ import {
   countWarmCapacity,
   isWithinWarmHours,
   localWeekdayAndHour,
-  parseWarmPools,
+  joinWarmPools,
   selectWarmSurplus,
   warmDeficit,
-  type WarmSchedule,
-} from "../../../runtime/warm-pool/schedule.js";
+} from "../../../../runtime/core/warm-pool/schedule.js";
+import type { RuntimePool, WarmSchedule } from "../../../../contract/pool.js";
 
 const office: WarmSchedule = {
   size: 4,
@@ -149,34 +149,33 @@ describe("warm pool: countWarmCapacity and selectWarmSurplus", () => {
   });
 });
 
-describe("warm pool: parseWarmPools", () => {
-  const variable = "CIRUNNERS_WARM_POOLS";
-  const entry = { pool: "linux-x64", size: 2, days: ["mon"], startHour: 7, endHour: 19, timezone: "Europe/Berlin" };
+describe("warm pool: joinWarmPools", () => {
+  const pool: RuntimePool = {
+    name: "linux-x64",
+    labels: ["self-hosted"],
+    instanceTypes: ["m7i.large"],
+    architecture: "x64",
+    maxRunners: 3,
+    spot: false,
+  };
+  const warm = { pool: "linux-x64", size: 2, days: ["mon" as const], startHour: 7, endHour: 19, timezone: "UTC" };
 
-  it("reads entries and defaults the time zone to UTC", () => {
-    assert.deepEqual(parseWarmPools(JSON.stringify([entry]), variable), [entry]);
-    const { timezone: _, ...noZone } = entry;
-    assert.equal(parseWarmPools(JSON.stringify([noZone]), variable)[0].timezone, "UTC");
-    assert.deepEqual(parseWarmPools(undefined, variable), []);
+  it("joins each warm pool with its pool", () => {
+    assert.deepEqual(joinWarmPools([warm], [pool], "org"), [{ warm, pool }]);
   });
 
-  it("names the entry and field that is wrong", () => {
-    assert.throws(() => parseWarmPools("{", variable), /CIRUNNERS_WARM_POOLS is not valid JSON/);
+  it("names CIRUNNERS_WARM_POOLS when a warm pool names no pool, is too large or the scope is repo", () => {
     assert.throws(
-      () => parseWarmPools(JSON.stringify([{ ...entry, size: 0 }]), variable),
-      /CIRUNNERS_WARM_POOLS\[0\]\.size must be an integer from 1 to 100, got 0/,
+      () => joinWarmPools([{ ...warm, pool: "gpu" }], [pool], "org"),
+      /CIRUNNERS_WARM_POOLS: pool "gpu" is not in CIRUNNERS_POOLS/,
     );
     assert.throws(
-      () => parseWarmPools(JSON.stringify([{ ...entry, days: ["monday"] }]), variable),
-      /\[0\]\.days must be a non-empty list/,
+      () => joinWarmPools([{ ...warm, size: 4 }], [pool], "org"),
+      /CIRUNNERS_WARM_POOLS: .*maxRunners is 3/,
     );
     assert.throws(
-      () => parseWarmPools(JSON.stringify([{ ...entry, endHour: 7 }]), variable),
-      /endHour \(7\) must be after startHour \(7\)/,
-    );
-    assert.throws(
-      () => parseWarmPools(JSON.stringify([{ ...entry, timezone: "Nowhere" }]), variable),
-      /unknown time zone "Nowhere"/,
+      () => joinWarmPools([warm], [pool], "repo"),
+      /CIRUNNERS_WARM_POOLS: warm pools need CIRUNNERS_RUNNER_SCOPE "org"/,
     );
   });
 });

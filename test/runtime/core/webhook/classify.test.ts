@@ -240,9 +240,18 @@ describe("webhook: buildJobMessage, encodeForQueue and sendMessageInput", () => 
       const encoded = encodeForQueue(buildJobMessage({ ...job, ...overrides }, POOLS[0], DELIVERY, new Date(0)));
       return "kind" in encoded ? `${encoded.status} ${encoded.reason}: ${encoded.message}` : "accepted";
     };
-    assert.equal(refusal({ repository: "no-slash" }), '400 field-invalid: field repository.full_name is invalid: expected "owner/name"');
-    assert.equal(refusal({ repository: "acme/app name" }), '400 field-invalid: field repository.full_name is invalid: expected "owner/name"');
-    assert.match(refusal({ labels: ["self-hosted", " "] }), /^400 field-invalid: field workflow_job\.labels\[1\] is invalid/);
+    assert.equal(
+      refusal({ repository: "no-slash" }),
+      '400 field-invalid: field repository.full_name is invalid: expected "owner/name"',
+    );
+    assert.equal(
+      refusal({ repository: "acme/app name" }),
+      '400 field-invalid: field repository.full_name is invalid: expected "owner/name"',
+    );
+    assert.match(
+      refusal({ labels: ["self-hosted", " "] }),
+      /^400 field-invalid: field workflow_job\.labels\[1\] is invalid/,
+    );
     assert.equal(refusal({}), "accepted");
   });
 });

@@ -89,7 +89,10 @@ describe("webhook: pools from the environment", () => {
 
   it("names the variable and the entry that is wrong", () => {
     const fails = (raw: string, pattern: RegExp) =>
-      assert.throws(() => readSettings("webhook", env(raw)), (e: Error) => e.message.includes(ENV.pools) && pattern.test(e.message));
+      assert.throws(
+        () => readSettings("webhook", env(raw)),
+        (e: Error) => e.message.includes(ENV.pools) && pattern.test(e.message),
+      );
     fails("{", /not valid JSON/);
     fails("[]", /CIRUNNERS_POOLS/);
     fails("[null]", /\(0\)/);
