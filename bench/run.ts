@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { benchPipelineBurst, percentiles, type BurstResult } from "./pipeline";
-import { benchPolicyEvaluation } from "./policy";
+import { benchPackColdStart, benchPolicyEvaluation } from "./policy";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -152,7 +152,9 @@ async function main(): Promise<number> {
   log(`== offline preview of prod (${previewRuns} runs)`);
   const preview = timePreview(previewRuns);
   log("== policy evaluation");
-  const policy = await benchPolicyEvaluation([1000, 5000, 10000]);
+  const policy = await benchPolicyEvaluation([1000, 10000, 50000]);
+  const { coldStartMs: policyColdStartMs } = await benchPackColdStart();
+  log(`policy pack cold start (run-policy-pack, ts-node, empty cache): ${policyColdStartMs} ms`);
 
   const command = `npm run bench -- --jobs ${jobs}${values.stack === "prod" ? "" : ` --stack ${values.stack}`}`;
   const result = { command, at: new Date().toISOString(), burst, targets: targets(burst), preview, policy, peer: PEER };
