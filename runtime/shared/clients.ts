@@ -4,8 +4,11 @@ import { ENV } from "../../contract/names.js";
 import { GitHubApp } from "../adapters/github/app-auth.js";
 import { secretReader } from "../adapters/ssm.js";
 
-/** The App key changes only on rotation; a day in the container saves an SSM call per cold path. */
-const APP_KEY_MAX_AGE_SECONDS = 24 * 3600;
+/**
+ * `GitHubApp` keeps the key once it has read a valid one; a parameter read that turned out not to hold a key must
+ * not be served again from Powertools' cache, so the parameter cache is not used for it.
+ */
+const APP_KEY_MAX_AGE_SECONDS = 0;
 
 export interface GitHubAppSettings {
   [ENV.appId]: number;

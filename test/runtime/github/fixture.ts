@@ -2,7 +2,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../../contract/names.js";
-import { resetGitHubClients } from "../../../runtime/shared/github.js";
+import type { GitHubApp } from "../../../runtime/adapters/github/app-auth.js";
+import { gitHubAppFrom } from "../../../runtime/shared/clients.js";
 import { startGitHubApi, type GitHubApi } from "../../../testkit/github/server.js";
 import type { MotoServer } from "../../../testkit/moto.js";
 
@@ -21,7 +22,7 @@ export function appPrivateKey(): string {
 
 /**
  * Starts the stand-in, stores the App key in SSM (moto must be running and AWS_ENDPOINT_URL set) and points the
- * App environment variables at both. Resets the module-scope GitHub clients so nothing from an earlier test leaks.
+ * App environment variables at both.
  */
 export async function startAppEnvironment(installations: Record<string, number>): Promise<GitHubApi> {
   const github = await startGitHubApi({ appId: APP_ID, appPrivateKey: appPrivateKey(), installations });
@@ -29,19 +30,25 @@ export async function startAppEnvironment(installations: Record<string, number>)
   process.env[ENV.appId] = String(APP_ID);
   process.env[ENV.appPrivateKeyParameter] = PRIVATE_KEY_PARAMETER;
   process.env[ENV.githubApiUrl] = github.url;
-  resetGitHubClients();
   return github;
 }
 
 /**
- * A clean slate between tests: moto emptied, the App key stored again, the stand-in's state and the functions'
- * module-scope GitHub clients forgotten (the stand-in no longer knows the tokens they cached).
+ * A clean slate between tests: moto emptied, the App key stored again, the stand-in's state forgotten (build a
+ * new `testGitHubApp` afterwards: the stand-in no longer knows the tokens an earlier one cached).
  */
 export async function resetAppEnvironment(moto: MotoServer, github: GitHubApi): Promise<void> {
   await moto.reset();
   await storeAppKey();
   github.reset();
-  resetGitHubClients();
+}
+
+/** A fresh container's GitHub App for the stand-in at `url`, its key read from (moto's) SSM. */
+export function testGitHubApp(url: string): GitHubApp {
+  return gitHubAppFrom(
+    { [ENV.appId]: APP_ID, [ENV.appPrivateKeyParameter]: PRIVATE_KEY_PARAMETER, [ENV.githubApiUrl]: url },
+    new SSMClient({}),
+  );
 }
 
 /** (Re-)stores the App key in SSM, e.g. after a moto reset. */

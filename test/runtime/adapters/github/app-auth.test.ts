@@ -1,77 +1,18 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { RequestError } from "@octokit/request-error";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { ENV } from "../../../contract/names.js";
+import { createTokenCache, type GitHubApp } from "../../../../runtime/adapters/github/app-auth.js";
+import { classifyGitHubError, isRetryableGitHubError } from "../../../../runtime/adapters/github/errors.js";
+import { type GitHubApi, ROUTES, startGitHubApi } from "../../../../testkit/github/server.js";
+import { type MotoServer, startMoto } from "../../../../testkit/moto.js";
 import {
-  classifyGitHubError,
-  createTokenCache,
-  getInstallationOctokit,
-  getOwnerInstallationId,
-  gitHubErrorReason,
-  isRetryableGitHubError,
-  readGitHubAppSettings,
-  resetGitHubClients,
-} from "../../../runtime/shared/github.js";
-import { startMoto, type MotoServer } from "../../../testkit/moto.js";
-import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
-import { APP_ID, PRIVATE_KEY_PARAMETER, startAppEnvironment, storeAppKey } from "./fixture.js";
-
-function requestError(status: number, headers: Record<string, string> = {}, message = "failed"): RequestError {
-  return new RequestError(message, status, {
-    request: { method: "POST", url: "https://api.github.com/x", headers: {} },
-    response: { status, url: "https://api.github.com/x", headers, data: { message } },
-  });
-}
-
-describe("GitHub error classification", () => {
-  it("retries server errors, 429 and network failures", () => {
-    for (const status of [500, 502, 503, 504, 429])
-      assert.equal(isRetryableGitHubError(requestError(status)), true, String(status));
-    assert.equal(isRetryableGitHubError(new TypeError("fetch failed")), true);
-    assert.equal(isRetryableGitHubError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })), true);
-  });
-
-  it("retries a 403 that is a primary or secondary rate limit", () => {
-    assert.equal(isRetryableGitHubError(requestError(403, { "retry-after": "60" })), true);
-    assert.equal(isRetryableGitHubError(requestError(403, { "x-ratelimit-remaining": "0" })), true);
-    assert.equal(isRetryableGitHubError(requestError(403, {}, "You have exceeded a secondary rate limit")), true);
-  });
-
-  it("treats other 4xx as permanent", () => {
-    for (const status of [400, 401, 403, 404, 409, 422])
-      assert.equal(classifyGitHubError(requestError(status)), "permanent", String(status));
-  });
-
-  it("names the status in the failure reason", () => {
-    assert.equal(gitHubErrorReason(requestError(429)), "github-429");
-    assert.equal(gitHubErrorReason(new TypeError("fetch failed")), "github-network");
-  });
-});
-
-describe("GitHub App settings", () => {
-  it("reads app id, key parameter and base URL, defaulting to api.github.com", () => {
-    const settings = readGitHubAppSettings({ [ENV.appId]: "12", [ENV.appPrivateKeyParameter]: "/k" });
-    assert.deepEqual(settings, { appId: 12, privateKeyParameter: "/k", baseUrl: "https://api.github.com" });
-    assert.equal(
-      readGitHubAppSettings({
-        [ENV.appId]: "12",
-        [ENV.appPrivateKeyParameter]: "/k",
-        [ENV.githubApiUrl]: "http://127.0.0.1:9/",
-      }).baseUrl,
-      "http://127.0.0.1:9",
-    );
-  });
-
-  it("names the variable that is missing or malformed", () => {
-    assert.throws(() => readGitHubAppSettings({ [ENV.appPrivateKeyParameter]: "/k" }), new RegExp(ENV.appId));
-    assert.throws(
-      () => readGitHubAppSettings({ [ENV.appId]: "abc", [ENV.appPrivateKeyParameter]: "/k" }),
-      new RegExp(ENV.appId),
-    );
-    assert.throws(() => readGitHubAppSettings({ [ENV.appId]: "12" }), new RegExp(ENV.appPrivateKeyParameter));
-  });
-});
+  APP_ID,
+  appPrivateKey,
+  PRIVATE_KEY_PARAMETER,
+  startAppEnvironment,
+  storeAppKey,
+  testGitHubApp,
+} from "../../github/fixture.js";
 
 describe("installation token cache", () => {
   const entry = (expiresAt: string) => `ghs_x|2024-01-01T00:00:00Z|${expiresAt}|all|runners!|`;
@@ -99,6 +40,8 @@ describe("installation token cache", () => {
 describe("GitHub App client against the stand-in", () => {
   let moto: MotoServer;
   let github: GitHubApi;
+  let app: GitHubApp;
+  const org = (login: string) => ({ kind: "org" as const, org: login });
 
   before(async () => {
     moto = await startMoto();
@@ -107,19 +50,18 @@ describe("GitHub App client against the stand-in", () => {
   after(async () => {
     await github?.stop();
     await moto?.stop();
-    resetGitHubClients();
   });
   beforeEach(() => {
     github.reset();
-    resetGitHubClients();
+    app = testGitHubApp(github.url);
   });
 
   it("mints ONE installation token for many requests of one installation, concurrent and sequential", async () => {
-    const octokit = await getInstallationOctokit(7);
+    const octokit = await app.installationClient(7);
     await Promise.all(
       Array.from({ length: 5 }, () => octokit.request("GET /orgs/{org}/actions/runners", { org: "octo-org" })),
     );
-    const again = await getInstallationOctokit(7);
+    const again = await app.installationClient(7);
     assert.equal(again, octokit, "the Octokit for an installation is reused across invocations");
     for (let i = 0; i < 3; i++) await again.request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
     assert.equal(github.calls[ROUTES.createInstallationToken], 1);
@@ -127,14 +69,14 @@ describe("GitHub App client against the stand-in", () => {
   });
 
   it("mints one token per installation", async () => {
-    await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
-    await (await getInstallationOctokit(8)).request("GET /orgs/{org}/actions/runners", { org: "other-org" });
-    await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
+    await (await app.installationClient(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
+    await (await app.installationClient(8)).request("GET /orgs/{org}/actions/runners", { org: "other-org" });
+    await (await app.installationClient(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
     assert.equal(github.calls[ROUTES.createInstallationToken], 2);
   });
 
   it("reads the private key from SSM only once", async () => {
-    await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
+    await (await app.installationClient(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
     // Overwriting the parameter with garbage does not matter: the key was read already.
     await new SSMClient({}).send(
       new PutParameterCommand({
@@ -145,23 +87,29 @@ describe("GitHub App client against the stand-in", () => {
       }),
     );
     try {
-      await (await getInstallationOctokit(8)).request("GET /orgs/{org}/actions/runners", { org: "other-org" });
+      await (await app.installationClient(8)).request("GET /orgs/{org}/actions/runners", { org: "other-org" });
     } finally {
       await storeAppKey();
     }
   });
 
-  it("looks the owner's installation up once with the App JWT and caches it", async () => {
-    assert.equal(await getOwnerInstallationId("octo-org", "org"), 7);
-    assert.equal(await getOwnerInstallationId("Octo-Org", "org"), 7);
+  it("looks a target's installation up once with the App JWT and caches it", async () => {
+    assert.equal(await app.installationId(org("octo-org")), 7);
+    assert.equal(await app.installationId(org("Octo-Org")), 7);
     assert.equal(github.calls[ROUTES.orgInstallation], 1);
-    assert.equal(await getOwnerInstallationId("other-org", "repo"), 8);
-    assert.equal(github.calls[ROUTES.userInstallation], 1);
+  });
+
+  it("looks a repository's installation up on the repository, never on the owner's user account", async () => {
+    const target = { kind: "repo" as const, owner: "other-org", repo: "api" };
+    assert.equal(await app.installationId(target), 8);
+    assert.equal(await app.installationId(target), 8);
+    assert.equal(github.calls[ROUTES.repoInstallation], 1);
+    assert.equal(github.calls[ROUTES.userInstallation], 0);
   });
 
   it("fails with a permanent error when the owner has no installation", async () => {
     await assert.rejects(
-      getOwnerInstallationId("stranger", "org"),
+      app.installationId(org("stranger")),
       (error: unknown) => classifyGitHubError(error) === "permanent",
     );
   });
@@ -175,7 +123,7 @@ describe("GitHub App client against the stand-in", () => {
     );
     try {
       await assert.rejects(
-        getOwnerInstallationId("octo-org", "org"),
+        app.installationId(org("octo-org")),
         (error: unknown) => (error as { status?: number }).status === 401 && !isRetryableGitHubError(error),
       );
     } finally {
@@ -192,15 +140,13 @@ describe("GitHub App client against the stand-in", () => {
         Overwrite: true,
       }),
     );
-    await assert.rejects(getInstallationOctokit(7), /does not hold a PEM private key/);
+    await assert.rejects(app.installationClient(7), /not a PEM private key/);
     await storeAppKey();
-    await (await getInstallationOctokit(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
+    await (await app.installationClient(7)).request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
   });
 
   it("refreshes a token that is close to expiry", async () => {
     await github.stop();
-    const { startGitHubApi } = await import("../../../testkit/github/server.js");
-    const { appPrivateKey } = await import("./fixture.js");
     // A 4-minute token is inside the 5-minute margin at once: every request needs a fresh one.
     const shortLived = await startGitHubApi({
       appId: APP_ID,
@@ -208,10 +154,9 @@ describe("GitHub App client against the stand-in", () => {
       installations: { "octo-org": 7 },
       tokenLifetimeSeconds: 240,
     });
-    process.env[ENV.githubApiUrl] = shortLived.url;
-    resetGitHubClients();
     try {
-      const octokit = await getInstallationOctokit(7);
+      app = testGitHubApp(shortLived.url);
+      const octokit = await app.installationClient(7);
       await octokit.request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
       await octokit.request("GET /orgs/{org}/actions/runners", { org: "octo-org" });
       assert.equal(shortLived.calls[ROUTES.createInstallationToken], 2);
