@@ -14,7 +14,8 @@ import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient }
 import { CAPACITY_CACHE_TTL_MS } from "../runtime/launcher/capacity";
 import { ENV, TAG } from "../contract/names";
 import { signBody, workflowJobDelivery, type Delivery } from "../simulation/deliveries";
-import { CALLERS, startPipeline, type DeliveryRecord, type Pipeline } from "../simulation/pipeline";
+import { CALLERS } from "../simulation/callers";
+import { startPipeline, type DeliveryRecord, type Pipeline } from "../simulation/pipeline";
 import { SIMULATED_FUNCTIONS } from "../simulation/stack";
 
 export interface Percentiles {

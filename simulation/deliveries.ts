@@ -96,8 +96,3 @@ export function workflowJobDelivery(
     body,
   };
 }
-
-/** The delivery id header of a delivery (any case), if present. */
-export function deliveryIdOf(delivery: Pick<Delivery, "headers">): string | undefined {
-  return Object.entries(delivery.headers).find(([name]) => name.toLowerCase() === "x-github-delivery")?.[1];
-}

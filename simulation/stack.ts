@@ -15,6 +15,7 @@ export const SIMULATED_FUNCTIONS = {
   webhook: { resourceSuffix: "-webhook", entry: FUNCTION_ENTRY.webhook },
   launcher: { resourceSuffix: "-launcher", entry: FUNCTION_ENTRY.launcher },
   reaper: { resourceSuffix: "-reaper", entry: FUNCTION_ENTRY.reaper },
+  "runner-cache": { resourceSuffix: "-runner-cache", entry: FUNCTION_ENTRY["runner-cache"] },
 } as const;
 
 export type FunctionRole = keyof typeof SIMULATED_FUNCTIONS;

@@ -1,0 +1,73 @@
+/** The simulated pipeline's options and handle (pipeline.ts builds it). */
+import type { DeliveryRecord } from "./api-gateway";
+import type { Caller } from "./callers";
+import type { Delivery } from "./deliveries";
+import type { DeployedStack } from "./deploy";
+import type { FunctionEnvironments } from "./function-set";
+import type { SimulatedFunction } from "./functions";
+import type { InstanceRecord } from "./instances";
+import type { AwsCall, CountingProxy } from "./proxy";
+import type { BatchRecord } from "./sqs-event-source";
+import type { FunctionRole, StackSnapshot } from "./stack";
+import type { PipelineState } from "./state";
+import type { GitHubApi } from "../testkit/github/server";
+
+export interface PipelineOptions {
+  /** Stack whose config is deployed (default dev). */
+  stack?: string;
+  /** Webhook secret stored in the secret parameter (default: random). */
+  webhookSecret?: string;
+  /** Launcher containers = parallel event source invocations (default: the mapping's maximum concurrency). */
+  launcherConcurrency?: number;
+  /** Webhook containers API Gateway may run at once (default 4). */
+  webhookConcurrency?: number;
+  /** Seconds until a message the launcher returned is visible again (default 2 s; see sqs-event-source.ts). */
+  retryVisibilitySeconds?: number;
+  /** The reaper's boot grace (default 3 s, instead of the stack's minutes). */
+  bootGraceSeconds?: number;
+  /** How long a simulated job keeps its runner busy (default 500 ms). */
+  jobMilliseconds?: number;
+  /** Step-by-step output (default: none). */
+  log?: (line: string) => void;
+  /** Each line a function logs (default: dropped). */
+  functionLog?: (role: string, line: string) => void;
+}
+
+export interface Pipeline {
+  stack: string;
+  region: string;
+  snapshot: StackSnapshot;
+  deployed: DeployedStack;
+  /** POST deliveries here (API Gateway's route). */
+  webhookUrl: string;
+  webhookSecret: string;
+  github: GitHubApi;
+  proxy: CountingProxy;
+  functions: Record<FunctionRole, SimulatedFunction>;
+  /** The functions' environments after rewriting, and what was rewritten. */
+  environments: FunctionEnvironments;
+  deliveries: DeliveryRecord[];
+  instances: Map<string, InstanceRecord>;
+  /** Messages the event source received, by message id (first receive). */
+  messages: Map<string, { deliveryId?: string; jobId?: number; firstReceivedAt: number; receives: number }>;
+  /** Launcher invocations: batch size and handler time. */
+  launcherBatches: BatchRecord[];
+  /** Sends one delivery through the HTTP endpoint, exactly as given. */
+  deliver(delivery: Delivery): Promise<DeliveryRecord>;
+  /** Launched instances wait before booting (their JIT parameters stay in place) until resumed. */
+  pauseInstanceBoots(): void;
+  resumeInstanceBoots(): void;
+  /** Jobs of these ids get an instance that never boots: its runner never comes online (for the reaper). */
+  hangJobs(jobIds: number[]): void;
+  /** Resolves when no delivery, message, invocation or running job is left (hung and paused instances aside). */
+  waitForIdle(timeoutMs?: number): Promise<void>;
+  /** One run of the REAL reaper handler. */
+  runReaper(): Promise<{ terminated: number; deregistered: number; deletedParameters: number }>;
+  /** Instances (all states), runner parameters and queue depths, read from moto. */
+  state(): Promise<PipelineState>;
+  /** AWS calls of one caller, as `service:action` → count. */
+  awsCalls(caller: Caller, since?: number): Record<string, number>;
+  /** CreateFleet calls (time and instance ids). */
+  fleetCalls(): AwsCall[];
+  stop(): Promise<void>;
+}
