@@ -34,9 +34,13 @@ export function arn(
   return `arn:${where.partition}:${service}:${region}:${account}:${resource}`;
 }
 
-/** An SSM parameter's ARN; names start with `/` (hierarchical), which the ARN does not repeat. */
+/**
+ * An SSM parameter's ARN; names start with `/` (hierarchical), which the ARN does not repeat. AWS's public
+ * parameters (`/aws/service/...`, e.g. the latest AMI ids) belong to AWS: their ARNs carry no account id.
+ */
 export function parameterArn(where: AwsLocation, name: string): string {
-  return arn(where, "ssm", where.region, where.account, `parameter/${name.replace(/^\/+/, "")}`);
+  const account = name.startsWith("/aws/service/") ? "" : where.account;
+  return arn(where, "ssm", where.region, account, `parameter/${name.replace(/^\/+/, "")}`);
 }
 
 /** Every parameter below a path (`/cirunners/dev/runners` → `…:parameter/cirunners/dev/runners/*`). */
@@ -54,12 +58,31 @@ export function imageArn(where: Omit<AwsLocation, "account">, imageId = "*"): st
   return arn(where, "ec2", where.region, "", `image/${imageId}`);
 }
 
+/** An IAM resource (`role/x`, `oidc-provider/host`): IAM is global, so its ARNs carry no region. */
 export function iamArn(where: Omit<AwsLocation, "region">, resource: string): string {
   return arn(where, "iam", "", where.account, resource);
 }
 
 export function s3BucketArn(where: Pick<AwsLocation, "partition">, bucket: string): string {
   return arn(where, "s3", "", "", bucket);
+}
+
+/** A resource in any service of the stack's region and account (`events` `rule/x`, `ecs` `cluster/x`, ...). */
+export function regionalArn(where: AwsLocation, service: string, resource: string): string {
+  return arn(where, service, where.region, where.account, resource);
+}
+
+/**
+ * A Step Functions service integration (`ecs:runTask.sync`, `aws-sdk:ecs:describeTaskDefinition`): these ARNs
+ * name no region and no account, only the partition.
+ */
+export function statesIntegrationArn(where: Pick<AwsLocation, "partition">, integration: string): string {
+  return arn(where, "states", "", "", integration);
+}
+
+/** An AWS managed resource that lives in account `aws` (EKS access policies: `cluster-access-policy/...`). */
+export function awsManagedArn(where: Pick<AwsLocation, "partition">, service: string, resource: string): string {
+  return arn(where, service, "", "aws", resource);
 }
 
 /** Partition, region and account of an ARN such as a Lambda function's own (`context.invokedFunctionArn`). */

@@ -66,6 +66,11 @@ export function runnerParameterPrefix(project: string, stack: string): string {
   return `/${project}/${stack}/runners`;
 }
 
+/** The SecureString parameter that holds a stack's webhook secret (the HMAC key of `X-Hub-Signature-256`). */
+export function webhookSecretParameterName(project: string, stack: string): string {
+  return `/${project}/${stack}/webhook-secret`;
+}
+
 /** Where the runner-cache function stores the current actions/runner tarball for an architecture. */
 export function runnerCacheKey(architecture: Architecture): string {
   return `${runnerCacheFolder(architecture)}/actions-runner.tar.gz`;

@@ -4,15 +4,17 @@
  * signature keys Pulumi's RPC layer uses.
  */
 import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
-const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-/** The engine's sentinel for a value not known until the resource is created. */
-export const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const {
+  specialSigKey,
+  specialSecretSig,
+  specialAssetSig,
+  specialArchiveSig,
+  specialResourceSig,
+  specialOutputValueSig,
+  unknownValue,
+} = pulumi.runtime;
 
 export interface WireOptions {
   /** Replace secret values with "[secret]" (display) or keep their plaintext (policy evaluation). */
@@ -32,22 +34,22 @@ function describeAsset(asset: Record<string, unknown>): string {
 }
 
 export function fromWire(value: unknown, options: WireOptions): unknown {
-  if (value === UNKNOWN_WIRE) return options.unknown;
+  if (value === unknownValue) return options.unknown;
   if (Array.isArray(value)) return value.map((v) => fromWire(v, options));
   if (value === null || typeof value !== "object") return value;
   const record = value as Record<string, unknown>;
-  switch (record[SIG_KEY]) {
-    case SECRET_SIG:
+  switch (record[specialSigKey]) {
+    case specialSecretSig:
       return options.secrets === "mask" ? "[secret]" : fromWire(record.value, options);
-    case ASSET_SIG:
+    case specialAssetSig:
       return describeAsset(record);
-    case ARCHIVE_SIG: {
+    case specialArchiveSig: {
       const assets = (record.assets ?? {}) as Record<string, Record<string, unknown>>;
       return { archive: Object.fromEntries(Object.entries(assets).map(([k, a]) => [k, describeAsset(a)])) };
     }
-    case RESOURCE_SIG:
+    case specialResourceSig:
       return record.id !== undefined && record.id !== "" ? fromWire(record.id, options) : record.urn;
-    case OUTPUT_SIG:
+    case specialOutputValueSig:
       return "value" in record ? fromWire(record.value, options) : options.unknown;
     default:
       return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fromWire(v, options)]));

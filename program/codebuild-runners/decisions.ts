@@ -11,6 +11,7 @@
  * - auth-and-access-control-iam-identity-based-access-control.html (create VPC network interface) and
  *   connections-github-app.html (codeconnections:GetConnectionToken / GetConnection) for the role.
  */
+import { type AwsLocation, ec2Arn, regionalArn } from "../../contract/arn";
 import type { PolicyStatement } from "../shared/iam";
 
 /** The source location CodeBuild requires for organization (and global) webhooks. */
@@ -90,10 +91,7 @@ export function webhookSource(owner: string, scope: "org" | "repo", repositories
   return { location: `https://github.com/${owner}/${repositories[0]}.git` };
 }
 
-export interface RunnerRoleInputs {
-  partition: string;
-  region: string;
-  account: string;
+export interface RunnerRoleInputs extends AwsLocation {
   /** ARN of the project's log group (without a trailing `:*`). */
   logGroupArn: string;
   /** The private subnets the builds run in. */
@@ -113,10 +111,8 @@ export interface RunnerRoleInputs {
  * Only the Describe* actions, which have no resource types, stay on `*`.
  */
 export function runnerRoleStatements(input: RunnerRoleInputs): PolicyStatement[] {
-  const { partition, region, account } = input;
-  const ec2Arn = (kind: string, id: string) => `arn:${partition}:ec2:${region}:${account}:${kind}/${id}`;
-  const subnetArns = input.subnetIds.map((id) => ec2Arn("subnet", id));
-  const networkInterfaces = ec2Arn("network-interface", "*");
+  const subnetArns = input.subnetIds.map((id) => ec2Arn(input, `subnet/${id}`));
+  const networkInterfaces = ec2Arn(input, "network-interface/*");
   const statements: PolicyStatement[] = [
     {
       Sid: "WriteBuildLogs",
@@ -140,7 +136,7 @@ export function runnerRoleStatements(input: RunnerRoleInputs): PolicyStatement[]
       Sid: "CreateBuildNetworkInterfaces",
       Effect: "Allow",
       Action: "ec2:CreateNetworkInterface",
-      Resource: [networkInterfaces, ...subnetArns, ec2Arn("security-group", input.securityGroupId)],
+      Resource: [networkInterfaces, ...subnetArns, ec2Arn(input, `security-group/${input.securityGroupId}`)],
     },
     {
       Sid: "DeleteBuildNetworkInterfaces",
@@ -174,7 +170,7 @@ export function runnerRoleStatements(input: RunnerRoleInputs): PolicyStatement[]
       Sid: "DescribeEksCluster",
       Effect: "Allow",
       Action: "eks:DescribeCluster",
-      Resource: `arn:${partition}:eks:${region}:${account}:cluster/${input.eksClusterName}`,
+      Resource: regionalArn(input, "eks", `cluster/${input.eksClusterName}`),
     });
   }
   return statements;

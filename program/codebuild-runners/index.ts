@@ -7,6 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { type AwsLocation, awsManagedArn, regionalArn } from "../../contract/arn";
 import type { CodeBuildRegion, GitHubConfig } from "../config";
 import { policyDocument } from "../shared/iam";
 import {
@@ -95,7 +96,10 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
 
     const account = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
-    const projectArn = pulumi.interpolate`arn:${partition}:codebuild:${config.region}:${account}:project/${projectName}`;
+    const location = pulumi
+      .all([partition, account])
+      .apply(([p, a]): AwsLocation => ({ partition: p, region: config.region, account: a }));
+    const projectArn = location.apply((where) => regionalArn(where, "codebuild", `project/${projectName}`));
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -170,19 +174,10 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
     );
 
     const statements = pulumi
-      .all([
-        partition,
-        account,
-        this.logGroup.arn,
-        args.network.privateSubnetIds,
-        this.securityGroup.id,
-        args.connectionArn,
-      ])
-      .apply(([p, a, logGroupArn, subnetIds, securityGroupId, connectionArn]) =>
+      .all([location, this.logGroup.arn, args.network.privateSubnetIds, this.securityGroup.id, args.connectionArn])
+      .apply(([where, logGroupArn, subnetIds, securityGroupId, connectionArn]) =>
         runnerRoleStatements({
-          partition: p,
-          region: config.region,
-          account: a,
+          ...where,
           logGroupArn,
           subnetIds,
           securityGroupId,
@@ -259,7 +254,9 @@ export class CodeBuildRunners extends pulumi.ComponentResource {
         {
           clusterName: eks.clusterName,
           principalArn: this.role.arn,
-          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${eks.accessPolicy}`,
+          policyArn: partition.apply((p) =>
+            awsManagedArn({ partition: p }, "eks", `cluster-access-policy/${eks.accessPolicy}`),
+          ),
           accessScope: { type: "namespace", namespaces: eks.namespaces },
         },
         { ...child, dependsOn: [entry] },

@@ -3,14 +3,15 @@
  * function -> a FIFO job queue the launcher consumes. See docs/webhook.md.
  */
 import * as aws from "@pulumi/aws";
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { GitHubConfig, RunnerPool, RunnersConfig } from "../config";
-import { ENV, FUNCTION_ENTRY } from "../../contract/names";
-import type { RuntimePool } from "../../contract/pool";
+import { FUNCTION_ENTRY, webhookSecretParameterName } from "../../contract/names";
+import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
+import { powertoolsEnvironment } from "../shared/environment";
 import type { PolicyStatement } from "../shared/iam";
 import { NodeFunction } from "../shared/lambda";
+import { runtimePools, webhookEnvironment } from "./function-environments";
+import { GitHubWebhook } from "./github-webhook";
 
 /** The one route: GitHub POSTs deliveries here. */
 export const WEBHOOK_ROUTE_KEY = "POST /github/webhook";
@@ -39,36 +40,26 @@ export const JOB_RETENTION_SECONDS = 24 * 60 * 60;
 /** Lambda allows 4 KB of environment variables in total; the pools must fit with room for the other variables. */
 const MAX_POOLS_ENV_CHARS = 3072;
 
-/** The pool fields the functions see (RuntimePool) from a configured pool. */
-export function poolSpecs(pools: readonly RunnerPool[]): RuntimePool[] {
-  return pools.map(({ name, labels, instanceTypes, architecture, maxRunners, spot }) => ({
-    name,
-    labels,
-    instanceTypes,
-    architecture,
-    maxRunners,
-    spot,
-  }));
-}
-
-/** Parameter that holds the webhook secret. */
-export function webhookSecretParameterName(stack: string): string {
-  return `/cirunners/${stack}/webhook-secret`;
-}
-
+/** What the front door needs from the stack configuration. */
 export interface WebhookIngressArgs {
   /** Stack name, part of resource names and parameter paths. */
-  stack: string;
+  readonly stack: string;
   /** GitHub settings: owner, scope (org|repo), repositories, runnerGroup, apiUrl. */
-  github: GitHubConfig;
+  readonly github: GitHubConfig;
   /** Runner settings: pools (label sets), launcher timeout and max receive count. */
-  runners: RunnersConfig;
+  readonly runners: RunnersConfig;
   /** Days to keep logs. */
-  logRetentionDays: number;
-  /** SNS topic for alarms (optional). */
-  alarmTopicArn?: string;
-  /** Tags for every AWS child. */
-  tags?: Record<string, string>;
+  readonly logRetentionDays: number;
+  /**
+   * SNS topic for alarms.
+   * @default no alarm actions
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Tags for every AWS child.
+   * @default no tags
+   */
+  readonly tags?: Record<string, string>;
 }
 
 /**
@@ -160,7 +151,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
     this.webhookSecretParameter = new aws.ssm.Parameter(
       `${name}-webhook-secret`,
       {
-        name: webhookSecretParameterName(stack),
+        name: webhookSecretParameterName(PROJECT, stack),
         type: "SecureString",
         value: secret.result,
         description: `Secret of the GitHub workflow_job webhook of stack ${stack} (HMAC key of X-Hub-Signature-256)`,
@@ -170,7 +161,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
     );
 
     // ---- function -------------------------------------------------------------------------------------------
-    const poolsJson = JSON.stringify(poolSpecs(runners.pools));
+    const poolsJson = JSON.stringify(runtimePools(runners.pools));
     if (poolsJson.length > MAX_POOLS_ENV_CHARS) {
       throw new Error(
         `${name}: the pools take ${poolsJson.length} characters as JSON, over the ${MAX_POOLS_ENV_CHARS} that fit in the function's environment (4 KB in total)`,
@@ -192,11 +183,12 @@ export class WebhookIngress extends pulumi.ComponentResource {
         entry: FUNCTION_ENTRY.webhook,
         description: "Verifies GitHub workflow_job webhooks and queues one message per queued job a runner pool serves",
         environment: {
-          [ENV.pools]: poolsJson,
-          [ENV.jobQueueUrl]: this.jobQueue.url,
-          [ENV.webhookSecretParameter]: this.webhookSecretParameter.name,
-          POWERTOOLS_SERVICE_NAME: "cirunners-webhook",
-          POWERTOOLS_METRICS_NAMESPACE: "cirunners",
+          ...powertoolsEnvironment("cirunners-webhook"),
+          ...webhookEnvironment({
+            poolsJson,
+            jobQueueUrl: this.jobQueue.url,
+            webhookSecretParameter: this.webhookSecretParameter.name,
+          }),
         },
         statements,
         memorySize: 256,
@@ -206,7 +198,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
       },
       parent,
     );
-    const fn = this.webhookFunction.function;
+    const fn = this.webhookFunction.lambda;
 
     // ---- HTTP API -------------------------------------------------------------------------------------------
     this.api = new aws.apigatewayv2.Api(
@@ -289,44 +281,12 @@ export class WebhookIngress extends pulumi.ComponentResource {
 
     // ---- GitHub -------------------------------------------------------------------------------------------
     // GitHub pings a webhook as soon as it exists: create it once the route answers.
-    const webhookReady = { ...parent, dependsOn: [route, stage, permission] };
-    // Explicitly secret: the value must never show in state or diffs, whatever the providers mark.
-    const configuration = {
-      url: this.webhookUrl,
-      contentType: "json",
-      secret: pulumi.secret(secret.result),
-      insecureSsl: false,
-    };
-    const gh = args.github;
-    if (gh.scope === "org") {
-      const selectedRepositoryIds = gh.repositories.map(
-        (repository) => github.getRepositoryOutput({ fullName: `${gh.owner}/${repository}` }, parent).repoId,
-      );
-      const group = new github.ActionsRunnerGroup(
-        `${name}-runner-group`,
-        {
-          name: gh.runnerGroup,
-          visibility: gh.repositories.length > 0 ? "selected" : "all",
-          selectedRepositoryIds: gh.repositories.length > 0 ? selectedRepositoryIds : undefined,
-          allowsPublicRepositories: false,
-        },
-        parent,
-      );
-      this.runnerGroupId = group.id.apply((id) => Number(id));
-      new github.OrganizationWebhook(
-        `${name}-github-webhook`,
-        { events: ["workflow_job"], active: true, configuration },
-        webhookReady,
-      );
-    } else {
-      for (const repository of gh.repositories) {
-        new github.RepositoryWebhook(
-          `${name}-github-webhook-${repository}`,
-          { repository, events: ["workflow_job"], active: true, configuration },
-          webhookReady,
-        );
-      }
-    }
+    const webhook = new GitHubWebhook(
+      name,
+      { github: args.github, url: this.webhookUrl, secret: secret.result, endpointReady: [route, stage, permission] },
+      parent,
+    );
+    this.runnerGroupId = webhook.runnerGroupId;
 
     this.registerOutputs({
       jobQueueUrl: this.jobQueue.url,

@@ -4,39 +4,12 @@
  *
  * Rules followed throughout: no `*` actions; `Resource: "*"` only for actions that have no resource types
  * (ec2:Describe*, the SSM agent's message channels); launches scoped to this stack's templates, subnets and
- * security group; terminations and clean-up conditioned on the `cirunners:stack` tag.
+ * security group; terminations and clean-up conditioned on the `cirunners:stack` tag. Every ARN comes from
+ * `contract/arn.ts`, in the stack's partition. Launching runners: launch-policies.ts.
  */
-import type { PolicyStatement } from "../shared/iam";
+import { type AwsLocation, ec2Arn, parameterArn, parameterPathArn } from "../../contract/arn";
 import { TAG } from "../../contract/names";
-
-/** Where the stack lives: every ARN below is built from these. */
-export interface AwsLocation {
-  region: string;
-  account: string;
-}
-
-/** `arn:aws:ssm:<region>:<account>:parameter/<path>` for a parameter name that starts with `/`. */
-export function parameterArn(where: AwsLocation, name: string): string {
-  // AWS's public parameters (/aws/service/...) are owned by AWS: their ARNs carry no account id.
-  const account = name.startsWith("/aws/service/") ? "" : where.account;
-  return `arn:aws:ssm:${where.region}:${account}:parameter${name}`;
-}
-
-/** Every parameter under a path prefix (`/cirunners/dev/runners` → `.../parameter/cirunners/dev/runners/*`). */
-export function parameterPathArn(where: AwsLocation, prefix: string): string {
-  return `${parameterArn(where, prefix.replace(/\/+$/, ""))}/*`;
-}
-
-export function ec2Arn(where: AwsLocation, resource: string): string {
-  return `arn:aws:ec2:${where.region}:${where.account}:${resource}`;
-}
-
-/** What EC2 creates for (and tags during) one launch: these ARNs are only known as patterns. */
-function launchedResourceArns(where: AwsLocation): string[] {
-  return ["instance/*", "volume/*", "network-interface/*", "fleet/*", "spot-instances-request/*"].map((r) =>
-    ec2Arn(where, r),
-  );
-}
+import type { PolicyStatement } from "../shared/iam";
 
 export interface InstanceRoleScope extends AwsLocation {
   /** JIT config parameters live under this prefix, one per instance (`/cirunners/<stack>/runners`). */
@@ -84,7 +57,7 @@ export function instanceRoleStatements(scope: InstanceRoleScope): PolicyStatemen
       Sid: "SessionManagerHeartbeat",
       Effect: "Allow",
       Action: ["ssm:UpdateInstanceInformation"],
-      Resource: `arn:aws:ec2:${scope.region}:${scope.account}:instance/*`,
+      Resource: ec2Arn(scope, "instance/*"),
     },
     {
       // Session Manager, part 2: the agent's message channels. These actions have no resource types in the
@@ -107,140 +80,6 @@ export function instanceRoleStatements(scope: InstanceRoleScope): PolicyStatemen
       Resource: "*",
     },
   ];
-}
-
-/** Tag keys the launcher and the warm pool add to an instance after CreateFleet returned. */
-export const POST_LAUNCH_TAG_KEYS = [TAG.runnerName, TAG.jobId, TAG.repository, TAG.warm, "Name"] as const;
-
-export interface LaunchScope extends AwsLocation {
-  stack: string;
-  parameterPrefix: string;
-  launchTemplateArns: string[];
-  subnetIds: string[];
-  securityGroupArn: string;
-  instanceRoleArn: string;
-  appPrivateKeyParameter: string;
-  /** SSM parameters the launch templates resolve their AMI from (`resolve:ssm:`), possibly none. */
-  amiParameters: string[];
-  /** True when a pool requests spot capacity. */
-  spot: boolean;
-}
-
-/**
- * Starting runners (the launcher, and the warm pool which starts idle ones): CreateFleet (`instant`) calls
- * RunInstances on the caller's behalf, so the caller needs both on every resource the launch touches — the
- * launch template, subnets, security group, AMI, and the instances, volumes, network interfaces, fleet and
- * spot requests it creates — plus CreateTags for the tags set at launch and iam:PassRole for the instance
- * profile's role. An `instant` fleet needs no EC2 Fleet service-linked role.
- */
-export function launchStatements(scope: LaunchScope): PolicyStatement[] {
-  const statements: PolicyStatement[] = [
-    {
-      Sid: "LaunchFromPoolTemplates",
-      Effect: "Allow",
-      Action: ["ec2:CreateFleet", "ec2:RunInstances"],
-      Resource: [
-        ...scope.launchTemplateArns,
-        ...scope.subnetIds.map((id) => ec2Arn(scope, `subnet/${id}`)),
-        scope.securityGroupArn,
-        // AMIs (public ones included) belong to other accounts: the image ARN has no account id.
-        `arn:aws:ec2:${scope.region}::image/*`,
-        ...launchedResourceArns(scope),
-      ],
-    },
-    {
-      Sid: "TagAtLaunchOnly",
-      Effect: "Allow",
-      Action: ["ec2:CreateTags"],
-      Resource: launchedResourceArns(scope),
-      Condition: { StringEquals: { "ec2:CreateAction": ["CreateFleet", "RunInstances"] } },
-    },
-    {
-      // Runners started together in one fleet get their per-job tags right after the launch, and the warm pool
-      // marks its instances: only instances of this stack, and only those tag keys (never cirunners:stack or
-      // cirunners:pool, which the IAM conditions and the reaper rely on).
-      Sid: "TagOwnInstancesAfterLaunch",
-      Effect: "Allow",
-      Action: ["ec2:CreateTags"],
-      Resource: ec2Arn(scope, "instance/*"),
-      Condition: {
-        StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: scope.stack },
-        "ForAllValues:StringEquals": { "aws:TagKeys": [...POST_LAUNCH_TAG_KEYS] },
-      },
-    },
-    {
-      Sid: "PassInstanceRoleToEc2",
-      Effect: "Allow",
-      Action: ["iam:PassRole"],
-      Resource: scope.instanceRoleArn,
-      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
-    },
-    {
-      // Counting a pool's live runners and reading fleet results; Describe* has no resource types.
-      Sid: "DescribeInstances",
-      Effect: "Allow",
-      Action: ["ec2:DescribeInstances"],
-      Resource: "*",
-    },
-    {
-      // A launch that fails half-way terminates what it started; only instances of this stack.
-      Sid: "TerminateOwnInstances",
-      Effect: "Allow",
-      Action: ["ec2:TerminateInstances"],
-      Resource: ec2Arn(scope, "instance/*"),
-      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: scope.stack } },
-    },
-    {
-      // JIT configs are SecureStrings under the stack's prefix (the default aws/ssm key's policy already lets
-      // SSM encrypt for principals of this account, so no kms statement is needed).
-      Sid: "WriteRunnerConfigs",
-      Effect: "Allow",
-      // PutParameter with Tags needs AddTagsToResource; clean-up deletes in batches (DeleteParameters).
-      Action: ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameters"],
-      Resource: parameterPathArn(scope, scope.parameterPrefix),
-    },
-    {
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
-    },
-  ];
-  if (scope.amiParameters.length > 0) {
-    // `resolve:ssm:` in a launch template is resolved with the caller's permissions at each launch.
-    statements.push({
-      Sid: "ResolveAmiParameters",
-      Effect: "Allow",
-      Action: ["ssm:GetParameters"],
-      Resource: [...new Set(scope.amiParameters)].map((name) => parameterArn(scope, name)),
-    });
-  }
-  if (scope.spot) {
-    // The first spot request in an account creates the Spot service-linked role; allow exactly that one.
-    statements.push({
-      Sid: "CreateSpotServiceLinkedRole",
-      Effect: "Allow",
-      Action: ["iam:CreateServiceLinkedRole"],
-      Resource: `arn:aws:iam::${scope.account}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`,
-      Condition: { StringEquals: { "iam:AWSServiceName": "spot.amazonaws.com" } },
-    });
-  }
-  return statements;
-}
-
-/** Consuming the job queue through the Lambda event source mapping. */
-export function consumeQueueStatement(queueArn: string): PolicyStatement {
-  return {
-    Sid: "ConsumeJobQueue",
-    Effect: "Allow",
-    Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-    Resource: queueArn,
-  };
-}
-
-/** Sending failed asynchronous invocations to the function's own dead-letter queue. */
-export function deadLetterStatement(queueArn: string): PolicyStatement {
-  return { Sid: "SendToOwnDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn };
 }
 
 export interface ReaperScope extends AwsLocation {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as esbuild from "esbuild";
 import * as path from "node:path";
 import { FUNCTION_ENTRY } from "../../contract/names";
+import { definedVariables, type EnvironmentVariables } from "./environment";
 import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./iam";
 
 /** Root of the repository: function entry points are given relative to it. */
@@ -65,8 +66,11 @@ export interface NodeFunctionArgs {
   entry: pulumi.Input<string> & string;
   /** What the function does, shown in the console. */
   description: string;
-  /** Environment variables. */
-  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Environment variables (build them typed: `FunctionEnvironment`).
+   * @default none
+   */
+  environment?: EnvironmentVariables;
   /** Statements of the function's own inline policy (logging to its log group is added). Least privilege. */
   statements: pulumi.Input<PolicyStatement[]>;
   /** Memory in MiB (default 256). */
@@ -88,7 +92,7 @@ export interface NodeFunctionArgs {
  * the function so Lambda never creates one without retention) and an inline least-privilege policy.
  */
 export class NodeFunction extends pulumi.ComponentResource {
-  public readonly function: aws.lambda.Function;
+  public readonly lambda: aws.lambda.Function;
   public readonly role: aws.iam.Role;
   public readonly logGroup: aws.cloudwatch.LogGroup;
 
@@ -127,7 +131,7 @@ export class NodeFunction extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.function = new aws.lambda.Function(
+    this.lambda = new aws.lambda.Function(
       name,
       {
         name: functionName,
@@ -140,7 +144,7 @@ export class NodeFunction extends pulumi.ComponentResource {
         memorySize: args.memorySize ?? 256,
         timeout: args.timeout ?? 30,
         reservedConcurrentExecutions: args.reservedConcurrency,
-        environment: args.environment ? { variables: args.environment } : undefined,
+        environment: args.environment ? { variables: definedVariables(args.environment) } : undefined,
         deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         tags: args.tags,
@@ -148,6 +152,6 @@ export class NodeFunction extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.logGroup, policy] },
     );
 
-    this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
+    this.registerOutputs({ functionArn: this.lambda.arn, roleArn: this.role.arn });
   }
 }

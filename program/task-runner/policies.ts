@@ -4,16 +4,10 @@
  * for actions AWS does not scope to resources (ecr:GetAuthorizationToken, ecs:DescribeTaskDefinition and the
  * CloudWatch Logs delivery actions Step Functions logging needs).
  */
+import { type AwsLocation, regionalArn } from "../../contract/arn";
 import type { TaskConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
 import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from "../github-oidc";
-
-/** Resolved identity of the account and region the task runs in. */
-export interface AwsScope {
-  partition: string;
-  region: string;
-  accountId: string;
-}
 
 /**
  * The exact OIDC subjects allowed to assume the deploy role: `repo:OWNER/REPO:ref:refs/heads/<branch>` for each
@@ -156,12 +150,11 @@ export const LOG_DELIVERY_ACTIONS = [
 
 /** The state machine's role: register and run this family on this cluster, pass only the two task roles. */
 export function stateMachineRoleStatements(
-  scope: AwsScope,
+  where: AwsLocation,
   resources: { family: string; clusterArn: string; executionRoleArn: string; taskRoleArn: string },
 ): PolicyStatement[] {
-  const { partition, region, accountId } = scope;
-  const taskDefinitions = `arn:${partition}:ecs:${region}:${accountId}:task-definition/${resources.family}:*`;
-  const tasks = `arn:${partition}:ecs:${region}:${accountId}:task/${clusterNameFromArn(resources.clusterArn)}/*`;
+  const taskDefinitions = regionalArn(where, "ecs", `task-definition/${resources.family}:*`);
+  const tasks = regionalArn(where, "ecs", `task/${clusterNameFromArn(resources.clusterArn)}/*`);
   return [
     // DescribeTaskDefinition has no resource-level permissions.
     { Sid: "ReadTaskDefinition", Effect: "Allow", Action: "ecs:DescribeTaskDefinition", Resource: "*" },
@@ -187,7 +180,7 @@ export function stateMachineRoleStatements(
       Sid: "SyncRule",
       Effect: "Allow",
       Action: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-      Resource: `arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForECSTaskRule`,
+      Resource: regionalArn(where, "events", "rule/StepFunctionsGetEventsForECSTaskRule"),
     },
     { Sid: "ExecutionLogDelivery", Effect: "Allow", Action: LOG_DELIVERY_ACTIONS, Resource: "*" },
   ];

@@ -9,9 +9,12 @@
  * of the family, identical to the latest ACTIVE one except the task container's image
  * (`<repositoryUrl>:<imageTag>`), and runs exactly that revision.
  */
+import { statesIntegrationArn } from "../../contract/arn";
 import { LOG_STREAM_PREFIX, TASK_RUN_ERRORS } from "./contract";
 
 export interface StateMachineParams {
+  /** The stack's partition (`aws`, `aws-cn`, `aws-us-gov`): service integration ARNs name it. */
+  partition: string;
   /** Task definition family (`<task>-<stack>`). */
   family: string;
   /** Name of the task's container (the task name). */
@@ -145,7 +148,7 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
       DescribeTaskDefinition: {
         Type: "Task",
         Comment: "The latest ACTIVE revision of the family: Pulumi's or the last one an execution registered.",
-        Resource: "arn:aws:states:::aws-sdk:ecs:describeTaskDefinition",
+        Resource: statesIntegrationArn(params, "aws-sdk:ecs:describeTaskDefinition"),
         Arguments: { TaskDefinition: params.family },
         Output: "{% $states.result.TaskDefinition %}",
         Retry: retrySdk,
@@ -156,7 +159,7 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
         Type: "Task",
         Comment:
           "Same task definition, the task container's image replaced by the input's tag (RunTask cannot override images).",
-        Resource: "arn:aws:states:::aws-sdk:ecs:registerTaskDefinition",
+        Resource: statesIntegrationArn(params, "aws-sdk:ecs:registerTaskDefinition"),
         Arguments: jsonata(`$merge([
           $sift($states.input, function($v, $k) { $k in ${JSON.stringify(registerableKeys)} }),
           {
@@ -174,7 +177,7 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
       },
       RunTask: {
         Type: "Task",
-        Resource: "arn:aws:states:::ecs:runTask.sync",
+        Resource: statesIntegrationArn(params, "ecs:runTask.sync"),
         Arguments: {
           Cluster: params.clusterArn,
           TaskDefinition: "{% $taskDefinitionArn %}",

@@ -436,7 +436,7 @@ describe("EphemeralRunners", () => {
       }
     });
 
-    it("tells the launcher its pools with their launch template ids, subnets, queue, prefix and runner group", async () => {
+    it("tells the launcher its pools with their launch template ids, subnets, prefix and runner group", async () => {
       const env = built.named("aws:lambda/function:Function", "runners-launcher").inputs.environment.variables;
       const templates = built.byType("aws:ec2/launchTemplate:LaunchTemplate");
       const pools = JSON.parse(env.CIRUNNERS_POOLS);
@@ -446,10 +446,7 @@ describe("EphemeralRunners", () => {
       }
       assert.deepEqual(pools[0].labels, ["self-hosted", "linux", "x64"]);
       assert.deepEqual(JSON.parse(env.CIRUNNERS_SUBNET_IDS), SUBNETS);
-      assert.equal(
-        env.CIRUNNERS_JOB_QUEUE_URL,
-        recorded.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "runners-ingress-jobs")!.state.url,
-      );
+      assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, undefined, "the event source mapping hands the launcher its jobs");
       assert.equal(env.CIRUNNERS_RUNNER_PARAMETER_PREFIX, PREFIX);
       assert.equal(env.CIRUNNERS_STACK, "dev");
       assert.equal(env.CIRUNNERS_APP_ID, "1048576");
@@ -615,7 +612,7 @@ describe("EphemeralRunners", () => {
     it("names the cache bucket after stack, account and region, within S3's limits", async () => {
       const bucket = built.named("aws:s3/bucket:Bucket", "runners-runner-cache");
       assert.equal(bucket.inputs.bucket, `cirunners-dev-runner-cache-${ACCOUNT}-${REGION}`);
-      const { runnerCacheBucketName } = await import("../../program/ephemeral-runners/cache");
+      const { runnerCacheBucketName } = await import("../../program/ephemeral-runners/runner-cache-bucket");
       const long = runnerCacheBucketName("Feature_Branch.Preview-Environment-42", ACCOUNT, "ap-southeast-2");
       assert.ok(long.length <= 63, long);
       assert.match(long, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
@@ -716,18 +713,20 @@ describe("EphemeralRunners", () => {
   });
 
   describe("pure helpers", () => {
-    it("builds parameter ARNs with and without an account", () => {
-      const where = { region: REGION, account: ACCOUNT };
-      assert.equal(policies.parameterArn(where, "/aws/service/x"), `arn:aws:ssm:${REGION}::parameter/aws/service/x`);
-      assert.equal(policies.parameterArn(where, "/mine/x"), `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/mine/x`);
+    it("builds parameter ARNs with and without an account", async () => {
+      const { parameterArn, parameterPathArn } = await import("../../contract/arn");
+      const where = { partition: "aws", region: REGION, account: ACCOUNT };
+      assert.equal(parameterArn(where, "/aws/service/x"), `arn:aws:ssm:${REGION}::parameter/aws/service/x`);
+      assert.equal(parameterArn(where, "/mine/x"), `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/mine/x`);
       assert.equal(
-        policies.parameterPathArn(where, "/cirunners/dev/runners/"),
+        parameterPathArn(where, "/cirunners/dev/runners/"),
         `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cirunners/dev/runners/*`,
       );
     });
 
     it("keeps the EC2 policy variable literal in the instance policy", () => {
       const [own] = policies.instanceRoleStatements({
+        partition: "aws",
         region: REGION,
         account: ACCOUNT,
         parameterPrefix: PREFIX,

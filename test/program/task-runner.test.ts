@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseStackConfig, type TaskConfig } from "../../program/config";
-import { installMocks, outputValue, type RecordedResource } from "../../testkit/pulumi-mocks";
+import { descendantsOf, installMocks, outputValue, type RecordedResource } from "../../testkit/pulumi-mocks";
 
 type Statement = {
   Sid?: string;
@@ -85,7 +85,7 @@ describe("TaskRunner component", function () {
     };
     const policyOf = (suffix: string): Statement[] =>
       JSON.parse(one("aws:iam/rolePolicy:RolePolicy", suffix).inputs.policy).Statement;
-    return { runner, outputs, children, one, policyOf };
+    return { runner, urn, outputs, children, one, policyOf };
   }
 
   it("exposes the outputs", async () => {
@@ -474,8 +474,9 @@ describe("TaskRunner component", function () {
         { repository: "acme-data/warehouse", branches: [], environments: ["production"] },
       ],
     };
-    const { children, outputs } = await build("gh", task);
-    const variables = children.filter((r) => r.type === "github:index/actionsVariable:ActionsVariable");
+    const { urn, outputs } = await build("gh", task);
+    const descendants = descendantsOf(recorded, urn);
+    const variables = descendants.filter((r) => r.type === "github:index/actionsVariable:ActionsVariable");
     assert.equal(variables.length, 8);
     const names = mod.githubVariableNames("db-migrate", "dev");
     assert.deepEqual(names, {
@@ -495,14 +496,14 @@ describe("TaskRunner component", function () {
       [names.repositoryUrl]: outputs.repositoryUrl,
       [names.stateMachineArn]: outputs.stateMachineArn,
     });
-    const providers = children.filter((r) => r.type === "pulumi:providers:github");
+    const providers = descendants.filter((r) => r.type === "pulumi:providers:github");
     assert.equal(providers.length, 1);
     assert.equal(providers[0].inputs.owner, "acme-data");
     for (const v of variables.filter((v) => v.inputs.repository === "warehouse"))
       assert.ok(v.provider?.startsWith(providers[0].urn), v.provider);
     for (const v of variables.filter((v) => v.inputs.repository === "orders-service"))
       assert.equal(v.provider, undefined);
-    assert.equal(children.filter((r) => r.type.includes("ActionsSecret")).length, 0);
+    assert.equal(descendants.filter((r) => r.type.includes("ActionsSecret")).length, 0);
   });
 
   it("uses an existing cluster and scopes SSM parameters and partial secret ARNs", async () => {
@@ -557,7 +558,7 @@ describe("templates/run-task.yml", () => {
     for (const [id, job] of jobs) {
       const stack = id === "migrate-dev" ? "DEV" : "PROD";
       const uses = job.steps.map((s: any) => s.uses).filter(Boolean);
-      for (const u of uses) assert.match(u, /@v\d+/, `${id}: ${u} pinned by major version`);
+      for (const u of uses) assert.match(u, /@[0-9a-f]{40}$/, `${id}: ${u} pinned to a commit SHA`);
       const credentials = job.steps.find((s: any) =>
         String(s.uses).startsWith("aws-actions/configure-aws-credentials@"),
       );

@@ -1,6 +1,6 @@
 /**
- * Scheduled housekeeping functions (reaper, runner binary cache, warm pool), each one `ScheduledFunction`:
- * a NodeFunction invoked by an EventBridge Scheduler schedule.
+ * A NodeFunction invoked by an EventBridge Scheduler schedule: the shape of every housekeeping function (reaper,
+ * runner binary cache, warm pool).
  *
  * Scheduled invocations are asynchronous, so a failure would otherwise vanish after Lambda's retries: each
  * function gets its own encrypted dead-letter queue, used twice — as the function's `deadLetterConfig` (the
@@ -8,31 +8,57 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "../shared/iam";
-import { NodeFunction } from "../shared/lambda";
-import { deadLetterStatement } from "./policies";
+import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam";
+import type { EnvironmentVariables } from "./environment";
+import { NodeFunction } from "./lambda";
 
+/** Sending failed asynchronous invocations to the function's own dead-letter queue. */
+export function deadLetterStatement(queueArn: string): PolicyStatement {
+  return { Sid: "SendToOwnDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn };
+}
+
+/** A function, its schedule, and where failed runs go. */
 export interface ScheduledFunctionArgs {
   /** Entry point relative to the repository root (`FUNCTION_ENTRY.reaper`). */
-  entry: string & pulumi.Input<string>;
-  description: string;
+  readonly entry: string & pulumi.Input<string>;
+  /** What the function does, shown in the console and on the schedule. */
+  readonly description: string;
   /** EventBridge Scheduler expression, e.g. `rate(5 minutes)`. */
-  scheduleExpression: string;
-  environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly scheduleExpression: string;
+  /** Environment variables (build them typed: `FunctionEnvironment`). */
+  readonly environment: EnvironmentVariables;
   /** The function's own least-privilege statements (dead-letter and log statements are added). */
-  statements: pulumi.Input<PolicyStatement[]>;
-  memorySize?: number;
-  timeout?: number;
-  /** One run at a time is enough for housekeeping: overlapping runs would race on the same instances. */
-  reservedConcurrency?: number;
+  readonly statements: pulumi.Input<PolicyStatement[]>;
+  /**
+   * Memory in MiB.
+   * @default 256 (NodeFunction's)
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout in seconds.
+   * @default 30 (NodeFunction's)
+   */
+  readonly timeout?: number;
+  /**
+   * Reserved concurrency. One run at a time is enough for housekeeping: overlapping runs would race on the
+   * same instances.
+   * @default the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
   /** Account id that the Scheduler trust policy is pinned to. */
-  account: pulumi.Input<string>;
-  logRetentionDays: number;
-  tags?: Record<string, string>;
+  readonly account: pulumi.Input<string>;
+  /** Days to keep the function's logs. */
+  readonly logRetentionDays: number;
+  /**
+   * Tags for every child.
+   * @default no tags
+   */
+  readonly tags?: Record<string, string>;
 }
 
 export class ScheduledFunction extends pulumi.ComponentResource {
-  public readonly function: NodeFunction;
+  /** The scheduled Lambda function. */
+  public readonly lambda: aws.lambda.Function;
   /** Failed asynchronous invocations and undeliverable schedule events land here. */
   public readonly deadLetterQueue: aws.sqs.Queue;
   public readonly schedule: aws.scheduler.Schedule;
@@ -48,7 +74,7 @@ export class ScheduledFunction extends pulumi.ComponentResource {
       parent,
     );
 
-    this.function = new NodeFunction(
+    const nodeFunction = new NodeFunction(
       name,
       {
         entry: args.entry,
@@ -66,12 +92,13 @@ export class ScheduledFunction extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.lambda = nodeFunction.lambda;
 
     // No Lambda-side retries: the next scheduled run does the same work with fresher data, and a retry of a
     // slow failure would overlap it. A failed run goes straight to the dead-letter queue.
     new aws.lambda.FunctionEventInvokeConfig(
       name,
-      { functionName: this.function.function.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+      { functionName: this.lambda.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
       parent,
     );
 
@@ -94,7 +121,7 @@ export class ScheduledFunction extends pulumi.ComponentResource {
             Sid: "InvokeTarget",
             Effect: "Allow",
             Action: ["lambda:InvokeFunction"],
-            Resource: this.function.function.arn,
+            Resource: this.lambda.arn,
           },
           {
             Sid: "SendUndeliverableEvents",
@@ -115,7 +142,7 @@ export class ScheduledFunction extends pulumi.ComponentResource {
         // Housekeeping runs on time: a flexible window would delay the reaper by up to the window.
         flexibleTimeWindow: { mode: "OFF" },
         target: {
-          arn: this.function.function.arn,
+          arn: this.lambda.arn,
           roleArn: this.scheduleRole.arn,
           retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 300 },
           deadLetterConfig: { arn: this.deadLetterQueue.arn },
@@ -124,6 +151,6 @@ export class ScheduledFunction extends pulumi.ComponentResource {
       { parent: this, dependsOn: [schedulePolicy] },
     );
 
-    this.registerOutputs({ functionArn: this.function.function.arn, deadLetterQueueArn: this.deadLetterQueue.arn });
+    this.registerOutputs({ functionArn: this.lambda.arn, deadLetterQueueArn: this.deadLetterQueue.arn });
   }
 }

@@ -1,0 +1,99 @@
+/**
+ * What the offline mocks answer for the data sources (invokes) the program calls, in the region's partition. An
+ * invoke they do not know fails with its token, so a new data source cannot silently return nothing.
+ */
+import { partitionOf } from "../../contract/arn";
+import { type MockLocation, type Properties, shortHash } from "./resource-state";
+
+const DNS_SUFFIX: Record<string, string> = { "aws-cn": "amazonaws.com.cn" };
+
+function dnsSuffixOf(partition: string): string {
+  return DNS_SUFFIX[partition] ?? "amazonaws.com";
+}
+
+function reverseDnsPrefixOf(partition: string): string {
+  return dnsSuffixOf(partition).split(".").reverse().join(".");
+}
+
+/** The result of data source `token` called with `inputs`. */
+export function invokeResult(token: string, inputs: Properties, { region, account }: MockLocation): Properties {
+  const partition = partitionOf(region);
+  switch (token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return {
+        accountId: account,
+        arn: `arn:${partition}:iam::${account}:user/preview`,
+        userId: "AIDAPREVIEW",
+        id: account,
+      };
+    case "aws:index/getRegion:getRegion":
+      return {
+        name: inputs.region ?? region,
+        region: inputs.region ?? region,
+        id: inputs.region ?? region,
+        endpoint: `ec2.${region}.amazonaws.com`,
+        description: region,
+      };
+    case "aws:index/getPartition:getPartition":
+      return {
+        partition,
+        dnsSuffix: dnsSuffixOf(partition),
+        id: partition,
+        reverseDnsPrefix: reverseDnsPrefixOf(partition),
+      };
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return {
+        names: ["a", "b", "c"].map((z) => `${region}${z}`),
+        zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
+        id: region,
+      };
+    case "aws:ssm/getParameter:getParameter":
+      return {
+        name: inputs.name,
+        type: "String",
+        value: String(inputs.name).includes("ami")
+          ? `ami-${shortHash(String(inputs.name)).slice(0, 17)}`
+          : "mock-value",
+        arn: `arn:${partition}:ssm:${region}:${account}:parameter/${String(inputs.name).replace(/^\//, "")}`,
+        id: inputs.name,
+        version: 1,
+        insecureValue: "",
+        withDecryption: true,
+      };
+    case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+      return {
+        arn: inputs.arn ?? `arn:${partition}:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,
+        url: "token.actions.githubusercontent.com",
+        clientIdLists: ["sts.amazonaws.com"],
+        thumbprintLists: [],
+        id: "oidc",
+      };
+    case "aws:ec2/getVpc:getVpc":
+      return {
+        id: inputs.id,
+        cidrBlock: "10.40.0.0/16",
+        arn: `arn:${partition}:ec2:${region}:${account}:vpc/${inputs.id}`,
+      };
+    case "aws:ec2/getRouteTables:getRouteTables":
+      return { ids: ["rtb-0aaaaaaaaaaaaaaa1", "rtb-0aaaaaaaaaaaaaaa2"], id: "route-tables" };
+    case "github:index/getRepository:getRepository": {
+      const name = String(inputs.name ?? inputs.fullName ?? "repository")
+        .split("/")
+        .pop();
+      return {
+        id: name,
+        name,
+        fullName: `${inputs.fullName ?? name}`,
+        repoId: parseInt(shortHash("repo", String(name)).slice(0, 7), 16),
+        nodeId: `R_${shortHash(String(name)).slice(0, 12)}`,
+        visibility: "private",
+      };
+    }
+    case "github:index/getActionsRunnerGroup:getActionsRunnerGroup":
+      return { id: "1", name: inputs.name };
+    default:
+      throw new Error(
+        `the offline mocks have no answer for the data source ${token}: add one to testkit/pulumi/invokes.ts`,
+      );
+  }
+}
