@@ -39,7 +39,16 @@ export const taskRunInputSchema = z
     command: z.array(z.string().min(1, "command arguments must not be empty")).min(1).max(64).optional(),
     /** Added to the task container's environment, when the task's config allows each name. */
     environment: z
-      .record(z.string().regex(ENV_NAME_PATTERN, "expected a name of letters, digits and _, not starting with a digit"), z.string())
+      .record(z.string(), z.string())
+      .superRefine((environment, ctx) => {
+        for (const name of Object.keys(environment))
+          if (!ENV_NAME_PATTERN.test(name))
+            ctx.addIssue({
+              code: "custom",
+              path: [name],
+              message: "expected a variable name of letters, digits and _, not starting with a digit",
+            });
+      })
       .optional(),
   })
   .superRefine((input, ctx) => {
@@ -57,7 +66,10 @@ export type TaskRunInput = z.infer<typeof taskRunInputSchema>;
 export function taskRunInputProblems(input: unknown): string[] {
   const result = taskRunInputSchema.safeParse(input);
   if (result.success) return [];
-  return result.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`);
+  return result.error.issues.map((issue) => {
+    const [field = "input", ...rest] = issue.path.map(String);
+    return `${field}: ${rest.length > 0 ? `${rest.join(".")}: ` : ""}${issue.message}`;
+  });
 }
 
 /** The ECS ContainerOverride (RunTask API shape) the state machine builds from an input for the task container. */

@@ -51627,7 +51627,15 @@ var taskRunInputSchema = external_exports.strictObject({
   /** Replaces the task container's command (exec form, no shell), when the task's config allows it. */
   command: external_exports.array(external_exports.string().min(1, "command arguments must not be empty")).min(1).max(64).optional(),
   /** Added to the task container's environment, when the task's config allows each name. */
-  environment: external_exports.record(external_exports.string().regex(ENV_NAME_PATTERN, "expected a name of letters, digits and _, not starting with a digit"), external_exports.string()).optional()
+  environment: external_exports.record(external_exports.string(), external_exports.string()).superRefine((environment, ctx) => {
+    for (const name of Object.keys(environment))
+      if (!ENV_NAME_PATTERN.test(name))
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "expected a variable name of letters, digits and _, not starting with a digit"
+        });
+  }).optional()
 }).superRefine((input3, ctx) => {
   const size = JSON.stringify({ containerOverrides: [ecsContainerOverride(input3, "x".repeat(255))] }).length;
   if (size > ECS_OVERRIDES_MAX_CHARACTERS)
@@ -51639,7 +51647,10 @@ var taskRunInputSchema = external_exports.strictObject({
 function taskRunInputProblems(input3) {
   const result = taskRunInputSchema.safeParse(input3);
   if (result.success) return [];
-  return result.error.issues.map((issue2) => `${issue2.path.join(".") || "input"}: ${issue2.message}`);
+  return result.error.issues.map((issue2) => {
+    const [field = "input", ...rest] = issue2.path.map(String);
+    return `${field}: ${rest.length > 0 ? `${rest.join(".")}: ` : ""}${issue2.message}`;
+  });
 }
 function ecsContainerOverride(input3, containerName) {
   const override = { Name: containerName };
