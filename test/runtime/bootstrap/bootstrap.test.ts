@@ -9,7 +9,8 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderUserData, type BootstrapSettings } from "../../../program/ephemeral-runners/user-data.js";
+import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../../contract/names.js";
+import { type BootstrapSettings, renderUserData } from "../../../program/ephemeral-runners/user-data.js";
 
 const INSTANCE_ID = "i-0123456789abcdef0";
 const JIT = "eyJydW5uZXIiOiJsaW51eC14NjQtOTAwMS1hYmMxMjMifQ==";
@@ -20,6 +21,9 @@ const SETTINGS: BootstrapSettings = {
   CIRUNNERS_LOG_GROUP: "/cirunners/test/runners",
   CIRUNNERS_PARAMETER_WAIT_SECONDS: 2,
 };
+
+const TARBALL_KEY = runnerCacheKey(SETTINGS.CIRUNNERS_RUNNER_ARCH);
+const MANIFEST_KEY = runnerCacheManifestKey(SETTINGS.CIRUNNERS_RUNNER_ARCH);
 
 interface Sandbox {
   root: string;
@@ -76,7 +80,7 @@ function makeSandbox(options: { tarballSha?: string; withoutAgent?: boolean } = 
   const state = join(root, "state");
   const calls = join(root, "calls.log");
   mkdirSync(bin);
-  mkdirSync(join(state, "s3", "actions-runner", "linux-x64"), { recursive: true });
+  mkdirSync(join(state, "s3", TARBALL_KEY, ".."), { recursive: true });
   for (const [name, body] of Object.entries(STUBS)) {
     if (options.withoutAgent && name === "amazon-cloudwatch-agent-ctl") continue;
     const file = join(bin, name);
@@ -92,12 +96,12 @@ function makeSandbox(options: { tarballSha?: string; withoutAgent?: boolean } = 
     `#!/bin/bash\nprintf 'run.sh as=%s args=%s\\n' "$(cat '${state}/running-as' 2>/dev/null || echo nobody)" "$*" >> '${calls}'\n`,
   );
   chmodSync(join(payload, "run.sh"), 0o755);
-  const tarball = join(state, "s3", "actions-runner", "linux-x64", "actions-runner.tar.gz");
+  const tarball = join(state, "s3", TARBALL_KEY);
   const tar = spawnSync("tar", ["-czf", tarball, "-C", payload, "."]);
   assert.equal(tar.status, 0, tar.stderr.toString());
   const sha = options.tarballSha ?? createHash("sha256").update(readFileSync(tarball)).digest("hex");
   writeFileSync(
-    join(state, "s3", "actions-runner", "linux-x64", "manifest.json"),
+    join(state, "s3", MANIFEST_KEY),
     JSON.stringify({ version: "2.330.0", sha256: sha, fetchedAt: "2025-01-01T00:00:00Z" }, null, 2),
   );
   writeFileSync(join(state, "parameter"), JIT);
@@ -144,16 +148,13 @@ describe("runner bootstrap script", () => {
     const s = sandbox();
     const { status, calls, log } = run(s);
     assert.equal(status, 0, log);
-    const get = index(calls, `aws ssm get-parameter --name /cirunners/test/runners/${INSTANCE_ID} --with-decryption`);
-    const del = index(calls, `aws ssm delete-parameter --name /cirunners/test/runners/${INSTANCE_ID}`);
-    const manifest = index(
-      calls,
-      "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/manifest.json",
-    );
-    const tarball = index(
-      calls,
-      "aws s3 cp --only-show-errors s3://cirunners-test-runner-cache/actions-runner/linux-x64/actions-runner.tar.gz",
-    );
+    // The names the launcher and the runner-cache function use, by the contract's rules.
+    const parameter = runnerParameterName(SETTINGS.CIRUNNERS_PARAMETER_PREFIX, INSTANCE_ID);
+    const bucket = `s3://${SETTINGS.CIRUNNERS_RUNNER_CACHE_BUCKET}`;
+    const get = index(calls, `aws ssm get-parameter --name ${parameter} --with-decryption`);
+    const del = index(calls, `aws ssm delete-parameter --name ${parameter}`);
+    const manifest = index(calls, `aws s3 cp --only-show-errors ${bucket}/${MANIFEST_KEY}`);
+    const tarball = index(calls, `aws s3 cp --only-show-errors ${bucket}/${TARBALL_KEY}`);
     const useradd = index(calls, "useradd --create-home");
     const runuser = index(calls, "runuser -u runner --");
     const runSh = calls.indexOf(`run.sh as=runner args=--jitconfig ${JIT}`);
@@ -231,12 +232,12 @@ describe("runner bootstrap script", () => {
     },
     {
       name: "the tarball download fails",
-      arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "actions-runner.tar.gz")),
+      arrange: (s) => rmSync(join(s.state, "s3", TARBALL_KEY)),
       expectLog: /failed at line \d+: aws s3 cp/,
     },
     {
       name: "the manifest download fails",
-      arrange: (s) => rmSync(join(s.state, "s3", "actions-runner", "linux-x64", "manifest.json")),
+      arrange: (s) => rmSync(join(s.state, "s3", MANIFEST_KEY)),
       expectLog: /failed at line/,
     },
     {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
+import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../../contract/names.js";
 import {
+  bootstrapVariables,
   readBootstrapScript,
   renderUserData,
   shellQuote,
@@ -22,16 +24,34 @@ describe("renderUserData", () => {
     const userData = renderUserData(SETTINGS);
     const lines = userData.split("\n");
     assert.equal(lines[0], "#!/bin/bash");
-    assert.deepEqual(lines.slice(1, 6), [
+    assert.deepEqual(lines.slice(1, 9), [
+      "export CIRUNNERS_INSTANCE_ID_PLACEHOLDER='{instance-id}'",
       "export CIRUNNERS_LOG_GROUP='/cirunners/dev/runners'",
-      "export CIRUNNERS_PARAMETER_PREFIX='/cirunners/dev/runners'",
       "export CIRUNNERS_PARAMETER_WAIT_SECONDS='90'",
       "export CIRUNNERS_RUNNER_ARCH='arm64'",
       "export CIRUNNERS_RUNNER_CACHE_BUCKET='cirunners-dev-runner-cache-1a2b3c'",
+      "export CIRUNNERS_RUNNER_MANIFEST_KEY='actions-runner/linux-arm64/manifest.json'",
+      "export CIRUNNERS_RUNNER_PARAMETER_TEMPLATE='/cirunners/dev/runners/{instance-id}'",
+      "export CIRUNNERS_RUNNER_TARBALL_KEY='actions-runner/linux-arm64/actions-runner.tar.gz'",
     ]);
-    assert.equal(lines.slice(6).join("\n"), readBootstrapScript().split("\n").slice(1).join("\n"));
+    assert.equal(lines.slice(9).join("\n"), readBootstrapScript().split("\n").slice(1).join("\n"));
     assert.ok(Buffer.byteLength(userData) < USER_DATA_LIMIT_BYTES);
     assert.equal(spawnSync("bash", ["-n"], { input: userData }).status, 0, "the result is valid bash");
+  });
+
+  it("renders the parameter name and cache keys from the contract, which the script never spells", () => {
+    const variables = bootstrapVariables(SETTINGS);
+    assert.equal(
+      variables.CIRUNNERS_RUNNER_PARAMETER_TEMPLATE.replace(variables.CIRUNNERS_INSTANCE_ID_PLACEHOLDER, "i-0abc"),
+      runnerParameterName(SETTINGS.CIRUNNERS_PARAMETER_PREFIX, "i-0abc"),
+    );
+    assert.equal(variables.CIRUNNERS_RUNNER_TARBALL_KEY, runnerCacheKey("arm64"));
+    assert.equal(variables.CIRUNNERS_RUNNER_MANIFEST_KEY, runnerCacheManifestKey("arm64"));
+    const script = readBootstrapScript();
+    // The cache folder, the placeholder and the prefix-trimming of the parameter rule.
+    for (const spelled of ["actions-runner/linux", "linux-$", "{instance-id}", "%/}"]) {
+      assert.ok(!script.includes(spelled), `bootstrap.sh spells ${spelled}`);
+    }
   });
 
   it("names every invalid setting", () => {

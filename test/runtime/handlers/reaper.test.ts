@@ -11,18 +11,20 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { ENV, TAG, runnerParameterName } from "../../../contract/names.js";
-import { getInstallationOctokit, getOwnerInstallationId } from "../../../runtime/shared/github.js";
+import { readSettings } from "../../../contract/settings.js";
+import { type ReaperSettings, reap } from "../../../runtime/services/reap.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto.js";
 import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
-import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
+import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
 
 const STACK = "dev";
 const ORG = "acme";
 const PREFIX = "/cirunners/dev/runners";
-const silent = { info() {}, warn() {}, error() {} } as unknown as Pick<Logger, "info" | "warn" | "error">;
+const silent = { info() {}, warn() {}, error() {} };
+const CONTEXT = { functionName: "reaper", awsRequestId: "req-1" } as unknown as Context;
 
 describe("reaper handler (moto + GitHub stand-in)", function () {
   useEnv({ POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" });
@@ -83,7 +85,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     );
   }
 
-  function settings(overrides: Partial<import("../../../runtime/handlers/reaper.js").ReaperSettings> = {}) {
+  function settings(overrides: Partial<ReaperSettings> = {}): ReaperSettings {
     return {
       stack: STACK,
       parameterPrefix: PREFIX,
@@ -99,9 +101,9 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     return {
       ec2: new EC2Client({}),
       ssm: new SSMClient({}),
-      github: async () => getInstallationOctokit(await getOwnerInstallationId(ORG, "org")),
+      github: testGitHubApp(github.url),
       now,
-      logger: silent,
+      log: silent,
     };
   }
 
@@ -129,7 +131,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     github.addRunner({ name: "boot-1", scope, status: "offline" }); // JIT-registered, not connected yet
     await putJitParameter(booting);
 
-    const report = await reaper.reap(settings({ bootGraceMinutes: 3 / 60 }), dependencies());
+    const report = await reap(settings({ bootGraceMinutes: 3 / 60 }), dependencies());
 
     assert.deepEqual(
       report.terminated.sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
@@ -171,7 +173,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       message: 'Bad request - Runner "raced-1" is still running a job',
     });
     const inNineHours = () => new Date(Date.now() + 9 * 3_600_000);
-    const report = await reaper.reap(settings({ maxJobHours: 8 }), {
+    const report = await reap(settings({ maxJobHours: 8 }), {
       ...dependencies(inNineHours),
       github: dependencies().github,
     });
@@ -193,7 +195,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     const orphan = await launch("orphan-1");
     github.failNext(ROUTES.orgListRunners, 502);
     await assert.rejects(
-      reaper.reap(
+      reap(
         settings(),
         dependencies(() => new Date(Date.now() + 3_600_000)),
       ),
@@ -206,10 +208,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     const orphanGhost = await launch("ghost-r", { [TAG.repository]: `${ORG}/service` });
     github.addRunner({ name: "ghost-r", scope: `repo:${ORG}/service`, status: "offline" });
     await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [orphanGhost] }));
-    const report = await reaper.reap(settings({ scope: "repo" }), {
-      ...dependencies(),
-      github: async () => getInstallationOctokit(await getOwnerInstallationId(ORG, "repo")),
-    });
+    const report = await reap(settings({ scope: "repo" }), dependencies());
     assert.deepEqual(
       report.deregistered.map((d) => [d.name, d.repository, d.reason]),
       [["ghost-r", `${ORG}/service`, "instance-gone"]],
@@ -217,6 +216,9 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     assert.equal(github.calls[ROUTES.repoListRunners], 1);
     assert.equal(github.calls[ROUTES.repoDeleteRunner], 1);
     assert.equal(runnerNames().length, 0);
+    // GitHub answers /users/{username}/installation only for user accounts; ORG is an organization.
+    assert.equal(github.calls[ROUTES.userInstallation], 0, "the installation is looked up on the repository");
+    assert.equal(github.calls[ROUTES.repoInstallation], 1);
   });
 
   it("runs as a Lambda handler from its environment", async () => {
@@ -230,18 +232,23 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       [ENV.runnerScope]: "org",
     });
     // Freshly launched: inside the grace time, so the handler must spare it.
-    assert.deepEqual(await reaper.handler(), { terminated: 0, deregistered: 0, deletedParameters: 0 });
+    assert.deepEqual(await reaper.handler({}, CONTEXT), { terminated: 0, deregistered: 0, deletedParameters: 0 });
     assert.equal((await states())[orphan], "running");
   });
 
   it("names the variable that is missing or malformed", () => {
-    const env = { [ENV.stack]: STACK, [ENV.runnerParameterPrefix]: PREFIX, [ENV.githubOwner]: ORG };
-    assert.equal(reaper.readReaperSettings(env).bootGraceMinutes, 10);
-    assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.stack]: "" }), new RegExp(ENV.stack));
-    assert.throws(() => reaper.readReaperSettings({ ...env, [ENV.maxJobHours]: "-1" }), new RegExp(ENV.maxJobHours));
-    assert.throws(
-      () => reaper.readReaperSettings({ ...env, [ENV.runnerScope]: "enterprise" }),
-      new RegExp(ENV.runnerScope),
-    );
+    const env = {
+      [ENV.stack]: STACK,
+      [ENV.runnerParameterPrefix]: PREFIX,
+      [ENV.githubOwner]: ORG,
+      [ENV.appId]: "1",
+      [ENV.appPrivateKeyParameter]: "/k",
+    };
+    const read = (overrides: Record<string, string>) =>
+      reaper.reaperSettings(readSettings("reaper", { ...env, ...overrides }));
+    assert.equal(read({}).bootGraceMinutes, 10);
+    assert.throws(() => read({ [ENV.stack]: "" }), new RegExp(ENV.stack));
+    assert.throws(() => read({ [ENV.maxJobHours]: "-1" }), new RegExp(ENV.maxJobHours));
+    assert.throws(() => read({ [ENV.runnerScope]: "enterprise" }), new RegExp(ENV.runnerScope));
   });
 });
