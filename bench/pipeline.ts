@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { CAPACITY_CACHE_TTL_MS } from "../runtime/launcher/capacity";
+import { CAPACITY_CACHE_TTL_MS } from "../runtime/services/live-capacity";
 import { ENV, TAG } from "../contract/names";
 import { signBody, workflowJobDelivery, type Delivery } from "../simulation/deliveries";
 import { CALLERS } from "../simulation/callers";

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ENV, TAG, runnerParameterName } from "../../contract/names.js";
-import { ROUTES } from "../../testkit/github/server.js";
+import { ROUTES, type RouteKey } from "../../testkit/github/server.js";
 import { workflowJobDelivery, type Delivery } from "../../simulation/deliveries.js";
 import { startPipeline, type Pipeline, type PipelineState } from "../../simulation/pipeline.js";
 import { parseReplayFile, replay } from "../../simulation/replay.js";
@@ -23,6 +23,8 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
   const statuses = new Map<string, number>();
   let whileBooting: PipelineState;
   let atEnd: PipelineState;
+  /** GitHub calls made while the pipeline started (the runner-cache function filling the cache). */
+  let startupCalls: Record<string, number>;
 
   function job(jobId: number, labels: string[], options: Parameters<typeof workflowJobDelivery>[2] = {}): Delivery {
     const owner = pipeline.environments.launcher.environment[ENV.githubOwner];
@@ -36,6 +38,7 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
       launcherConcurrency: 1,
       jobMilliseconds: 100,
     });
+    startupCalls = { ...pipeline.github.calls };
     const first = job(201, X64, { name: "first" });
     const deliveries: Delivery[] = [
       first,
@@ -139,12 +142,18 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
     assert.deepEqual(atEnd.jobQueue, { visible: 0, inFlight: 0 });
     assert.deepEqual(atEnd.deadLetterQueue, { visible: 0, inFlight: 0 });
     assert.equal(pipeline.github.runners.size, 0, "ephemeral runners removed themselves");
+    for (const instance of pipeline.instances.values())
+      assert.ok(
+        instance.states.some((state) => /from the cache, sha256 verified/.test(state)),
+        `${instance.instanceId} fetched its runner from the cache its user data names: ${instance.states.join("; ")}`,
+      );
   });
 
   it("mints one installation token, asks for one JIT config per job, and makes at most one fleet call per pool and batch", () => {
-    assert.equal(pipeline.github.calls[ROUTES.createInstallationToken], 1);
+    const since = (route: RouteKey) => pipeline.github.calls[route] - startupCalls[route];
+    assert.equal(since(ROUTES.createInstallationToken), 1);
     assert.equal(
-      pipeline.github.calls[ROUTES.orgInstallation],
+      since(ROUTES.orgInstallation),
       1,
       "organization-webhook deliveries: the launcher looks the installation up once",
     );
