@@ -43,7 +43,15 @@ const SERVER_SIDE = new Set([
   "TimeoutError",
 ]);
 /** Node's socket errors for a connection that failed or dropped (not ENOTFOUND: a wrong host stays wrong). */
-const NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+const NETWORK = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+]);
 
 interface ErrorLike {
   name?: string;

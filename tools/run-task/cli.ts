@@ -23,7 +23,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.success;
   }
-  const result = await runTask(options, liveDeps(options, (line) => console.log(line)));
+  const result = await runTask(
+    options,
+    liveDeps(options, (line) => console.log(line)),
+  );
   return result.exitCode;
 }
 

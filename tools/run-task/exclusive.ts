@@ -20,11 +20,12 @@ import {
 } from "@aws-sdk/client-sfn";
 import { executionArnOf, type TaskRunInput } from "../../contract/task";
 import { type RetryDeps, withRetry } from "./aws-retry";
-import { executionConsoleUrl, pollDelay } from "./lib";
+import { type Backoff, executionConsoleUrl, pollDelay } from "./lib";
 import type { RunTaskOptions } from "./options";
 
 export interface ExclusiveDeps extends RetryDeps {
   client: SFNClient;
+  backoff?: Backoff;
   signal?: AbortSignal;
 }
 
@@ -66,12 +67,19 @@ async function runningExecutions(options: RunTaskOptions, deps: ExclusiveDeps): 
 
 function describeRunning(options: RunTaskOptions, executions: ExecutionListItem[]): string {
   return executions
-    .map((e) => `${e.name} (started ${e.startDate?.toISOString() ?? "?"}): ${executionConsoleUrl(options.region, e.executionArn ?? "")}`)
+    .map(
+      (e) =>
+        `${e.name} (started ${e.startDate?.toISOString() ?? "?"}): ${executionConsoleUrl(options.region, e.executionArn ?? "")}`,
+    )
     .join("; ");
 }
 
 /** Starts the run's execution, or finds this attempt's own, or refuses/waits while another one runs. */
-export async function startExclusive(options: RunTaskOptions, deps: ExclusiveDeps, deadline: number): Promise<StartResult> {
+export async function startExclusive(
+  options: RunTaskOptions,
+  deps: ExclusiveDeps,
+  deadline: number,
+): Promise<StartResult> {
   const input = JSON.stringify(executionInput(options));
   for (let attempt = 0; ; attempt++) {
     const running = await runningExecutions(options, deps);
@@ -87,11 +95,11 @@ export async function startExclusive(options: RunTaskOptions, deps: ExclusiveDep
         kind: "refused",
         message: `another execution of this task is running, refusing to start a second one (if-running: fail): ${others}`,
       };
-    const delay = pollDelay(attempt);
-    if (deps.now() + delay > deadline)
+    const left = deadline - deps.now();
+    if (left <= 0)
       return { kind: "refused", message: `another execution of this task was still running at the timeout: ${others}` };
     if (attempt === 0) deps.log(`waiting for the running execution to end (if-running: wait): ${others}`);
-    await deps.sleep(delay);
+    await deps.sleep(Math.min(pollDelay(attempt, deps.backoff), left));
     if (deps.signal?.aborted) return { kind: "cancelled" };
   }
   if (deps.signal?.aborted) return { kind: "cancelled" };

@@ -160,6 +160,11 @@ export function describeAwsError(
         message: `an execution with this name already exists with another input (names are unique for 90 days): ${detail}`,
         exitCode: EXIT.usage,
       };
+    case "RetryBudgetExceeded":
+      return {
+        message: `${detail}: gave up waiting; the execution goes on (see its link)`,
+        exitCode: EXIT.failure,
+      };
     case "ExecutionDoesNotExist":
       return { message: `execution not found: ${detail}`, exitCode: EXIT.failure };
     case "ExecutionLimitExceeded":

@@ -135,7 +135,9 @@ export function buildOptions(
   const imageTag = imageTagOf(raw["image-tag"], label("image-tag"));
   const executionName = raw["execution-name"]?.trim() || run?.executionName;
   if (executionName !== undefined && !EXECUTION_NAME_PATTERN.test(executionName))
-    throw new UsageError(`${label("execution-name")}: expected 1-80 letters, digits, _ and -, found "${executionName}"`);
+    throw new UsageError(
+      `${label("execution-name")}: expected 1-80 letters, digits, _ and -, found "${executionName}"`,
+    );
   const ifRunning = raw["if-running"]?.trim() || "fail";
   if (ifRunning !== "fail" && ifRunning !== "wait")
     throw new UsageError(`${label("if-running")}: expected "fail" or "wait", found "${ifRunning}"`);
@@ -201,7 +203,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): RunTaskO
     if (!name) throw new UsageError(`unknown argument "${arg}"`);
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`${key}: expected a value`);
-    if (name === "environment") raw.environment = raw.environment === undefined ? value : `${raw.environment}\n${value}`;
+    if (name === "environment")
+      raw.environment = raw.environment === undefined ? value : `${raw.environment}\n${value}`;
     else if (raw[name] !== undefined) throw new UsageError(`${key} given twice`);
     else raw[name] = value;
   }

@@ -66,7 +66,13 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<R
     const { message, exitCode } = describeAwsError(error, options);
     log(`error: ${message}`);
     if (executionArn) log(`  execution: ${executionConsoleUrl(region, executionArn)}`);
-    return { exitCode, status: "ERROR", executionArn, executionUrl: executionArn && executionConsoleUrl(region, executionArn), message };
+    return {
+      exitCode,
+      status: "ERROR",
+      executionArn,
+      executionUrl: executionArn && executionConsoleUrl(region, executionArn),
+      message,
+    };
   };
 
   let start;
@@ -94,7 +100,11 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<R
     if (deps.signal?.aborted) return stop(options, deps, executionArn, logsUrl());
     let description;
     try {
-      description = await withRetry("DescribeExecution", () => client.send(new DescribeExecutionCommand({ executionArn })), deps);
+      description = await withRetry(
+        "DescribeExecution",
+        () => client.send(new DescribeExecutionCommand({ executionArn })),
+        deps,
+      );
     } catch (error) {
       return deps.signal?.aborted ? stop(options, deps, executionArn, logsUrl()) : fail(error, executionArn);
     }
@@ -108,7 +118,8 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<R
       } catch (error) {
         // Finding the stream is a convenience: the final report still links the execution.
         historyDenied = (error as { name?: string }).name === "AccessDeniedException";
-        if (historyDenied) log("cannot read the execution's history (states:GetExecutionHistory denied): no live log link");
+        if (historyDenied)
+          log("cannot read the execution's history (states:GetExecutionHistory denied): no live log link");
       }
     }
     await follower?.drain();
@@ -122,11 +133,25 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<R
         log(`task succeeded after ${elapsed}s (exit code 0)`);
         log(logsLine(region, location));
         log(`  execution: ${executionUrl}`);
-        return { exitCode: EXIT.success, status: "SUCCEEDED", executionArn, executionUrl, logsUrl: finalLogsUrl, message: "task succeeded" };
+        return {
+          exitCode: EXIT.success,
+          status: "SUCCEEDED",
+          executionArn,
+          executionUrl,
+          logsUrl: finalLogsUrl,
+          message: "task succeeded",
+        };
       }
       const lines = describeFailure(outcome, region, executionArn, located);
       for (const line of lines) log(line);
-      return { exitCode: outcome.exitCode, status: outcome.status, executionArn, executionUrl, logsUrl: finalLogsUrl, message: lines[0] };
+      return {
+        exitCode: outcome.exitCode,
+        status: outcome.status,
+        executionArn,
+        executionUrl,
+        logsUrl: finalLogsUrl,
+        message: lines[0],
+      };
     }
     if (description.status !== lastStatus) {
       log(`${description.status} (${elapsed}s)`);
@@ -138,7 +163,14 @@ export async function runTask(options: RunTaskOptions, deps: RunDeps): Promise<R
       log(`error: ${message}`);
       log(logsLine(region, located));
       log(`  execution: ${executionUrl}`);
-      return { exitCode: EXIT.failure, status: "WAIT_TIMEOUT", executionArn, executionUrl, logsUrl: logsUrl(), message };
+      return {
+        exitCode: EXIT.failure,
+        status: "WAIT_TIMEOUT",
+        executionArn,
+        executionUrl,
+        logsUrl: logsUrl(),
+        message,
+      };
     }
     if (attempt > 0 && attempt % 5 === 0 && !follower) log(`still ${description.status} (${elapsed}s)`);
     await deps.sleep(delay);
@@ -169,7 +201,12 @@ async function history(client: SFNClient, executionArn: string): Promise<History
  * characters, StopExecution API reference); for `ecs:runTask.sync` Step Functions then stops the ECS task
  * ("Run a Job (.sync)": stopping the execution stops the task, with the state machine role's ecs:StopTask).
  */
-async function stop(options: RunTaskOptions, deps: RunDeps, executionArn: string, logsUrl?: string): Promise<RunResult> {
+async function stop(
+  options: RunTaskOptions,
+  deps: RunDeps,
+  executionArn: string,
+  logsUrl?: string,
+): Promise<RunResult> {
   const signal = String(deps.signal?.reason ?? "signal");
   const exitCode = SIGNAL_EXIT[signal] ?? EXIT.failure;
   const executionUrl = executionConsoleUrl(options.region, executionArn);
@@ -177,9 +214,15 @@ async function stop(options: RunTaskOptions, deps: RunDeps, executionArn: string
   try {
     await withRetry(
       "StopExecution",
-      () => deps.client.send(new StopExecutionCommand({ executionArn, error: "Cancelled", cause: cause.slice(0, 32_768) })),
+      () =>
+        deps.client.send(new StopExecutionCommand({ executionArn, error: "Cancelled", cause: cause.slice(0, 32_768) })),
       // Not the run's sleep and signal: both are cut short by the cancel this call is answering.
-      { ...deps, signal: undefined, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), retry: STOP_RETRY },
+      {
+        ...deps,
+        signal: undefined,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        retry: STOP_RETRY,
+      },
     );
   } catch (error) {
     const { message } = describeAwsError(error, options);

@@ -24,14 +24,21 @@ function parseObject(text: string | undefined): Json | undefined {
 const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
 
 /** The container logging to awslogs whose image is `<repository>:<imageTag>`, from a RegisterTaskDefinition result. */
-function taskContainerLogs(output: Json, imageTag: string): { container: string; group: string; prefix: string } | undefined {
+function taskContainerLogs(
+  output: Json,
+  imageTag: string,
+): { container: string; group: string; prefix: string } | undefined {
   const definition = (output.TaskDefinition ?? {}) as Json;
   for (const container of asArray(definition.ContainerDefinitions)) {
     const logging = (container.LogConfiguration ?? {}) as Json;
     const options = (logging.Options ?? {}) as Record<string, string>;
     if (typeof container.Image !== "string" || !container.Image.endsWith(`:${imageTag}`)) continue;
     if (logging.LogDriver !== "awslogs" || !options["awslogs-group"] || !options["awslogs-stream-prefix"]) continue;
-    return { container: String(container.Name), group: options["awslogs-group"], prefix: options["awslogs-stream-prefix"] };
+    return {
+      container: String(container.Name),
+      group: options["awslogs-group"],
+      prefix: options["awslogs-stream-prefix"],
+    };
   }
   return undefined;
 }
@@ -50,7 +57,11 @@ export function logLocationFromHistory(events: HistoryEvent[], imageTag: string)
       logs = (output && taskContainerLogs(output, imageTag)) ?? logs;
     }
     const submitted = event.taskSubmittedEventDetails;
-    if (event.type === "TaskSubmitted" && submitted?.resourceType === "ecs" && submitted.resource?.startsWith("runTask")) {
+    if (
+      event.type === "TaskSubmitted" &&
+      submitted?.resourceType === "ecs" &&
+      submitted.resource?.startsWith("runTask")
+    ) {
       const task = asArray(parseObject(submitted.output)?.Tasks)[0];
       if (typeof task?.TaskArn === "string") taskArn = task.TaskArn;
     }
@@ -93,7 +104,8 @@ export class LogFollower {
         this.onError(error);
         return;
       }
-      for (const event of result.events) for (const line of (event.message ?? "").trimEnd().split("\n")) this.print(line);
+      for (const event of result.events)
+        for (const line of (event.message ?? "").trimEnd().split("\n")) this.print(line);
       // GetLogEvents returns the token it was given when there is nothing newer (CloudWatch Logs API reference).
       const done = !result.nextToken || result.nextToken === this.token;
       this.token = result.nextToken ?? this.token;

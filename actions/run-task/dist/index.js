@@ -51760,7 +51760,9 @@ function buildOptions(raw, label, run) {
   const imageTag2 = imageTagOf(raw["image-tag"], label("image-tag"));
   const executionName = raw["execution-name"]?.trim() || run?.executionName;
   if (executionName !== void 0 && !EXECUTION_NAME_PATTERN.test(executionName))
-    throw new UsageError(`${label("execution-name")}: expected 1-80 letters, digits, _ and -, found "${executionName}"`);
+    throw new UsageError(
+      `${label("execution-name")}: expected 1-80 letters, digits, _ and -, found "${executionName}"`
+    );
   const ifRunning = raw["if-running"]?.trim() || "fail";
   if (ifRunning !== "fail" && ifRunning !== "wait")
     throw new UsageError(`${label("if-running")}: expected "fail" or "wait", found "${ifRunning}"`);
@@ -51856,7 +51858,15 @@ var SERVER_SIDE = /* @__PURE__ */ new Set([
   "RequestTimeoutException",
   "TimeoutError"
 ]);
-var NETWORK = /* @__PURE__ */ new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+var NETWORK = /* @__PURE__ */ new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH"
+]);
 function isTransient(error63) {
   if (error63 === null || typeof error63 !== "object") return false;
   const e5 = error63;
@@ -52011,6 +52021,11 @@ function describeAwsError(error63, options) {
         message: `an execution with this name already exists with another input (names are unique for 90 days): ${detail}`,
         exitCode: EXIT.usage
       };
+    case "RetryBudgetExceeded":
+      return {
+        message: `${detail}: gave up waiting; the execution goes on (see its link)`,
+        exitCode: EXIT.failure
+      };
     case "ExecutionDoesNotExist":
       return { message: `execution not found: ${detail}`, exitCode: EXIT.failure };
     case "ExecutionLimitExceeded":
@@ -52064,7 +52079,9 @@ async function runningExecutions(options, deps) {
   return running;
 }
 function describeRunning(options, executions) {
-  return executions.map((e5) => `${e5.name} (started ${e5.startDate?.toISOString() ?? "?"}): ${executionConsoleUrl(options.region, e5.executionArn ?? "")}`).join("; ");
+  return executions.map(
+    (e5) => `${e5.name} (started ${e5.startDate?.toISOString() ?? "?"}): ${executionConsoleUrl(options.region, e5.executionArn ?? "")}`
+  ).join("; ");
 }
 async function startExclusive(options, deps, deadline) {
   const input3 = JSON.stringify(executionInput(options));
@@ -52082,11 +52099,11 @@ async function startExclusive(options, deps, deadline) {
         kind: "refused",
         message: `another execution of this task is running, refusing to start a second one (if-running: fail): ${others}`
       };
-    const delay = pollDelay(attempt);
-    if (deps.now() + delay > deadline)
+    const left = deadline - deps.now();
+    if (left <= 0)
       return { kind: "refused", message: `another execution of this task was still running at the timeout: ${others}` };
     if (attempt === 0) deps.log(`waiting for the running execution to end (if-running: wait): ${others}`);
-    await deps.sleep(delay);
+    await deps.sleep(Math.min(pollDelay(attempt, deps.backoff), left));
     if (deps.signal?.aborted) return { kind: "cancelled" };
   }
   if (deps.signal?.aborted) return { kind: "cancelled" };
@@ -52137,7 +52154,11 @@ function taskContainerLogs(output2, imageTag2) {
     const options = logging.Options ?? {};
     if (typeof container.Image !== "string" || !container.Image.endsWith(`:${imageTag2}`)) continue;
     if (logging.LogDriver !== "awslogs" || !options["awslogs-group"] || !options["awslogs-stream-prefix"]) continue;
-    return { container: String(container.Name), group: options["awslogs-group"], prefix: options["awslogs-stream-prefix"] };
+    return {
+      container: String(container.Name),
+      group: options["awslogs-group"],
+      prefix: options["awslogs-stream-prefix"]
+    };
   }
   return void 0;
 }
@@ -52182,7 +52203,8 @@ var LogFollower = class {
         this.onError(error63);
         return;
       }
-      for (const event of result.events) for (const line of (event.message ?? "").trimEnd().split("\n")) this.print(line);
+      for (const event of result.events)
+        for (const line of (event.message ?? "").trimEnd().split("\n")) this.print(line);
       const done = !result.nextToken || result.nextToken === this.token;
       this.token = result.nextToken ?? this.token;
       if (done) return;
@@ -52210,7 +52232,13 @@ async function runTask(options, deps) {
     const { message, exitCode } = describeAwsError(error63, options);
     log(`error: ${message}`);
     if (executionArn2) log(`  execution: ${executionConsoleUrl(region, executionArn2)}`);
-    return { exitCode, status: "ERROR", executionArn: executionArn2, executionUrl: executionArn2 && executionConsoleUrl(region, executionArn2), message };
+    return {
+      exitCode,
+      status: "ERROR",
+      executionArn: executionArn2,
+      executionUrl: executionArn2 && executionConsoleUrl(region, executionArn2),
+      message
+    };
   };
   let start;
   try {
@@ -52236,7 +52264,11 @@ async function runTask(options, deps) {
     if (deps.signal?.aborted) return stop(options, deps, executionArn, logsUrl());
     let description;
     try {
-      description = await withRetry("DescribeExecution", () => client.send(new import_client_sfn3.DescribeExecutionCommand({ executionArn })), deps);
+      description = await withRetry(
+        "DescribeExecution",
+        () => client.send(new import_client_sfn3.DescribeExecutionCommand({ executionArn })),
+        deps
+      );
     } catch (error63) {
       return deps.signal?.aborted ? stop(options, deps, executionArn, logsUrl()) : fail(error63, executionArn);
     }
@@ -52249,7 +52281,8 @@ async function runTask(options, deps) {
         }
       } catch (error63) {
         historyDenied = error63.name === "AccessDeniedException";
-        if (historyDenied) log("cannot read the execution's history (states:GetExecutionHistory denied): no live log link");
+        if (historyDenied)
+          log("cannot read the execution's history (states:GetExecutionHistory denied): no live log link");
       }
     }
     await follower?.drain();
@@ -52263,11 +52296,25 @@ async function runTask(options, deps) {
         log(`task succeeded after ${elapsed}s (exit code 0)`);
         log(logsLine(region, location));
         log(`  execution: ${executionUrl}`);
-        return { exitCode: EXIT.success, status: "SUCCEEDED", executionArn, executionUrl, logsUrl: finalLogsUrl, message: "task succeeded" };
+        return {
+          exitCode: EXIT.success,
+          status: "SUCCEEDED",
+          executionArn,
+          executionUrl,
+          logsUrl: finalLogsUrl,
+          message: "task succeeded"
+        };
       }
       const lines = describeFailure(outcome, region, executionArn, located);
       for (const line of lines) log(line);
-      return { exitCode: outcome.exitCode, status: outcome.status, executionArn, executionUrl, logsUrl: finalLogsUrl, message: lines[0] };
+      return {
+        exitCode: outcome.exitCode,
+        status: outcome.status,
+        executionArn,
+        executionUrl,
+        logsUrl: finalLogsUrl,
+        message: lines[0]
+      };
     }
     if (description.status !== lastStatus) {
       log(`${description.status} (${elapsed}s)`);
@@ -52279,7 +52326,14 @@ async function runTask(options, deps) {
       log(`error: ${message}`);
       log(logsLine(region, located));
       log(`  execution: ${executionUrl}`);
-      return { exitCode: EXIT.failure, status: "WAIT_TIMEOUT", executionArn, executionUrl, logsUrl: logsUrl(), message };
+      return {
+        exitCode: EXIT.failure,
+        status: "WAIT_TIMEOUT",
+        executionArn,
+        executionUrl,
+        logsUrl: logsUrl(),
+        message
+      };
     }
     if (attempt > 0 && attempt % 5 === 0 && !follower) log(`still ${description.status} (${elapsed}s)`);
     await deps.sleep(delay);
@@ -52311,7 +52365,12 @@ async function stop(options, deps, executionArn, logsUrl) {
       "StopExecution",
       () => deps.client.send(new import_client_sfn3.StopExecutionCommand({ executionArn, error: "Cancelled", cause: cause.slice(0, 32768) })),
       // Not the run's sleep and signal: both are cut short by the cancel this call is answering.
-      { ...deps, signal: void 0, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), retry: STOP_RETRY }
+      {
+        ...deps,
+        signal: void 0,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        retry: STOP_RETRY
+      }
     );
   } catch (error63) {
     const { message: message2 } = describeAwsError(error63, options);
