@@ -1,10 +1,13 @@
 /**
  * Renders the runner bootstrap (bootstrap.sh) into EC2 user data: the script's shebang, then one
- * `export NAME='value'` line per setting (single-quoted, so no value is ever expanded or executed by the shell),
- * then the script body. Pure; used by the launch template component.
+ * `export NAME='value'` line per variable (single-quoted, so no value is ever expanded or executed by the shell),
+ * then the script body. The names the script shares with the launcher and the runner-cache function (the JIT
+ * parameter's name, the cache keys) are rendered in from the contract, so the script never spells them. Pure;
+ * used by the runner fleet component.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
 
 export interface BootstrapSettings {
   /** SSM path prefix of the per-instance JIT config parameters, e.g. /cirunners/dev/runners. */
@@ -16,6 +19,44 @@ export interface BootstrapSettings {
   CIRUNNERS_LOG_GROUP: string;
   /** How long to wait for the launcher to write the JIT config after the instance started. */
   CIRUNNERS_PARAMETER_WAIT_SECONDS: number;
+}
+
+/**
+ * Stands for the instance id in `CIRUNNERS_RUNNER_PARAMETER_TEMPLATE`; the script substitutes its own id. SSM
+ * parameter names cannot contain braces, so the placeholder never collides with a real name.
+ */
+export const INSTANCE_ID_PLACEHOLDER = "{instance-id}";
+
+/** The variables the script reads, as rendered into the user data. */
+export interface BootstrapVariables {
+  /** What the script replaces with its instance id in the parameter template. */
+  CIRUNNERS_INSTANCE_ID_PLACEHOLDER: string;
+  /** The JIT config parameter's name, with the placeholder for the instance id. */
+  CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: string;
+  /** Cache keys of the runner tarball and its manifest for the pool's architecture. */
+  CIRUNNERS_RUNNER_TARBALL_KEY: string;
+  CIRUNNERS_RUNNER_MANIFEST_KEY: string;
+  CIRUNNERS_RUNNER_CACHE_BUCKET: string;
+  CIRUNNERS_RUNNER_ARCH: "x64" | "arm64";
+  CIRUNNERS_LOG_GROUP: string;
+  CIRUNNERS_PARAMETER_WAIT_SECONDS: number;
+}
+
+/** The script's variables for these settings: the shared names computed by the contract's rules. */
+export function bootstrapVariables(settings: BootstrapSettings): BootstrapVariables {
+  return {
+    CIRUNNERS_INSTANCE_ID_PLACEHOLDER: INSTANCE_ID_PLACEHOLDER,
+    CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: runnerParameterName(
+      settings.CIRUNNERS_PARAMETER_PREFIX,
+      INSTANCE_ID_PLACEHOLDER,
+    ),
+    CIRUNNERS_RUNNER_TARBALL_KEY: runnerCacheKey(settings.CIRUNNERS_RUNNER_ARCH),
+    CIRUNNERS_RUNNER_MANIFEST_KEY: runnerCacheManifestKey(settings.CIRUNNERS_RUNNER_ARCH),
+    CIRUNNERS_RUNNER_CACHE_BUCKET: settings.CIRUNNERS_RUNNER_CACHE_BUCKET,
+    CIRUNNERS_RUNNER_ARCH: settings.CIRUNNERS_RUNNER_ARCH,
+    CIRUNNERS_LOG_GROUP: settings.CIRUNNERS_LOG_GROUP,
+    CIRUNNERS_PARAMETER_WAIT_SECONDS: settings.CIRUNNERS_PARAMETER_WAIT_SECONDS,
+  };
 }
 
 /** EC2 accepts at most 16 KB of user data (before base64). */
@@ -53,9 +94,10 @@ export function renderUserData(settings: BootstrapSettings, script: string = rea
   check(settings);
   const [first, ...rest] = script.split("\n");
   if (!first.startsWith("#!")) throw new Error("the bootstrap script must start with a shebang line");
-  const exports = (Object.keys(settings) as Array<keyof BootstrapSettings>)
+  const variables = bootstrapVariables(settings);
+  const exports = (Object.keys(variables) as Array<keyof BootstrapVariables>)
     .sort()
-    .map((name) => `export ${name}=${shellQuote(String(settings[name]))}`);
+    .map((name) => `export ${name}=${shellQuote(String(variables[name]))}`);
   const userData = [first, ...exports, ...rest].join("\n");
   const size = Buffer.byteLength(userData, "utf8");
   if (size > USER_DATA_LIMIT_BYTES)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runner bootstrap (EC2 user data). renderUserData() puts `export CIRUNNERS_...='...'` lines right below the
-# shebang. The instance runs exactly one job, then powers off; the launch template's shutdown behaviour is
+# shebang, with the JIT parameter's name and the cache keys already computed by the contract (contract/names.ts):
+# this script never spells them. The instance runs exactly one job, then powers off; the launch template's shutdown behaviour is
 # "terminate", so powering off deletes the instance. ANY failure powers off at once (EXIT trap): a broken
 # bootstrap never leaves a running instance behind, and the launcher's message retry / the reaper take over.
 set -Eeuo pipefail
@@ -38,7 +39,10 @@ POLL_SECONDS="${CIRUNNERS_PARAMETER_POLL_SECONDS:-2}"
 
 exec >>"$BOOTSTRAP_LOG" 2>&1
 
-: "${CIRUNNERS_PARAMETER_PREFIX:?CIRUNNERS_PARAMETER_PREFIX is not set}"
+: "${CIRUNNERS_INSTANCE_ID_PLACEHOLDER:?CIRUNNERS_INSTANCE_ID_PLACEHOLDER is not set}"
+: "${CIRUNNERS_RUNNER_PARAMETER_TEMPLATE:?CIRUNNERS_RUNNER_PARAMETER_TEMPLATE is not set}"
+: "${CIRUNNERS_RUNNER_TARBALL_KEY:?CIRUNNERS_RUNNER_TARBALL_KEY is not set}"
+: "${CIRUNNERS_RUNNER_MANIFEST_KEY:?CIRUNNERS_RUNNER_MANIFEST_KEY is not set}"
 : "${CIRUNNERS_RUNNER_CACHE_BUCKET:?CIRUNNERS_RUNNER_CACHE_BUCKET is not set}"
 : "${CIRUNNERS_RUNNER_ARCH:?CIRUNNERS_RUNNER_ARCH is not set}"
 : "${CIRUNNERS_LOG_GROUP:?CIRUNNERS_LOG_GROUP is not set}"
@@ -93,7 +97,7 @@ else
 fi
 
 # ---- JIT config: wait for it, read it, delete it ---------------------------------------------------------
-PARAMETER="${CIRUNNERS_PARAMETER_PREFIX%/}/$INSTANCE_ID"
+PARAMETER="${CIRUNNERS_RUNNER_PARAMETER_TEMPLATE//"$CIRUNNERS_INSTANCE_ID_PLACEHOLDER"/$INSTANCE_ID}"
 deadline=$((SECONDS + CIRUNNERS_PARAMETER_WAIT_SECONDS))
 JIT_CONFIG=""
 while :; do
@@ -111,8 +115,8 @@ aws ssm delete-parameter --name "$PARAMETER" >/dev/null || log "WARNING: could n
 log "read and deleted $PARAMETER"
 
 # ---- runner binaries from the S3 cache, checksum verified ----------------------------------------------
-TARBALL_KEY="actions-runner/linux-$CIRUNNERS_RUNNER_ARCH/actions-runner.tar.gz"
-MANIFEST_KEY="actions-runner/linux-$CIRUNNERS_RUNNER_ARCH/manifest.json"
+TARBALL_KEY="$CIRUNNERS_RUNNER_TARBALL_KEY"
+MANIFEST_KEY="$CIRUNNERS_RUNNER_MANIFEST_KEY"
 aws s3 cp --only-show-errors "s3://$CIRUNNERS_RUNNER_CACHE_BUCKET/$MANIFEST_KEY" "$WORK_DIR/manifest.json"
 aws s3 cp --only-show-errors "s3://$CIRUNNERS_RUNNER_CACHE_BUCKET/$TARBALL_KEY" "$WORK_DIR/actions-runner.tar.gz"
 expected_sha="$(tr -d '\n' <"$WORK_DIR/manifest.json" | sed -n 's/.*"sha256"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{64\}\)".*/\1/p')"
