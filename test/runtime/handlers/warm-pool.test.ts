@@ -13,11 +13,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV, TAG } from "../../../contract/names.js";
-import { getInstallationOctokit, getOwnerInstallationId } from "../../../runtime/shared/github.js";
-import { localWeekdayAndHour, WEEKDAYS } from "../../../runtime/warm-pool/schedule.js";
+import type { Context } from "aws-lambda";
+import { WEEKDAYS } from "../../../contract/pool.js";
+import { readSettings } from "../../../contract/settings.js";
+import { localWeekdayAndHour } from "../../../runtime/core/warm-pool/schedule.js";
+import { maintainWarmPools } from "../../../runtime/services/maintain-warm-pools.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto.js";
 import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
-import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
+import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
 
 const ORG = "acme";
@@ -91,11 +94,14 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   const dependencies = () => ({
     ec2: new EC2Client({}),
     ssm: new SSMClient({}),
-    installationId: () => getOwnerInstallationId(ORG, "org"),
-    octokit: getInstallationOctokit,
+    github: testGitHubApp(github.url),
     now: () => new Date(),
-    logger: silent,
+    log: silent,
   });
+
+  /** The warm-pool environment a container reads from these variables (and the App's, set by the fixture). */
+  const settingsOf = (env: NodeJS.ProcessEnv) =>
+    warmPool.warmPoolEnvironment(readSettings("warm-pool", { ...process.env, ...env }), FUNCTION_ARN);
 
   async function launchExisting(runnerName: string, tags: Record<string, string> = {}): Promise<string> {
     const all = { [TAG.stack]: STACK, [TAG.pool]: "linux-x64", [TAG.runnerName]: runnerName, ...tags };
@@ -125,12 +131,9 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   it("launches exactly the deficit inside the hours, then nothing while those runners boot", async () => {
     await launchExisting("linux-x64-warm-aaaaaa", { [TAG.warm]: "true" });
     github.addRunner({ name: "linux-x64-warm-aaaaaa", scope: `org:${ORG}`, status: "online" });
-    const settings = warmPool.readWarmPoolSettings(
-      environment([{ pool: "linux-x64", size: 3, ...always() }]),
-      FUNCTION_ARN,
-    );
+    const settings = settingsOf(environment([{ pool: "linux-x64", size: 3, ...always() }]));
 
-    const [first] = await warmPool.maintainWarmPools(settings, dependencies());
+    const [first] = await maintainWarmPools(settings, dependencies());
     assert.equal(first.withinHours, true);
     assert.equal(first.idleOnline, 1);
     assert.equal(first.requested, 2);
@@ -145,7 +148,7 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
       assert.match(instance.tags[TAG.runnerName], /^linux-x64-warm-[0-9a-f]{6}$/);
     }
 
-    const [second] = await warmPool.maintainWarmPools(settings, dependencies());
+    const [second] = await maintainWarmPools(settings, dependencies());
     assert.deepEqual([second.idleOnline, second.booting, second.requested, second.launched.length], [1, 2, 0, 0]);
     assert.equal(github.calls[ROUTES.orgJitConfig], 2, "no new runner while two are booting");
   });
@@ -153,11 +156,8 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
   it("caps the deficit by the pool's maxRunners", async () => {
     await launchExisting("linux-x64-1-abcdef");
     github.addRunner({ name: "linux-x64-1-abcdef", scope: `org:${ORG}`, status: "online", busy: true });
-    const settings = warmPool.readWarmPoolSettings(
-      environment([{ pool: "linux-x64", size: 2, ...always() }], 2),
-      FUNCTION_ARN,
-    );
-    const [result] = await warmPool.maintainWarmPools(settings, dependencies());
+    const settings = settingsOf(environment([{ pool: "linux-x64", size: 2, ...always() }], 2));
+    const [result] = await maintainWarmPools(settings, dependencies());
     assert.deepEqual([result.live, result.requested, result.launched.length], [1, 1, 1]);
   });
 
@@ -169,11 +169,8 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
     const jobRunner = await launchExisting("linux-x64-7-cccccc");
     github.addRunner({ name: "linux-x64-7-cccccc", scope: `org:${ORG}`, status: "online" });
 
-    const settings = warmPool.readWarmPoolSettings(
-      environment([{ pool: "linux-x64", size: 3, ...notToday() }]),
-      FUNCTION_ARN,
-    );
-    const [result] = await warmPool.maintainWarmPools(settings, dependencies());
+    const settings = settingsOf(environment([{ pool: "linux-x64", size: 3, ...notToday() }]));
+    const [result] = await maintainWarmPools(settings, dependencies());
     assert.equal(result.withinHours, false);
     assert.equal(result.launched.length, 0);
     assert.equal(github.calls[ROUTES.orgJitConfig], 0);
@@ -188,25 +185,25 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
 
   it("runs as a Lambda handler from its environment", async () => {
     Object.assign(process.env, environment([{ pool: "linux-x64", size: 1, ...always() }]));
-    const results = await warmPool.handler({}, { invokedFunctionArn: FUNCTION_ARN });
+    const results = await warmPool.handler({}, { invokedFunctionArn: FUNCTION_ARN } as Context);
     assert.equal(results[0].launched.length, 1);
   });
 
   it("checks the warm pools against the pools and the runner scope", () => {
     const base = environment([{ pool: "linux-x64", size: 2, ...always() }]);
-    assert.equal(warmPool.readWarmPoolSettings(base, FUNCTION_ARN).warmPools.length, 1);
+    assert.equal(settingsOf(base).warmPools.length, 1);
     assert.throws(
-      () => warmPool.readWarmPoolSettings(environment([{ pool: "gpu", size: 1, ...always() }]), FUNCTION_ARN),
+      () => settingsOf(environment([{ pool: "gpu", size: 1, ...always() }])),
       /pool "gpu" is not in CIRUNNERS_POOLS/,
     );
     assert.throws(
-      () => warmPool.readWarmPoolSettings(environment([{ pool: "linux-x64", size: 5, ...always() }], 4), FUNCTION_ARN),
+      () => settingsOf(environment([{ pool: "linux-x64", size: 5, ...always() }], 4)),
       /wants 5 warm runners but maxRunners is 4/,
     );
     assert.throws(
-      () => warmPool.readWarmPoolSettings({ ...base, [ENV.runnerScope]: "repo" }, FUNCTION_ARN),
+      () => settingsOf({ ...base, [ENV.runnerScope]: "repo" }),
       /warm pools need CIRUNNERS_RUNNER_SCOPE "org"/,
     );
-    assert.deepEqual(warmPool.readWarmPoolSettings({ ...base, [ENV.warmPools]: "" }, FUNCTION_ARN).warmPools, []);
+    assert.throws(() => settingsOf({ ...base, [ENV.warmPools]: "" }), new RegExp(ENV.warmPools));
   });
 });
