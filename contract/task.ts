@@ -96,7 +96,9 @@ export function overridePolicyProblems(input: TaskRunInput, policy: TaskOverride
   if (input.command && !policy.command) problems.push("command: this task does not allow a command override");
   const refused = Object.keys(input.environment ?? {}).filter((name) => !policy.environment.includes(name));
   if (refused.length > 0)
-    problems.push(`environment: ${refused.join(", ")} not allowed for this task (allowed: ${policy.environment.join(", ") || "none"})`);
+    problems.push(
+      `environment: ${refused.join(", ")} not allowed for this task (allowed: ${policy.environment.join(", ") || "none"})`,
+    );
   return problems;
 }
 

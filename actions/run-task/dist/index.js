@@ -52447,7 +52447,8 @@ async function main(env2 = process.env) {
     return EXIT.usage;
   }
   const result = await runTask(options, liveDeps(options, log));
-  if (result.exitCode !== EXIT.success) log(`::error title=run-task: ${result.status}::${escapeCommandData(result.message)}`);
+  if (result.exitCode !== EXIT.success)
+    log(`::error title=run-task: ${result.status}::${escapeCommandData(result.message)}`);
   appendTo(env2.GITHUB_OUTPUT, outputLines(result));
   appendTo(env2.GITHUB_STEP_SUMMARY, summaryMarkdown(options, result));
   return result.exitCode;
@@ -52456,8 +52457,10 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (error63) => {
-      process.stdout.write(`::error title=run-task: internal error::${escapeCommandData(String(error63?.stack ?? error63))}
-`);
+      process.stdout.write(
+        `::error title=run-task: internal error::${escapeCommandData(String(error63?.stack ?? error63))}
+`
+      );
       process.exit(EXIT.failure);
     }
   );

@@ -4,7 +4,14 @@
  * GITHUB_STEP_SUMMARY are plain text formats, documented in "Workflow commands for GitHub Actions").
  */
 import { appendFileSync } from "node:fs";
-import { buildOptions, EXIT, githubRun, OPTION_NAMES, type OptionName, UsageError } from "../../../tools/run-task/options";
+import {
+  buildOptions,
+  EXIT,
+  githubRun,
+  OPTION_NAMES,
+  type OptionName,
+  UsageError,
+} from "../../../tools/run-task/options";
 import { liveDeps } from "../../../tools/run-task/process";
 import { runTask } from "../../../tools/run-task/run";
 import { escapeCommandData, outputLines, summaryMarkdown } from "./report";
@@ -32,7 +39,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     return EXIT.usage;
   }
   const result = await runTask(options, liveDeps(options, log));
-  if (result.exitCode !== EXIT.success) log(`::error title=run-task: ${result.status}::${escapeCommandData(result.message)}`);
+  if (result.exitCode !== EXIT.success)
+    log(`::error title=run-task: ${result.status}::${escapeCommandData(result.message)}`);
   appendTo(env.GITHUB_OUTPUT, outputLines(result));
   appendTo(env.GITHUB_STEP_SUMMARY, summaryMarkdown(options, result));
   return result.exitCode;
@@ -43,7 +51,9 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       // Only a bug gets here (AWS and input errors are reported above): the stack is what a fix needs.
-      process.stdout.write(`::error title=run-task: internal error::${escapeCommandData(String((error as Error)?.stack ?? error))}\n`);
+      process.stdout.write(
+        `::error title=run-task: internal error::${escapeCommandData(String((error as Error)?.stack ?? error))}\n`,
+      );
       process.exit(EXIT.failure);
     },
   );
