@@ -9,14 +9,17 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { Octokit } from "@octokit/core";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import type { Context } from "aws-lambda";
 import { ENV, runnerCacheKey, runnerCacheManifestKey } from "../../../contract/names.js";
-import { ChecksumMismatchError, streamToS3 } from "../../../runtime/runner-cache/upload.js";
+import { ChecksumMismatchError, streamToS3 } from "../../../runtime/adapters/s3.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto.js";
 import { fakeRunnerTarball, ROUTES, startGitHubApi, type GitHubApi } from "../../../testkit/github/server.js";
 import { useEnv } from "../../support/env.js";
 import { startAppEnvironment } from "../github/fixture.js";
-import { resetGitHubClients } from "../../../runtime/shared/github.js";
+import { readSettings } from "../../../contract/settings.js";
+import { GitHubClient } from "../../../runtime/adapters/github/app-auth.js";
+import { type RunnerCacheDependencies, refreshRunnerCache } from "../../../runtime/services/refresh-runner-cache.js";
 
 const BUCKET = "cirunners-dev-runner-cache";
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -26,6 +29,16 @@ async function* chunked(data: Buffer, size: number): AsyncIterable<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
+const CONTEXT = { functionName: "runner-cache", awsRequestId: "req-1" } as unknown as Context;
+
+const pool = (name: string, architecture: "x64" | "arm64") => ({
+  name,
+  labels: ["self-hosted", architecture],
+  instanceTypes: ["m7i.large"],
+  architecture,
+  maxRunners: 2,
+});
+
 describe("runner cache (moto S3 + GitHub stand-in)", function () {
   useEnv({ POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" });
   this.timeout(60_000);
@@ -33,6 +46,14 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
   let github: GitHubApi;
   let cache: typeof import("../../../runtime/handlers/runner-cache.js");
   const s3 = () => new S3Client({});
+  /** A fresh container's handler, from the environment as it is now. */
+  const containerHandler = () => {
+    const settings = readSettings("runner-cache");
+    return cache.createRunnerCacheHandler(cache.runnerCacheSettings(settings), {
+      s3: s3(),
+      github: cache.releaseClient(settings, new SSMClient({})),
+    });
+  };
 
   before(async () => {
     moto = await startMoto({ region: "eu-west-1" });
@@ -65,15 +86,13 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     }
   }
 
-  function dependencies(
-    overrides: Partial<import("../../../runtime/handlers/runner-cache.js").RunnerCacheDependencies> = {},
-  ) {
+  function dependencies(overrides: Partial<RunnerCacheDependencies> = {}) {
     return {
       s3: s3(),
-      github: new Octokit({ baseUrl: github.url }),
+      github: new GitHubClient({ baseUrl: github.url }),
       fetch,
       now: () => new Date("2025-06-02T12:00:00Z"),
-      logger: silent,
+      log: silent,
       ...overrides,
     };
   }
@@ -86,7 +105,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
   });
 
   it("uploads each architecture's tarball and manifest, then skips the download while the version is current", async () => {
-    const first = await cache.refreshRunnerCache(settings(), dependencies());
+    const first = await refreshRunnerCache(settings(), dependencies());
     assert.deepEqual(
       first.map((r) => [r.architecture, r.version, r.action]),
       [
@@ -110,7 +129,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     }
     assert.equal(github.calls[ROUTES.assetDownload], 2);
 
-    const second = await cache.refreshRunnerCache(settings(), dependencies());
+    const second = await refreshRunnerCache(settings(), dependencies());
     assert.deepEqual(
       second.map((r) => r.action),
       ["current", "current"],
@@ -120,7 +139,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
   });
 
   it("caches only the architectures the pools use", async () => {
-    await cache.refreshRunnerCache(settings(["arm64"]), dependencies());
+    await refreshRunnerCache(settings(["arm64"]), dependencies());
     assert.equal(await exists(runnerCacheKey("arm64")), true);
     assert.equal(await exists(runnerCacheKey("x64")), false);
   });
@@ -134,7 +153,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
         Body: JSON.stringify({ version: "2.329.0", sha256: "0".repeat(64), fetchedAt: "2025-01-01T00:00:00Z" }),
       }),
     );
-    const [result] = await cache.refreshRunnerCache(settings(["x64"]), dependencies());
+    const [result] = await refreshRunnerCache(settings(["x64"]), dependencies());
     assert.equal(result.action, "uploaded");
     assert.ok((await objectBytes(runnerCacheKey("x64"))).equals(fakeRunnerTarball("2.330.0", "x64")));
   });
@@ -145,7 +164,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     );
     const tampered: typeof fetch = async () => new Response(Buffer.from("not the runner"), { status: 200 });
     await assert.rejects(
-      cache.refreshRunnerCache(settings(["x64"]), dependencies({ fetch: tampered })),
+      refreshRunnerCache(settings(["x64"]), dependencies({ fetch: tampered })),
       ChecksumMismatchError,
     );
     assert.equal((await objectBytes(runnerCacheKey("x64"))).toString(), "previous good tarball");
@@ -157,7 +176,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
   it("names the HTTP status when the download fails", async () => {
     const failing: typeof fetch = async () => new Response("gone", { status: 404 });
     await assert.rejects(
-      cache.refreshRunnerCache(settings(["x64"]), dependencies({ fetch: failing })),
+      refreshRunnerCache(settings(["x64"]), dependencies({ fetch: failing })),
       /actions-runner-linux-x64-2.330.0.tar.gz .* failed: HTTP 404/,
     );
   });
@@ -186,11 +205,11 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
       delete process.env[name];
     Object.assign(process.env, {
       [ENV.runnerCacheBucket]: BUCKET,
-      [ENV.pools]: JSON.stringify([{ name: "linux-x64", architecture: "x64" }]),
+      [ENV.pools]: JSON.stringify([pool("linux-x64", "x64")]),
       [ENV.githubApiUrl]: github.url,
       [ENV.runnerVersion]: "latest",
     });
-    const results = await cache.handler();
+    const results = await containerHandler()({}, CONTEXT);
     assert.deepEqual(
       results.map((r) => [r.architecture, r.action]),
       [["x64", "uploaded"]],
@@ -203,12 +222,12 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     try {
       Object.assign(process.env, {
         [ENV.runnerCacheBucket]: BUCKET,
-        [ENV.pools]: JSON.stringify([{ name: "linux-arm64", architecture: "arm64" }]),
+        [ENV.pools]: JSON.stringify([pool("linux-arm64", "arm64")]),
         [ENV.githubOwner]: "acme-platform",
         [ENV.runnerScope]: "org",
         [ENV.runnerVersion]: "latest",
       });
-      const results = await cache.handler();
+      const results = await containerHandler()({}, CONTEXT);
       assert.deepEqual(
         results.map((r) => [r.architecture, r.action]),
         [["arm64", "uploaded"]],
@@ -220,30 +239,21 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
       for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
         delete process.env[name];
       process.env[ENV.githubApiUrl] = github.url;
-      resetGitHubClients();
       await app.stop();
     }
   });
 
   it("names the variable that is missing or malformed", () => {
-    const env = { [ENV.runnerCacheBucket]: BUCKET, [ENV.pools]: JSON.stringify([{ architecture: "arm64" }]) };
-    assert.deepEqual(cache.readRunnerCacheSettings(env), {
-      bucket: BUCKET,
-      architectures: ["arm64"],
-      version: "latest",
-      apiUrl: "https://api.github.com",
-    });
+    const env = { [ENV.runnerCacheBucket]: BUCKET, [ENV.pools]: JSON.stringify([pool("linux-arm64", "arm64")]) };
+    const read = (overrides: Record<string, string>) =>
+      cache.runnerCacheSettings(readSettings("runner-cache", { ...env, ...overrides }));
+    assert.deepEqual(read({}), { bucket: BUCKET, architectures: ["arm64"], version: "latest" });
+    assert.throws(() => read({ [ENV.runnerCacheBucket]: "" }), new RegExp(ENV.runnerCacheBucket));
+    assert.throws(() => read({ [ENV.pools]: "[" }), new RegExp(`${ENV.pools}: not valid JSON`));
+    assert.throws(() => read({ [ENV.runnerVersion]: "2.x" }), /"latest" or a version like 2.330.0/);
     assert.throws(
-      () => cache.readRunnerCacheSettings({ ...env, [ENV.runnerCacheBucket]: "" }),
-      new RegExp(ENV.runnerCacheBucket),
-    );
-    assert.throws(
-      () => cache.readRunnerCacheSettings({ ...env, [ENV.pools]: "[" }),
-      new RegExp(`${ENV.pools} is not valid JSON`),
-    );
-    assert.throws(
-      () => cache.readRunnerCacheSettings({ ...env, [ENV.runnerVersion]: "2.x" }),
-      /"latest" or like 2.330.0/,
+      () => read({ [ENV.pools]: JSON.stringify([{ ...pool("riscv", "x64"), architecture: "riscv" }]) }),
+      new RegExp(`${ENV.pools} \\(0.architecture\\)`),
     );
   });
 });
