@@ -52,9 +52,12 @@ describe("run-task: options", () => {
       ifRunning: "wait",
       runUrl: undefined,
     });
-    const defaults = parseArgs(["--state-machine-arn", ARN, "--image-tag", SHA]) as { timeoutMs: number };
+    const defaults = parseArgs(["--state-machine-arn", ARN, "--image-tag", SHA]) as {
+      timeoutMs: number;
+      ifRunning: string;
+    };
     assert.equal(defaults.timeoutMs, DEFAULT_TIMEOUT_MS);
-    assert.equal((defaults as { ifRunning: string }).ifRunning, "fail");
+    assert.equal(defaults.ifRunning, "fail");
     assert.equal(parseArgs(["--help"]), "help");
   });
 
