@@ -271,6 +271,11 @@ describe("stack configuration", () => {
         problems((c) => (c.runners.pools[0].warmPool = { size: 1, startHour: 18, endHour: 8 })),
         /warmPool\.endHour: endHour must be after startHour/,
       );
+      // The schedule is the contract's, the one the warm-pool function decodes: a zone it could not use fails here.
+      assertProblem(
+        problems((c) => (c.runners.pools[0].warmPool = { size: 1, startHour: 8, endHour: 18, timezone: "Mars/Base" })),
+        /^cirunners:runners\.pools\[0\]\.warmPool\.timezone: expected an IANA time zone like Europe\/Berlin, found "Mars\/Base"$/,
+      );
     });
 
     it("tasks: Fargate sizes, egress, repositories and secrets", () => {
