@@ -1,13 +1,13 @@
 /**
- * What a pool's user data tells its instances: the settings `renderUserData` (program/ephemeral-runners/user-data.ts)
- * exports above bootstrap.sh, read back from the launch template, and the names the bootstrap derives from them
- * with the contract's rules. The simulated instance acts on this, never on spellings of its own.
+ * What a pool's user data tells its instances: the variables `renderUserData` (program/ephemeral-runners/user-data.ts)
+ * exports above bootstrap.sh (the JIT parameter's name template and the cache keys, computed by the contract's
+ * rules), read back from the launch template. The simulated instance acts on these, never on spellings of its own.
  */
-import { type Architecture, runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../contract/names";
-import type { BootstrapSettings } from "../program/ephemeral-runners/user-data";
+import type { Architecture } from "../contract/names";
+import type { BootstrapVariables } from "../program/ephemeral-runners/user-data";
 
 export interface BootstrapContract {
-  settings: BootstrapSettings;
+  variables: BootstrapVariables;
   /** The SSM parameter the instance reads its JIT config from, then deletes. */
   parameterName(instanceId: string): string;
   /** Where the instance fetches the runner from: the cache bucket's tarball and manifest for its architecture. */
@@ -35,26 +35,31 @@ export function exportedSettings(userData: string): Record<string, string> {
 /** The contract of a launch template's user data (base64, as EC2 takes it). */
 export function bootstrapContract(userDataBase64: string): BootstrapContract {
   const exported = exportedSettings(Buffer.from(userDataBase64, "base64").toString("utf8"));
-  const required = (name: keyof BootstrapSettings): string => {
+  const required = (name: keyof BootstrapVariables): string => {
     const value = exported[name];
     if (value === undefined) throw new Error(`the launch template's user data exports no ${name}`);
     return value;
   };
-  const settings: BootstrapSettings = {
-    CIRUNNERS_PARAMETER_PREFIX: required("CIRUNNERS_PARAMETER_PREFIX"),
+  const variables: BootstrapVariables = {
+    CIRUNNERS_INSTANCE_ID_PLACEHOLDER: required("CIRUNNERS_INSTANCE_ID_PLACEHOLDER"),
+    CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: required("CIRUNNERS_RUNNER_PARAMETER_TEMPLATE"),
+    CIRUNNERS_RUNNER_TARBALL_KEY: required("CIRUNNERS_RUNNER_TARBALL_KEY"),
+    CIRUNNERS_RUNNER_MANIFEST_KEY: required("CIRUNNERS_RUNNER_MANIFEST_KEY"),
     CIRUNNERS_RUNNER_CACHE_BUCKET: required("CIRUNNERS_RUNNER_CACHE_BUCKET"),
     CIRUNNERS_RUNNER_ARCH: required("CIRUNNERS_RUNNER_ARCH") as Architecture,
     CIRUNNERS_LOG_GROUP: required("CIRUNNERS_LOG_GROUP"),
     CIRUNNERS_PARAMETER_WAIT_SECONDS: Number(required("CIRUNNERS_PARAMETER_WAIT_SECONDS")),
   };
   return {
-    settings,
-    parameterName: (instanceId) => runnerParameterName(settings.CIRUNNERS_PARAMETER_PREFIX, instanceId),
+    variables,
+    // The script substitutes its instance id for the placeholder, as bootstrap.sh does.
+    parameterName: (instanceId) =>
+      variables.CIRUNNERS_RUNNER_PARAMETER_TEMPLATE.replace(variables.CIRUNNERS_INSTANCE_ID_PLACEHOLDER, instanceId),
     cache: {
-      bucket: settings.CIRUNNERS_RUNNER_CACHE_BUCKET,
-      tarballKey: runnerCacheKey(settings.CIRUNNERS_RUNNER_ARCH),
-      manifestKey: runnerCacheManifestKey(settings.CIRUNNERS_RUNNER_ARCH),
+      bucket: variables.CIRUNNERS_RUNNER_CACHE_BUCKET,
+      tarballKey: variables.CIRUNNERS_RUNNER_TARBALL_KEY,
+      manifestKey: variables.CIRUNNERS_RUNNER_MANIFEST_KEY,
     },
-    logStream: (instanceId) => ({ group: settings.CIRUNNERS_LOG_GROUP, stream: instanceId }),
+    logStream: (instanceId) => ({ group: variables.CIRUNNERS_LOG_GROUP, stream: instanceId }),
   };
 }
