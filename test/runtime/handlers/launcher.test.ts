@@ -25,7 +25,7 @@ import {
   tag,
   type World,
   X64_AMI,
-} from "../../support/launcher-world.js";
+} from "../support/launcher-world.js";
 import { resetAppEnvironment, startAppEnvironment, storeAppKey } from "../github/fixture.js";
 
 describe("launcher against moto and the GitHub stand-in", () => {

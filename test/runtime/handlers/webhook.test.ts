@@ -20,7 +20,7 @@ import type { RuntimePool } from "../../../contract/pool";
 import type { JobMessage } from "../../../contract/job";
 import type { WebhookHandler } from "../../../runtime/services/accept-webhook.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto";
-import { githubEvent, pool, SECRET } from "../../support/webhook.js";
+import { githubEvent, pool, SECRET } from "../support/webhook.js";
 
 interface WorkflowJobExample {
   action: string;

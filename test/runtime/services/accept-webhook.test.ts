@@ -3,7 +3,16 @@ import { strict as assert } from "node:assert";
 import type { JobMessage } from "../../../contract/job.js";
 import { createWebhookHandler, type WebhookDependencies } from "../../../runtime/services/accept-webhook.js";
 import type { HttpEvent } from "../../../runtime/core/webhook/request.js";
-import { githubEvent, httpEvent, POOLS, queuedJob, RecordingLogger, RecordingMetrics, SECRET, sign } from "../../support/webhook.js";
+import {
+  githubEvent,
+  httpEvent,
+  POOLS,
+  queuedJob,
+  RecordingLogger,
+  RecordingMetrics,
+  SECRET,
+  sign,
+} from "../support/webhook.js";
 
 const NOW = new Date("2025-03-04T05:06:07.000Z");
 

@@ -29,7 +29,7 @@ import {
   sqsEvent,
   tag,
   type World,
-} from "../../support/launcher-world.js";
+} from "../support/launcher-world.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 
 describe("launch service against moto and the GitHub stand-in", () => {

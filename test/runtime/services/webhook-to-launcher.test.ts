@@ -7,14 +7,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { decodeBatch } from "../../../runtime/core/launch/plan.js";
 import { createWebhookHandler } from "../../../runtime/services/accept-webhook.js";
-import {
-  githubEvent,
-  POOLS,
-  queuedJob,
-  RecordingLogger,
-  RecordingMetrics,
-  SECRET,
-} from "../../support/webhook.js";
+import { githubEvent, POOLS, queuedJob, RecordingLogger, RecordingMetrics, SECRET } from "../support/webhook.js";
 
 describe("webhook → launcher: one job message codec", () => {
   it("every message the webhook queues is decoded by the launcher to the same message", async () => {

@@ -3,7 +3,7 @@ import { classifyEvent, parseWorkflowJob } from "../../../../runtime/core/webhoo
 import { sendMessageInput } from "../../../../runtime/adapters/sqs.js";
 import { buildJobMessage, encodeForQueue } from "../../../../runtime/core/webhook/job-message.js";
 import type { Classification } from "../../../../runtime/core/webhook/outcome.js";
-import { POOLS, queuedJob } from "../../../support/webhook.js";
+import { POOLS, queuedJob } from "../../support/webhook.js";
 
 const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
 const headers = (event = "workflow_job", delivery = DELIVERY) => ({

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ENV } from "../../../../contract/names.js";
 import { distinctLabels, labelSet, matchPool } from "../../../../contract/pool.js";
 import { readSettings } from "../../../../contract/settings.js";
-import { POOLS, pool } from "../../../support/webhook.js";
+import { POOLS, pool } from "../../support/webhook.js";
 
 describe("webhook: matchPool", () => {
   const name = (labels: string[]) => matchPool(labels, POOLS)?.name;

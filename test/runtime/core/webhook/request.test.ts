@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { MAX_BODY_BYTES, normalizeHeaders, readRequest } from "../../../../runtime/core/webhook/request.js";
-import { httpEvent } from "../../../support/webhook.js";
+import { httpEvent } from "../../support/webhook.js";
 
 describe("webhook: readRequest", () => {
   it("passes a POST with a text body through, with lower-cased header names", () => {

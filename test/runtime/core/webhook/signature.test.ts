@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createHmac } from "node:crypto";
 import { verifySignature } from "../../../../runtime/core/webhook/signature.js";
-import { SECRET, sign } from "../../../support/webhook.js";
+import { SECRET, sign } from "../../support/webhook.js";
 
 describe("webhook: verifySignature", () => {
   const body = JSON.stringify({ action: "queued", note: "naïve ☃ — UTF-8" });

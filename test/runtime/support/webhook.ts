@@ -1,8 +1,8 @@
 /** Test helpers: API Gateway events, signing, pools, and recording logger/metrics for the webhook handler. */
 import { createHmac } from "node:crypto";
-import type { RuntimePool } from "../../contract/pool.js";
-import type { WebhookLogger, WebhookMetrics } from "../../runtime/services/accept-webhook.js";
-import type { HttpEvent } from "../../runtime/core/webhook/request.js";
+import type { RuntimePool } from "../../../contract/pool.js";
+import type { WebhookLogger, WebhookMetrics } from "../../../runtime/services/accept-webhook.js";
+import type { HttpEvent } from "../../../runtime/core/webhook/request.js";
 
 export const SECRET = "0123456789abcdefghijABCDEFGHIJ0123456789";
 

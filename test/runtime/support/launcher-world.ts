@@ -13,13 +13,13 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetParametersByPathCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import type { JobMessage } from "../../contract/job.js";
-import { ENV } from "../../contract/names.js";
-import type { RuntimePool } from "../../contract/pool.js";
-import { readSettings } from "../../contract/settings.js";
-import { createLauncherHandler, launchEnvironment } from "../../runtime/handlers/launcher.js";
-import { LiveCapacity } from "../../runtime/services/live-capacity.js";
-import { testGitHubApp } from "../runtime/github/fixture.js";
+import type { JobMessage } from "../../../contract/job.js";
+import { ENV } from "../../../contract/names.js";
+import type { RuntimePool } from "../../../contract/pool.js";
+import { readSettings } from "../../../contract/settings.js";
+import { createLauncherHandler, launchEnvironment } from "../../../runtime/handlers/launcher.js";
+import { LiveCapacity } from "../../../runtime/services/live-capacity.js";
+import { testGitHubApp } from "../github/fixture.js";
 
 export const STACK = "test";
 export const PREFIX = "/cirunners/test/runners";
