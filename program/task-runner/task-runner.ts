@@ -4,9 +4,9 @@
 import * as aws from "@pulumi/aws";
 import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsLocation } from "../../contract/arn";
 import type { TaskConfig } from "../config";
 import { policyDocument, serviceTrustPolicy } from "../shared/iam";
+import { awsLocation } from "../shared/location";
 import { GitHubActionsVariables } from "./github-variables";
 import {
   clusterNameFromArn,
@@ -14,9 +14,7 @@ import {
   deployRoleTrustPolicy,
   executionRoleStatements,
   githubSubjects,
-  stateMachineRoleStatements,
 } from "./policies";
-import { taskRunnerDefinition } from "./state-machine";
 import {
   containerDefinition,
   egressRules,
@@ -26,24 +24,32 @@ import {
   TASK_CPU_ARCHITECTURE,
   type TaskRunnerVariableNames,
 } from "./task-definition";
+import { TaskStateMachine } from "./task-state-machine";
 
+/** One task from the stack configuration, and where it runs. */
 export interface TaskRunnerArgs {
   /** Stack name (dev, prod): part of names, the task definition family and the GitHub variable names. */
-  stack: string;
-  /** The task, as validated by config.ts. */
-  task: TaskConfig;
+  readonly stack: string;
+  /** The task, as validated by the stack configuration. */
+  readonly task: TaskConfig;
   /** ARN of the account's GitHub Actions OIDC provider (`githubOidcProvider`). */
-  oidcProviderArn: pulumi.Input<string>;
+  readonly oidcProviderArn: pulumi.Input<string>;
   /** Where the task runs: the VPC and its private subnets (with a route out through NAT). */
-  network: { vpcId: pulumi.Input<string>; privateSubnetIds: pulumi.Input<string[]> };
+  readonly network: { vpcId: pulumi.Input<string>; privateSubnetIds: pulumi.Input<string[]> };
   /** Owner (organization or user) of the default GitHub provider, which sets the Actions variables. */
-  githubOwner: string;
-  /** Explicit GitHub provider for `githubOwner`; the default provider when omitted. */
-  githubProvider?: github.Provider;
+  readonly githubOwner: string;
+  /**
+   * Explicit GitHub provider for `githubOwner`.
+   * @default the stack's default GitHub provider
+   */
+  readonly githubProvider?: github.Provider;
   /** Days to keep the task's and the state machine's logs. */
-  logRetentionDays: number;
-  /** Tags for every AWS child. */
-  tags?: Record<string, string>;
+  readonly logRetentionDays: number;
+  /**
+   * Tags for every AWS child.
+   * @default no tags
+   */
+  readonly tags?: Record<string, string>;
 }
 
 /**
@@ -78,12 +84,9 @@ export class TaskRunner extends pulumi.ComponentResource {
     const family = `${task.name}-${stack}`;
     const parent = { parent: this };
 
-    const identity = aws.getCallerIdentityOutput({}, parent);
-    const region = aws.getRegionOutput({}, parent).region;
-    const partition = aws.getPartitionOutput({}, parent).partition;
-    const location = pulumi
-      .all([partition, region, identity.accountId])
-      .apply(([p, r, a]): AwsLocation => ({ partition: p, region: r, account: a }));
+    const location = awsLocation(parent);
+    const region = location.region;
+    const account = location.account;
 
     // ---- image repository ----------------------------------------------------------------------------------
     this.repository = new aws.ecr.Repository(
@@ -136,7 +139,7 @@ export class TaskRunner extends pulumi.ComponentResource {
     this.executionRole = new aws.iam.Role(
       `${name}-execution`,
       {
-        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId),
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", account),
         description: `ECS starts ${family} tasks with it (image pull, logs, secrets)`,
         tags,
       },
@@ -159,7 +162,7 @@ export class TaskRunner extends pulumi.ComponentResource {
     this.taskRole = new aws.iam.Role(
       `${name}-task`,
       {
-        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", identity.accountId),
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", account),
         description: `The ${family} task's own identity (no permissions unless granted)`,
         tags,
       },
@@ -205,69 +208,25 @@ export class TaskRunner extends pulumi.ComponentResource {
     );
 
     // ---- state machine ------------------------------------------------------------------------------------------
-    const stateMachineRole = new aws.iam.Role(
-      `${name}-sfn`,
+    this.stateMachine = new TaskStateMachine(
+      name,
       {
-        assumeRolePolicy: serviceTrustPolicy("states.amazonaws.com", identity.accountId),
-        description: `Step Functions runs ${family} tasks with it`,
+        family,
+        task,
+        location,
+        repositoryUrl: this.repository.repositoryUrl,
+        clusterArn: this.clusterArn,
+        taskDefinition: this.taskDefinition,
+        executionRoleArn: this.executionRole.arn,
+        taskRoleArn: this.taskRole.arn,
+        subnetIds: args.network.privateSubnetIds,
+        securityGroupId: this.securityGroup.id,
+        taskLogGroupName: taskLogGroup.name,
+        executionLogGroupArn: executionLogGroup.arn,
         tags,
       },
       parent,
-    );
-    const stateMachinePolicy = new aws.iam.RolePolicy(
-      `${name}-sfn`,
-      {
-        role: stateMachineRole.id,
-        policy: policyDocument(
-          pulumi
-            .all([location, this.clusterArn, this.executionRole.arn, this.taskRole.arn])
-            .apply(([s, clusterArn, executionRoleArn, taskRoleArn]) =>
-              stateMachineRoleStatements(s, { family, clusterArn, executionRoleArn, taskRoleArn }),
-            ),
-        ),
-      },
-      parent,
-    );
-    this.stateMachine = new aws.sfn.StateMachine(
-      `${name}-sfn`,
-      {
-        type: "STANDARD",
-        roleArn: stateMachineRole.arn,
-        definition: pulumi
-          .all([
-            partition,
-            this.repository.repositoryUrl,
-            this.clusterArn,
-            args.network.privateSubnetIds,
-            this.securityGroup.id,
-            taskLogGroup.name,
-          ])
-          .apply(([p, repositoryUrl, clusterArn, subnetIds, securityGroupId, logGroupName]) =>
-            JSON.stringify(
-              taskRunnerDefinition({
-                partition: p,
-                family,
-                containerName: task.name,
-                repositoryUrl,
-                clusterArn,
-                subnetIds,
-                securityGroupId,
-                logGroupName,
-                taskTimeoutSeconds: task.timeoutMinutes * 60,
-              }),
-            ),
-          ),
-        // Every state transition, without inputs and outputs (they hold the task definition's environment).
-        loggingConfiguration: {
-          level: "ALL",
-          includeExecutionData: false,
-          logDestination: pulumi.interpolate`${executionLogGroup.arn}:*`,
-        },
-        tags,
-      },
-      // The role must be able to deliver logs before Step Functions validates the logging configuration.
-      { parent: this, dependsOn: [stateMachinePolicy, this.taskDefinition] },
-    );
+    ).stateMachine;
     this.stateMachineArn = this.stateMachine.arn;
 
     // ---- deploy role (GitHub OIDC) -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
 import type { StackConfig } from "../../program/config";
 import { descendantsOf, settleRegistrations, type RecordedResource } from "../../testkit/pulumi-mocks";
 
@@ -231,13 +232,18 @@ describe("EphemeralRunners", () => {
         const exported = Object.fromEntries(
           [...script.matchAll(/^export (CIRUNNERS_[A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]),
         );
+        const architecture = pool === "linux-arm64" ? "arm64" : "x64";
         assert.deepEqual(exported, {
+          CIRUNNERS_INSTANCE_ID_PLACEHOLDER: "{instance-id}",
           CIRUNNERS_LOG_GROUP: logGroup.state.name,
-          CIRUNNERS_PARAMETER_PREFIX: PREFIX,
           // The launcher's timeout (90 s) plus a minute: the config is written right after CreateFleet returns.
           CIRUNNERS_PARAMETER_WAIT_SECONDS: "150",
-          CIRUNNERS_RUNNER_ARCH: pool === "linux-arm64" ? "arm64" : "x64",
+          CIRUNNERS_RUNNER_ARCH: architecture,
           CIRUNNERS_RUNNER_CACHE_BUCKET: bucket.state.bucket,
+          // The names the launcher writes and the runner-cache function fills, by the contract's rules.
+          CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: runnerParameterName(PREFIX, "{instance-id}"),
+          CIRUNNERS_RUNNER_TARBALL_KEY: runnerCacheKey(architecture),
+          CIRUNNERS_RUNNER_MANIFEST_KEY: runnerCacheManifestKey(architecture),
         });
       }
     });
