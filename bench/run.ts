@@ -121,7 +121,8 @@ function markdown(result: {
     `| webhook cold start (fresh node) | ${burst.coldStartMs.total} ms = load ${burst.coldStartMs.moduleLoad} + first request ${burst.coldStartMs.firstRequest} (median of ${burst.coldStartMs.runs}) |`,
     `| offline preview, prod stack | ${result.preview.medianSeconds} s (median of 3, \`npx tsx tools/preview.ts --stack prod --json\`) |`,
     ...result.policy.map(
-      (p) => `| policy evaluation, ${p.size} resources | ${p.resourcesPerSecond} resources/s (${p.seconds} s) |`,
+      (p) =>
+        `| policy evaluation, ${p.size} resources | ${p.resourcesPerSecond} resources/s warm (${p.seconds} s, median of ${p.warmRuns}); first run ${p.firstRunResourcesPerSecond} resources/s (${p.firstRunSeconds} s) |`,
     ),
   ];
   return `${lines.join("\n")}\n`;

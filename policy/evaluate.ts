@@ -16,24 +16,29 @@
 //   - reportViolation: the message is `description + "\n" + message`; an object argument overrides fields;
 //   - stack policies receive every resource with isType/asType, parent, dependencies, propertyDependencies.
 // Any other error thrown by a policy rejects the returned promise, as the engine fails the analysis.
-import type { EnforcementLevel, Policies, ReportViolation, ResourceValidation, Severity } from "@pulumi/policy";
+import type { EnforcementLevel, Policies, ResourceValidation } from "@pulumi/policy";
+import { Diagnostics, isThenable, type NotApplicable, type Violation, type Where } from "./lib/diagnostics";
 import {
+  configGetter,
   type EvalResource,
   getPulumiType,
   isResourcePolicy,
   isStackPolicy,
   makeResourceArgs,
-  makeStackArgs,
-  NotApplicableError,
+  type ResourceView,
+  resourceView,
+  stackArgs,
+  stackResources,
   toEngineProperties,
   toTagMap,
-  UnknownValueError,
+  viewArgs,
 } from "./lib/engine";
 import type { TypeHints } from "./lib/kit";
 import { type PolicyConfigValue, resolvePolicyConfig } from "./lib/policy-config";
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION } from "./pack";
 import { policies as packPolicies } from "./policies";
 
+export type { NotApplicable, Violation } from "./lib/diagnostics";
 export {
   type EvalResource,
   isResourcePolicy,
@@ -63,23 +68,6 @@ export type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 
-export interface Violation {
-  policy: string;
-  enforcementLevel: "advisory" | "mandatory" | "remediate";
-  type: string;
-  name: string;
-  urn?: string;
-  message: string;
-  severity?: Severity;
-}
-
-export interface NotApplicable {
-  policy: string;
-  /** The resource for resource policies; undefined for stack policies. */
-  urn?: string;
-  reason?: string;
-}
-
 export interface EvaluateOptions {
   /** Per-policy config keyed by policy name; the key "all" sets the enforcement level of every policy. */
   config?: Record<string, PolicyConfigValue>;
@@ -100,97 +88,37 @@ export interface EvaluationResult {
 // ---------------------------------------------------------------------------------------------------------
 // Evaluation
 
-type Diagnostic = Violation;
-
-function makeReportViolation(
-  policy: { name: string; description: string; severity?: Severity },
-  level: EnforcementLevel,
-  out: Diagnostic[],
-  locate: (urn: string | undefined) => { type: string; name: string; urn?: string },
-): ReportViolation {
-  return ((message: unknown, urn?: string) => {
-    if (message !== null && typeof message === "object") {
-      // server.js accepts an object with policy info overrides.
-      const info = message as {
-        name?: string;
-        message?: string;
-        description?: string;
-        urn?: string;
-        enforcementLevel?: EnforcementLevel;
-        severity?: Severity;
-      };
-      const where = locate(info.urn);
-      out.push({
-        policy: info.name || policy.name,
-        enforcementLevel: (info.enforcementLevel || level) as Violation["enforcementLevel"],
-        ...where,
-        message: info.message || info.description || policy.description,
-        severity: info.severity || policy.severity,
-      });
-      return;
-    }
-    let text = policy.description;
-    if (message) text += `\n${String(message)}`;
-    out.push({
-      policy: policy.name,
-      enforcementLevel: level as Violation["enforcementLevel"],
-      ...locate(urn),
-      message: text,
-      severity: policy.severity,
-    });
-  }) as ReportViolation;
-}
+const typeReason = (pulumiType: string) => `Policy only applies to resources of type '${pulumiType}'`;
 
 /** Runs every policy (resource and stack) over the resources and returns violations and not-applicable records. */
-export async function evaluateDetailed(
-  resources: EvalResource[],
-  options: EvaluateOptions = {},
-): Promise<EvaluationResult> {
+export function evaluateDetailed(resources: EvalResource[], options: EvaluateOptions = {}): Promise<EvaluationResult> {
+  return run(resources, options, true).then((d) => ({
+    violations: d.violations,
+    notApplicable: d.notApplicable ?? [],
+  }));
+}
+
+/** Runs every policy in `policies` (resource and stack policies) the way the engine does; returns the violations. */
+export async function evaluate(resources: EvalResource[], options: EvaluateOptions = {}): Promise<Violation[]> {
+  return (await run(resources, options, false)).violations;
+}
+
+async function run(resources: EvalResource[], options: EvaluateOptions, records: boolean): Promise<Diagnostics> {
   const policies = options.policies ?? packPolicies;
-  const packName = options.packName ?? PACK_NAME;
-  const packVersion = options.packVersion ?? PACK_VERSION;
   const resolved = resolvePolicyConfig(
     policies,
     options.config ?? {},
     options.packEnforcementLevel ?? PACK_ENFORCEMENT_LEVEL,
   );
   const stackTags = toTagMap(options.stackTags);
-  const violations: Violation[] = [];
-  const notApplicable: NotApplicable[] = [];
-  const policyFrom = (name: string, kind = "policy") =>
-    `${kind} '${name}' from policy pack '${packName}@v${packVersion}'`;
+  const out = new Diagnostics(options.packName ?? PACK_NAME, options.packVersion ?? PACK_VERSION, records);
+  // The resource being analysed: resource policies report on it (see Diagnostics.reporter).
+  let where: Where = { type: "", name: "" };
+  const here = () => where;
 
-  const handle = (
-    e: unknown,
-    p: { name: string; description: string; severity?: Severity },
-    where: { type: string; name: string; urn?: string },
-    urn: string | undefined,
-    what: string,
-    kind = "policy",
-  ): void => {
-    if (e instanceof UnknownValueError) {
-      violations.push({
-        policy: p.name,
-        enforcementLevel: "advisory",
-        ...where,
-        message: `can't run ${policyFrom(p.name, kind)} during preview: ${(e as Error).message}`,
-        severity: p.severity,
-      });
-    } else if (e instanceof NotApplicableError) {
-      notApplicable.push({ policy: p.name, urn, reason: e.reason });
-    } else {
-      const verb = kind === "remediation" ? "remediating" : "validating";
-      const err = new Error(
-        `Error ${verb} ${what} with ${policyFrom(p.name, kind)}: ${(e as Error)?.message ?? String(e)}`,
-      );
-      (err as Error & { cause?: unknown }).cause = e;
-      throw err;
-    }
-  };
-
-  const engineProps: Record<string, unknown>[] = [];
-  // Per-policy data computed once (levels, validation lists, type filters) so the per-resource loop stays cheap.
-  const resourcePolicies = policies.filter(isResourcePolicy).map((p) => {
+  // Per-policy data computed once (level, config getter, reporter, validations, type filters), so the
+  // per-resource loop only allocates the args of the policies that apply.
+  const plans = policies.filter(isResourcePolicy).map((p) => {
     const cfg = resolved.get(p.name)!;
     const validations: ResourceValidation[] =
       p.validateResource === undefined
@@ -198,9 +126,14 @@ export async function evaluateDetailed(
         : Array.isArray(p.validateResource)
           ? p.validateResource
           : [p.validateResource];
+    const level = cfg.enforcementLevel === "remediate" ? "mandatory" : cfg.enforcementLevel;
     return {
       p,
-      cfg,
+      properties: cfg.properties,
+      remediate: cfg.enforcementLevel === "remediate" && typeof p.remediateResource === "function",
+      disabled: cfg.enforcementLevel === "disabled",
+      getConfig: configGetter(cfg.properties),
+      report: out.reporter(p, level, here),
       validations,
       pulumiType: Array.isArray(p.validateResource) ? undefined : getPulumiType(p.validateResource),
       hints: validations.map((v) => {
@@ -209,63 +142,55 @@ export async function evaluateDetailed(
       }),
     };
   });
+  const remediations = plans.filter((plan) => plan.remediate);
 
+  const engineProps: Record<string, unknown>[] = [];
   for (const resource of resources) {
     let props = toEngineProperties(resource.props);
-    const where = { type: resource.type, name: resource.name, urn: resource.urn };
+    where = { type: resource.type, name: resource.name, urn: resource.urn };
 
     // Remediations run before validations (the engine's Remediate call precedes Analyze).
-    for (const { p, cfg } of resourcePolicies) {
-      if (cfg.enforcementLevel !== "remediate" || typeof p.remediateResource !== "function") continue;
+    for (const { p, properties } of remediations) {
       const pt = getPulumiType(p.remediateResource);
       if (pt && pt !== resource.type) {
-        notApplicable.push({
-          policy: p.name,
-          urn: resource.urn,
-          reason: `Policy only applies to resources of type '${pt}'`,
-        });
+        out.markNotApplicable(p.name, resource.urn, typeReason(pt));
         continue;
       }
       try {
         const result = await Promise.resolve(
-          p.remediateResource(makeResourceArgs(resource, props, cfg.properties, stackTags)),
+          p.remediateResource!(makeResourceArgs(resource, props, properties, stackTags)),
         );
         if (result) props = toEngineProperties(JSON.parse(JSON.stringify(result)) as Record<string, unknown>);
       } catch (e) {
-        handle(e, p, where, resource.urn, "resource", "remediation");
+        out.fail(e, p, where, resource.urn, "resource", true);
       }
     }
     engineProps.push(props);
 
-    for (const { p, cfg, validations, pulumiType, hints } of resourcePolicies) {
-      let level = cfg.enforcementLevel;
-      if (level === "disabled") continue;
+    let view: ResourceView | undefined;
+    for (const { p, disabled, getConfig, report, validations, pulumiType, hints } of plans) {
+      if (disabled) continue;
       if (!p.validateResource) {
-        notApplicable.push({ policy: p.name, urn: resource.urn, reason: "Policy does not implement validateResource" });
+        out.markNotApplicable(p.name, resource.urn, "Policy does not implement validateResource");
         continue;
       }
-      if (level === "remediate") level = "mandatory";
       if (pulumiType && pulumiType !== resource.type) {
-        notApplicable.push({
-          policy: p.name,
-          urn: resource.urn,
-          reason: `Policy only applies to resources of type '${pulumiType}'`,
-        });
+        out.markNotApplicable(p.name, resource.urn, typeReason(pulumiType));
         continue;
       }
-      let report: ReportViolation | undefined;
       for (let i = 0; i < validations.length; i++) {
         const hint = hints[i];
         if (hint && !hint.types.has(resource.type)) {
           // Same outcome as calling it: the function would throw notApplicable with this reason.
-          notApplicable.push({ policy: p.name, urn: resource.urn, reason: hint.reason });
+          out.markNotApplicable(p.name, resource.urn, hint.reason);
           continue;
         }
-        report ??= makeReportViolation(p, level, violations, () => where);
+        view ??= resourceView(resource, props);
         try {
-          await Promise.resolve(validations[i](makeResourceArgs(resource, props, cfg.properties, stackTags), report));
+          const result = validations[i](viewArgs(view, getConfig, stackTags), report);
+          if (isThenable(result)) await result;
         } catch (e) {
-          handle(e, p, where, resource.urn, "resource");
+          out.fail(e, p, where, resource.urn, "resource");
         }
       }
     }
@@ -273,32 +198,31 @@ export async function evaluateDetailed(
 
   const byUrn = new Map<string, EvalResource>();
   for (const r of resources) byUrn.set(r.urn, r);
-  const locate = (urn: string | undefined) => {
+  const locate = (urn: string | undefined): Where => {
     const r = urn !== undefined ? byUrn.get(urn) : undefined;
     return r ? { type: r.type, name: r.name, urn } : { type: "pulumi:pulumi:Stack", name: "", urn };
   };
+  let stack: ReturnType<typeof stackResources> | undefined;
   for (const p of policies) {
     if (!isStackPolicy(p)) continue;
     const cfg = resolved.get(p.name)!;
-    let level = cfg.enforcementLevel;
-    if (level === "disabled") continue;
-    if (level === "remediate") level = "mandatory";
+    if (cfg.enforcementLevel === "disabled") continue;
     const pt = getPulumiType(p.validateStack);
     if (pt && !resources.some((r) => r.type === pt)) {
-      notApplicable.push({ policy: p.name, reason: `Policy only applies to resources of type '${pt}'` });
+      out.markNotApplicable(p.name, undefined, typeReason(pt));
       continue;
     }
-    const report = makeReportViolation(p, level, violations, locate);
+    const level = cfg.enforcementLevel === "remediate" ? "mandatory" : cfg.enforcementLevel;
+    stack ??= stackResources(resources, engineProps);
     try {
-      await Promise.resolve(p.validateStack(makeStackArgs(resources, engineProps, cfg.properties, stackTags), report));
+      const result = p.validateStack(
+        stackArgs(stack, configGetter(cfg.properties), stackTags),
+        out.reporter(p, level, locate),
+      );
+      if (isThenable(result)) await result;
     } catch (e) {
-      handle(e, p, locate(undefined), undefined, "resource");
+      out.fail(e, p, locate(undefined), undefined, "resource");
     }
   }
-  return { violations, notApplicable };
-}
-
-/** Runs every policy in `policies` (resource and stack policies) the way the engine does; returns the violations. */
-export async function evaluate(resources: EvalResource[], options: EvaluateOptions = {}): Promise<Violation[]> {
-  return (await evaluateDetailed(resources, options)).violations;
+  return out;
 }

@@ -117,8 +117,9 @@ function toEngineValue(value: unknown): unknown {
     return undefined;
   if (Array.isArray(value)) return value.map((e) => toEngineValue(e) ?? null);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const c = toEngineValue(v);
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const c = toEngineValue(record[k]);
     if (c !== undefined) out[k] = c;
   }
   return out;
@@ -153,10 +154,21 @@ function providerResource(ref: string): PolicyProviderResource {
 }
 
 /** The fields resource and stack policies both see for a resource (server.js builds them alike). */
-function resourceView(resource: EvalResource, engineProps: Record<string, unknown>) {
+export interface ResourceView {
+  type: string;
+  props: Record<string, unknown>;
+  urn: string;
+  name: string;
+  opts: PolicyResourceOptions;
+  isType: ResourceValidationArgs["isType"];
+  asType: ResourceValidationArgs["asType"];
+  provider?: PolicyProviderResource;
+}
+
+export function resourceView(resource: EvalResource, engineProps: Record<string, unknown>): ResourceView {
   const props = engineProxy.unknownCheckingProxy(engineProps);
   const type = resource.type;
-  return {
+  const view: ResourceView = {
     type,
     props,
     urn: resource.urn,
@@ -165,8 +177,40 @@ function resourceView(resource: EvalResource, engineProps: Record<string, unknow
     isType: (resourceClass: unknown) => isTypeOf(type, resourceClass),
     // One implementation serves ResourceValidationArgs.asType and PolicyResource.asType (their typings differ).
     asType: ((resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined)) as never,
-    ...(resource.provider ? { provider: providerResource(resource.provider) } : {}),
   };
+  if (resource.provider) view.provider = providerResource(resource.provider);
+  return view;
+}
+
+/** A getConfig function returning a fresh copy of the properties each call (server.js makeGetConfigFun). */
+export function configGetter(properties: Record<string, unknown>): <T extends object>() => T {
+  return <T extends object>() => ({ ...properties }) as T;
+}
+
+/**
+ * ResourceValidationArgs for one policy call over a resource view. The view (props proxy, opts, isType/asType) is
+ * built once per resource and shared by the policies, where server.js deserialises the props again for each call:
+ * the pack's policies only read them, so the result is the same and the evaluator allocates far less.
+ */
+export function viewArgs(
+  view: ResourceView,
+  getConfig: <T extends object>() => T,
+  stackTags: ReadonlyMap<string, string>,
+): ResourceValidationArgs {
+  const args: ResourceValidationArgs = {
+    type: view.type,
+    props: view.props,
+    urn: view.urn,
+    name: view.name,
+    opts: view.opts,
+    stackTags,
+    isType: view.isType,
+    asType: view.asType,
+    getConfig,
+    notApplicable: throwNotApplicable,
+  };
+  if (view.provider) args.provider = view.provider;
+  return args;
 }
 
 /** Builds ResourceValidationArgs from engine-form props and resolved config properties. */
@@ -176,21 +220,11 @@ export function makeResourceArgs(
   properties: Record<string, unknown>,
   stackTags: ReadonlyMap<string, string>,
 ): ResourceValidationArgs {
-  return {
-    ...resourceView(resource, engineProps),
-    stackTags,
-    getConfig: <T extends object>() => ({ ...properties }) as T,
-    notApplicable: throwNotApplicable,
-  };
+  return viewArgs(resourceView(resource, engineProps), configGetter(properties), stackTags);
 }
 
-/** Builds StackValidationArgs from engine-form props (one per resource) and resolved config properties. */
-export function makeStackArgs(
-  resources: EvalResource[],
-  engineProps: Record<string, unknown>[],
-  properties: Record<string, unknown>,
-  stackTags: ReadonlyMap<string, string>,
-): StackValidationArgs {
+/** The stack's resources as stack policies see them (parent, dependencies, propertyDependencies resolved). */
+export function stackResources(resources: EvalResource[], engineProps: Record<string, unknown>[]): PolicyResource[] {
   const policyResources: PolicyResource[] = resources.map((r, i) => ({
     ...resourceView(r, engineProps[i]),
     dependencies: [],
@@ -202,15 +236,34 @@ export function makeStackArgs(
     const pr = policyResources[i];
     const parent = r.parent ? byUrn.get(r.parent) : undefined;
     if (parent) pr.parent = parent;
-    pr.dependencies = lookup(r.dependencies ?? []);
-    for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) pr.propertyDependencies[k] = lookup(urns);
+    if (r.dependencies) pr.dependencies = lookup(r.dependencies);
+    if (r.propertyDependencies) {
+      for (const [k, urns] of Object.entries(r.propertyDependencies)) pr.propertyDependencies[k] = lookup(urns);
+    }
   });
-  return {
-    resources: policyResources,
-    getConfig: <T extends object>() => ({ ...properties }) as T,
-    stackTags,
-    notApplicable: throwNotApplicable,
-  };
+  return policyResources;
+}
+
+/**
+ * StackValidationArgs over the stack's resources. server.js rebuilds the resources for each stack policy; the
+ * evaluator builds them once and shares them (the policies only read them).
+ */
+export function stackArgs(
+  resources: PolicyResource[],
+  getConfig: <T extends object>() => T,
+  stackTags: ReadonlyMap<string, string>,
+): StackValidationArgs {
+  return { resources, getConfig, stackTags, notApplicable: throwNotApplicable };
+}
+
+/** Builds StackValidationArgs from engine-form props (one per resource) and resolved config properties. */
+export function makeStackArgs(
+  resources: EvalResource[],
+  engineProps: Record<string, unknown>[],
+  properties: Record<string, unknown>,
+  stackTags: ReadonlyMap<string, string>,
+): StackValidationArgs {
+  return stackArgs(stackResources(resources, engineProps), configGetter(properties), stackTags);
 }
 
 /**

@@ -39,7 +39,10 @@ export const EXEMPTION_CONFIG_SCHEMA: Readonly<Record<keyof ExemptionConfig, Pol
 
 /** The reason a stack is exempt (one of exemptStackTags matches the stack's tags), or undefined. */
 export function stackTagExemption(stackTags: ReadonlyMap<string, string>, config: ExemptionConfig): string | undefined {
-  for (const [key, value] of Object.entries(config.exemptStackTags ?? {})) {
+  const wanted = config.exemptStackTags;
+  // for-in, not Object.entries: this runs for every policy on every resource, mostly over an empty object.
+  for (const key in wanted) {
+    const value = wanted[key];
     const actual = stackTags.get(key);
     if (actual !== undefined && (value === "*" || actual === value)) {
       return `the stack carries the exemption tag ${key}=${actual} named in the policy config`;
@@ -49,6 +52,9 @@ export function stackTagExemption(stackTags: ReadonlyMap<string, string>, config
 }
 
 export type ExemptionResult = { exempt: true; reason: string } | { exempt: false; undecided: boolean };
+
+/** The common answer, shared (read-only) rather than allocated for every policy call. */
+const NOT_EXEMPT: ExemptionResult = Object.freeze({ exempt: false, undecided: false });
 
 /**
  * Decides whether a resource is exempt. `undecided` is true when an exemption tag might be present but its
@@ -63,10 +69,16 @@ export function checkExemption(name: string, tags: unknown, config: ExemptionCon
       };
     }
   }
-  const wanted = Object.entries(config.exemptTags ?? {});
-  if (wanted.length === 0) {
-    return { exempt: false, undecided: false };
+  const exemptTags = config.exemptTags;
+  let any = false;
+  for (const _ in exemptTags) {
+    any = true;
+    break;
   }
+  if (!any) {
+    return NOT_EXEMPT;
+  }
+  const wanted = Object.entries(exemptTags as Record<string, string>);
   if (isUnknown(tags)) {
     return { exempt: false, undecided: true };
   }

@@ -105,7 +105,8 @@ export function defineResourcePolicy<P extends object, C extends object = object
       urn: args.urn,
       props,
       config,
-      report: (message) => reportViolation(message),
+      // The engine's reportViolation itself: check() reports on this resource (no urn), and no closure per call.
+      report: reportViolation,
       args,
     });
   };
@@ -156,9 +157,8 @@ export interface StackPolicyDefinition<C> extends PolicyInfo {
 
 export function toStackResource(resource: PolicyResource): StackResource {
   const propertyDependencies: Record<string, string[]> = {};
-  for (const [key, deps] of Object.entries(resource.propertyDependencies ?? {})) {
-    propertyDependencies[key] = deps.map((d) => d.urn);
-  }
+  const given = resource.propertyDependencies;
+  for (const key in given) propertyDependencies[key] = given[key].map((d) => d.urn);
   return {
     type: resource.type,
     name: resource.name,
@@ -169,26 +169,40 @@ export function toStackResource(resource: PolicyResource): StackResource {
   };
 }
 
-export function defineStackPolicy<C extends object = object>(def: StackPolicyDefinition<C>): StackValidationPolicy {
-  const exemptions = def.exemptions ?? true;
-  const types = new Set(def.types);
-  const reason = notApplicableReason(def.types);
-  const validate: StackValidation = (args: StackValidationArgs, reportViolation: ReportViolation) => {
-    const resources: StackResource[] = [];
-    const byType = new Map<string, StackResource[]>();
-    let relevant = false;
-    for (const r of args.resources) {
+interface StackView {
+  resources: StackResource[];
+  byType: Map<string, StackResource[]>;
+}
+
+// The offline evaluator hands every stack policy the same resources array (the engine builds one per policy):
+// the unwrapped view is then built once per evaluation instead of once per stack policy.
+const stackViews = new WeakMap<readonly PolicyResource[], StackView>();
+
+function stackView(policyResources: readonly PolicyResource[]): StackView {
+  let view = stackViews.get(policyResources);
+  if (!view) {
+    view = { resources: [], byType: new Map() };
+    for (const r of policyResources) {
       const sr = toStackResource(r);
-      resources.push(sr);
-      let list = byType.get(sr.type);
+      view.resources.push(sr);
+      let list = view.byType.get(sr.type);
       if (!list) {
         list = [];
-        byType.set(sr.type, list);
+        view.byType.set(sr.type, list);
       }
       list.push(sr);
-      relevant = relevant || types.has(sr.type);
     }
-    if (!relevant) {
+    stackViews.set(policyResources, view);
+  }
+  return view;
+}
+
+export function defineStackPolicy<C extends object = object>(def: StackPolicyDefinition<C>): StackValidationPolicy {
+  const exemptions = def.exemptions ?? true;
+  const reason = notApplicableReason(def.types);
+  const validate: StackValidation = (args: StackValidationArgs, reportViolation: ReportViolation) => {
+    const { resources, byType } = stackView(args.resources);
+    if (!def.types.some((t) => byType.has(t))) {
       return args.notApplicable(reason);
     }
     const config = args.getConfig<C & ExemptionConfig>();
@@ -202,7 +216,7 @@ export function defineStackPolicy<C extends object = object>(def: StackPolicyDef
       resources,
       ofType: (type) => byType.get(type) ?? [],
       config,
-      report: (message, urn) => reportViolation(message, urn),
+      report: reportViolation,
       args,
     });
   };

@@ -8,12 +8,12 @@ import { type ActionInfo, cachedExpansion } from "../lib/iam/aws-data";
 import { expansionsOf, narrowedByResourceTag, withActionData } from "../lib/iam/grants";
 import { coveredService } from "../lib/iam/resources";
 import {
+  allDocuments,
   IDENTITY_DOCUMENT_TYPES,
   identityDocuments,
   knownStatements,
   quoteList,
   resourcesText,
-  trustDocuments,
 } from "../lib/iam/sources";
 import { defineResourcePolicy } from "../lib/kit";
 
@@ -60,7 +60,7 @@ export const noWildcardActions: ResourceValidationPolicy = defineResourcePolicy<
   types: ALL_DOCUMENT_TYPES,
   check: ({ type, props, config, report }) => {
     const allowed = new Set((config.allowedWildcardActions ?? []).map((a) => a.toLowerCase()));
-    const sources = [...identityDocuments(type, props), ...trustDocuments(type, props)];
+    const sources = allDocuments(type, props);
     for (const source of sources) {
       if (source.doc.invalid) {
         report(
@@ -198,7 +198,7 @@ export const knownActions: ResourceValidationPolicy = defineResourcePolicy<
   tags: IAM_TAGS,
   types: ALL_DOCUMENT_TYPES,
   check: ({ type, props, config, report }) => {
-    const sources = [...identityDocuments(type, props), ...trustDocuments(type, props)];
+    const sources = allDocuments(type, props);
     const allowed = config.allowedUnknownActions ?? [];
     return withActionData(sources, () => {
       for (const { source, statement } of knownStatements(sources, false)) {

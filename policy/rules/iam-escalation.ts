@@ -2,14 +2,15 @@
 // policies, or mint credentials for any user.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { type ActionInfo, knownAction, preloadActions } from "../lib/iam/aws-data";
-import { type BroadGrant, broadGrant, broadlyGrantedVia, withActionData } from "../lib/iam/grants";
+import { type BroadGrant, type GrantIndex, grantIndex, type WatchedActions, withActionData } from "../lib/iam/grants";
 import { coversEveryResourceOf } from "../lib/iam/resources";
 import {
+  allDocuments,
+  type DocumentSource,
   IDENTITY_DOCUMENT_TYPES,
   identityDocuments,
   knownStatements,
   quoteList,
-  trustDocuments,
 } from "../lib/iam/sources";
 import { defineResourcePolicy } from "../lib/kit";
 import { IAM_TAGS } from "./iam-actions";
@@ -60,37 +61,41 @@ export const CREDENTIAL_EXPOSURE_ACTIONS: readonly string[] = [
   "iam:ResetServiceSpecificCredential",
 ];
 
-const ESCALATION_ACTIONS = [...new Set(PRIVILEGE_ESCALATION_METHODS.flatMap((m) => m.actions))];
+/** The actions these rules watch: loaded once, one grant index per resource shared by the three rules. */
+const WATCHED_ACTIONS = [
+  ...new Set([...PRIVILEGE_ESCALATION_METHODS.flatMap((m) => m.actions), ...CREDENTIAL_EXPOSURE_ACTIONS]),
+];
 
-/** The SAR entries of the listed actions, loaded once (a test checks every name exists in the data). */
-function actionInfos(names: readonly string[]): Map<string, ActionInfo> | Promise<Map<string, ActionInfo>> {
-  const build = () =>
-    new Map(
-      names
-        .map(knownAction)
+let watched: WatchedActions | undefined;
+
+/** The SAR entries of the watched actions (a test checks every name exists in the data). */
+function loadWatched(): WatchedActions | Promise<WatchedActions> {
+  const build = () => {
+    watched = new Map(
+      WATCHED_ACTIONS.map(knownAction)
         .filter((a) => a !== undefined)
         .map((a) => [a.name.toLowerCase(), a]),
     );
-  const pending = preloadActions(names);
+    return watched;
+  };
+  const pending = preloadActions(WATCHED_ACTIONS);
   return pending ? pending.then(build) : build();
 }
 
-let escalationInfos: Map<string, ActionInfo> | undefined;
-let credentialInfos: Map<string, ActionInfo> | undefined;
-
-/** Runs `check` with the listed actions' data and the documents' action data in memory (sync when cached). */
-function withInfos(
-  cached: Map<string, ActionInfo> | undefined,
-  names: readonly string[],
-  keep: (infos: Map<string, ActionInfo>) => void,
-  sources: Parameters<typeof withActionData>[0],
-  check: (infos: Map<string, ActionInfo>) => void,
+/**
+ * Runs `check` with the grant index of the resource's identity documents, once the watched actions' data and the
+ * documents' action data are in memory: synchronously when they are (every resource after the first few).
+ */
+function withGrants(
+  type: string,
+  props: Record<string, unknown>,
+  check: (index: GrantIndex, infos: WatchedActions, sources: readonly DocumentSource[]) => void,
 ): void | Promise<void> {
-  if (cached) return withActionData(sources, () => check(cached));
-  return Promise.resolve(actionInfos(names)).then((infos) => {
-    keep(infos);
-    return withActionData(sources, () => check(infos));
-  });
+  const sources = identityDocuments(type, props);
+  const run = (infos: WatchedActions) =>
+    withActionData(sources, () => check(grantIndex(sources, infos), infos, sources));
+  if (watched) return run(watched);
+  return Promise.resolve(loadWatched()).then(run);
 }
 
 function grantText(grant: BroadGrant): string {
@@ -113,27 +118,18 @@ export const noPassRoleOnStar: ResourceValidationPolicy = defineResourcePolicy<R
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
   check: ({ type, props, report }) =>
-    withInfos(
-      escalationInfos,
-      ESCALATION_ACTIONS,
-      (i) => (escalationInfos = i),
-      identityDocuments(type, props),
-      (infos) => {
-        const sources = identityDocuments(type, props);
-        const passRole = infos.get("iam:passrole") as ActionInfo;
-        for (const { source, statement } of knownStatements(sources)) {
-          const via = broadlyGrantedVia(statement, passRole);
-          if (via === undefined) continue;
-          const broad = (statement.resource?.values ?? []).find((r) => coversEveryResourceOf(r, passRole.arnFormats));
-          const how = via.trim().toLowerCase() === "iam:passrole" ? "iam:PassRole" : `iam:PassRole (via "${via}")`;
-          report(
-            `${source.where}: ${statement.label} allows ${how} on Resource "${broad ?? "*"}": whoever holds this policy can hand ANY role, including ` +
-              `administrator roles, to EC2, Lambda, ECS or CodeBuild and act with its permissions. Restrict Resource to the ARNs of the roles ` +
-              `that are passed (arn:aws:iam::ACCOUNT:role/NAME) and add {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}.`,
-          );
-        }
-      },
-    ),
+    withGrants(type, props, (index, infos) => {
+      const passRole = infos.get("iam:passrole") as ActionInfo;
+      for (const { statement, source, via } of index.get("iam:passrole") ?? []) {
+        const broad = (statement.resource?.values ?? []).find((r) => coversEveryResourceOf(r, passRole.arnFormats));
+        const how = via.trim().toLowerCase() === "iam:passrole" ? "iam:PassRole" : `iam:PassRole (via "${via}")`;
+        report(
+          `${source.where}: ${statement.label} allows ${how} on Resource "${broad ?? "*"}": whoever holds this policy can hand ANY role, including ` +
+            `administrator roles, to EC2, Lambda, ECS or CodeBuild and act with its permissions. Restrict Resource to the ARNs of the roles ` +
+            `that are passed (arn:aws:iam::ACCOUNT:role/NAME) and add {"StringEquals": {"iam:PassedToService": "<service>.amazonaws.com"}}.`,
+        );
+      }
+    }),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -153,33 +149,17 @@ export const noPrivilegeEscalation: ResourceValidationPolicy = defineResourcePol
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
   check: ({ type, props, report }) =>
-    withInfos(
-      escalationInfos,
-      ESCALATION_ACTIONS,
-      (i) => (escalationInfos = i),
-      identityDocuments(type, props),
-      (infos) => {
-        const sources = identityDocuments(type, props);
-        const grants = new Map<string, BroadGrant | undefined>();
-        const grantOf = (name: string) => {
-          const key = name.toLowerCase();
-          if (!grants.has(key)) {
-            const info = infos.get(key);
-            grants.set(key, info ? broadGrant(sources, info) : undefined);
-          }
-          return grants.get(key);
-        };
-        for (const method of PRIVILEGE_ESCALATION_METHODS) {
-          const found = method.actions.map(grantOf);
-          if (found.some((g) => g === undefined)) continue;
-          const where = [...new Set((found as BroadGrant[]).map(grantText))].join("; ");
-          report(
-            `Allows privilege escalation (${method.name}: ${method.actions.join(" + ")} on every resource of their type) through ${where}. ` +
-              "The holder can grant itself any permission. Scope these actions to the specific ARNs they manage.",
-          );
-        }
-      },
-    ),
+    withGrants(type, props, (index) => {
+      for (const method of PRIVILEGE_ESCALATION_METHODS) {
+        const found = method.actions.map((name) => index.get(name.toLowerCase())?.[0]);
+        if (found.some((g) => g === undefined)) continue;
+        const where = [...new Set((found as BroadGrant[]).map(grantText))].join("; ");
+        report(
+          `Allows privilege escalation (${method.name}: ${method.actions.join(" + ")} on every resource of their type) through ${where}. ` +
+            "The holder can grant itself any permission. Scope these actions to the specific ARNs they manage.",
+        );
+      }
+    }),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -197,23 +177,17 @@ export const noCredentialExposure: ResourceValidationPolicy = defineResourcePoli
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
   check: ({ type, props, report }) =>
-    withInfos(
-      credentialInfos,
-      CREDENTIAL_EXPOSURE_ACTIONS,
-      (i) => (credentialInfos = i),
-      identityDocuments(type, props),
-      (infos) => {
-        const sources = identityDocuments(type, props);
-        for (const info of infos.values()) {
-          const grant = broadGrant(sources, info);
-          if (!grant) continue;
-          report(
-            `Allows ${info.name} on every user through ${grantText(grant)}: the holder can mint credentials for any IAM user, administrators included. ` +
-              "Scope it to arn:aws:iam::ACCOUNT:user/${aws:username} (self-service) or to named users.",
-          );
-        }
-      },
-    ),
+    withGrants(type, props, (index, infos) => {
+      for (const name of CREDENTIAL_EXPOSURE_ACTIONS) {
+        const info = infos.get(name.toLowerCase());
+        const grant = index.get(name.toLowerCase())?.[0];
+        if (!info || !grant) continue;
+        report(
+          `Allows ${info.name} on every user through ${grantText(grant)}: the holder can mint credentials for any IAM user, administrators included. ` +
+            "Scope it to arn:aws:iam::ACCOUNT:user/${aws:username} (self-service) or to named users.",
+        );
+      }
+    }),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -231,7 +205,7 @@ export const noAllowWithNotElements: ResourceValidationPolicy = defineResourcePo
   tags: IAM_TAGS,
   types: IDENTITY_DOCUMENT_TYPES,
   check: ({ type, props, report }) => {
-    const sources = [...identityDocuments(type, props), ...trustDocuments(type, props)];
+    const sources = allDocuments(type, props);
     for (const { source, statement } of knownStatements(sources)) {
       const used: string[] = [];
       if (statement.notAction) used.push(`NotAction ${quoteList(statement.notAction.values) || "<unknown>"}`);

@@ -258,7 +258,8 @@ describe("aws-lambda-function-async-failure-destination", () => {
     assert.equal(lambdaFunctionName("arn:aws:sqs:eu-west-1:123456789012:q"), undefined);
   });
 
-  it("scales linearly: 4x the functions cost about 4x the time (a quadratic lookup would cost 16x)", () => {
+  // Scaling is measured in bench/policy.ts (timings are not asserted in tests); this checks the large-stack answer.
+  it("finds every unhandled async function in a stack of 8,000 functions", () => {
     const stack = (n: number): EvalResource[] => {
       const resources: EvalResource[] = [];
       for (let i = 0; i < n; i++) {
@@ -280,21 +281,13 @@ describe("aws-lambda-function-async-failure-destination", () => {
       }
       return resources;
     };
-    const time = (resources: EvalResource[]): number => {
-      let best = Infinity;
-      for (let k = 0; k < 3; k++) {
-        const start = process.hrtime.bigint();
-        findAsyncFunctionsWithoutFailureHandling(resources);
-        best = Math.min(best, Number(process.hrtime.bigint() - start));
-      }
-      return best;
-    };
-    time(stack(1_000)); // warm-up
-    const small = stack(2_000);
     const large = stack(8_000);
-    assert.equal(findAsyncFunctionsWithoutFailureHandling(large).length, 4_000);
-    const ratio = time(large) / time(small);
-    assert.ok(ratio < 10, `4x input took ${ratio.toFixed(1)}x the time`);
+    const found = findAsyncFunctionsWithoutFailureHandling(large);
+    assert.equal(found.length, 4_000);
+    assert.ok(
+      found.every((f) => Number(/^f(\d+)$/.exec(f.fn.name)?.[1]) % 2 === 1),
+      "only the functions without an invoke config",
+    );
   });
 });
 

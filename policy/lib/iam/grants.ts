@@ -84,11 +84,67 @@ export function broadlyGrantedVia(statement: NormalizedStatement, action: Action
   return undefined;
 }
 
-/** The first Allow statement of the documents that grants `action` on every resource of its type, or undefined. */
-export function broadGrant(sources: DocumentSource[], action: ActionInfo): BroadGrant | undefined {
-  for (const { source, statement } of knownStatements(sources)) {
-    const via = broadlyGrantedVia(statement, action);
-    if (via !== undefined) return { source, statement, via };
+/** A set of actions several rules ask about (privilege escalation, credential exposure, PassRole). */
+export type WatchedActions = ReadonlyMap<string, ActionInfo>;
+
+/** Per statement, lowercased action → the broad grants of the watched actions, in statement order. */
+export type GrantIndex = ReadonlyMap<string, readonly BroadGrant[]>;
+
+// Which watched actions an expansion contains: expansions are shared by every document naming the same pattern,
+// so this is computed once per pattern, and most patterns contain none.
+const watchedIn = new WeakMap<WatchedActions, WeakMap<Expansion, ActionInfo[]>>();
+// The index of a resource's documents, shared by the rules that ask about the same watched actions.
+const indexes = new WeakMap<WatchedActions, WeakMap<readonly DocumentSource[], GrantIndex>>();
+
+function watchedActionsIn(watched: WatchedActions, expansion: Expansion): ActionInfo[] {
+  let byExpansion = watchedIn.get(watched);
+  if (!byExpansion) {
+    byExpansion = new WeakMap();
+    watchedIn.set(watched, byExpansion);
   }
-  return undefined;
+  let found = byExpansion.get(expansion);
+  if (!found) {
+    found = [...watched.values()].filter((info) => expansion.names.has(info.name.toLowerCase()));
+    byExpansion.set(expansion, found);
+  }
+  return found;
+}
+
+/**
+ * Every Allow statement of the documents that grants a watched action on every resource of its type, per action:
+ * the same answer as `broadlyGrantedVia` for each statement and action, computed once per set of documents and
+ * shared by the rules (the IAM rules would otherwise each re-analyse the same document).
+ */
+export function grantIndex(sources: readonly DocumentSource[], watched: WatchedActions): GrantIndex {
+  let bySources = indexes.get(watched);
+  if (!bySources) {
+    bySources = new WeakMap();
+    indexes.set(watched, bySources);
+  }
+  let index = bySources.get(sources);
+  if (index) return index;
+  const out = new Map<string, BroadGrant[]>();
+  for (const { source, statement } of knownStatements(sources)) {
+    for (const { pattern, expansion } of expansionsOf(statement)) {
+      const candidates = expansion.all
+        ? (statement.resource?.values ?? []).some(isAnyResource)
+          ? [...watched.values()]
+          : []
+        : watchedActionsIn(watched, expansion);
+      for (const info of candidates) {
+        if (!expansion.all && !grantsOnEveryResource(statement, info)) continue;
+        const key = info.name.toLowerCase();
+        let list = out.get(key);
+        if (!list) {
+          list = [];
+          out.set(key, list);
+        }
+        // The first pattern of a statement that grants the action names it (as broadlyGrantedVia does).
+        if (list[list.length - 1]?.statement !== statement) list.push({ source, statement, via: pattern });
+      }
+    }
+  }
+  index = out;
+  bySources.set(sources, index);
+  return index;
 }

@@ -24,6 +24,8 @@ export interface DocumentSource {
 interface ResourceDocuments {
   identity: DocumentSource[];
   trust: DocumentSource[];
+  /** identity then trust. */
+  all: DocumentSource[];
 }
 
 const parsed = new WeakMap<object, ResourceDocuments>();
@@ -51,13 +53,12 @@ function documentsOf(type: string, props: Record<string, unknown>): ResourceDocu
   let docs = parsed.get(props);
   if (!docs) {
     const trust = type === T.iamRole ? (props as IamRoleProps).assumeRolePolicy : undefined;
-    docs = {
-      identity: parseIdentity(type, props),
-      trust:
-        trust === undefined || trust === null
-          ? []
-          : [{ where: "assumeRolePolicy", doc: parsePolicyDocument(trust), trust: true }],
-    };
+    const identity = parseIdentity(type, props);
+    const trusts: DocumentSource[] =
+      trust === undefined || trust === null
+        ? []
+        : [{ where: "assumeRolePolicy", doc: parsePolicyDocument(trust), trust: true }];
+    docs = { identity, trust: trusts, all: [...identity, ...trusts] };
     parsed.set(props, docs);
   }
   return docs;
@@ -73,17 +74,43 @@ export function trustDocuments(type: string, props: Record<string, unknown>): Do
   return documentsOf(type, props).trust;
 }
 
-/** Known statements of known documents (unknown ones are skipped: nothing about them is certain). */
-export function* knownStatements(
-  sources: DocumentSource[],
-  allowOnly = true,
-): Generator<{ source: DocumentSource; statement: NormalizedStatement }> {
-  for (const source of sources) {
-    if (source.doc.unknown || source.doc.statementsUnknown || source.doc.invalid) continue;
-    for (const statement of source.doc.statements) {
-      if (!statement.unknown && (!allowOnly || isAllow(statement))) yield { source, statement };
+export interface SourcedStatement {
+  source: DocumentSource;
+  statement: NormalizedStatement;
+}
+
+// Per source, its known statements (all / Allow only), built once: every IAM policy of the pack walks them.
+const statementsOf = new WeakMap<DocumentSource, { all: SourcedStatement[]; allow: SourcedStatement[] }>();
+
+function sourceStatements(source: DocumentSource): { all: SourcedStatement[]; allow: SourcedStatement[] } {
+  let found = statementsOf.get(source);
+  if (!found) {
+    found = { all: [], allow: [] };
+    const doc = source.doc;
+    if (!doc.unknown && !doc.statementsUnknown && !doc.invalid) {
+      for (const statement of doc.statements) {
+        if (statement.unknown) continue;
+        found.all.push({ source, statement });
+        if (isAllow(statement)) found.allow.push({ source, statement });
+      }
     }
+    statementsOf.set(source, found);
   }
+  return found;
+}
+
+/** Identity documents, then the trust policy (the same array on every call for the same props). */
+export function allDocuments(type: string, props: Record<string, unknown>): DocumentSource[] {
+  return documentsOf(type, props).all;
+}
+
+/** Known statements of known documents (unknown ones are skipped: nothing about them is certain). Read-only. */
+export function knownStatements(sources: readonly DocumentSource[], allowOnly = true): readonly SourcedStatement[] {
+  if (sources.length === 1) return allowOnly ? sourceStatements(sources[0]).allow : sourceStatements(sources[0]).all;
+  const out: SourcedStatement[] = [];
+  for (const source of sources)
+    out.push(...(allowOnly ? sourceStatements(source).allow : sourceStatements(source).all));
+  return out;
 }
 
 export function quoteList(values: readonly string[]): string {
