@@ -11,13 +11,12 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { locationOfArn } from "../../contract/arn.js";
 import { ENV } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { JobBatch, type JobLaunchEnvironment } from "../services/launch-jobs.js";
 import { LiveCapacity } from "../services/live-capacity.js";
-import { gitHubAppFrom } from "../shared/clients.js";
+import { gitHubAppFrom, launchEnvironmentFrom } from "../shared/clients.js";
 import { type Handler, perContainer, powertools } from "../shared/lambda.js";
 
 export const { logger, metrics } = powertools("launcher");
@@ -33,17 +32,13 @@ export interface LauncherContainer {
   capacity: LiveCapacity;
 }
 
-/** The launch environment from the settings; partition, region and account from the function's own ARN. */
+/** The job launch environment from the settings; partition, region and account from the function's own ARN. */
 export function launchEnvironment(settings: SettingsOf<"launcher">, functionArn: string): JobLaunchEnvironment {
   return {
+    ...launchEnvironmentFrom(settings, functionArn),
     pools: settings[ENV.pools],
     scope: settings[ENV.runnerScope],
     owner: settings[ENV.githubOwner],
-    stack: settings[ENV.stack],
-    location: locationOfArn(functionArn),
-    subnetIds: settings[ENV.subnetIds],
-    parameterPrefix: settings[ENV.runnerParameterPrefix],
-    runnerGroupId: settings[ENV.runnerGroupId],
   };
 }
 

@@ -3,13 +3,12 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
-import { locationOfArn } from "../../contract/arn.js";
 import { ENV } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import { joinWarmPools } from "../core/warm-pool/schedule.js";
 import type { LaunchDeps } from "../services/launch-runners.js";
 import { maintainWarmPools, type WarmPoolEnvironment, type WarmPoolResult } from "../services/maintain-warm-pools.js";
-import { gitHubAppFrom } from "../shared/clients.js";
+import { gitHubAppFrom, launchEnvironmentFrom } from "../shared/clients.js";
 import { type Handler, perContainer, powertools } from "../shared/lambda.js";
 
 const { logger, metrics } = powertools("warm-pool");
@@ -17,14 +16,10 @@ const { logger, metrics } = powertools("warm-pool");
 /** The warm pools joined with their pools (checked), and where to launch; location from the function's ARN. */
 export function warmPoolEnvironment(settings: SettingsOf<"warm-pool">, functionArn: string): WarmPoolEnvironment {
   return {
-    warmPools: joinWarmPools(settings[ENV.warmPools], settings[ENV.pools], settings[ENV.runnerScope]),
+    ...launchEnvironmentFrom(settings, functionArn),
     owner: settings[ENV.githubOwner],
+    warmPools: joinWarmPools(settings[ENV.warmPools], settings[ENV.pools], settings[ENV.runnerScope]),
     bootGraceMinutes: settings[ENV.bootGraceMinutes],
-    stack: settings[ENV.stack],
-    location: locationOfArn(functionArn),
-    subnetIds: settings[ENV.subnetIds],
-    parameterPrefix: settings[ENV.runnerParameterPrefix],
-    runnerGroupId: settings[ENV.runnerGroupId],
   };
 }
 

@@ -1,8 +1,11 @@
-/** Clients a function builds once per container from its settings. */
+/** What a function builds once per container from its settings: clients, and where to launch. */
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { locationOfArn } from "../../contract/arn.js";
 import { ENV } from "../../contract/names.js";
+import type { SettingsOf } from "../../contract/settings.js";
 import { GitHubApp } from "../adapters/github/app-auth.js";
 import { secretReader } from "../adapters/ssm.js";
+import type { LaunchEnvironment } from "../services/launch-runners.js";
 
 /**
  * `GitHubApp` keeps the key once it has read a valid one; a parameter read that turned out not to hold a key must
@@ -24,4 +27,15 @@ export function gitHubAppFrom(settings: GitHubAppSettings, ssm: SSMClient): GitH
     baseUrl: settings[ENV.githubApiUrl],
     privateKey: () => readSecret(settings[ENV.appPrivateKeyParameter], APP_KEY_MAX_AGE_SECONDS),
   });
+}
+
+/** Where the launcher's and the warm pool's settings say to launch; location from the function's own ARN. */
+export function launchEnvironmentFrom(settings: SettingsOf<"launcher">, functionArn: string): LaunchEnvironment {
+  return {
+    stack: settings[ENV.stack],
+    location: locationOfArn(functionArn),
+    subnetIds: settings[ENV.subnetIds],
+    parameterPrefix: settings[ENV.runnerParameterPrefix],
+    runnerGroupId: settings[ENV.runnerGroupId],
+  };
 }
