@@ -22,6 +22,7 @@ export const T = {
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
   instance: "aws:ec2/instance:Instance",
   ebsVolume: "aws:ebs/volume:Volume",
+  ebsEncryptionByDefault: "aws:ebs/encryptionByDefault:EncryptionByDefault",
   // Messaging, registry, logs
   sqsQueue: "aws:sqs/queue:Queue",
   ecrRepository: "aws:ecr/repository:Repository",

@@ -131,6 +131,14 @@ const FIXTURES: Record<string, { resources: EvalResource[]; config?: Record<stri
     ],
   },
   "aws-ebs-volume-encrypted": { resources: [res("aws:ebs/volume:Volume", "target", { type: "gp3", tags: TAGS })] },
+  "aws-ec2-launch-template-root-volume-declared": {
+    resources: [
+      res("aws:ec2/launchTemplate:LaunchTemplate", "target", {
+        blockDeviceMappings: [{ deviceName: "/dev/sdf", ebs: { volumeType: "gp3", encrypted: "true" } }],
+        tags: TAGS,
+      }),
+    ],
+  },
   "aws-ebs-volume-gp3": {
     resources: [res("aws:ebs/volume:Volume", "target", { type: "gp2", encrypted: true, tags: TAGS })],
   },

@@ -45,6 +45,7 @@ describe("policy pack metadata", () => {
       "aws-iam-role-no-public-trust",
       "aws-ebs-volume-encrypted",
       "aws-ebs-volume-gp3",
+      "aws-ec2-launch-template-root-volume-declared",
       "aws-ec2-instance-terminate-on-shutdown",
     ];
     for (const name of mandatory)
@@ -54,6 +55,7 @@ describe("policy pack metadata", () => {
       .map((p) => p.name)
       .sort();
     assert.deepEqual(stack, [
+      "aws-ebs-volume-encrypted",
       "aws-lambda-function-async-failure-destination",
       "aws-s3-bucket-encryption",
       "aws-s3-bucket-public-access-blocked",
