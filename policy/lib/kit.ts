@@ -36,6 +36,19 @@ function configSchema(info: PolicyInfo, exemptions: boolean): PolicyConfigSchema
   return Object.keys(properties).length > 0 ? { properties } : undefined;
 }
 
+/** The engine-visible fields resource and stack policies share. */
+function policyFields(info: PolicyInfo, exemptions: boolean) {
+  return {
+    name: info.name,
+    description: info.description,
+    enforcementLevel: info.enforcementLevel,
+    severity: info.severity,
+    remediationSteps: info.remediationSteps,
+    configSchema: configSchema(info, exemptions),
+    tags: info.tags,
+  };
+}
+
 function notApplicableReason(types: readonly string[]): string {
   return types.length === 1
     ? `Policy only applies to resources of type '${types[0]}'`
@@ -116,16 +129,7 @@ export function defineResourcePolicy<P extends object, C extends object = object
     // The engine's own fast path (same reason string as notApplicableReason for one type).
     (validate as unknown as { __pulumiType: string }).__pulumiType = def.types[0];
   }
-  return {
-    name: def.name,
-    description: def.description,
-    enforcementLevel: def.enforcementLevel,
-    severity: def.severity,
-    remediationSteps: def.remediationSteps,
-    configSchema: configSchema(def, exemptions),
-    tags: def.tags,
-    validateResource: validate,
-  };
+  return { ...policyFields(def, exemptions), validateResource: validate };
 }
 
 export interface StackResource {
@@ -220,16 +224,7 @@ export function defineStackPolicy<C extends object = object>(def: StackPolicyDef
       args,
     });
   };
-  return {
-    name: def.name,
-    description: def.description,
-    enforcementLevel: def.enforcementLevel,
-    severity: def.severity,
-    remediationSteps: def.remediationSteps,
-    configSchema: configSchema(def, exemptions),
-    tags: def.tags,
-    validateStack: validate,
-  };
+  return { ...policyFields(def, exemptions), validateStack: validate };
 }
 
 /** Stack-policy helper: is this resource exempt by the shared exemption config (undecided counts as exempt)? */

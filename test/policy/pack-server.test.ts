@@ -67,6 +67,16 @@ function options(parent?: string): any {
   return o;
 }
 
+/** Fills an AnalyzeRequest or an AnalyzerResource (same setters) with what the engine sends for the resource. */
+function describeResource(message: any, r: EvalResource): any {
+  message.setType(r.type);
+  message.setName(r.name);
+  message.setUrn(r.urn);
+  message.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
+  message.setOptions(options(r.parent));
+  return message;
+}
+
 interface Diag {
   policy: string;
   level: string;
@@ -206,12 +216,7 @@ describe("policy pack served over gRPC matches evaluate()", function () {
     const served: Diag[] = [];
     const servedNa: string[] = [];
     for (const r of resources) {
-      const req = new pb.AnalyzeRequest();
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setUrn(r.urn);
-      req.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
-      req.setOptions(options(r.parent));
+      const req = describeResource(new pb.AnalyzeRequest(), r);
       const resp: any = await call(client, "analyze", req);
       for (const d of resp.getDiagnosticsList())
         served.push({
@@ -225,12 +230,7 @@ describe("policy pack served over gRPC matches evaluate()", function () {
     const stackReq = new pb.AnalyzeStackRequest();
     stackReq.setResourcesList(
       resources.map((r) => {
-        const ar = new pb.AnalyzerResource();
-        ar.setType(r.type);
-        ar.setName(r.name);
-        ar.setUrn(r.urn);
-        ar.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
-        ar.setOptions(options(r.parent));
+        const ar = describeResource(new pb.AnalyzerResource(), r);
         ar.setDependenciesList(r.dependencies ?? []);
         for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
           const deps = new pb.AnalyzerPropertyDependencies();
@@ -299,12 +299,7 @@ describe("policy pack started the way the Pulumi CLI starts it (run-policy-pack,
     const client = new services.AnalyzerClient(`127.0.0.1:${started.port}`, grpc.credentials.createInsecure());
     try {
       const r = res("aws:sqs/queue:Queue", "jobs", {});
-      const req = new pb.AnalyzeRequest();
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setUrn(r.urn);
-      req.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
-      req.setOptions(options());
+      const req = describeResource(new pb.AnalyzeRequest(), r);
       const resp: any = await call(client, "analyze", req);
       const served = resp.getDiagnosticsList().map((d: any) => d.getPolicyname());
       const local = (await evaluateDetailed([r])).violations.map((v) => v.policy);
