@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AwsLocation } from "../../contract/arn";
 import { FUNCTION_ENTRY, runnerParameterPrefix } from "../../contract/names";
 import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
-import { powertoolsEnvironment } from "../shared/environment";
 import { awsLocation } from "../shared/location";
 import { ScheduledFunction } from "../shared/scheduled-function";
 import {
@@ -142,7 +141,6 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           "Terminates orphaned runner instances, removes ghost runners from GitHub, deletes leftover JIT configs",
         scheduleExpression: runners.reaperSchedule,
         environment: {
-          ...powertoolsEnvironment("reaper"),
           ...reaperEnvironment({ stack, github, runners, parameterPrefix: this.parameterPrefix }),
         },
         statements: location.apply((where) =>
@@ -169,7 +167,6 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           "Copies the current actions/runner release for each pool architecture into the runner cache bucket",
         scheduleExpression: RUNNER_CACHE_SCHEDULE,
         environment: {
-          ...powertoolsEnvironment("runner-cache"),
           ...runnerCacheEnvironment({ github, runners, cacheBucket: this.runnerCacheBucket.bucket }),
         },
         statements: pulumi.all([location, this.runnerCacheBucket.arn]).apply(([where, cacheBucketArn]) =>
@@ -211,7 +208,7 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           entry: FUNCTION_ENTRY["warm-pool"],
           description: "Keeps idle ephemeral runners ready during each pool's warm hours",
           scheduleExpression: WARM_POOL_SCHEDULE,
-          environment: { ...powertoolsEnvironment("warm-pool"), ...warmEnvironment },
+          environment: { ...warmEnvironment },
           statements: launchScope.apply((scope) => launchStatements(scope)),
           memorySize: 512,
           timeout: 120,

@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { FUNCTION_ENTRY, webhookSecretParameterName } from "../../contract/names";
 import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
-import { powertoolsEnvironment } from "../shared/environment";
 import type { PolicyStatement } from "../shared/iam";
 import { NodeFunction } from "../shared/lambda";
 import { runtimePools, webhookEnvironment } from "./function-environments";
@@ -183,7 +182,6 @@ export class WebhookIngress extends pulumi.ComponentResource {
         entry: FUNCTION_ENTRY.webhook,
         description: "Verifies GitHub workflow_job webhooks and queues one message per queued job a runner pool serves",
         environment: {
-          ...powertoolsEnvironment("cirunners-webhook"),
           ...webhookEnvironment({
             poolsJson,
             jobQueueUrl: this.jobQueue.url,

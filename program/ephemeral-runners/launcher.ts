@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_ENTRY } from "../../contract/names";
 import type { RunnersConfig } from "../config";
-import { type FunctionEnvironment, powertoolsEnvironment } from "../shared/environment";
+import type { FunctionEnvironment } from "../shared/environment";
 import type { PolicyStatement } from "../shared/iam";
 import { NodeFunction } from "../shared/lambda";
 
@@ -42,7 +42,7 @@ export class Launcher extends pulumi.ComponentResource {
         entry: FUNCTION_ENTRY.launcher,
         description:
           "Starts one ephemeral runner instance per queued workflow job (JIT config in SSM, EC2 CreateFleet)",
-        environment: { ...powertoolsEnvironment("launcher"), ...args.environment },
+        environment: { ...args.environment },
         statements: args.statements,
         // Memory buys CPU for the GitHub App's RS256 signing and parallel launches within a batch.
         memorySize: 512,

@@ -4,7 +4,6 @@
  * variable no schema names cannot be set by accident.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { METRICS_NAMESPACE } from "../../contract/names";
 import type { EnvironmentOf, SETTINGS } from "../../contract/settings";
 
 export type SettingsFunction = keyof typeof SETTINGS;
@@ -22,12 +21,4 @@ export function definedVariables(environment: EnvironmentVariables): Record<stri
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined),
   );
-}
-
-/**
- * The Powertools variables a handler falls back on when its Logger or Metrics is created without a service name
- * or namespace.
- */
-export function powertoolsEnvironment(serviceName: string): Record<string, string> {
-  return { POWERTOOLS_SERVICE_NAME: serviceName, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
 }
