@@ -37,6 +37,12 @@ export const ENV = {
   runnerVersion: "CIRUNNERS_RUNNER_VERSION",
   /** JSON array of `WarmPool` (`pool.ts`), read by the warm-pool function. */
   warmPools: "CIRUNNERS_WARM_POOLS",
+  /** DynamoDB table of the job ledger (`ledger.ts`). */
+  ledgerTable: "CIRUNNERS_LEDGER_TABLE",
+  /** JSON array of the repositories (names without owner) a repo-scope stack serves; `[]` in org scope. */
+  repositories: "CIRUNNERS_REPOSITORIES",
+  /** Id of the GitHub webhook the stack created (organization hook, or repository hooks in repo scope: JSON map). */
+  webhookHookIds: "CIRUNNERS_WEBHOOK_HOOK_IDS",
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -96,9 +102,29 @@ export const FUNCTION_ENTRY = {
   reaper: "runtime/handlers/reaper.ts",
   "runner-cache": "runtime/handlers/runner-cache.ts",
   "warm-pool": "runtime/handlers/warm-pool.ts",
+  reconciler: "runtime/handlers/reconciler.ts",
+  redeliver: "runtime/handlers/redeliver.ts",
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENTRY;
 
 /** CloudWatch namespace of the functions' Powertools metrics (the dashboard and alarms read it). */
 export const METRICS_NAMESPACE = "cirunners";
+
+/**
+ * A runner's name: `<pool>-<jobId>-<6 hex>` for a job's runner, `<pool>-warm-<6 hex>` for a warm one. The random
+ * part makes each launch attempt unique; the job id lets anyone holding a runner name (the webhook reading
+ * `workflow_job.runner_name`, the reaper) find the job it was launched for.
+ */
+export function runnerName(pool: string, jobId: number | "warm", random: string): string {
+  return `${pool}-${jobId}-${random}`;
+}
+
+const RUNNER_NAME = /^(.+)-(\d+|warm)-([0-9a-f]{6})$/;
+
+/** The pool and job a runner was launched for, or undefined for a name this stack did not give. */
+export function parseRunnerName(name: string): { pool: string; jobId: number | "warm" } | undefined {
+  const match = RUNNER_NAME.exec(name);
+  if (!match) return undefined;
+  return { pool: match[1], jobId: match[2] === "warm" ? "warm" : Number(match[2]) };
+}

@@ -80,8 +80,49 @@ export function distinctLabels(labels: readonly string[]): string[] {
 }
 
 /**
- * The pool that serves a job with these labels, or undefined. A job goes to the pool whose label set EQUALS the
- * job's (case-insensitively, duplicates collapsed, order ignored); config rejects two pools with one label set.
+ * GitHub's assignment rule, as routing uses it: a job goes to the pool whose runners would be offered the job —
+ * every job label is among the pool's labels (case-insensitive; GitHub docs, "Using labels with self-hosted
+ * runners": a runner must have all the labels of `runs-on`). Of those, the most specific pool (fewest labels the
+ * job did not ask for) wins, ties broken by config order. A generic job thus never lands on a specialised pool
+ * while a closer one exists.
+ */
+export function routeJob<P extends Pick<RuntimePool, "labels">>(
+  jobLabels: readonly string[],
+  pools: readonly P[],
+): P | undefined {
+  const wanted = labelSet(jobLabels);
+  if (wanted.size === 0) return undefined;
+  let best: { pool: P; extra: number } | undefined;
+  for (const pool of pools) {
+    const offered = labelSet(pool.labels);
+    if (![...wanted].every((l) => offered.has(l))) continue;
+    const extra = offered.size - wanted.size;
+    if (!best || extra < best.extra) best = { pool, extra };
+  }
+  return best?.pool;
+}
+
+/**
+ * Pairs of pools between which routing is decided by config order alone: equal label sets (the second pool never
+ * gets a job). Config validation names them.
+ */
+export function ambiguousLabelSets<P extends Pick<RuntimePool, "name" | "labels">>(pools: readonly P[]): [P, P][] {
+  const pairs: [P, P][] = [];
+  pools.forEach((a, i) => {
+    for (const b of pools.slice(i + 1)) if (sameLabelSet(a.labels, b.labels)) pairs.push([a, b]);
+  });
+  return pairs;
+}
+
+function sameLabelSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = labelSet(a);
+  const right = labelSet(b);
+  return left.size === right.size && [...left].every((l) => right.has(l));
+}
+
+/**
+ * Exact label-set matching (superseded by `routeJob` for routing; kept for callers that need equality). A job
+ * goes to the pool whose label set EQUALS the job's (case-insensitively, duplicates collapsed, order ignored).
  */
 export function matchPool<P extends Pick<RuntimePool, "labels">>(
   jobLabels: readonly string[],

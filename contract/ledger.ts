@@ -1,0 +1,107 @@
+/**
+ * The job ledger: one record per GitHub job, shared by the webhook (records what GitHub says), the launcher (claims
+ * a job before launching), the reconciler (retries, capacity waits, cancellations, expiry), the reaper (asks
+ * whether a runner's job is still live) and the program (table schema, IAM, dashboard).
+ *
+ * Every write is conditional on the state it read, so deliveries, redeliveries and retries can repeat freely and
+ * one job still gets one runner. States only move along `TRANSITIONS`; the two moves back to `queued` (a failed
+ * launch, a runner taken by another job) count an attempt.
+ */
+import { z } from "zod";
+
+export const JOB_STATES = [
+  /** Waiting for an environment's approval (`workflow_job.status: "waiting"`): no runner until it can run. */
+  "waiting",
+  /** Needs a runner: launched as soon as its pool has capacity and `nextAttemptAt` has passed. */
+  "queued",
+  /** Claimed by one launcher invocation (conditional write) that is starting an instance for it. */
+  "launching",
+  /** An instance and its just-in-time runner exist for it; GitHub has not reported the job running yet. */
+  "launched",
+  /** GitHub reported `in_progress` (on any runner). */
+  "running",
+  /** Completed after running. */
+  "done",
+  /** Completed or cancelled before it ran: its runner, if any, is ended. */
+  "cancelled",
+  /** Still without a runner after GitHub's 24-hour queue limit. */
+  "expired",
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
+
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(["done", "cancelled", "expired"]);
+
+/** The moves a record may make; anything else is refused by the conditional write. */
+export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  waiting: ["queued", "running", "done", "cancelled", "expired"],
+  queued: ["waiting", "launching", "running", "done", "cancelled", "expired"],
+  launching: ["launched", "queued", "running", "done", "cancelled", "expired"],
+  launched: ["queued", "running", "done", "cancelled", "expired"],
+  running: ["done"],
+  done: [],
+  cancelled: [],
+  expired: [],
+};
+
+export function canMove(from: JobState, to: JobState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** GitHub fails a self-hosted job that no runner picked up after 24 hours in the queue. */
+export const GITHUB_QUEUE_LIMIT_MS = 24 * 60 * 60 * 1000;
+
+/** Records outlive the queue limit by a day so late deliveries of a finished job still find it (DynamoDB TTL). */
+export const LEDGER_RETENTION_MS = 2 * GITHUB_QUEUE_LIMIT_MS;
+
+/** A runner launched for a job. `jobId` on the runner's tags and this entry tie the two together. */
+export const launchedRunnerSchema = z.object({
+  instanceId: z.string().min(1),
+  runnerName: z.string().min(1),
+  runnerId: z.number().int().positive().optional(),
+  launchedAt: z.iso.datetime(),
+  /** Set once the runner is known to be ended (terminated and deregistered). */
+  endedAt: z.iso.datetime().optional(),
+});
+export type LaunchedRunner = z.infer<typeof launchedRunnerSchema>;
+
+export const jobRecordSchema = z.object({
+  jobId: z.number().int().positive(),
+  runId: z.number().int().positive(),
+  runAttempt: z.number().int().positive(),
+  repository: z.string().min(1),
+  owner: z.string().min(1),
+  installationId: z.number().int().positive().optional(),
+  labels: z.array(z.string().min(1)).min(1),
+  /** The pool routing chose, or undefined for a job no pool serves (recorded only when it ran on our runner). */
+  pool: z.string().min(1).optional(),
+  state: z.enum(JOB_STATES),
+  /** Increases by one with every write: the optimistic-concurrency guard next to the state condition. */
+  version: z.number().int().nonnegative(),
+  runners: z.array(launchedRunnerSchema).default([]),
+  /** Name of the runner GitHub reported the job on (`workflow_job.runner_name`), ours or not. */
+  ranOn: z.string().optional(),
+  /** Launch attempts so far (failed launches and stolen runners). */
+  attempts: z.number().int().nonnegative().default(0),
+  /** Earliest time the next launch may be tried (capped exponential backoff after a failure). */
+  nextAttemptAt: z.iso.datetime().optional(),
+  lastError: z.string().optional(),
+  /** When GitHub queued the job (`workflow_job.created_at`, else the first delivery's arrival). */
+  queuedAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().optional(),
+  completedAt: z.iso.datetime().optional(),
+  updatedAt: z.iso.datetime(),
+  /** DynamoDB TTL attribute: epoch seconds. */
+  expiresAt: z.number().int().positive(),
+});
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+
+/** The table's key and its one index (the reconciler's work list: jobs that may need a runner, by due time). */
+export const LEDGER_KEYS = {
+  partitionKey: "jobId",
+  /** Sparse GSI: only records in `queued`, `launching` or `launched` carry `dueAt`; keyed by pool. */
+  dueIndex: "due",
+  dueIndexPartitionKey: "pool",
+  dueIndexSortKey: "dueAt",
+  ttlAttribute: "expiresAt",
+} as const;
