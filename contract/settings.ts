@@ -27,6 +27,16 @@ const text = z.string().min(1);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);
 const scope = z.enum(["org", "repo"]).default("org");
 const pools = json(z.array(runtimePoolSchema).min(1));
+/** Repository names without owner (`targetKey`'s repo part); GitHub names: letters, digits, `.`, `_`, `-`. */
+const repositories = json(
+  z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "expected a repository name without owner")),
+);
+/** `targetKey(target)` → the id of the webhook GitHub delivers that target's jobs through. */
+const TARGET_KEY = /^(org:[^/\s]+|repo:[^/\s]+\/[^/\s]+)$/;
+const hookIds = z.record(z.string(), z.number().int().positive()).superRefine((ids, ctx) => {
+  for (const key of Object.keys(ids).filter((k) => !TARGET_KEY.test(k)))
+    ctx.addIssue({ code: "custom", path: [key], message: 'expected a target key like "org:acme" or "repo:acme/app"' });
+});
 const poolsWithTemplates = json(
   z.array(runtimePoolSchema.required({ launchTemplateId: true })).min(1, "expected at least one pool"),
 );
@@ -57,10 +67,28 @@ export const SETTINGS = {
     [ENV.pools]: pools,
     [ENV.jobQueueUrl]: text,
     [ENV.webhookSecretParameter]: text,
+    [ENV.ledgerTable]: text,
+    [ENV.githubOwner]: text,
+    [ENV.runnerScope]: scope,
+    [ENV.repositories]: repositories,
   }),
-  launcher: z.object(launchSettings),
+  launcher: z.object({ ...launchSettings, [ENV.ledgerTable]: text }),
+  reconciler: z.object({
+    ...launchSettings,
+    [ENV.ledgerTable]: text,
+    [ENV.jobQueueUrl]: text,
+    [ENV.bootGraceMinutes]: positiveNumber(10),
+  }),
+  redeliver: z.object({
+    ...githubAppSettings,
+    [ENV.githubOwner]: text,
+    [ENV.runnerScope]: scope,
+    [ENV.repositories]: repositories,
+    [ENV.webhookHookIds]: json(hookIds),
+  }),
   reaper: z.object({
     ...githubAppSettings,
+    [ENV.ledgerTable]: text,
     [ENV.runnerScope]: scope,
     [ENV.githubOwner]: text,
     [ENV.runnerParameterPrefix]: text,

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { ec2Arn, iamArn, locationOfArn, parameterArn, parameterPathArn, partitionOf } from "../../contract/arn";
 import { decodeJobMessage, encodeJobMessage, type JobMessage } from "../../contract/job";
 import { ENV } from "../../contract/names";
-import { matchPool } from "../../contract/pool";
+import { routeJob } from "../../contract/pool";
 import { installationPath, runnersPath, runnerTargetFor } from "../../contract/runner-target";
 import { readSettings } from "../../contract/settings";
 
@@ -86,10 +86,12 @@ describe("contract: runner target", () => {
 });
 
 describe("contract: pools and settings", () => {
-  it("matches a job to the pool with the same label set, case-insensitively", () => {
-    const pools = [{ labels: ["self-hosted", "linux", "x64"] }, { labels: ["self-hosted", "Linux", "ARM64"] }];
-    assert.equal(matchPool(["LINUX", "arm64", "self-hosted"], pools), pools[1]);
-    assert.equal(matchPool(["self-hosted"], pools), undefined);
+  it("routes a job to the most specific pool whose labels include all of its labels, case-insensitively", () => {
+    const pools = [{ labels: ["self-hosted", "linux", "x64", "gpu"] }, { labels: ["self-hosted", "Linux", "X64"] }];
+    assert.equal(routeJob(["LINUX", "x64", "self-hosted"], pools), pools[1]);
+    assert.equal(routeJob(["self-hosted"], pools), pools[1]);
+    assert.equal(routeJob(["gpu"], pools), pools[0]);
+    assert.equal(routeJob(["self-hosted", "arm64"], pools), undefined);
   });
 
   it("reads a function's settings once and names every bad variable", () => {
@@ -98,14 +100,50 @@ describe("contract: pools and settings", () => {
       [ENV.pools]: JSON.stringify([pool]),
       [ENV.jobQueueUrl]: "https://sqs/queue",
       [ENV.webhookSecretParameter]: "/s",
+      [ENV.ledgerTable]: "jobs",
+      [ENV.githubOwner]: "acme",
+      [ENV.repositories]: '["app","api"]',
     });
     assert.equal(settings[ENV.pools][0].spot, false);
+    assert.equal(settings[ENV.runnerScope], "org");
+    assert.deepEqual(settings[ENV.repositories], ["app", "api"]);
     assert.throws(
       () => readSettings("launcher", { [ENV.pools]: "[", [ENV.appId]: "x" }),
       (error: Error) =>
         /CIRUNNERS_POOLS: not valid JSON/.test(error.message) &&
         /CIRUNNERS_APP_ID/.test(error.message) &&
-        /CIRUNNERS_SUBNET_IDS/.test(error.message),
+        /CIRUNNERS_SUBNET_IDS/.test(error.message) &&
+        /CIRUNNERS_LEDGER_TABLE/.test(error.message),
+    );
+  });
+
+  it("reads the redeliver function's hook ids keyed by runner target", () => {
+    const env = {
+      [ENV.appId]: "1",
+      [ENV.appPrivateKeyParameter]: "/key",
+      [ENV.githubOwner]: "acme",
+      [ENV.runnerScope]: "repo",
+      [ENV.repositories]: '["app"]',
+      [ENV.webhookHookIds]: '{"repo:acme/app": 45}',
+    };
+    assert.deepEqual(readSettings("redeliver", env)[ENV.webhookHookIds], { "repo:acme/app": 45 });
+    assert.throws(
+      () => readSettings("redeliver", { ...env, [ENV.webhookHookIds]: '{"acme": 45, "org:acme": "45"}' }),
+      /CIRUNNERS_WEBHOOK_HOOK_IDS \(org:acme\): Invalid input: expected number/,
+    );
+    assert.throws(
+      () => readSettings("redeliver", { ...env, [ENV.webhookHookIds]: '{"acme": 45}' }),
+      /CIRUNNERS_WEBHOOK_HOOK_IDS \(acme\): expected a target key/,
+    );
+  });
+
+  it("gives the reconciler the launcher's settings plus the ledger, the queue and the boot grace", () => {
+    assert.throws(
+      () => readSettings("reconciler", {}),
+      (error: Error) =>
+        ["CIRUNNERS_LEDGER_TABLE", "CIRUNNERS_JOB_QUEUE_URL", "CIRUNNERS_POOLS", "CIRUNNERS_SUBNET_IDS"].every((v) =>
+          error.message.includes(v),
+        ),
     );
   });
 });
