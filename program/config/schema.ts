@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ARCHITECTURES, warmScheduleSchema } from "../../contract/pool";
+import { arcConfigSchema } from "../arc-runners/config";
 import {
   arn,
   githubLogin,
@@ -188,6 +189,8 @@ export const stackConfigSchema = z
       )
       .default(30),
     alarmTopicArn: arn.optional(),
+    /** actions-runner-controller on EKS (program/arc-runners): absent deploys none. */
+    arc: arcConfigSchema.optional(),
   })
   .strict();
 
