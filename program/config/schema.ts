@@ -77,9 +77,22 @@ const poolSchema = z
       )
       .optional(),
     warmPool: warmScheduleSchema.optional(),
+    /** "stock": the bootstrap installs the runner's dependencies at boot; "baked": the runner-images AMI (docs/runner-images.md). */
+    image: z.enum(["stock", "baked"], { error: 'expected "stock" or "baked"' }).default("stock"),
+    /** Docker engine with the runner user in the docker group. */
+    docker: z.boolean().default(true),
+    /** Passwordless sudo for the runner user: off by default, since job code then owns the instance. */
+    sudo: z.boolean().default(false),
   })
   .strict()
   .superRefine((pool, ctx) => {
+    if (pool.image === "baked" && pool.ami)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ami"],
+        message: 'a pool with image "baked" takes its AMI from the runner image pipeline: remove ami',
+        input: pool.ami,
+      });
     const lowered = pool.labels.map((l) => l.toLowerCase());
     const duplicate = lowered.find((l, i) => lowered.indexOf(l) !== i);
     if (duplicate)
