@@ -103,5 +103,7 @@ export const LEDGER_KEYS = {
   dueIndex: "due",
   dueIndexPartitionKey: "pool",
   dueIndexSortKey: "dueAt",
+  /** The index carries whole records (projection ALL): the reconciler reads its work list without a second read. */
+  dueIndexProjection: "ALL",
   ttlAttribute: "expiresAt",
 } as const;

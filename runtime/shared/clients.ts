@@ -30,7 +30,13 @@ export function gitHubAppFrom(settings: GitHubAppSettings, ssm: SSMClient): GitH
 }
 
 /** Where the launcher's and the warm pool's settings say to launch; location from the function's own ARN. */
-export function launchEnvironmentFrom(settings: SettingsOf<"launcher">, functionArn: string): LaunchEnvironment {
+export function launchEnvironmentFrom(
+  settings: Pick<
+    SettingsOf<"launcher">,
+    typeof ENV.stack | typeof ENV.subnetIds | typeof ENV.runnerParameterPrefix | typeof ENV.runnerGroupId
+  >,
+  functionArn: string,
+): LaunchEnvironment {
   return {
     stack: settings[ENV.stack],
     location: locationOfArn(functionArn),
