@@ -50,3 +50,61 @@ export function githubOidcProvider(
   );
   return provider.arn;
 }
+
+/**
+ * A repository allowed to assume a role. GitHub writes `sub` either with names (`repo:OWNER/REPO:...`) or, for
+ * repositories created, renamed or transferred after 18 June 2026 (and for organizations that opted in earlier),
+ * with immutable ids (`repo:OWNER-OWNERID/REPO-REPOID:...`; GitHub changelog, 2026-04-23). The ids are those of
+ * `GET /repos/OWNER/REPO` (`owner.id`, `id`).
+ */
+export interface GitHubRepositoryRef {
+  /** `owner/repository`. */
+  repository: string;
+  /** The owner's numeric id; with `repositoryId`, adds the immutable-id subjects. */
+  ownerId?: number;
+  /** The repository's numeric id. */
+  repositoryId?: number;
+}
+
+/** The `repo:` prefixes GitHub may put in a token of this repository: by name, and by ids when they are known. */
+export function repositorySubjectPrefixes(ref: GitHubRepositoryRef): string[] {
+  const prefixes = [`repo:${ref.repository}`];
+  if (ref.ownerId !== undefined && ref.repositoryId !== undefined) {
+    const [owner, name] = ref.repository.split("/");
+    prefixes.push(`repo:${owner}-${ref.ownerId}/${name}-${ref.repositoryId}`);
+  }
+  return prefixes;
+}
+
+/**
+ * The exact `sub` values for the given contexts (`ref:refs/heads/main`, `environment:production`,
+ * `pull_request`), in both subject formats when the repository's ids are known. No wildcards.
+ */
+export function githubSubjects(ref: GitHubRepositoryRef, contexts: readonly string[]): string[] {
+  return repositorySubjectPrefixes(ref).flatMap((prefix) => contexts.map((context) => `${prefix}:${context}`));
+}
+
+/**
+ * Trust policy for GitHub Actions OIDC: `aud` pinned to sts.amazonaws.com and `sub` to exact values
+ * (StringEquals, so no pattern can widen it). An empty subject list would trust no one; it is refused instead.
+ */
+export function githubOidcTrustPolicy(oidcProviderArn: string, subjects: readonly string[]): string {
+  if (subjects.length === 0) throw new Error("a GitHub OIDC trust needs at least one subject");
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "GitHubActionsOidc",
+        Effect: "Allow",
+        Principal: { Federated: oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+            [`${GITHUB_OIDC_HOST}:sub`]: [...new Set(subjects)],
+          },
+        },
+      },
+    ],
+  });
+}

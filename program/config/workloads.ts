@@ -71,6 +71,30 @@ export const codebuildSchema = z
     });
   });
 
+/** GitHub's numeric ids (`GET /repos/OWNER/REPO`: `owner.id`, `id`). */
+const githubId = z.number().int().positive();
+
+/**
+ * A repository trusted through GitHub OIDC: by name, and optionally by its immutable ids, which GitHub puts in
+ * `sub` (`repo:OWNER-OWNERID/REPO-REPOID:...`) for repositories created, renamed or transferred after 18 June 2026.
+ * With the ids, roles accept both subject formats; give both ids or neither.
+ */
+export const githubRepositoryFields = {
+  repository: ownerAndRepository,
+  ownerId: githubId.optional(),
+  repositoryId: githubId.optional(),
+};
+
+/** Refinement for objects with `githubRepositoryFields`: both ids or neither. */
+export function bothIdsOrNeither(r: { ownerId?: number; repositoryId?: number }, ctx: z.RefinementCtx): void {
+  if ((r.ownerId === undefined) !== (r.repositoryId === undefined))
+    ctx.addIssue({
+      code: "custom",
+      path: [r.ownerId === undefined ? "ownerId" : "repositoryId"],
+      message: "expected both ownerId and repositoryId (the immutable-id subject needs both) or neither",
+    });
+}
+
 export const taskSchema = z
   .object({
     name: resourceName,
@@ -78,7 +102,7 @@ export const taskSchema = z
       .array(
         z
           .object({
-            repository: ownerAndRepository,
+            ...githubRepositoryFields,
             branches: z.array(z.string().regex(/^[A-Za-z0-9_./-]+$/, "expected a branch name")).default([]),
             environments: z.array(z.string().regex(/^[A-Za-z0-9_. -]+$/, "expected an environment name")).default([]),
           })
@@ -86,13 +110,20 @@ export const taskSchema = z
           .refine((r) => r.branches.length + r.environments.length > 0, {
             message: "expected at least one branch or environment allowed to run the task",
             path: ["branches"],
-          }),
+          })
+          .superRefine(bothIdsOrNeither),
       )
       .min(1, "expected at least one repository allowed to run the task"),
     cpu: z.literal([256, 512, 1024, 2048, 4096, 8192, 16384]),
     memory: z.number().int(),
     command: z.array(z.string()).optional(),
     environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    /** May a run replace the container's command (`command` in the execution input)? */
+    allowCommandOverride: z.boolean().default(false),
+    /** Variables a run may set (`environment` in the execution input); any other name fails the execution. */
+    allowedEnvironment: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, "expected an environment variable name"))
+      .default([]),
     secrets: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"),
@@ -112,6 +143,11 @@ export const taskSchema = z
             cidrBlock: cidr.optional(),
             port,
             description: z.string().max(200).optional(),
+            /**
+             * For a security group target: add the ingress rule on that group that admits the task on `port`.
+             * Set false when another stack owns the group's rules.
+             */
+            manageIngress: z.boolean().default(true),
           })
           .strict()
           .refine((e) => (e.securityGroupId === undefined) !== (e.cidrBlock === undefined), {

@@ -11,5 +11,7 @@ export * from "./contract";
 export * from "./github-variables";
 export * from "./policies";
 export * from "./state-machine";
+export * from "./state-machine-input";
+export * from "./target-ingress";
 export * from "./task-definition";
 export * from "./task-runner";

@@ -7,42 +7,22 @@
 import { type AwsLocation, regionalArn } from "../../contract/arn";
 import type { TaskConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
-import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from "../github-oidc";
+import { githubSubjects } from "../github-oidc";
 
 /**
- * The exact OIDC subjects allowed to assume the deploy role: `repo:OWNER/REPO:ref:refs/heads/<branch>` for each
- * branch and `repo:OWNER/REPO:environment:<env>` for each environment. A job that uses an environment gets the
- * environment subject, not the branch one. No wildcards: the config schema rejects them.
+ * The exact OIDC subjects allowed to assume the deploy role: `ref:refs/heads/<branch>` for each branch and
+ * `environment:<env>` for each environment (a job that uses an environment gets the environment subject, not the
+ * branch one), by name and, when the repository's ids are configured, by immutable ids. No wildcards: the config
+ * schema rejects them.
  */
-export function githubSubjects(task: Pick<TaskConfig, "repositories">): string[] {
-  const subjects: string[] = [];
-  for (const r of task.repositories) {
-    for (const branch of r.branches) subjects.push(`repo:${r.repository}:ref:refs/heads/${branch}`);
-    for (const environment of r.environments) subjects.push(`repo:${r.repository}:environment:${environment}`);
-  }
+export function deployRoleSubjects(task: Pick<TaskConfig, "repositories">): string[] {
+  const subjects = task.repositories.flatMap((r) =>
+    githubSubjects(r, [
+      ...r.branches.map((branch) => `ref:refs/heads/${branch}`),
+      ...r.environments.map((environment) => `environment:${environment}`),
+    ]),
+  );
   return [...new Set(subjects)];
-}
-
-/** Trust policy of the deploy role: GitHub Actions OIDC tokens with aud = sts.amazonaws.com and an exact sub. */
-export function deployRoleTrustPolicy(oidcProviderArn: string, subjects: string[]): string {
-  if (subjects.length === 0) throw new Error("a GitHub OIDC trust needs at least one subject");
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "GitHubActionsOidc",
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-            [`${GITHUB_OIDC_HOST}:sub`]: subjects,
-          },
-        },
-      },
-    ],
-  });
 }
 
 /** `arn:...:execution:<name>:*` — the executions of one state machine. */
@@ -74,20 +54,46 @@ const ECR_PUSH_ACTIONS = [
 ];
 const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"];
 
-/** The deploy role (assumed by the workflow): push this task's image, start and watch this state machine. */
-export function deployRoleStatements(resources: { repositoryArn: string; stateMachineArn: string }): PolicyStatement[] {
+/**
+ * The deploy role (assumed by the workflow): push this task's image; start, find, watch and stop this state
+ * machine's executions (tools/run-task: ListExecutions for one-at-a-time, GetExecutionHistory for the log stream,
+ * StopExecution on cancel); read this task's log streams (live logs). ListExecutions is authorised on the state
+ * machine, the others on its executions (Step Functions service authorization reference).
+ */
+export function deployRoleStatements(resources: {
+  repositoryArn: string;
+  stateMachineArn: string;
+  logGroupArn: string;
+}): PolicyStatement[] {
   return [
     { Sid: "PushTaskImage", Effect: "Allow", Action: ECR_PUSH_ACTIONS, Resource: resources.repositoryArn },
     // GetAuthorizationToken has no resource-level permissions; the token alone reaches no repository.
     { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    { Sid: "StartTaskRun", Effect: "Allow", Action: "states:StartExecution", Resource: resources.stateMachineArn },
     {
-      Sid: "WatchTaskRun",
+      Sid: "StartAndListTaskRuns",
       Effect: "Allow",
-      Action: "states:DescribeExecution",
+      Action: ["states:StartExecution", "states:ListExecutions"],
+      Resource: resources.stateMachineArn,
+    },
+    {
+      Sid: "WatchAndStopTaskRuns",
+      Effect: "Allow",
+      Action: ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"],
       Resource: executionArnPattern(resources.stateMachineArn),
     },
+    // GetLogEvents is authorised on the log stream: `<group ARN>:log-stream:<stream>`.
+    {
+      Sid: "ReadTaskLogs",
+      Effect: "Allow",
+      Action: "logs:GetLogEvents",
+      Resource: `${logGroupBaseArn(resources.logGroupArn)}:log-stream:*`,
+    },
   ];
+}
+
+/** A log group ARN without the `:*` Pulumi's `LogGroup.arn` may carry. */
+export function logGroupBaseArn(logGroupArn: string): string {
+  return logGroupArn.replace(/:\*$/, "");
 }
 
 /**

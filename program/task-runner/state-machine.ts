@@ -2,8 +2,9 @@
  * The task runner's Step Functions definition (Amazon States Language, JSONata), built by a pure function so
  * tests can parse and check every state.
  *
- * Flow: ValidateInput → RememberInput → DescribeTaskDefinition → RegisterTaskDefinition → RunTask (.sync) →
- * CheckExitCode → Succeeded, with failure states that carry the stopped reason and the exit code.
+ * Flow: ValidateInput → CheckAllowList → RememberInput → DescribeTaskDefinition → RegisterTaskDefinition →
+ * RunTask (.sync, with the input's command / environment as container overrides) → CheckExitCode → Succeeded, with
+ * failure states that carry the stopped reason and the exit code.
  *
  * Image override: ECS RunTask cannot override a container's image, so each execution registers a new revision
  * of the family, identical to the latest ACTIVE one except the task container's image
@@ -11,8 +12,15 @@
  */
 import { statesIntegrationArn } from "../../contract/arn";
 import { LOG_STREAM_PREFIX, TASK_RUN_ERRORS } from "./contract";
+import {
+  allowListProblems,
+  containerOverrideExpression,
+  jsonata,
+  type OverrideAllowList,
+  validInputCondition,
+} from "./state-machine-input";
 
-export interface StateMachineParams {
+export interface StateMachineParams extends OverrideAllowList {
   /** The stack's partition (`aws`, `aws-cn`, `aws-us-gov`): service integration ARNs name it. */
   partition: string;
   /** Task definition family (`<task>-<stack>`). */
@@ -33,9 +41,12 @@ export interface StateMachineParams {
   taskTimeoutSeconds: number;
 }
 
-/** Capacity / throttling re-runs of RunTask when ECS could not start the task; the container never ran. */
+/**
+ * Capacity re-runs of RunTask when ECS could not start the task (the container never ran). Each attempt adds
+ * about ten history events, far below Step Functions' 25,000-event limit per execution.
+ */
 export const MAX_START_ATTEMPTS = 3;
-/** First wait before a re-run; doubles each time. */
+/** First wait before a re-run; doubles each time (30 s, 60 s). */
 export const START_RETRY_BASE_SECONDS = 30;
 /** Room for task definition calls, provisioning and the re-run waits, on top of the task's own timeout. */
 export const EXECUTION_MARGIN_SECONDS = 900;
@@ -49,15 +60,27 @@ export const SDK_RETRY_ERRORS = ["Ecs.ThrottlingException", "Ecs.ServerException
 export const RUN_TASK_RETRY_ERRORS = ["ECS.ThrottlingException"];
 
 /**
+ * The errors under which a `.sync` RunTask reports that Fargate could not start the task, each retried only when
+ * its message is a capacity or throttling reason (`CAPACITY_REASONS`):
+ * - `AmazonECS.Unknown`: "Run a Job (.sync): if a non-empty `Failures` field is encountered, the task is failed
+ *   with an `AmazonECS.Unknown` error" (AWS Step Functions developer guide, "Run Amazon ECS or Fargate tasks with
+ *   Step Functions", https://docs.aws.amazon.com/step-functions/latest/dg/connect-ecs.html). RunTask puts "no
+ *   capacity" in `failures[].reason` with HTTP 200, so this is the usual shape of a capacity failure.
+ * - `ECS.AmazonECSException`: RunTask refused the call ("Capacity is unavailable at this time. Please try again
+ *   later or in a different availability zone"; AWS re:Post knowledge center, "ecs-fargate-runtask-capacity":
+ *   "Step Functions records ECS.AmazonECSException in its ErrorEquals field").
+ * - `States.TaskFailed` with stop code `TaskFailedToStart`: the task was placed, then stopped before its container
+ *   ran (a stopped task fails a `.sync` state with the task description as `Cause`; "Handling errors in Step
+ *   Functions", https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ */
+export const CAPACITY_ERRORS = { failures: "AmazonECS.Unknown", refused: "ECS.AmazonECSException" } as const;
+
+/**
  * The reasons ECS gives when it could not place or start a task for lack of capacity or because it throttled
- * the call. Matched against the error message of `ECS.AmazonECSException` (RunTask `failures`) and the
- * `StoppedReason` of a task that stopped with `TaskFailedToStart`.
+ * the call: "Capacity is unavailable at this time", `RESOURCE:CPU` / `RESOURCE:MEMORY` / `RESOURCE:ENI` failure
+ * reasons, "Rate exceeded" / ThrottlingException.
  */
 export const CAPACITY_REASONS = /Capacity is unavailable|RESOURCE:|Rate exceeded|ThrottlingException/;
-
-function jsonata(expression: string): string {
-  return `{% ${expression.replace(/\s*\n\s*/g, " ").trim()} %}`;
-}
 
 function jsonString(value: string): string {
   return JSON.stringify(value);
@@ -90,7 +113,6 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
       JitterStrategy: "FULL",
     },
   ];
-  const imagePattern = "/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/";
   const registerableKeys = [
     "Family",
     "TaskRoleArn",
@@ -116,33 +138,41 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
   };
 
   return {
-    Comment: `Runs one ${params.family} task with the image tag given in the input: {"imageTag": "<immutable tag>"}`,
+    Comment: `Runs one ${params.family} task: {"imageTag": "<immutable tag>", "command"?: [...], "environment"?: {...}}`,
     QueryLanguage: "JSONata",
     TimeoutSeconds: params.taskTimeoutSeconds + EXECUTION_MARGIN_SECONDS,
     StartAt: "ValidateInput",
     States: {
       ValidateInput: {
         Type: "Choice",
-        Choices: [
-          {
-            Condition: jsonata(
-              `$type($states.input.imageTag) = "string" and $contains($states.input.imageTag, ${imagePattern})`,
-            ),
-            Next: "RememberInput",
-          },
-        ],
+        Choices: [{ Condition: validInputCondition(), Next: "CheckAllowList" }],
         Default: "InvalidInput",
       },
       InvalidInput: {
         Type: "Fail",
         Error: TASK_RUN_ERRORS.invalidInput,
         Cause: jsonata(
-          `"expected input {\\"imageTag\\": \\"<immutable ECR tag, e.g. the commit SHA>\\"} (letters, digits, _ . -, at most 128 characters, not starting with . or -), found " & $string($states.input)`,
+          `"expected input {\\"imageTag\\": \\"<immutable ECR tag, e.g. the commit SHA>\\", \\"command\\": [\\"<arg>\\", ...] (optional), \\"environment\\": {\\"NAME\\": \\"value\\"} (optional)}; the tag: letters, digits, _ . -, at most 128 characters, not starting with . or -, not latest; found " & $string($states.input)`,
         ),
+      },
+      // The task's allow-list (config allowCommandOverride / allowedEnvironment): anything else fails, named.
+      CheckAllowList: {
+        Type: "Choice",
+        Choices: [{ Condition: jsonata(`$count(${allowListProblems(params)}) > 0`), Next: "OverrideNotAllowed" }],
+        Default: "RememberInput",
+      },
+      OverrideNotAllowed: {
+        Type: "Fail",
+        Error: TASK_RUN_ERRORS.notAllowed,
+        Cause: jsonata(`$join(${allowListProblems(params)}, "; ")`),
       },
       RememberInput: {
         Type: "Pass",
-        Assign: { imageTag: "{% $states.input.imageTag %}", attempt: 0 },
+        Assign: {
+          imageTag: "{% $states.input.imageTag %}",
+          containerOverride: jsonata(containerOverrideExpression(params.containerName)),
+          attempt: 0,
+        },
         Next: "DescribeTaskDefinition",
       },
       DescribeTaskDefinition: {
@@ -183,6 +213,7 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
           TaskDefinition: "{% $taskDefinitionArn %}",
           LaunchType: "FARGATE",
           PlatformVersion: "LATEST",
+          Overrides: { ContainerOverrides: ["{% $containerOverride %}"] },
           NetworkConfiguration: {
             AwsvpcConfiguration: {
               Subnets: params.subnetIds,
@@ -221,11 +252,13 @@ export function taskRunnerDefinition(params: StateMachineParams): Record<string,
         Type: "Choice",
         Choices: [
           {
-            // The container never ran: ECS had no capacity or throttled the call. Re-run, at most MAX_START_ATTEMPTS.
+            // The container never ran: no capacity, or throttled (CAPACITY_ERRORS cites the AWS docs for each
+            // name). Re-run, at most MAX_START_ATTEMPTS in all.
             Condition: jsonata(`$attempt < ${MAX_START_ATTEMPTS - 1} and (
-              ($states.input.error = "ECS.AmazonECSException" and $contains($states.input.message, ${CAPACITY_REASONS.toString()}))
+              ($states.input.error in ${JSON.stringify(Object.values(CAPACITY_ERRORS))}
+                and $contains($string($states.input.message), ${CAPACITY_REASONS.toString()}))
               or ($states.input.error = "States.TaskFailed" and $states.input.stopCode = "TaskFailedToStart"
-                  and $contains($states.input.stoppedReason, ${CAPACITY_REASONS.toString()}))
+                  and $contains($string($states.input.stoppedReason), ${CAPACITY_REASONS.toString()}))
             )`),
             Next: "WaitBeforeRetry",
           },

@@ -6,15 +6,10 @@ import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { TaskConfig } from "../config";
 import { policyDocument, serviceTrustPolicy } from "../shared/iam";
+import { githubOidcTrustPolicy } from "../github-oidc";
 import { awsLocation } from "../shared/location";
 import { GitHubActionsVariables } from "./github-variables";
-import {
-  clusterNameFromArn,
-  deployRoleStatements,
-  deployRoleTrustPolicy,
-  executionRoleStatements,
-  githubSubjects,
-} from "./policies";
+import { clusterNameFromArn, deployRoleStatements, deployRoleSubjects, executionRoleStatements } from "./policies";
 import {
   containerDefinition,
   egressRules,
@@ -24,6 +19,7 @@ import {
   TASK_CPU_ARCHITECTURE,
   type TaskRunnerVariableNames,
 } from "./task-definition";
+import { targetIngressRules } from "./target-ingress";
 import { TaskStateMachine } from "./task-state-machine";
 
 /** One task from the stack configuration, and where it runs. */
@@ -181,6 +177,17 @@ export class TaskRunner extends pulumi.ComponentResource {
       },
       parent,
     );
+    // The database side: each security group target admits this task on its port (unless manageIngress: false).
+    targetIngressRules(
+      name,
+      this.securityGroup.id,
+      task.egress.flatMap((e) =>
+        e.securityGroupId && e.manageIngress
+          ? [{ securityGroupId: e.securityGroupId, port: e.port, description: `From the ${family} task` }]
+          : [],
+      ),
+      { parent: this, tags },
+    );
 
     // ---- task definition ----------------------------------------------------------------------------------------
     this.taskDefinition = new aws.ecs.TaskDefinition(
@@ -230,11 +237,11 @@ export class TaskRunner extends pulumi.ComponentResource {
     this.stateMachineArn = this.stateMachine.arn;
 
     // ---- deploy role (GitHub OIDC) -------------------------------------------------------------------------------
-    const subjects = githubSubjects(task);
+    const subjects = deployRoleSubjects(task);
     this.deployRole = new aws.iam.Role(
       `${name}-deploy`,
       {
-        assumeRolePolicy: pulumi.output(args.oidcProviderArn).apply((arn) => deployRoleTrustPolicy(arn, subjects)),
+        assumeRolePolicy: pulumi.output(args.oidcProviderArn).apply((arn) => githubOidcTrustPolicy(arn, subjects)),
         description: `GitHub Actions (${subjects.join(", ")}) pushes ${family} images and runs the task`.slice(0, 1000),
         maxSessionDuration: 3600,
         tags,
@@ -247,8 +254,10 @@ export class TaskRunner extends pulumi.ComponentResource {
         role: this.deployRole.id,
         policy: policyDocument(
           pulumi
-            .all([this.repository.arn, this.stateMachine.arn])
-            .apply(([repositoryArn, stateMachineArn]) => deployRoleStatements({ repositoryArn, stateMachineArn })),
+            .all([this.repository.arn, this.stateMachine.arn, taskLogGroup.arn])
+            .apply(([repositoryArn, stateMachineArn, logGroupArn]) =>
+              deployRoleStatements({ repositoryArn, stateMachineArn, logGroupArn }),
+            ),
         ),
       },
       parent,

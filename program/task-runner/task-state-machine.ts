@@ -14,7 +14,7 @@ import { taskRunnerDefinition } from "./state-machine";
 export interface TaskStateMachineArgs {
   /** Task definition family (`<task>-<stack>`). */
   readonly family: string;
-  /** The task: its name (the container's) and timeout. */
+  /** The task: its name (the container's), timeout and override allow-list. */
   readonly task: TaskConfig;
   /** Partition, region and account of the stack. */
   readonly location: pulumi.Input<AwsLocation>;
@@ -99,6 +99,8 @@ export class TaskStateMachine extends pulumi.ComponentResource {
                 securityGroupId,
                 logGroupName,
                 taskTimeoutSeconds: task.timeoutMinutes * 60,
+                allowCommandOverride: task.allowCommandOverride,
+                allowedEnvironment: task.allowedEnvironment,
               }),
             ),
           ),

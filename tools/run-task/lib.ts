@@ -2,7 +2,7 @@
  * Pure parts of run-task: poll backoff, reading an execution's result, console links and the messages for AWS
  * errors. No I/O here.
  */
-import { TASK_RUN_ERRORS, type TaskRunSummary } from "../../program/task-runner/contract";
+import { TASK_RUN_ERRORS, type TaskRunSummary } from "../../contract/task";
 import { EXIT, type RunTaskOptions } from "./options";
 
 export interface Backoff {
