@@ -5,10 +5,17 @@
 import type { z } from "zod";
 import { PROJECT } from "./primitives";
 
-/** A bad stack configuration: the message names every wrong key, what was found and what was expected. */
+/**
+ * A bad stack configuration: every problem of one run, each line naming the stack file and the key, what was
+ * found and what was expected. `problems` holds the lines without the file name.
+ */
 export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  constructor(
+    public readonly problems: string[],
+    public readonly file = "the stack file",
+  ) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(`invalid stack configuration in ${file} (${count}):\n${problems.map((p) => `  - ${file}: ${p}`).join("\n")}`);
     this.name = "ConfigError";
   }
 }

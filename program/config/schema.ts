@@ -9,8 +9,9 @@ import {
   arn,
   githubLogin,
   INSTANCE_TYPE_PATTERN,
+  instanceType,
   instanceTypeArchitecture,
-  LOG_RETENTION_DAYS,
+  logRetentionDays,
   repositoryName,
   ssmParameterName,
   cidr,
@@ -54,7 +55,7 @@ export const createdNetworkSchema = z
     cidrBlock: cidr.default("10.20.0.0/16"),
     availabilityZones: z.number().int().min(2).max(6).default(2),
     natGateways: z.enum(["single", "onePerAz"]).default("single"),
-    flowLogRetentionDays: z.number().int().optional(),
+    flowLogRetentionDays: logRetentionDays.optional(),
   })
   .strict();
 
@@ -62,9 +63,7 @@ const poolSchema = z
   .object({
     name: resourceName,
     labels: z.array(z.string().min(1).max(100)).min(1, "expected a non-empty set of labels"),
-    instanceTypes: z
-      .array(z.string().regex(INSTANCE_TYPE_PATTERN, "expected an EC2 instance type like m7i.large"))
-      .min(1),
+    instanceTypes: z.array(instanceType).min(1),
     architecture: z.enum(ARCHITECTURES),
     diskSizeGiB: z.number().int().min(8).max(16384).default(40),
     maxRunners: z.number().int().min(1).max(10000),
@@ -144,30 +143,9 @@ const runnersSchema = z
       .regex(/^rate\(\d+ minutes?\)$/, 'expected a rate expression like "rate(5 minutes)"')
       .default("rate(5 minutes)"),
   })
-  .strict()
-  .superRefine((runners, ctx) => {
-    const seenNames = new Map<string, number>();
-    const seenLabelSets = new Map<string, number>();
-    runners.pools.forEach((pool, i) => {
-      if (seenNames.has(pool.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["pools", i, "name"],
-          message: `duplicate pool name (also pools[${seenNames.get(pool.name)}])`,
-          input: pool.name,
-        });
-      } else seenNames.set(pool.name, i);
-      const labelSet = [...new Set(pool.labels.map((l) => l.toLowerCase()))].sort().join(",");
-      if (seenLabelSets.has(labelSet)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["pools", i, "labels"],
-          message: `same label set as pools[${seenLabelSets.get(labelSet)}]: a job could not tell the pools apart`,
-          input: pool.labels,
-        });
-      } else seenLabelSets.set(labelSet, i);
-    });
-  });
+  // Checks across pools (names, label sets) are in checks.ts: they run on the raw input, so that one bad pool
+  // does not hide them until the next run.
+  .strict();
 
 export const stackConfigSchema = z
   .object({
@@ -193,14 +171,7 @@ export const stackConfigSchema = z
         "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider",
       )
       .optional(),
-    logRetentionDays: z
-      .number()
-      .int()
-      .refine(
-        (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
-        `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-      )
-      .default(30),
+    logRetentionDays: logRetentionDays.default(30),
     alarmTopicArn: arn.optional(),
     /** actions-runner-controller on EKS (program/arc-runners): absent deploys none. */
     arc: arcConfigSchema.optional(),

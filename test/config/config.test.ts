@@ -49,7 +49,10 @@ function problems(mutate: (c: any) => void, region: string | null = "eu-west-1")
     parseStackConfig(config, "test", region ?? undefined);
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.match(error.message, /^invalid stack configuration:/);
+    assert.match(
+      error.message,
+      /^invalid stack configuration in Pulumi\.test\.yaml \(\d+ problems?\):\n {2}- Pulumi\.test\.yaml: /,
+    );
     return error.problems;
   }
   return [];
