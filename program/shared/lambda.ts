@@ -9,6 +9,29 @@ import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./
 /** Root of the repository: function entry points are given relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
+/**
+ * esbuild's options for every function (entry points and directories are added by `bundleFunction`); exported so
+ * `bench/webhook.ts` measures exactly what is deployed. See docs/webhook.md, "Bundle".
+ */
+export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
+  bundle: true,
+  write: false,
+  platform: "node",
+  target: "node22",
+  format: "esm",
+  outExtension: { ".js": ".mjs" },
+  // The AWS SDK's ES module builds (dist-es, `module`) instead of esbuild's default for node (`main`: dist-cjs, one
+  // file per client holding every command): esbuild then keeps only the commands and code a function imports.
+  mainFields: ["module", "main"],
+  minify: true,
+  treeShaking: true,
+  legalComments: "none",
+  charset: "utf8",
+  // Some AWS SDK dependencies still call require() for Node built-ins.
+  banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+  logLevel: "silent",
+};
+
 const bundles = new Map<string, string>();
 
 /** Every function's entry point, as the contract names them. */
@@ -26,22 +49,10 @@ export function bundleFunction(entry: string): string {
   if (!bundles.has(absolute)) {
     const entries = [...new Set([...functionEntries(), absolute])].filter((e) => !bundles.has(e));
     const result = esbuild.buildSync({
+      ...BUNDLE_OPTIONS,
       entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
       absWorkingDir: REPO_ROOT,
       outdir: path.join(REPO_ROOT, ".bundles"),
-      bundle: true,
-      write: false,
-      platform: "node",
-      target: "node22",
-      format: "esm",
-      outExtension: { ".js": ".mjs" },
-      minify: true,
-      treeShaking: true,
-      legalComments: "none",
-      charset: "utf8",
-      // Some AWS SDK dependencies still call require() for Node built-ins.
-      banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-      logLevel: "silent",
     });
     for (const file of result.outputFiles) {
       const source = path.join(
