@@ -3,7 +3,7 @@
  * key, errors.ts turns zod issues into messages naming the stack file's keys, load.ts parses and loads.
  */
 export { ConfigError } from "./errors";
-export { loadStackConfig, parseStackConfig } from "./load";
+export { loadStackConfig, type ParseContext, parseStackConfig } from "./load";
 export {
   FARGATE_MEMORY,
   INSTANCE_TYPE_PATTERN,
