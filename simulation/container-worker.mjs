@@ -4,7 +4,27 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 
-const { bundlePath, functionName, functionArn, memorySize, timeoutSeconds } = workerData;
+const { bundlePath, functionName, functionArn, memorySize, timeoutSeconds, clock } = workerData;
+
+// The simulation's clock (clock.ts): the realm's Date reads real time plus the shared offset, so the handler's
+// `Date.now()` and `new Date()` give simulated time. Patched before the bundle loads, and only time "now" moves:
+// `new Date(value)` and Date.UTC are unchanged.
+if (clock) {
+  const offset = new Float64Array(clock);
+  const RealDate = Date;
+  const realNow = RealDate.now.bind(RealDate);
+  const now = () => realNow() + offset[0];
+  class SimulatedDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(now());
+      else super(...args);
+    }
+    static now() {
+      return now();
+    }
+  }
+  globalThis.Date = SimulatedDate;
+}
 
 const loadStarted = performance.now();
 const loaded = import(pathToFileURL(bundlePath).href).then((module) => {
@@ -16,7 +36,8 @@ parentPort.on("message", async (invocation) => {
   const started = performance.now();
   try {
     const { handler, loadMs } = await loaded;
-    const deadline = Date.now() + timeoutSeconds * 1000;
+    // performance.now(): the timeout is real time, whatever the simulation clock does.
+    const deadline = performance.now() + timeoutSeconds * 1000;
     const context = {
       functionName,
       functionVersion: "$LATEST",
@@ -26,7 +47,7 @@ parentPort.on("message", async (invocation) => {
       logGroupName: `/aws/lambda/${functionName}`,
       logStreamName: "simulation",
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - performance.now()),
       done() {},
       fail() {},
       succeed() {},

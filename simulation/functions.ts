@@ -26,6 +26,8 @@ export interface FunctionOptions {
   workDir: string;
   /** Receives each line the function logs (Powertools JSON logs, EMF metrics). */
   onLog(role: string, line: string): void;
+  /** The simulation clock's shared offset (clock.ts): the container's Date follows it. */
+  clock?: SharedArrayBuffer;
 }
 
 export interface InvocationResult<T> {
@@ -79,6 +81,7 @@ export class SimulatedFunction {
         functionArn: options.functionArn,
         memorySize: options.memorySize,
         timeoutSeconds: options.timeoutSeconds,
+        clock: options.clock,
       },
       stdout: true,
       stderr: true,

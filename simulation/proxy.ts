@@ -57,10 +57,38 @@ function operation(req: IncomingMessage, body: Buffer): string {
   return `${req.method} ${url.pathname}`;
 }
 
+/**
+ * moto stamps resources with real time; functions reading them live on the simulation clock (clock.ts). These
+ * answers carry timestamps the functions compare with "now": EC2 `launchTime` (XML, ISO) and SSM
+ * `LastModifiedDate` (JSON, epoch seconds). Each is mapped to the simulated time at which moto took it.
+ */
+export function toSimulatedTimestamps(
+  action: string,
+  payload: string,
+  toSimulated: (realMs: number) => number,
+): string {
+  if (action === "DescribeInstances")
+    return payload.replace(
+      /<launchTime>([^<]+)<\/launchTime>/g,
+      (_, iso: string) => `<launchTime>${new Date(toSimulated(Date.parse(iso))).toISOString()}</launchTime>`,
+    );
+  if (action === "GetParametersByPath" || action === "DescribeParameters" || action === "GetParameter")
+    return payload.replace(
+      /"LastModifiedDate":\s*([0-9.]+)/g,
+      (_, seconds: string) => `"LastModifiedDate": ${toSimulated(Number(seconds) * 1000) / 1000}`,
+    );
+  return payload;
+}
+
 /** Called when moto's answer to a call is complete, with the request body (JSON protocols carry the input). */
 export type CallListener = (call: AwsCall, requestBody: string) => void;
 
-export async function startCountingProxy(target: string, onCall?: CallListener): Promise<CountingProxy> {
+export async function startCountingProxy(
+  target: string,
+  onCall?: CallListener,
+  /** The simulation clock's mapping of real to simulated time (clock.ts); none: timestamps pass unchanged. */
+  toSimulated?: (realMs: number) => number,
+): Promise<CountingProxy> {
   const upstream = new URL(target);
   const calls: AwsCall[] = [];
   const server: Server = createServer((req, res) => {
@@ -78,14 +106,23 @@ export async function startCountingProxy(target: string, onCall?: CallListener):
           const parts: Buffer[] = [];
           answer.on("data", (chunk: Buffer) => parts.push(chunk));
           answer.on("end", () => {
-            const payload = Buffer.concat(parts);
+            let payload = Buffer.concat(parts);
+            const headers = { ...answer.headers };
+            if (toSimulated && answer.statusCode === 200) {
+              const text = payload.toString("utf8");
+              const mapped = toSimulatedTimestamps(call.action, text, toSimulated);
+              if (mapped !== text) {
+                payload = Buffer.from(mapped, "utf8");
+                headers["content-length"] = String(payload.length);
+              }
+            }
             call.status = answer.statusCode;
             call.doneAt = Date.now();
             if (call.action === "CreateFleet")
               call.instanceIds = [...payload.toString("utf8").matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map(
                 (m) => m[1],
               );
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.writeHead(answer.statusCode ?? 502, headers);
             res.end(payload);
             onCall?.(call, body.toString("utf8"));
           });

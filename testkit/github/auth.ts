@@ -60,7 +60,7 @@ export function authenticate(kind: AuthKind, header: string | undefined, app: Ap
   if (kind === "app") {
     if (scheme.toLowerCase() !== "bearer" || !credential)
       throw new HttpFailure(401, "A JSON web token could not be decoded");
-    const problem = jwtProblem(credential, app, Math.floor(Date.now() / 1000));
+    const problem = jwtProblem(credential, app, Math.floor(state.now() / 1000));
     if (problem) throw new HttpFailure(401, `A JSON web token could not be decoded: ${problem}`);
     return { kind: "app" };
   }

@@ -8,6 +8,7 @@ import type { AuthKind } from "./auth";
 import type { RouteContext, RouteHandler } from "./context";
 import { example } from "./examples";
 import { HttpFailure } from "./http";
+import { HOOK_HANDLERS } from "./hook-routes";
 import { RUNNER_HANDLERS } from "./runners";
 import type { AccountType } from "./state";
 
@@ -25,6 +26,10 @@ export const ROUTES = {
   repoGetRunner: "GET /repos/{owner}/{repo}/actions/runners/{runner_id}",
   orgDeleteRunner: "DELETE /orgs/{org}/actions/runners/{runner_id}",
   repoDeleteRunner: "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}",
+  orgHookDeliveries: "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  orgHookDelivery: "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}",
+  orgHookRedeliver: "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts",
+  repoJob: "GET /repos/{owner}/{repo}/actions/jobs/{job_id}",
   latestRelease: "GET /repos/{owner}/{repo}/releases/latest",
   releaseAsset: "GET /repos/{owner}/{repo}/releases/assets/{asset_id}",
   /** Stand-in for github.com's `browser_download_url` (no API auth, like the real one). */
@@ -67,7 +72,7 @@ const createInstallationToken: RouteHandler = ({ params }, context) => {
   const installationId = Number(params.installation_id);
   if (!context.state.hasInstallation(installationId)) throw new HttpFailure(404, "Not Found");
   const token = `ghs_${randomBytes(18).toString("hex")}`;
-  const expiresAt = Date.now() + context.tokenLifetimeMs;
+  const expiresAt = context.state.now() + context.tokenLifetimeMs;
   context.state.tokens.set(token, { installationId, expiresAt });
   const response = example<Record<string, unknown>>("installation-token");
   delete response.repositories;
@@ -123,6 +128,10 @@ const HANDLERS: Record<RouteName, { auth: AuthKind; handle: RouteHandler }> = {
   repoGetRunner: { auth: "installation", handle: RUNNER_HANDLERS.repoGetRunner },
   orgDeleteRunner: { auth: "installation", handle: RUNNER_HANDLERS.orgDeleteRunner },
   repoDeleteRunner: { auth: "installation", handle: RUNNER_HANDLERS.repoDeleteRunner },
+  orgHookDeliveries: { auth: "installation", handle: HOOK_HANDLERS.orgHookDeliveries },
+  orgHookDelivery: { auth: "installation", handle: HOOK_HANDLERS.orgHookDelivery },
+  orgHookRedeliver: { auth: "installation", handle: HOOK_HANDLERS.orgHookRedeliver },
+  repoJob: { auth: "installation", handle: HOOK_HANDLERS.repoJob },
   latestRelease: {
     auth: "optional",
     handle: ({ params }, context) => {

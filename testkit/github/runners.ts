@@ -81,6 +81,7 @@ const generateJitConfig =
       ephemeral: true,
       workFolder: (input.work_folder as string | undefined) ?? "_work",
     });
+    context.jobs.registered(runner);
     runner.encodedJitConfig = Buffer.from(
       JSON.stringify({ runner: name, id: runner.id, scope: runner.scope, nonce: randomBytes(12).toString("hex") }),
     ).toString("base64");
@@ -127,7 +128,7 @@ const deleteRunner =
   (request, context) => {
     const runner = findRunner(targetOf, request, context);
     if (runner.busy) throw new HttpFailure(422, `Bad request - Runner "${runner.name}" is still running a job"`);
-    context.state.runners.delete(runner.id);
+    context.jobs.remove(runner.id);
     return { status: 204 };
   };
 

@@ -14,6 +14,8 @@ import type { RouteContext } from "./context";
 import { DOCS, failureResult, HttpFailure, type RouteResult, send } from "./http";
 import { defaultRunnerRelease, ReleaseCatalogue, type RunnerRelease } from "./release";
 import { ROUTES, type RouteKey, matchRoute } from "./routes";
+import type { DeliveryRecord, OrgHook } from "./hooks";
+import { JobBoard, type NewJob, type RunnerHistory, type StandInJob } from "./jobs";
 import { type AccountType, GitHubState, type InstallationToken, type StandInRunner, targetOfKey } from "./state";
 
 export { generateAppPrivateKey } from "./app-key";
@@ -21,6 +23,9 @@ export { loadOpenApiDescription } from "./examples";
 export { fakeRunnerTarball, type RunnerReleaseAsset } from "./release";
 export { ROUTES, type RouteKey } from "./routes";
 export type { AccountType, StandInRunner } from "./state";
+export type { DeliveryRecord as HookDelivery, OrgHook } from "./hooks";
+export { QUEUE_LIMIT_MS, runnerCanTake, type NewJob, type RunnerHistory, type StandInJob } from "./jobs";
+export { workflowJobPayload, type WorkflowJobFields } from "./payloads";
 
 export interface RecordedRequest {
   route: RouteKey | "unmatched";
@@ -43,6 +48,8 @@ export interface GitHubApiOptions {
   tokenLifetimeSeconds?: number;
   /** The actions/runner release served by `releases/latest`; default: a tiny generated runner, version 2.330.0. */
   runnerRelease?: RunnerRelease;
+  /** The clock (epoch ms) for tokens, JWTs, jobs and deliveries; default real time (the simulation's runs fast). */
+  now?: () => number;
 }
 
 export interface FailureOptions {
@@ -78,6 +85,29 @@ export interface GitHubApi {
     busy?: boolean;
     runnerGroupId?: number;
   }): StandInRunner;
+  /** Jobs by id (live state) and what happened to every runner (for accounting). */
+  jobs: Map<number, StandInJob>;
+  runnerHistory: Map<number, RunnerHistory>;
+  /** A workflow job: delivered `queued` (or `waiting`) to the hook, then given to a runner that can take it. */
+  createJob(job: NewJob): StandInJob;
+  /** Approves a job waiting for an environment: it is queued and delivered `queued`. */
+  approveJob(jobId: number): StandInJob;
+  /** Cancels a job (queued: completed `cancelled` with no runner; running: its runner ends). */
+  cancelJob(jobId: number): StandInJob;
+  /** Fails the jobs queued longer than GitHub's 24 hours; returns them. */
+  expireJobs(): StandInJob[];
+  /** The organization webhook: where and how events are delivered. */
+  configureHook(hook: OrgHook): void;
+  /** Every delivery record, oldest first. */
+  hookDeliveries: DeliveryRecord[];
+  /** Resolves when every delivery made so far has an outcome. */
+  deliveriesSettled(): Promise<void>;
+  /** Deliveries not answered yet. */
+  deliveriesInFlight(): number;
+  /** Resolves when the runner is gone (its job ended, or it was deregistered). */
+  whenRunnerRemoved(runnerId: number): Promise<void>;
+  /** While set, every API route answers this status (a GitHub outage); undefined ends it. Deliveries still go. */
+  setOutage(status: number | undefined): void;
   /** Clears runners, tokens, counters, requests and pending failures. */
   reset(): void;
   stop(): Promise<void>;
@@ -102,9 +132,12 @@ function injectedFailure(status: number, options: FailureOptions): HttpFailure {
 }
 
 export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubApi> {
-  const state = new GitHubState(options.installations, options.accounts);
+  const state = new GitHubState(options.installations, options.accounts, options.now);
+  const jobs = new JobBoard(state, state.now);
+  let outage: number | undefined;
   const context: RouteContext = {
     state,
+    jobs,
     app: {
       appId: options.appId,
       publicKey: options.appPrivateKey ? createPublicKey(options.appPrivateKey) : undefined,
@@ -145,7 +178,10 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       }
       if (!route) return answer({ status: 404, body: { message: "Not Found", documentation_url: DOCS } });
       calls[route.key] += 1;
-      const injected = failures.get(route.key)?.shift();
+      const injected =
+        outage !== undefined && route.key !== ROUTES.assetDownload
+          ? injectedFailure(outage, { message: "GitHub is unavailable (stand-in outage)" })
+          : failures.get(route.key)?.shift();
       if (injected) return answer(failureResult(injected));
       try {
         const caller = authenticate(route.auth, req.headers.authorization, context.app, state);
@@ -199,12 +235,14 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       const runner = knownRunner(idOrName);
       if (change.status) runner.status = change.status;
       if (change.busy !== undefined) runner.busy = change.busy;
+      // An online idle runner is offered the queued jobs (GitHub's assignment).
+      if (runner.status === "online" && !runner.busy) jobs.online(runner);
       return runner;
     },
     addRunner(input) {
       if ((input.target === undefined) === (input.scope === undefined))
         throw new Error("addRunner takes a target or a scope, not both");
-      return state.register({
+      const runner = state.register({
         name: input.name,
         target: input.target ?? targetOfKey(input.scope as string),
         runnerGroupId: input.runnerGroupId ?? 1,
@@ -214,14 +252,39 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
         busy: input.busy ?? false,
         ephemeral: true,
       });
+      jobs.registered(runner);
+      if (runner.status === "online" && !runner.busy) jobs.online(runner);
+      return runner;
+    },
+    jobs: jobs.jobs,
+    runnerHistory: jobs.history,
+    createJob: (job) => jobs.create(job),
+    approveJob: (id) => jobs.approve(id),
+    cancelJob: (id) => jobs.cancel(id),
+    expireJobs: () => jobs.expire(),
+    configureHook(hook) {
+      jobs.hooks.hook = { ...hook };
+    },
+    hookDeliveries: jobs.hooks.records,
+    deliveriesSettled: () => jobs.hooks.settled(),
+    deliveriesInFlight: () => jobs.hooks.inFlight(),
+    whenRunnerRemoved: (id) => jobs.whenRemoved(id),
+    setOutage(status) {
+      outage = status;
     },
     reset() {
       state.reset();
+      jobs.stop();
+      jobs.jobs.clear();
+      jobs.history.clear();
+      jobs.hooks.records.length = 0;
+      outage = undefined;
       failures.clear();
       requests.length = 0;
       for (const key of Object.keys(calls) as RouteKey[]) calls[key] = 0;
     },
     stop() {
+      jobs.stop();
       return new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));

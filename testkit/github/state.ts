@@ -71,7 +71,12 @@ export class GitHubState {
    * @param installations login → installation id of the App on that account.
    * @param accountTypes login → account type; a login not listed is an organization.
    */
-  constructor(installations: Record<string, number>, accountTypes: Record<string, AccountType> = {}) {
+  constructor(
+    installations: Record<string, number>,
+    accountTypes: Record<string, AccountType> = {},
+    /** The clock (epoch ms): the simulation's runs fast; tests use real time. */
+    readonly now: () => number = Date.now,
+  ) {
     const types = new Map(Object.entries(accountTypes).map(([login, type]) => [login.toLowerCase(), type]));
     for (const [login, type] of types) this.accounts.set(login, { login, type });
     for (const [login, installationId] of Object.entries(installations)) {
@@ -94,7 +99,7 @@ export class GitHubState {
   }
 
   /** The installation a token acts for, while it is valid. */
-  tokenInstallation(token: string, now = Date.now()): number | undefined {
+  tokenInstallation(token: string, now = this.now()): number | undefined {
     const found = this.tokens.get(token);
     return found && found.expiresAt > now ? found.installationId : undefined;
   }
@@ -123,7 +128,7 @@ export class GitHubState {
       id: this.nextRunnerId++,
       target,
       scope: targetKey(target),
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.now()).toISOString(),
     };
     this.runners.set(registered.id, registered);
     return registered;
