@@ -50,6 +50,7 @@ export function bundleFunction(entry: string): string {
     const entries = [...new Set([...functionEntries(), absolute])].filter((e) => !bundles.has(e));
     const result = esbuild.buildSync({
       ...BUNDLE_OPTIONS,
+      write: false,
       entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
       absWorkingDir: REPO_ROOT,
       outdir: path.join(REPO_ROOT, ".bundles"),
