@@ -107,3 +107,19 @@ export const LEDGER_KEYS = {
   dueIndexProjection: "ALL",
   ttlAttribute: "expiresAt",
 } as const;
+
+/** A record as first written: the ledger adds version, runners, attempts, timestamps and TTL. */
+export type NewJobRecord = Omit<JobRecord, "version" | "runners" | "attempts" | "updatedAt" | "expiresAt"> & {
+  attempts?: number;
+};
+
+/** A record's move to `state`; `null` removes an optional field, `undefined` leaves it as it is. */
+export interface JobMove {
+  state: JobState;
+  attempts?: number;
+  nextAttemptAt?: string | null;
+  lastError?: string | null;
+  ranOn?: string;
+  startedAt?: string;
+  completedAt?: string;
+}

@@ -12,12 +12,14 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
   canMove,
+  type JobMove,
   type JobRecord,
   type JobState,
   jobRecordSchema,
   LEDGER_KEYS,
   LEDGER_RETENTION_MS,
   type LaunchedRunner,
+  type NewJobRecord,
 } from "../../contract/ledger.js";
 
 export interface Ledger {
@@ -33,20 +35,8 @@ export function ledgerOf(dynamodb: DynamoDBClient, table: string): Ledger {
   };
 }
 
-/** What a new record holds; the adapter adds version, runners, attempts, timestamps, TTL and the index keys. */
-export type NewJob = Omit<JobRecord, "version" | "runners" | "attempts" | "updatedAt" | "expiresAt"> & {
-  attempts?: number;
-};
-
-/** A move to `state`; `null` removes an optional field, `undefined` leaves it. */
-export interface JobUpdate {
-  state: JobState;
-  attempts?: number;
-  nextAttemptAt?: string | null;
-  lastError?: string | null;
-  ranOn?: string;
-  startedAt?: string;
-  completedAt?: string;
+/** A move (contract/ledger.ts) and what only the adapter's callers add to one. */
+export interface JobUpdate extends JobMove {
   /** Appended to `runners`. */
   addRunner?: LaunchedRunner;
   /** Overrides the default due time (see `dueAtFor`). */
@@ -97,7 +87,7 @@ export async function getJob(ledger: Ledger, jobId: number): Promise<JobRecord |
  * Creates the job's record unless one exists (`attribute_not_exists`): the first delivery creates it, every later
  * one gets the existing record back with `created: false`.
  */
-export async function recordJob(ledger: Ledger, job: NewJob, now: Date): Promise<Recorded> {
+export async function recordJob(ledger: Ledger, job: NewJobRecord, now: Date): Promise<Recorded> {
   const record = parseRecord({
     ...job,
     version: 0,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { LEDGER_RETENTION_MS } from "../../../contract/ledger.js";
+import { LEDGER_RETENTION_MS, type NewJobRecord } from "../../../contract/ledger.js";
 import {
   addRunner,
   dueJobs,
@@ -8,7 +8,6 @@ import {
   type Ledger,
   markRunnerEnded,
   moveJob,
-  type NewJob,
   recordJob,
 } from "../../../runtime/adapters/ledger.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -17,7 +16,7 @@ import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 const NOW = new Date("2026-05-01T10:00:00Z");
 const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
-function job(jobId: number, overrides: Partial<NewJob> = {}): NewJob {
+function job(jobId: number, overrides: Partial<NewJobRecord> = {}): NewJobRecord {
   return {
     jobId,
     runId: 7,
