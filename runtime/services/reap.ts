@@ -3,7 +3,9 @@
  * GitHub runners they registered: in that order, so that each read is at least as fresh as the one it is judged
  * against), lets `decideReaping` choose, and acts: runners are removed first, then one TerminateInstances call,
  * then parameters are deleted. If the snapshot cannot be read completely nothing is done: without the runner
- * list a busy runner could not be told from an orphan.
+ * list a busy runner could not be told from an orphan. The list is read page by page while ephemeral runners
+ * disappear, so a runner can slip across a page boundary unseen: every runner of a live instance past the grace
+ * time that the list did not show is looked up by name before its instance may be called "never registered".
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
@@ -11,7 +13,7 @@ import { type RunnerScope, type RunnerTarget, runnerTargetFor, targetKey } from 
 import { describeStackInstances, terminateInstances } from "../adapters/ec2.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { gitHubErrorReason } from "../adapters/github/errors.js";
-import { deleteRunner, listRunners } from "../adapters/github/runners.js";
+import { deleteRunner, findRunnerByName, listRunners } from "../adapters/github/runners.js";
 import { deleteParameters, listRunnerParameters } from "../adapters/ssm.js";
 import {
   type DeregisterDecision,
@@ -20,6 +22,7 @@ import {
   type ReaperDecision,
   type ReaperRunner,
   type TerminateReason,
+  unseenRunnerNames,
 } from "../core/reaper/decide.js";
 import type { Log } from "../shared/lambda.js";
 
@@ -78,6 +81,33 @@ async function listTargetRunners(github: GitHubApp, targets: RunnerTarget[]): Pr
   return lists.flat();
 }
 
+/**
+ * The runners of `names`, each looked up by name at its instance's target. A name GitHub does not know is simply
+ * not found; a failed lookup leaves the name `unverified` (its instance is spared until the next run).
+ */
+async function lookUpRunners(
+  settings: ReaperSettings,
+  deps: ReaperDependencies,
+  instances: { runnerName?: string; repository?: string }[],
+  names: string[],
+): Promise<{ found: ReaperRunner[]; unverified: Set<string> }> {
+  const repositoryOf = new Map(instances.map((i) => [i.runnerName, i.repository]));
+  const found: ReaperRunner[] = [];
+  const unverified = new Set<string>();
+  await forEachLimited(names, DEREGISTER_CONCURRENCY, async (name) => {
+    const repository = repositoryOf.get(name);
+    try {
+      const target = runnerTargetFor(settings.scope, settings.owner, repository ?? "");
+      const runner = await findRunnerByName(await deps.github.clientFor(target), target, name);
+      if (runner) found.push({ ...runner, ...(target.kind === "repo" ? { repository: repository as string } : {}) });
+    } catch (error) {
+      unverified.add(name);
+      deps.log.warn("could not look a runner up by name: its instance is spared", { name, error: String(error) });
+    }
+  });
+  return { found, unverified };
+}
+
 /** Bounded parallelism over `items`. */
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -97,14 +127,19 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
   );
   // Only runners one of our instances names are ours to judge (decideReaping ignores the others too).
   const ourRunnerNames = new Set(instances.map((i) => i.runnerName).filter(Boolean));
-  const runners = (await listTargetRunners(deps.github, targets)).filter((r) => ourRunnerNames.has(r.name));
+  const listed = (await listTargetRunners(deps.github, targets)).filter((r) => ourRunnerNames.has(r.name));
+  const now = deps.now();
+  const unseen = unseenRunnerNames({ instances, runners: listed, now, bootGraceMinutes: settings.bootGraceMinutes });
+  const { found, unverified } = await lookUpRunners(settings, deps, instances, unseen);
+  const runners = [...listed, ...found];
   const decision = decideReaping({
     instances,
     runners,
     parameters,
-    now: deps.now(),
+    now,
     bootGraceMinutes: settings.bootGraceMinutes,
     maxJobHours: settings.maxJobHours,
+    unverified,
   });
 
   const report: ReapReport = {
@@ -157,6 +192,7 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
   deps.log.info("reaper run", {
     instances: instances.filter(isLive).length,
     runners: runners.length,
+    lookedUp: unseen.length,
     terminated: report.terminated,
     keptBusy: report.keptBusy,
     deregistered: report.deregistered.map((d) => ({ runnerId: d.runnerId, name: d.name, reason: d.reason })),

@@ -1,7 +1,7 @@
 /**
  * Self-hosted runner calls, for organization and repository targets alike (routes from the contract's
  * `runnersPath`; request and response fields from GitHub's OpenAPI description in @octokit/openapi:
- * `actions/list-self-hosted-runners-for-org`, `actions/delete-self-hosted-runner-from-org`,
+ * `actions/list-self-hosted-runners-for-org` (with its `name` filter), `actions/delete-self-hosted-runner-from-org`,
  * `actions/generate-runner-jitconfig-for-org` and their repository forms).
  */
 import { type RunnerTarget, runnersPath } from "../../../contract/runner-target.js";
@@ -21,6 +21,21 @@ export interface GitHubRunner {
 export async function listRunners(client: GitHubClient, target: RunnerTarget): Promise<GitHubRunner[]> {
   const runners = (await client.paginate(`GET ${runnersPath(target)}`, { per_page: 100 })) as GitHubRunner[];
   return runners.map(({ id, name, status, busy }) => ({ id, name, status, busy }));
+}
+
+/**
+ * The runner of that exact name at the target, or undefined when GitHub has none. The list route takes a `name`
+ * filter (`actions/list-self-hosted-runners-for-org` and its repository form, query parameter `name`): one request
+ * that does not depend on page boundaries, which shift while ephemeral runners come and go.
+ */
+export async function findRunnerByName(
+  client: GitHubClient,
+  target: RunnerTarget,
+  name: string,
+): Promise<GitHubRunner | undefined> {
+  const response = await client.request(`GET ${runnersPath(target)}`, { name, per_page: 100 });
+  const found = (response.data as { runners: GitHubRunner[] }).runners.find((runner) => runner.name === name);
+  return found && { id: found.id, name: found.name, status: found.status, busy: found.busy };
 }
 
 /**

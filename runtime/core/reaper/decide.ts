@@ -10,8 +10,11 @@
  *   a just-in-time runner is registered (offline) before its instance exists and stays offline until the
  *   instance has booted.
  * - After the grace time, an instance with no runner of its name on GitHub, or whose runner is offline, is
- *   terminated: its runner never came online (bootstrap failed, the job ended but the instance did not power
- *   off, the agent died).
+ *   terminated; "no runner" only after the runner was also looked up by name (`unseenRunnerNames`): the runner
+ *   list is read page by page while ephemeral runners disappear, so a runner can move across a page boundary
+ *   between two page reads and be missing from the list although it is busy. A runner that could not be looked
+ *   up (`unverified`) spares its instance until the next run. A runner that is truly gone or offline never came
+ *   online (bootstrap failed, the job ended but the instance did not power off, the agent died).
  * - An instance whose runner is online and idle for longer than `maxJobHours` is recycled, but only after its
  *   runner was removed from GitHub: GitHub refuses to remove a runner that has just taken a job, and that
  *   refusal is what keeps the job alive (`afterDeregistering`).
@@ -65,11 +68,13 @@ export interface ReaperInput {
   now: Date;
   bootGraceMinutes: number;
   maxJobHours: number;
+  /** Runner names that were missing from the list and whose lookup by name failed: their instances are spared. */
+  unverified?: ReadonlySet<string>;
 }
 
 export type TerminateReason = "never-registered" | "runner-offline" | "max-lifetime";
 export type DeregisterReason = "instance-gone" | "offline-beyond-grace" | "idle-beyond-lifetime";
-export type SpareReason = "busy" | "booting" | "idle-within-lifetime";
+export type SpareReason = "busy" | "booting" | "idle-within-lifetime" | "unverified";
 
 export interface TerminateDecision {
   instanceId: string;
@@ -96,6 +101,25 @@ export interface ReaperDecision {
 }
 
 const LIVE_STATES: ReadonlySet<InstanceState> = new Set(["pending", "running"]);
+
+/**
+ * Names of the runners of live instances past the grace time that the runner list did not show: the names to look
+ * up one by one before `decideReaping` may call their instances "never registered".
+ */
+export function unseenRunnerNames(
+  input: Pick<ReaperInput, "instances" | "runners" | "now" | "bootGraceMinutes">,
+): string[] {
+  const listed = new Set(input.runners.map((r) => r.name));
+  const graceMs = input.bootGraceMinutes * 60_000;
+  return input.instances.flatMap((instance) =>
+    isLive(instance) &&
+    instance.runnerName &&
+    !listed.has(instance.runnerName) &&
+    input.now.getTime() - instance.launchTime.getTime() > graceMs
+      ? [instance.runnerName]
+      : [],
+  );
+}
 
 export function isLive(instance: Pick<ReaperInstance, "state">): boolean {
   return LIVE_STATES.has(instance.state);
@@ -148,6 +172,8 @@ export function decideReaping(input: ReaperInput): ReaperDecision {
       decision.spared.push({ instanceId: instance.instanceId, reason: "busy" });
     } else if (ageOf(instance) <= graceMs) {
       decision.spared.push({ instanceId: instance.instanceId, reason: "booting" });
+    } else if (!runner && instance.runnerName && input.unverified?.has(instance.runnerName)) {
+      decision.spared.push({ instanceId: instance.instanceId, reason: "unverified" });
     } else if (!runner) {
       decision.terminate.push({ ...base, reason: "never-registered" });
     } else if (runner.status !== "online") {

@@ -230,6 +230,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       [ENV.maxJobHours]: "8",
       [ENV.githubOwner]: ORG,
       [ENV.runnerScope]: "org",
+      [ENV.ledgerTable]: "jobs",
     });
     // Freshly launched: inside the grace time, so the handler must spare it.
     assert.deepEqual(await reaper.handler({}, CONTEXT), { terminated: 0, deregistered: 0, deletedParameters: 0 });
@@ -243,6 +244,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       [ENV.githubOwner]: ORG,
       [ENV.appId]: "1",
       [ENV.appPrivateKeyParameter]: "/k",
+      [ENV.ledgerTable]: "jobs",
     };
     const read = (overrides: Record<string, string>) =>
       reaper.reaperSettings(readSettings("reaper", { ...env, ...overrides }));
