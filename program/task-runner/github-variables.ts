@@ -1,16 +1,15 @@
 /**
- * The GitHub Actions variables that tell a task's repositories where to push and what to start: one variable per
- * name on each repository, through a provider for each repository owner.
+ * GitHub Actions variables on repositories (where a task's repositories push and what they start; where the AI
+ * review finds its role): one variable per name on each repository, through a provider for each repository owner.
  */
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import type { TaskRunnerVariableNames } from "./task-definition";
 
 export interface GitHubActionsVariablesArgs {
-  /** The variables' names (`githubVariableNames`). */
-  readonly names: TaskRunnerVariableNames;
-  /** The value of each variable. */
-  readonly values: Record<keyof TaskRunnerVariableNames, pulumi.Input<string>>;
+  /** The variables' names, by key (e.g. `githubVariableNames`). */
+  readonly names: Readonly<Record<string, string>>;
+  /** The value of each variable, by the same keys (every key needs a name). */
+  readonly values: Readonly<Record<string, pulumi.Input<string>>>;
   /** `owner/repository` of every repository that gets the variables. */
   readonly repositories: readonly string[];
   /** Owner (organization or user) of the default GitHub provider. */
@@ -25,6 +24,8 @@ export interface GitHubActionsVariablesArgs {
 export class GitHubActionsVariables extends pulumi.ComponentResource {
   constructor(name: string, args: GitHubActionsVariablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cirunners:index:GitHubActionsVariables", name, {}, opts);
+    const unnamed = Object.keys(args.values).filter((key) => !args.names[key]);
+    if (unnamed.length > 0) throw new Error(`GitHub variables without a name: ${unnamed.join(", ")}`);
     const providers = new Map<string, github.Provider | undefined>([
       [args.githubOwner.toLowerCase(), args.githubProvider],
     ]);
@@ -38,7 +39,7 @@ export class GitHubActionsVariables extends pulumi.ComponentResource {
         );
       }
       const provider = providers.get(owner.toLowerCase());
-      for (const key of Object.keys(args.values) as (keyof TaskRunnerVariableNames)[]) {
+      for (const key of Object.keys(args.values)) {
         new github.ActionsVariable(
           `${name}-${owner}-${repositoryName}-${key}`.toLowerCase(),
           { repository: repositoryName, variableName: args.names[key], value: args.values[key] },

@@ -21,13 +21,16 @@ export const TASK_CPU_ARCHITECTURE = "X86_64";
 /** Port of the explicit HTTPS egress rule (image pull, logs, secrets). */
 export const HTTPS_PORT = 443;
 
-/** Names of the GitHub Actions variables set on each repository allowed to run the task. */
-export interface TaskRunnerVariableNames {
+/**
+ * Names of the GitHub Actions variables set on each repository allowed to run the task (a type alias, not an
+ * interface, so it is a `Record<string, string>` for GitHubActionsVariables).
+ */
+export type TaskRunnerVariableNames = {
   roleArn: string;
   region: string;
   repositoryUrl: string;
   stateMachineArn: string;
-}
+};
 
 /**
  * `CIRUNNERS_<TASK>_<STACK>_{ROLE_ARN,REGION,ECR_REPOSITORY,STATE_MACHINE_ARN}`: the stack is part of the name
