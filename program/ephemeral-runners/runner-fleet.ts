@@ -8,9 +8,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RunnerPool } from "../config";
 import type { AwsLocation } from "../../contract/arn";
-import { TAG } from "../../contract/names";
+import { METRICS_NAMESPACE, TAG } from "../../contract/names";
 import { renderUserData } from "./user-data";
-import { policyDocument, serviceTrustPolicy } from "../shared/iam";
+import { type PolicyStatement, policyDocument, serviceTrustPolicy } from "../shared/iam";
+import { runnerImageParameterName } from "../runner-images/names";
 import { instanceRoleStatements } from "./policies";
 
 /** The public SSM parameter of the latest Amazon Linux 2023 AMI for an architecture. */
@@ -20,18 +21,53 @@ export function defaultAmiParameter(architecture: RunnerPool["architecture"]): s
 
 /**
  * The launch template's `imageId` for a pool. An `ami-...` id is used as is. An SSM parameter path (or no `ami`:
- * the latest Amazon Linux 2023 for the pool's architecture) becomes `resolve:ssm:<path>`, which EC2 resolves at
- * every launch: instances always boot the newest patched AMI without a redeploy or a new template version,
- * and the AMI id never drifts in the Pulumi state. Returns the parameter too (the launcher must be allowed to
- * read it).
+ * the latest Amazon Linux 2023 for the pool's architecture; or, for `image: baked`, the parameter the runner image
+ * pipeline publishes to) becomes `resolve:ssm:<path>`, which EC2 resolves at every launch: instances always boot
+ * the newest AMI without a redeploy or a new template version, and the AMI id never drifts in the Pulumi state.
+ * Returns the parameter too (the launcher must be allowed to read it). A baked pool needs the stack's name.
  */
-export function launchTemplateImage(pool: Pick<RunnerPool, "ami" | "architecture">): {
+export function launchTemplateImage(
+  pool: Pick<RunnerPool, "ami" | "architecture"> & { image?: RunnerPool["image"]; name?: string },
+  stack?: string,
+): {
   imageId: string;
   amiParameter?: string;
 } {
+  if (pool.image === "baked") {
+    if (!stack) throw new Error(`pool ${pool.name ?? ""} has image "baked": pass the stack to launchTemplateImage`);
+    const amiParameter = runnerImageParameterName(stack, pool.architecture);
+    return { imageId: `resolve:ssm:${amiParameter}`, amiParameter };
+  }
   if (pool.ami?.startsWith("ami-")) return { imageId: pool.ami };
   const amiParameter = pool.ami ?? defaultAmiParameter(pool.architecture);
   return { imageId: `resolve:ssm:${amiParameter}`, amiParameter };
+}
+
+/**
+ * The image whose root device name a pool's root volume mapping takes: the configured AMI or parameter, and for
+ * a baked pool the pipeline's parent image (Image Builder keeps the parent's root device), since the baked
+ * parameter may not hold an image yet on the first deployment.
+ */
+export function rootDeviceSource(pool: Pick<RunnerPool, "ami" | "architecture" | "image">): {
+  imageId?: string;
+  parameter?: string;
+} {
+  if (pool.image !== "baked" && pool.ami?.startsWith("ami-")) return { imageId: pool.ami };
+  return { parameter: (pool.image !== "baked" && pool.ami) || defaultAmiParameter(pool.architecture) };
+}
+
+/**
+ * The start-failure metric the bootstrap puts (contract/metrics.ts). PutMetricData has no resource type for
+ * classic metrics (AWS Service Authorization Reference), so "*" with the namespace condition is the narrowest grant.
+ */
+export function startFailureMetricStatement(): PolicyStatement {
+  return {
+    Sid: "PutRunnerStartFailureMetric",
+    Effect: "Allow",
+    Action: ["cloudwatch:PutMetricData"],
+    Resource: "*",
+    Condition: { StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE } },
+  };
 }
 
 /** What a runner instance is made of. */
@@ -156,11 +192,36 @@ export class RunnerFleet extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    new aws.iam.RolePolicy(
+      `${name}-instance-metrics`,
+      { role: instanceRole.id, policy: policyDocument([startFailureMetricStatement()]) },
+      { parent: this },
+    );
     return instanceRole;
   }
 
+  /** The root device name of the pool's image, read at deploy time (/dev/xvda on AL2023, /dev/sda1 on Ubuntu). */
+  private rootDeviceName(pool: RunnerPool): pulumi.Output<string> {
+    const source = rootDeviceSource(pool);
+    const imageId = source.imageId
+      ? pulumi.output(source.imageId)
+      : aws.ssm.getParameterOutput({ name: source.parameter ?? "" }, { parent: this }).value;
+    return imageId.apply((id) =>
+      aws.ec2
+        .getAmiOutput(
+          // A pinned AMI may be deprecated by now: it still boots, so it must still be found.
+          { filters: [{ name: "image-id", values: [id] }], includeDeprecated: true },
+          { parent: this },
+        )
+        .apply((ami) => {
+          if (!ami.rootDeviceName) throw new Error(`AMI ${id} of pool ${pool.name} reports no root device name`);
+          return ami.rootDeviceName;
+        }),
+    );
+  }
+
   private launchTemplate(name: string, pool: RunnerPool, args: RunnerFleetArgs): aws.ec2.LaunchTemplate {
-    const { imageId } = launchTemplateImage(pool);
+    const { imageId } = launchTemplateImage(pool, args.stack);
     const poolTags = { ...args.tags, [TAG.stack]: args.stack, [TAG.pool]: pool.name };
     const userData = pulumi.all([args.cacheBucket.bucket, this.logGroup.name]).apply(([cacheBucket, logGroupName]) =>
       Buffer.from(
@@ -170,6 +231,9 @@ export class RunnerFleet extends pulumi.ComponentResource {
           CIRUNNERS_RUNNER_ARCH: pool.architecture,
           CIRUNNERS_LOG_GROUP: logGroupName,
           CIRUNNERS_PARAMETER_WAIT_SECONDS: args.configWaitSeconds,
+          CIRUNNERS_POOL: pool.name,
+          CIRUNNERS_DOCKER: pool.docker,
+          CIRUNNERS_SUDO: pool.sudo,
         }),
         "utf8",
       ).toString("base64"),
@@ -181,9 +245,10 @@ export class RunnerFleet extends pulumi.ComponentResource {
         imageId,
         // `poweroff` at the end of the job (or of a failed bootstrap) deletes the instance and its volume.
         instanceInitiatedShutdownBehavior: "terminate",
+        // The AMI's own root device name, so the configured disk replaces the root volume instead of adding one.
         blockDeviceMappings: [
           {
-            deviceName: "/dev/xvda",
+            deviceName: this.rootDeviceName(pool),
             ebs: { volumeType: "gp3", volumeSize: pool.diskSizeGiB, encrypted: "true", deleteOnTermination: "true" },
           },
         ],

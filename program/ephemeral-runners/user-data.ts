@@ -7,7 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
+import { METRIC, POOL_DIMENSION } from "../../contract/metrics";
+import { METRICS_NAMESPACE, runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
+import { awsCliUrl, BAKED_IMAGE_MARKER, cloudWatchAgentDebUrl } from "../runner-images/names";
 
 export interface BootstrapSettings {
   /** SSM path prefix of the per-instance JIT config parameters, e.g. /cirunners/dev/runners. */
@@ -19,7 +21,19 @@ export interface BootstrapSettings {
   CIRUNNERS_LOG_GROUP: string;
   /** How long to wait for the launcher to write the JIT config after the instance started. */
   CIRUNNERS_PARAMETER_WAIT_SECONDS: number;
+  /** The pool's name: the start-failure metric's dimension and the report's log line. */
+  CIRUNNERS_POOL: string;
+  /** Docker engine with the runner user in the docker group. */
+  CIRUNNERS_DOCKER: boolean;
+  /** Passwordless sudo for the runner user. */
+  CIRUNNERS_SUDO: boolean;
 }
+
+/**
+ * The fixed token of the log line a runner that ends before taking a job writes (`<token> pool=… instance=…
+ * reason=…`): a CloudWatch Logs metric filter or a Logs Insights query can match it.
+ */
+export const START_FAILURE_TOKEN = "RUNNER_START_FAILURE";
 
 /**
  * Stands for the instance id in `CIRUNNERS_RUNNER_PARAMETER_TEMPLATE`; the script substitutes its own id. SSM
@@ -42,9 +56,36 @@ export interface BootstrapVariables {
   CIRUNNERS_PARAMETER_WAIT_SECONDS: number;
 }
 
+/** The variables beyond the core set: the pool's choices, the image marker, the report's names, tool URLs. */
+export interface RunnerBootstrapVariables extends BootstrapVariables {
+  CIRUNNERS_POOL: string;
+  CIRUNNERS_DOCKER: "true" | "false";
+  CIRUNNERS_SUDO: "true" | "false";
+  /** Present on a baked image: the bootstrap installs nothing. */
+  CIRUNNERS_IMAGE_MARKER: string;
+  CIRUNNERS_METRICS_NAMESPACE: string;
+  CIRUNNERS_START_FAILURE_METRIC: string;
+  CIRUNNERS_POOL_DIMENSION: string;
+  CIRUNNERS_START_FAILURE_TOKEN: string;
+  /** The CloudWatch agent's Ubuntu package and the AWS CLI installer for the pool's architecture. */
+  CIRUNNERS_CW_AGENT_DEB_URL: string;
+  CIRUNNERS_AWS_CLI_URL: string;
+}
+
 /** The script's variables for these settings: the shared names computed by the contract's rules. */
-export function bootstrapVariables(settings: BootstrapSettings): BootstrapVariables {
+export function bootstrapVariables(settings: BootstrapSettings): RunnerBootstrapVariables {
+  const arch = settings.CIRUNNERS_RUNNER_ARCH;
   return {
+    CIRUNNERS_POOL: settings.CIRUNNERS_POOL,
+    CIRUNNERS_DOCKER: settings.CIRUNNERS_DOCKER ? "true" : "false",
+    CIRUNNERS_SUDO: settings.CIRUNNERS_SUDO ? "true" : "false",
+    CIRUNNERS_IMAGE_MARKER: BAKED_IMAGE_MARKER,
+    CIRUNNERS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    CIRUNNERS_START_FAILURE_METRIC: METRIC.runnerStartFailures,
+    CIRUNNERS_POOL_DIMENSION: POOL_DIMENSION,
+    CIRUNNERS_START_FAILURE_TOKEN: START_FAILURE_TOKEN,
+    CIRUNNERS_CW_AGENT_DEB_URL: cloudWatchAgentDebUrl(arch),
+    CIRUNNERS_AWS_CLI_URL: awsCliUrl(arch),
     CIRUNNERS_INSTANCE_ID_PLACEHOLDER: INSTANCE_ID_PLACEHOLDER,
     CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: runnerParameterName(
       settings.CIRUNNERS_PARAMETER_PREFIX,
@@ -83,6 +124,8 @@ function check(settings: BootstrapSettings): void {
     problems.push("CIRUNNERS_RUNNER_ARCH must be x64 or arm64");
   if (!/^[A-Za-z0-9_.\-/#]{1,512}$/.test(settings.CIRUNNERS_LOG_GROUP))
     problems.push("CIRUNNERS_LOG_GROUP must be a CloudWatch log group name");
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(settings.CIRUNNERS_POOL))
+    problems.push("CIRUNNERS_POOL must be a pool name (letters, digits, hyphens)");
   const wait = settings.CIRUNNERS_PARAMETER_WAIT_SECONDS;
   if (!Number.isInteger(wait) || wait < 1 || wait > 3600)
     problems.push("CIRUNNERS_PARAMETER_WAIT_SECONDS must be an integer from 1 to 3600");
@@ -95,7 +138,7 @@ export function renderUserData(settings: BootstrapSettings, script: string = rea
   const [first, ...rest] = script.split("\n");
   if (!first.startsWith("#!")) throw new Error("the bootstrap script must start with a shebang line");
   const variables = bootstrapVariables(settings);
-  const exports = (Object.keys(variables) as Array<keyof BootstrapVariables>)
+  const exports = (Object.keys(variables) as Array<keyof RunnerBootstrapVariables>)
     .sort()
     .map((name) => `export ${name}=${shellQuote(String(variables[name]))}`);
   const userData = [first, ...exports, ...rest].join("\n");
