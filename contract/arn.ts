@@ -72,6 +72,16 @@ export function regionalArn(where: AwsLocation, service: string, resource: strin
   return arn(where, service, where.region, where.account, resource);
 }
 
+/** A DynamoDB table in the stack's region and account (`table/<name>`). */
+export function dynamodbTableArn(where: AwsLocation, table: string): string {
+  return arn(where, "dynamodb", where.region, where.account, `table/${table}`);
+}
+
+/** A table's secondary index: Query on an index is authorised on this ARN, not on the table's. */
+export function dynamodbIndexArn(where: AwsLocation, table: string, index: string): string {
+  return `${dynamodbTableArn(where, table)}/index/${index}`;
+}
+
 /**
  * A Step Functions service integration (`ecs:runTask.sync`, `aws-sdk:ecs:describeTaskDefinition`): these ARNs
  * name no region and no account, only the partition.

@@ -2,28 +2,32 @@
  * Ephemeral EC2 runners, the whole provider as one unit (see index.ts for the flow): composes the webhook ingress,
  * the runner cache bucket, the runner fleet, the launcher and the scheduled housekeeping functions.
  */
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsLocation } from "../../contract/arn";
 import { FUNCTION_ENTRY, runnerParameterPrefix } from "../../contract/names";
 import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
 import { awsLocation } from "../shared/location";
 import { ScheduledFunction } from "../shared/scheduled-function";
+import { RunnersDashboard } from "./dashboard";
 import {
+  launchEnvironment,
   launcherEnvironment,
   reaperEnvironment,
-  runnerCacheEnvironment,
   warmPoolEnvironment,
 } from "./function-environments";
 import { WebhookIngress } from "./ingress";
+import { JobLedger } from "./job-ledger";
 import { consumeQueueStatement, type LaunchScope, launchStatements } from "./launch-policies";
 import { Launcher } from "./launcher";
-import { reaperStatements, runnerCacheStatements } from "./policies";
+import { type LedgerUser, ledgerStatements } from "./ledger-policies";
+import { reaperStatements } from "./policies";
+import { JobReconciliation } from "./reconciliation";
 import { RunnerCacheBucket } from "./runner-cache-bucket";
+import { runnerCacheFunction } from "./runner-cache-function";
 import { launchTemplateImage, RunnerFleet } from "./runner-fleet";
 
-/** How often the runner-cache function looks for a new actions/runner release. */
-export const RUNNER_CACHE_SCHEDULE = "rate(6 hours)";
+export { RUNNER_CACHE_SCHEDULE } from "./runner-cache-function";
 /** How often the warm pool is topped up (idle runners that took a job are replaced within this time). */
 export const WARM_POOL_SCHEDULE = "rate(2 minutes)";
 
@@ -40,7 +44,12 @@ export interface EphemeralRunnersArgs {
   /** Days to keep every log group's events. */
   readonly logRetentionDays: number;
   /**
-   * SNS topic for alarms (the job queue's dead-letter queue).
+   * Turn on the ledger table's deletion protection.
+   * @default true on a stack named `prod` or `production`, false elsewhere
+   */
+  readonly ledgerDeletionProtection?: boolean;
+  /**
+   * SNS topic for alarms (the job queue's dead-letter queue, expired jobs).
    * @default no alarm actions
    */
   readonly alarmTopicArn?: string;
@@ -67,6 +76,11 @@ export class EphemeralRunners extends pulumi.ComponentResource {
   public readonly runnerCache: ScheduledFunction;
   /** Present only when some pool has a `warmPool`. */
   public readonly warmPool?: ScheduledFunction;
+  /** The job ledger's table. */
+  public readonly ledger: JobLedger;
+  /** The reconciler and the redeliver function (each once its handler exists). */
+  public readonly reconciliation: JobReconciliation;
+  public readonly dashboard: RunnersDashboard;
   /** SSM path of the JIT configs (`/cirunners/<stack>/runners`). */
   public readonly parameterPrefix: string;
 
@@ -79,9 +93,25 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     this.parameterPrefix = runnerParameterPrefix(PROJECT, stack);
     const common = { logRetentionDays: args.logRetentionDays, tags };
 
+    this.ledger = new JobLedger(
+      `${name}-ledger`,
+      { location, deletionProtection: args.ledgerDeletionProtection ?? /^prod(uction)?$/.test(stack), tags },
+      parent,
+    );
+    const ledgerArns = pulumi.all([this.ledger.tableArn, this.ledger.dueIndexArn]);
+    const ledgerAccess = (user: LedgerUser) =>
+      ledgerArns.apply(([tableArn, dueIndexArn]) => ledgerStatements(user, { tableArn, dueIndexArn }));
+
     this.ingress = new WebhookIngress(
       `${name}-ingress`,
-      { stack, github, runners, alarmTopicArn: args.alarmTopicArn, ...common },
+      {
+        stack,
+        github,
+        runners,
+        ledger: { tableName: this.ledger.tableName, statements: ledgerAccess("webhook") },
+        alarmTopicArn: args.alarmTopicArn,
+        ...common,
+      },
       parent,
     );
     this.webhookUrl = this.ingress.webhookUrl;
@@ -108,7 +138,7 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     const launchTemplateIds = pulumi.all(
       Object.fromEntries(Object.entries(this.launchTemplates).map(([pool, lt]) => [pool, lt.id])),
     );
-    const launchEnvironment = launcherEnvironment({
+    const launch = launchEnvironment({
       stack,
       github,
       pools: runners.pools,
@@ -124,10 +154,14 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       {
         settings: runners.launcher,
         jobQueue: this.jobQueue,
-        environment: launchEnvironment,
+        environment: launcherEnvironment(launch, this.ledger.tableName),
         statements: pulumi
-          .all([launchScope, this.jobQueue.arn])
-          .apply(([scope, queueArn]) => [consumeQueueStatement(queueArn), ...launchStatements(scope)]),
+          .all([launchScope, this.jobQueue.arn, ledgerAccess("launcher")])
+          .apply(([scope, queueArn, ledger]) => [
+            consumeQueueStatement(queueArn),
+            ...launchStatements(scope),
+            ...ledger,
+          ]),
         ...common,
       },
       parent,
@@ -141,16 +175,23 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           "Terminates orphaned runner instances, removes ghost runners from GitHub, deletes leftover JIT configs",
         scheduleExpression: runners.reaperSchedule,
         environment: {
-          ...reaperEnvironment({ stack, github, runners, parameterPrefix: this.parameterPrefix }),
+          ...reaperEnvironment({
+            stack,
+            github,
+            runners,
+            parameterPrefix: this.parameterPrefix,
+            ledgerTable: this.ledger.tableName,
+          }),
         },
-        statements: location.apply((where) =>
-          reaperStatements({
+        statements: pulumi.all([location, ledgerAccess("reaper")]).apply(([where, ledger]) => [
+          ...reaperStatements({
             ...where,
             stack,
             parameterPrefix: this.parameterPrefix,
             appPrivateKeyParameter: github.appPrivateKeyParameter,
           }),
-        ),
+          ...ledger,
+        ]),
         timeout: 120,
         reservedConcurrency: 1,
         account,
@@ -159,48 +200,13 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       parent,
     );
 
-    this.runnerCache = new ScheduledFunction(
+    this.runnerCache = runnerCacheFunction(
       `${name}-runner-cache`,
-      {
-        entry: FUNCTION_ENTRY["runner-cache"],
-        description:
-          "Copies the current actions/runner release for each pool architecture into the runner cache bucket",
-        scheduleExpression: RUNNER_CACHE_SCHEDULE,
-        environment: {
-          ...runnerCacheEnvironment({ github, runners, cacheBucket: this.runnerCacheBucket.bucket }),
-        },
-        statements: pulumi.all([location, this.runnerCacheBucket.arn]).apply(([where, cacheBucketArn]) =>
-          runnerCacheStatements({
-            ...where,
-            cacheBucketArn,
-            appPrivateKeyParameter: github.scope === "org" ? github.appPrivateKeyParameter : undefined,
-          }),
-        ),
-        // Streams two ~150 MB tarballs from GitHub to S3.
-        memorySize: 1024,
-        timeout: 300,
-        reservedConcurrency: 1,
-        account,
-        ...common,
-      },
-      parent,
-    );
-    // Fill the cache at deploy time (and whenever the wanted version or architectures change), so the first
-    // runner after `pulumi up` does not wait up to a schedule period for its binaries.
-    new aws.lambda.Invocation(
-      `${name}-runner-cache-fill`,
-      {
-        functionName: this.runnerCache.lambda.name,
-        input: JSON.stringify({ source: "pulumi-deploy" }),
-        triggers: {
-          version: runners.runnerVersion,
-          architectures: [...new Set(runners.pools.map((p) => p.architecture))].sort().join(","),
-        },
-      },
-      { parent: this, dependsOn: [this.runnerCache] },
+      { github, runners, bucket: this.runnerCacheBucket, location, account, ...common },
+      this,
     );
 
-    const warmEnvironment = warmPoolEnvironment(launchEnvironment, runners);
+    const warmEnvironment = warmPoolEnvironment(launch, runners);
     if (warmEnvironment) {
       this.warmPool = new ScheduledFunction(
         `${name}-warm-pool`,
@@ -220,6 +226,46 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       );
     }
 
+    this.reconciliation = new JobReconciliation(
+      `${name}-jobs`,
+      {
+        github,
+        runners,
+        ledger: this.ledger,
+        jobQueue: this.jobQueue,
+        launchEnvironment: launch,
+        launchScope,
+        location,
+        hookIds: this.ingress.hookIds,
+        account,
+        ...common,
+      },
+      parent,
+    );
+
+    const scheduled = {
+      reaper: this.reaper,
+      "runner-cache": this.runnerCache,
+      ...(this.warmPool ? { "warm-pool": this.warmPool } : {}),
+      ...(this.reconciliation.reconciler ? { reconciler: this.reconciliation.reconciler } : {}),
+      ...(this.reconciliation.redeliver ? { redeliver: this.reconciliation.redeliver } : {}),
+    };
+    this.dashboard = new RunnersDashboard(
+      `${name}-dashboard`,
+      {
+        stack,
+        region: location.region,
+        pools: runners.pools.map((pool) => pool.name),
+        deadLetterQueues: {
+          jobs: this.ingress.deadLetterQueue.name,
+          ...Object.fromEntries(Object.entries(scheduled).map(([fn, f]) => [fn, f.deadLetterQueue.name])),
+        },
+        alarmTopicArn: args.alarmTopicArn,
+        tags,
+      },
+      parent,
+    );
+
     this.registerOutputs({
       webhookUrl: this.webhookUrl,
       jobQueueUrl: this.jobQueue.url,
@@ -227,6 +273,8 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       launchTemplateIds,
       securityGroupId: this.fleet.securityGroup.id,
       instanceRoleArn: this.fleet.instanceRole.arn,
+      ledgerTableName: this.ledger.tableName,
+      dashboardName: this.dashboard.dashboard.dashboardName,
     });
   }
 

@@ -50,8 +50,14 @@ export interface LaunchEnvironmentArgs {
   runnerGroupId?: pulumi.Output<number>;
 }
 
-/** The launcher's environment; the warm pool starts runners the same way and extends it. */
-export function launcherEnvironment(args: LaunchEnvironmentArgs): FunctionEnvironment<"launcher"> {
+/** The variables of starting runners: the launcher's without the ledger. */
+export type LaunchEnvironment = Omit<FunctionEnvironment<"launcher">, typeof ENV.ledgerTable>;
+
+/**
+ * What every function that starts runners is told (launcher, warm pool, reconciler). The warm pool's runners have
+ * no job, so the ledger table is added only where jobs are launched.
+ */
+export function launchEnvironment(args: LaunchEnvironmentArgs): LaunchEnvironment {
   return {
     ...githubAppEnvironment(args.github),
     [ENV.stack]: args.stack,
@@ -62,9 +68,56 @@ export function launcherEnvironment(args: LaunchEnvironmentArgs): FunctionEnviro
   };
 }
 
-/** The warm pool's environment: the launcher's plus each warm pool's schedule. */
+/** The launcher's environment: starting runners, and the ledger it claims each job in before launching. */
+export function launcherEnvironment(
+  launch: LaunchEnvironment,
+  ledgerTable: pulumi.Input<string>,
+): FunctionEnvironment<"launcher"> {
+  return { ...launch, [ENV.ledgerTable]: ledgerTable };
+}
+
+/**
+ * The reconciler's: the launcher's (it relaunches), the job queue (it hands jobs back to the launcher) and the boot
+ * grace (a launched job's runner is given that long to come online before it counts as lost).
+ */
+export function reconcilerEnvironment(args: {
+  launch: LaunchEnvironment;
+  ledgerTable: pulumi.Input<string>;
+  jobQueueUrl: pulumi.Input<string>;
+  runners: RunnersConfig;
+}): FunctionEnvironment<"reconciler"> {
+  return {
+    ...args.launch,
+    [ENV.ledgerTable]: args.ledgerTable,
+    [ENV.jobQueueUrl]: args.jobQueueUrl,
+    [ENV.bootGraceMinutes]: String(args.runners.bootGraceMinutes),
+  };
+}
+
+/**
+ * The repositories whose webhooks the stack owns (`CIRUNNERS_REPOSITORIES`): the configured ones in repo scope; none
+ * in org scope, where one organization hook delivers every repository's jobs (the org-scope `repositories` list
+ * only narrows the runner group).
+ */
+export function ownedRepositories(github: GitHubConfig): string {
+  return JSON.stringify(github.scope === "repo" ? github.repositories : []);
+}
+
+/** The redeliver function's: the App, the stack's webhook targets and their hook ids (`{ "<targetKey>": id }`). */
+export function redeliverEnvironment(args: {
+  github: GitHubConfig;
+  hookIds: pulumi.Input<Record<string, number>>;
+}): FunctionEnvironment<"redeliver"> {
+  return {
+    ...githubAppEnvironment(args.github),
+    [ENV.repositories]: ownedRepositories(args.github),
+    [ENV.webhookHookIds]: pulumi.output(args.hookIds).apply((ids) => JSON.stringify(ids)),
+  };
+}
+
+/** The warm pool's environment: the launch environment plus each warm pool's schedule. */
 export function warmPoolEnvironment(
-  launch: FunctionEnvironment<"launcher">,
+  launch: LaunchEnvironment,
   runners: RunnersConfig,
 ): FunctionEnvironment<"warm-pool"> | undefined {
   const warmPools = runners.pools.flatMap((pool) => (pool.warmPool ? [{ pool: pool.name, ...pool.warmPool }] : []));
@@ -81,10 +134,12 @@ export function reaperEnvironment(args: {
   github: GitHubConfig;
   runners: RunnersConfig;
   parameterPrefix: string;
+  ledgerTable: pulumi.Input<string>;
 }): FunctionEnvironment<"reaper"> {
   return {
     ...githubAppEnvironment(args.github),
     [ENV.stack]: args.stack,
+    [ENV.ledgerTable]: args.ledgerTable,
     [ENV.runnerParameterPrefix]: args.parameterPrefix,
     [ENV.bootGraceMinutes]: String(args.runners.bootGraceMinutes),
     [ENV.maxJobHours]: String(args.runners.maxJobHours),
@@ -106,14 +161,24 @@ export function runnerCacheEnvironment(args: {
   };
 }
 
+/**
+ * The webhook's: it records each job in the ledger and, to route a job, needs the owner, the scope and (repo scope)
+ * the repositories the stack serves, so a delivery for any other repository is refused.
+ */
 export function webhookEnvironment(args: {
   poolsJson: string;
   jobQueueUrl: pulumi.Input<string>;
   webhookSecretParameter: pulumi.Input<string>;
+  ledgerTable: pulumi.Input<string>;
+  github: GitHubConfig;
 }): FunctionEnvironment<"webhook"> {
   return {
     [ENV.pools]: args.poolsJson,
     [ENV.jobQueueUrl]: args.jobQueueUrl,
     [ENV.webhookSecretParameter]: args.webhookSecretParameter,
+    [ENV.ledgerTable]: args.ledgerTable,
+    [ENV.githubOwner]: args.github.owner,
+    [ENV.runnerScope]: args.github.scope,
+    [ENV.repositories]: ownedRepositories(args.github),
   };
 }

@@ -4,6 +4,7 @@
  */
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { runnerTargetsOf, targetKey } from "../../contract/runner-target";
 import type { GitHubConfig } from "../config";
 
 /** The webhook's target and GitHub settings. */
@@ -29,6 +30,11 @@ export interface GitHubWebhookArgs {
 export class GitHubWebhook extends pulumi.ComponentResource {
   /** Org scope: the runner group's numeric id; repo scope: undefined. */
   public readonly runnerGroupId?: pulumi.Output<number>;
+  /**
+   * The id of each webhook by the target it delivers for (`targetKey`: `org:acme`, `repo:acme/app`): the redeliver
+   * function lists each hook's failed deliveries through these ids.
+   */
+  public readonly hookIds: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: GitHubWebhookArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cirunners:index:GitHubWebhook", name, {}, opts);
@@ -42,6 +48,7 @@ export class GitHubWebhook extends pulumi.ComponentResource {
       insecureSsl: false,
     };
     const gh = args.github;
+    const hooks: pulumi.Output<string>[] = [];
     if (gh.scope === "org") {
       const selectedRepositoryIds = gh.repositories.map(
         (repository) => github.getRepositoryOutput({ fullName: `${gh.owner}/${repository}` }, parent).repoId,
@@ -57,20 +64,26 @@ export class GitHubWebhook extends pulumi.ComponentResource {
         parent,
       );
       this.runnerGroupId = group.id.apply((id) => Number(id));
-      new github.OrganizationWebhook(
+      const hook = new github.OrganizationWebhook(
         `${name}-github-webhook`,
         { events: ["workflow_job"], active: true, configuration },
         webhookReady,
       );
+      hooks.push(hook.id);
     } else {
       for (const repository of gh.repositories) {
-        new github.RepositoryWebhook(
+        const hook = new github.RepositoryWebhook(
           `${name}-github-webhook-${repository}`,
           { repository, events: ["workflow_job"], active: true, configuration },
           webhookReady,
         );
+        hooks.push(hook.id);
       }
     }
-    this.registerOutputs({ runnerGroupId: this.runnerGroupId });
+    // The targets come in the same order as the hooks were created: the organization, or each repository.
+    const keys = runnerTargetsOf(gh.scope, gh.owner, gh.repositories).map(targetKey);
+    // The provider's id of a webhook is GitHub's numeric hook id, as a string.
+    this.hookIds = pulumi.all(hooks).apply((ids) => Object.fromEntries(ids.map((id, i) => [keys[i], Number(id)])));
+    this.registerOutputs({ runnerGroupId: this.runnerGroupId, hookIds: this.hookIds });
   }
 }

@@ -11,6 +11,7 @@ import type { PolicyStatement } from "../shared/iam";
 import { NodeFunction } from "../shared/lambda";
 import { runtimePools, webhookEnvironment } from "./function-environments";
 import { GitHubWebhook } from "./github-webhook";
+import { createJobQueues } from "./job-queue";
 
 /** The one route: GitHub POSTs deliveries here. */
 export const WEBHOOK_ROUTE_KEY = "POST /github/webhook";
@@ -27,14 +28,7 @@ export const WEBHOOK_THROTTLING = { burstLimit: 200, rateLimit: 100 } as const;
 /** Function timeout (seconds): GitHub waits 10 s for an answer; a healthy request takes well under a second. */
 export const WEBHOOK_TIMEOUT_SECONDS = 5;
 
-/** SQS allows at most 14 days of retention: the dead-letter queue keeps failed jobs that long for inspection. */
-export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-
-/**
- * GitHub fails a job that no runner picks up within 24 hours; a job message older than that could only start a
- * runner nobody needs.
- */
-export const JOB_RETENTION_SECONDS = 24 * 60 * 60;
+export { DEAD_LETTER_RETENTION_SECONDS, JOB_RETENTION_SECONDS } from "./job-queue";
 
 /** Lambda allows 4 KB of environment variables in total; the pools must fit with room for the other variables. */
 const MAX_POOLS_ENV_CHARS = 3072;
@@ -47,6 +41,14 @@ export interface WebhookIngressArgs {
   readonly github: GitHubConfig;
   /** Runner settings: pools (label sets), launcher timeout and max receive count. */
   readonly runners: RunnersConfig;
+  /**
+   * The job ledger: the webhook records every job it is told about there (table name for its environment, and
+   * its ledger statements).
+   */
+  readonly ledger: {
+    readonly tableName: pulumi.Input<string>;
+    readonly statements: pulumi.Input<PolicyStatement[]>;
+  };
   /** Days to keep logs. */
   readonly logRetentionDays: number;
   /**
@@ -81,69 +83,20 @@ export class WebhookIngress extends pulumi.ComponentResource {
   readonly webhookSecretParameter: aws.ssm.Parameter;
   /** Org scope: the runner group's numeric id; repo scope: undefined. */
   readonly runnerGroupId?: pulumi.Output<number>;
+  /** GitHub's id of each webhook the stack created, by target key (`org:acme`, `repo:acme/app`). */
+  readonly hookIds: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: WebhookIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cirunners:index:WebhookIngress", name, {}, opts);
     const { stack, tags, runners } = args;
     const parent = { parent: this };
-    // Queue names are explicit (FIFO names must end in .fifo); 66 + "-jobs-dlq.fifo" stays within SQS's 80.
-    const queueBase = `${name}-${stack}`.slice(0, 66);
 
     // ---- job queue ------------------------------------------------------------------------------------------
-    this.deadLetterQueue = new aws.sqs.Queue(
-      `${name}-jobs-dlq`,
-      {
-        name: `${queueBase}-jobs-dlq.fifo`,
-        fifoQueue: true,
-        sqsManagedSseEnabled: true,
-        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-        tags,
-      },
-      { ...parent, deleteBeforeReplace: true },
-    );
-
-    this.jobQueue = new aws.sqs.Queue(
-      `${name}-jobs`,
-      {
-        name: `${queueBase}-jobs.fifo`,
-        fifoQueue: true,
-        contentBasedDeduplication: false,
-        deduplicationScope: "messageGroup",
-        fifoThroughputLimit: "perMessageGroupId",
-        sqsManagedSseEnabled: true,
-        delaySeconds: 0,
-        // AWS's advice for Lambda event sources: six times the consumer's timeout, so retries of a batch never
-        // see the message reappear while the first attempt still runs.
-        visibilityTimeoutSeconds: 6 * runners.launcher.timeoutSeconds,
-        messageRetentionSeconds: JOB_RETENTION_SECONDS,
-        redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
-          JSON.stringify({ deadLetterTargetArn, maxReceiveCount: runners.launcher.maxReceiveCount }),
-        ),
-        tags,
-      },
-      { ...parent, deleteBeforeReplace: true },
-    );
-
-    const alarmActions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-jobs-dlq-not-empty`,
-      {
-        alarmDescription: `Jobs of stack ${stack} failed to launch ${runners.launcher.maxReceiveCount} times and are in the dead-letter queue: their workflows wait for a runner.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: this.deadLetterQueue.name },
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions,
-        okActions: alarmActions,
-        tags,
-      },
-      parent,
-    );
+    ({
+      jobQueue: this.jobQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      deadLetterAlarm: this.deadLetterAlarm,
+    } = createJobQueues(name, { stack, runners, alarmTopicArn: args.alarmTopicArn, tags }, this));
 
     // ---- webhook secret -------------------------------------------------------------------------------------
     const secret = new random.RandomPassword(`${name}-webhook-secret`, { length: 40, special: false }, parent);
@@ -166,16 +119,14 @@ export class WebhookIngress extends pulumi.ComponentResource {
         `${name}: the pools take ${poolsJson.length} characters as JSON, over the ${MAX_POOLS_ENV_CHARS} that fit in the function's environment (4 KB in total)`,
       );
     }
-    const statements: pulumi.Input<PolicyStatement[]> = [
-      { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.jobQueue.arn },
-      // A SecureString under the AWS managed key aws/ssm: its key policy lets SSM decrypt for the caller.
-      {
-        Sid: "ReadWebhookSecret",
-        Effect: "Allow",
-        Action: "ssm:GetParameter",
-        Resource: this.webhookSecretParameter.arn,
-      },
-    ];
+    const statements = pulumi
+      .all([args.ledger.statements, this.jobQueue.arn, this.webhookSecretParameter.arn])
+      .apply(([ledger, queueArn, secretArn]): PolicyStatement[] => [
+        { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+        // A SecureString under the AWS managed key aws/ssm: its key policy lets SSM decrypt for the caller.
+        { Sid: "ReadWebhookSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: secretArn },
+        ...ledger,
+      ]);
     this.webhookFunction = new NodeFunction(
       `${name}-webhook`,
       {
@@ -186,6 +137,8 @@ export class WebhookIngress extends pulumi.ComponentResource {
             poolsJson,
             jobQueueUrl: this.jobQueue.url,
             webhookSecretParameter: this.webhookSecretParameter.name,
+            ledgerTable: args.ledger.tableName,
+            github: args.github,
           }),
         },
         statements,
@@ -285,12 +238,14 @@ export class WebhookIngress extends pulumi.ComponentResource {
       parent,
     );
     this.runnerGroupId = webhook.runnerGroupId;
+    this.hookIds = webhook.hookIds;
 
     this.registerOutputs({
       jobQueueUrl: this.jobQueue.url,
       deadLetterQueueUrl: this.deadLetterQueue.url,
       webhookUrl: this.webhookUrl,
       runnerGroupId: this.runnerGroupId,
+      hookIds: this.hookIds,
     });
   }
 }

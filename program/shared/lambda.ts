@@ -55,7 +55,7 @@ export function bundleFunction(entry: string): string {
       absWorkingDir: REPO_ROOT,
       outdir: path.join(REPO_ROOT, ".bundles"),
     });
-    for (const file of result.outputFiles) {
+    for (const file of result.outputFiles ?? []) {
       const source = path.join(
         REPO_ROOT,
         path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"),
