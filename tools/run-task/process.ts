@@ -3,7 +3,9 @@
  * whose retries are ours (aws-retry.ts), a clock, and cancellation on SIGINT / SIGTERM (a cancelled GitHub
  * Actions job gets SIGINT, then SIGTERM 7.5 s later, then is killed).
  */
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { cloudWatchLogReader } from "./cloudwatch-logs";
 import type { RunTaskOptions } from "./options";
 import type { RunDeps } from "./run";
 
@@ -40,6 +42,8 @@ export function liveDeps(options: RunTaskOptions, log: (line: string) => void): 
   return {
     // maxAttempts 1: withRetry is the only retry layer, so its budget is the whole story.
     client: new SFNClient({ region: options.region, maxAttempts: 1 }),
+    // The SDK's own retries suffice here: a failed read is retried at the next poll and never fails the run.
+    logs: cloudWatchLogReader(new CloudWatchLogsClient({ region: options.region, maxAttempts: 2 })),
     sleep: abortableSleep(signal),
     now: () => Date.now(),
     log,

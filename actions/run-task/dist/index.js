@@ -28174,8 +28174,7155 @@ var require_dist_cjs15 = __commonJS({
   }
 });
 
-// node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
+// node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js
 var require_dist_cjs16 = __commonJS({
+  "node_modules/@aws-sdk/client-cloudwatch-logs/dist-cjs/index.js"(exports2) {
+    var { awsEndpointFunctions: awsEndpointFunctions2, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider: createDefaultUserAgentProvider2, getDefaultSocketTimeout: getDefaultSocketTimeout2, NODE_APP_ID_CONFIG_OPTIONS: NODE_APP_ID_CONFIG_OPTIONS2, getAwsRegionExtensionConfiguration: getAwsRegionExtensionConfiguration2, resolveAwsRegionExtensionConfiguration: resolveAwsRegionExtensionConfiguration2, resolveUserAgentConfig: resolveUserAgentConfig2, resolveHostHeaderConfig: resolveHostHeaderConfig2, getUserAgentPlugin: getUserAgentPlugin2, getHostHeaderPlugin: getHostHeaderPlugin2, getLoggerPlugin: getLoggerPlugin2, getRecursionDetectionPlugin: getRecursionDetectionPlugin2 } = (init_client3(), __toCommonJS(client_exports2));
+    var { getHttpAuthSchemeEndpointRuleSetPlugin: getHttpAuthSchemeEndpointRuleSetPlugin2, DefaultIdentityProviderConfig: DefaultIdentityProviderConfig2, getHttpSigningPlugin: getHttpSigningPlugin2, createPaginator: createPaginator2 } = (init_dist_es(), __toCommonJS(dist_es_exports));
+    var { normalizeProvider: normalizeProvider3, getSmithyContext: getSmithyContext2, ServiceException: ServiceException2, NoOpLogger: NoOpLogger2, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion3, loadConfigsForDefaultMode: loadConfigsForDefaultMode2, getDefaultExtensionConfiguration: getDefaultExtensionConfiguration2, resolveDefaultRuntimeConfig: resolveDefaultRuntimeConfig2, Client: Client2, makeBuilder: makeBuilder2, createAggregatedClient: createAggregatedClient2 } = (init_client2(), __toCommonJS(client_exports));
+    var { Command: $Command } = (init_client2(), __toCommonJS(client_exports));
+    exports2.$Command = $Command;
+    exports2.__Client = Client2;
+    var { resolveDefaultsModeConfig: resolveDefaultsModeConfig2, loadConfig: loadConfig2, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS: NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS: NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS2, NODE_REGION_CONFIG_OPTIONS: NODE_REGION_CONFIG_OPTIONS2, NODE_REGION_CONFIG_FILE_OPTIONS: NODE_REGION_CONFIG_FILE_OPTIONS2, resolveRegionConfig: resolveRegionConfig2 } = (init_config2(), __toCommonJS(config_exports));
+    var { BinaryDecisionDiagram: BinaryDecisionDiagram2, EndpointCache: EndpointCache2, decideEndpoint: decideEndpoint2, customEndpointFunctions: customEndpointFunctions2, resolveEndpointConfig: resolveEndpointConfig2, getEndpointPlugin: getEndpointPlugin2 } = (init_endpoints(), __toCommonJS(endpoints_exports));
+    var { eventStreamSerdeProvider: eventStreamSerdeProvider3, resolveEventStreamSerdeConfig: resolveEventStreamSerdeConfig2 } = (init_event_streams(), __toCommonJS(event_streams_exports));
+    var { parseUrl: parseUrl2, getHttpHandlerExtensionConfiguration: getHttpHandlerExtensionConfiguration2, resolveHttpHandlerRuntimeConfig: resolveHttpHandlerRuntimeConfig2, getContentLengthPlugin: getContentLengthPlugin2 } = (init_protocols(), __toCommonJS(protocols_exports));
+    var { DEFAULT_RETRY_MODE: DEFAULT_RETRY_MODE2, NODE_RETRY_MODE_CONFIG_OPTIONS: NODE_RETRY_MODE_CONFIG_OPTIONS2, NODE_MAX_ATTEMPT_CONFIG_OPTIONS: NODE_MAX_ATTEMPT_CONFIG_OPTIONS2, resolveRetryConfig: resolveRetryConfig2, getRetryPlugin: getRetryPlugin2 } = (init_retry2(), __toCommonJS(retry_exports));
+    var { TypeRegistry: TypeRegistry2, getSchemaSerdePlugin: getSchemaSerdePlugin2 } = (init_schema(), __toCommonJS(schema_exports));
+    var { resolveAwsSdkSigV4Config: resolveAwsSdkSigV4Config2, AwsSdkSigV4Signer: AwsSdkSigV4Signer2, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS: NODE_AUTH_SCHEME_PREFERENCE_OPTIONS2 } = (init_httpAuthSchemes2(), __toCommonJS(httpAuthSchemes_exports));
+    var { defaultProvider } = require_dist_cjs15();
+    var { toUtf8: toUtf83, fromUtf8: fromUtf83, toBase64: toBase643, fromBase64: fromBase642, calculateBodyLength: calculateBodyLength2 } = (init_serde(), __toCommonJS(serde_exports));
+    var { streamCollector: streamCollector7, NodeHttpHandler } = require_dist_cjs5();
+    var { AwsJson1_1Protocol: AwsJson1_1Protocol2 } = (init_protocols2(), __toCommonJS(protocols_exports2));
+    var { Sha256 } = (init_checksum2(), __toCommonJS(checksum_exports));
+    var defaultCloudWatchLogsHttpAuthSchemeParametersProvider = async (config2, context, input3) => {
+      return {
+        operation: getSmithyContext2(context).operation,
+        region: await normalizeProvider3(config2.region)() || (() => {
+          throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })()
+      };
+    };
+    function createAwsAuthSigv4HttpAuthOption5(authParameters) {
+      return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+          name: "logs",
+          region: authParameters.region
+        },
+        propertiesExtractor: (config2, context) => ({
+          signingProperties: {
+            config: config2,
+            context
+          }
+        })
+      };
+    }
+    var defaultCloudWatchLogsHttpAuthSchemeProvider = (authParameters) => {
+      const options = [];
+      switch (authParameters.operation) {
+        default: {
+          options.push(createAwsAuthSigv4HttpAuthOption5(authParameters));
+        }
+      }
+      return options;
+    };
+    var resolveHttpAuthSchemeConfig5 = (config2) => {
+      const config_0 = resolveAwsSdkSigV4Config2(config2);
+      return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider3(config2.authSchemePreference ?? [])
+      });
+    };
+    var resolveClientEndpointParameters5 = (options) => {
+      return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "logs"
+      });
+    };
+    var commonParams5 = {
+      UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+      Endpoint: { type: "builtInParams", name: "endpoint" },
+      Region: { type: "builtInParams", name: "region" },
+      UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
+    };
+    var version2 = "3.1168.0";
+    var packageInfo = {
+      version: version2
+    };
+    var m3 = "ref";
+    var a5 = -1;
+    var b5 = true;
+    var c5 = "isSet";
+    var d5 = "PartitionResult";
+    var e5 = "booleanEquals";
+    var f5 = "getAttr";
+    var g5 = "stringEquals";
+    var h5 = { [m3]: "Endpoint" };
+    var i5 = { [m3]: d5 };
+    var j5 = { [m3]: "Region" };
+    var k5 = {};
+    var l3 = [j5];
+    var _data5 = {
+      conditions: [
+        [c5, [h5]],
+        [c5, l3],
+        ["aws.partition", l3, d5],
+        [e5, [{ [m3]: "UseFIPS" }, b5]],
+        [e5, [{ [m3]: "UseDualStack" }, b5]],
+        [e5, [{ fn: f5, argv: [i5, "supportsDualStack"] }, b5]],
+        [e5, [{ fn: f5, argv: [i5, "supportsFIPS"] }, b5]],
+        [g5, [j5, "us-gov-east-1"]],
+        [g5, [j5, "us-gov-west-1"]]
+      ],
+      results: [
+        [a5],
+        [a5, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a5, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [h5, k5],
+        ["https://logs-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", k5],
+        [a5, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://logs.us-gov-east-1.amazonaws.com", k5],
+        ["https://logs.us-gov-west-1.amazonaws.com", k5],
+        ["https://logs-fips.{Region}.{PartitionResult#dnsSuffix}", k5],
+        [a5, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://logs.{Region}.{PartitionResult#dualStackDnsSuffix}", k5],
+        [a5, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://logs.{Region}.{PartitionResult#dnsSuffix}", k5],
+        [a5, "Invalid Configuration: Missing Region"]
+      ]
+    };
+    var root5 = 2;
+    var r5 = 1e8;
+    var nodes5 = new Int32Array([
+      -1,
+      1,
+      -1,
+      0,
+      14,
+      3,
+      1,
+      4,
+      r5 + 13,
+      2,
+      5,
+      r5 + 13,
+      3,
+      8,
+      6,
+      4,
+      7,
+      r5 + 12,
+      5,
+      r5 + 10,
+      r5 + 11,
+      4,
+      12,
+      9,
+      6,
+      10,
+      r5 + 9,
+      7,
+      r5 + 6,
+      11,
+      8,
+      r5 + 7,
+      r5 + 8,
+      5,
+      13,
+      r5 + 5,
+      6,
+      r5 + 4,
+      r5 + 5,
+      3,
+      r5 + 1,
+      15,
+      4,
+      r5 + 2,
+      r5 + 3
+    ]);
+    var bdd5 = BinaryDecisionDiagram2.from(nodes5, root5, _data5.conditions, _data5.results);
+    var cache5 = new EndpointCache2({
+      size: 50,
+      params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
+    });
+    var defaultEndpointResolver5 = (endpointParams, context = {}) => {
+      return cache5.get(endpointParams, () => decideEndpoint2(bdd5, {
+        endpointParams,
+        logger: context.logger
+      }));
+    };
+    customEndpointFunctions2.aws = awsEndpointFunctions2;
+    var CloudWatchLogsServiceException = class _CloudWatchLogsServiceException extends ServiceException2 {
+      static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.cloudwatchlogs#CloudWatchLogsServiceException";
+      constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, _CloudWatchLogsServiceException.prototype);
+      }
+    };
+    var AccessDeniedException3 = class _AccessDeniedException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#AccessDeniedException";
+      name = "AccessDeniedException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "AccessDeniedException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _AccessDeniedException.prototype);
+      }
+    };
+    var InvalidParameterException = class _InvalidParameterException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#InvalidParameterException";
+      name = "InvalidParameterException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "InvalidParameterException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InvalidParameterException.prototype);
+      }
+    };
+    var OperationAbortedException = class _OperationAbortedException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#OperationAbortedException";
+      name = "OperationAbortedException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "OperationAbortedException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _OperationAbortedException.prototype);
+      }
+    };
+    var ResourceNotFoundException2 = class _ResourceNotFoundException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ResourceNotFoundException";
+      name = "ResourceNotFoundException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ResourceNotFoundException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ResourceNotFoundException.prototype);
+      }
+    };
+    var ServiceUnavailableException = class _ServiceUnavailableException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ServiceUnavailableException";
+      name = "ServiceUnavailableException";
+      $fault = "server";
+      constructor(opts) {
+        super({
+          name: "ServiceUnavailableException",
+          $fault: "server",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ServiceUnavailableException.prototype);
+      }
+    };
+    var InternalServerException3 = class _InternalServerException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#InternalServerException";
+      name = "InternalServerException";
+      $fault = "server";
+      constructor(opts) {
+        super({
+          name: "InternalServerException",
+          $fault: "server",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InternalServerException.prototype);
+      }
+    };
+    var ThrottlingException = class _ThrottlingException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ThrottlingException";
+      name = "ThrottlingException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ThrottlingException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ThrottlingException.prototype);
+      }
+    };
+    var ValidationException2 = class _ValidationException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ValidationException";
+      name = "ValidationException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ValidationException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ValidationException.prototype);
+      }
+    };
+    var InvalidOperationException = class _InvalidOperationException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#InvalidOperationException";
+      name = "InvalidOperationException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "InvalidOperationException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InvalidOperationException.prototype);
+      }
+    };
+    var ConflictException = class _ConflictException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ConflictException";
+      name = "ConflictException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ConflictException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ConflictException.prototype);
+      }
+    };
+    var ServiceQuotaExceededException = class _ServiceQuotaExceededException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ServiceQuotaExceededException";
+      name = "ServiceQuotaExceededException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ServiceQuotaExceededException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ServiceQuotaExceededException.prototype);
+      }
+    };
+    var LimitExceededException = class _LimitExceededException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#LimitExceededException";
+      name = "LimitExceededException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "LimitExceededException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _LimitExceededException.prototype);
+      }
+    };
+    var ResourceAlreadyExistsException = class _ResourceAlreadyExistsException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#ResourceAlreadyExistsException";
+      name = "ResourceAlreadyExistsException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "ResourceAlreadyExistsException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _ResourceAlreadyExistsException.prototype);
+      }
+    };
+    var DataAlreadyAcceptedException = class _DataAlreadyAcceptedException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#DataAlreadyAcceptedException";
+      name = "DataAlreadyAcceptedException";
+      $fault = "client";
+      expectedSequenceToken;
+      constructor(opts) {
+        super({
+          name: "DataAlreadyAcceptedException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _DataAlreadyAcceptedException.prototype);
+        this.expectedSequenceToken = opts.expectedSequenceToken;
+      }
+    };
+    var InternalStreamingException = class _InternalStreamingException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#InternalStreamingException";
+      name = "InternalStreamingException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "InternalStreamingException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InternalStreamingException.prototype);
+      }
+    };
+    var InvalidSequenceTokenException = class _InvalidSequenceTokenException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#InvalidSequenceTokenException";
+      name = "InvalidSequenceTokenException";
+      $fault = "client";
+      expectedSequenceToken;
+      constructor(opts) {
+        super({
+          name: "InvalidSequenceTokenException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InvalidSequenceTokenException.prototype);
+        this.expectedSequenceToken = opts.expectedSequenceToken;
+      }
+    };
+    var UnrecognizedClientException = class _UnrecognizedClientException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#UnrecognizedClientException";
+      name = "UnrecognizedClientException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "UnrecognizedClientException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _UnrecognizedClientException.prototype);
+      }
+    };
+    var SessionStreamingException = class _SessionStreamingException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#SessionStreamingException";
+      name = "SessionStreamingException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "SessionStreamingException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _SessionStreamingException.prototype);
+      }
+    };
+    var SessionTimeoutException = class _SessionTimeoutException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#SessionTimeoutException";
+      name = "SessionTimeoutException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "SessionTimeoutException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _SessionTimeoutException.prototype);
+      }
+    };
+    var MalformedQueryException = class _MalformedQueryException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#MalformedQueryException";
+      name = "MalformedQueryException";
+      $fault = "client";
+      queryCompileError;
+      constructor(opts) {
+        super({
+          name: "MalformedQueryException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _MalformedQueryException.prototype);
+        this.queryCompileError = opts.queryCompileError;
+      }
+    };
+    var TooManyTagsException = class _TooManyTagsException extends CloudWatchLogsServiceException {
+      static shapeId = "com.amazonaws.cloudwatchlogs#TooManyTagsException";
+      name = "TooManyTagsException";
+      $fault = "client";
+      resourceName;
+      constructor(opts) {
+        super({
+          name: "TooManyTagsException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _TooManyTagsException.prototype);
+        this.resourceName = opts.resourceName;
+      }
+    };
+    var _A2 = "Anomaly";
+    var _AD = "AnomalyDetector";
+    var _ADE3 = "AccessDeniedException";
+    var _ADn = "AnomalyDetectors";
+    var _AF = "AllowedFields";
+    var _AK = "AddKeys";
+    var _AKE = "AddKeyEntry";
+    var _AKEd = "AddKeyEntries";
+    var _AKK = "AssociateKmsKey";
+    var _AKKR = "AssociateKmsKeyRequest";
+    var _ALGS = "AggregateLogGroupSummary";
+    var _ALGSg = "AggregateLogGroupSummaries";
+    var _AP = "AccountPolicy";
+    var _APc = "AccountPolicies";
+    var _ASTSTI = "AssociateSourceToS3TableIntegration";
+    var _ASTSTIR = "AssociateSourceToS3TableIntegrationRequest";
+    var _ASTSTIRs = "AssociateSourceToS3TableIntegrationResponse";
+    var _An = "Anomalies";
+    var _CD = "CreateDelivery";
+    var _CDR = "CreateDeliveryRequest";
+    var _CDRr = "CreateDeliveryResponse";
+    var _CE = "ConflictException";
+    var _CET = "CancelExportTask";
+    var _CETR = "CancelExportTaskRequest";
+    var _CETRr = "CreateExportTaskRequest";
+    var _CETRre = "CreateExportTaskResponse";
+    var _CETr = "CreateExportTask";
+    var _CIT = "CancelImportTask";
+    var _CITR = "CancelImportTaskRequest";
+    var _CITRa = "CancelImportTaskResponse";
+    var _CITRr = "CreateImportTaskRequest";
+    var _CITRre = "CreateImportTaskResponse";
+    var _CITr = "CreateImportTask";
+    var _CLAD = "CreateLogAnomalyDetector";
+    var _CLADR = "CreateLogAnomalyDetectorRequest";
+    var _CLADRr = "CreateLogAnomalyDetectorResponse";
+    var _CLG = "CreateLogGroup";
+    var _CLGR = "CreateLogGroupRequest";
+    var _CLS = "CreateLogStream";
+    var _CLSR = "CreateLogStreamRequest";
+    var _CLT = "CreateLookupTable";
+    var _CLTR = "CreateLookupTableRequest";
+    var _CLTRr = "CreateLookupTableResponse";
+    var _CSQ = "CreateScheduledQuery";
+    var _CSQR = "CreateScheduledQueryRequest";
+    var _CSQRr = "CreateScheduledQueryResponse";
+    var _CSV = "CSV";
+    var _CT2 = "ConfigurationTemplate";
+    var _CTDCV = "ConfigurationTemplateDeliveryConfigValues";
+    var _CTo = "ConfigurationTemplates";
+    var _CV2 = "CopyValue";
+    var _CVE = "CopyValueEntry";
+    var _CVEo = "CopyValueEntries";
+    var _D = "Delivery";
+    var _DAAE = "DataAlreadyAcceptedException";
+    var _DAP = "DeleteAccountPolicy";
+    var _DAPR = "DeleteAccountPolicyRequest";
+    var _DAPRe = "DeleteAccountPolicyResponse";
+    var _DAPRes = "DescribeAccountPoliciesRequest";
+    var _DAPResc = "DescribeAccountPoliciesResponse";
+    var _DAPe = "DescribeAccountPolicies";
+    var _DC = "DestinationConfiguration";
+    var _DCT = "DescribeConfigurationTemplates";
+    var _DCTR = "DescribeConfigurationTemplatesRequest";
+    var _DCTRe = "DescribeConfigurationTemplatesResponse";
+    var _DD = "DeliveryDestination";
+    var _DDC = "DeliveryDestinationConfiguration";
+    var _DDD = "DeleteDeliveryDestination";
+    var _DDDP = "DeleteDeliveryDestinationPolicy";
+    var _DDDPR = "DeleteDeliveryDestinationPolicyRequest";
+    var _DDDR = "DeleteDeliveryDestinationRequest";
+    var _DDDRe = "DescribeDeliveryDestinationsRequest";
+    var _DDDRes = "DescribeDeliveryDestinationsResponse";
+    var _DDDe = "DescribeDeliveryDestinations";
+    var _DDPP = "DeleteDataProtectionPolicy";
+    var _DDPPR = "DeleteDataProtectionPolicyRequest";
+    var _DDR = "DeleteDeliveryRequest";
+    var _DDRe = "DeleteDestinationRequest";
+    var _DDRes = "DescribeDeliveriesRequest";
+    var _DDResc = "DescribeDeliveriesResponse";
+    var _DDRescr = "DescribeDestinationsRequest";
+    var _DDRescri = "DescribeDestinationsResponse";
+    var _DDS = "DeleteDeliverySource";
+    var _DDSR = "DeleteDeliverySourceRequest";
+    var _DDSRe = "DescribeDeliverySourcesRequest";
+    var _DDSRes = "DescribeDeliverySourcesResponse";
+    var _DDSe = "DescribeDeliverySources";
+    var _DDe = "DeliveryDestinations";
+    var _DDel = "DeleteDelivery";
+    var _DDele = "DeleteDestination";
+    var _DDes = "DescribeDeliveries";
+    var _DDesc = "DescribeDestinations";
+    var _DET = "DescribeExportTasks";
+    var _DETR = "DescribeExportTasksRequest";
+    var _DETRe = "DescribeExportTasksResponse";
+    var _DFI = "DescribeFieldIndexes";
+    var _DFIR = "DescribeFieldIndexesRequest";
+    var _DFIRe = "DescribeFieldIndexesResponse";
+    var _DI = "DeleteIntegration";
+    var _DIP = "DeleteIndexPolicy";
+    var _DIPR = "DeleteIndexPolicyRequest";
+    var _DIPRe = "DeleteIndexPolicyResponse";
+    var _DIPRes = "DescribeIndexPoliciesRequest";
+    var _DIPResc = "DescribeIndexPoliciesResponse";
+    var _DIPe = "DescribeIndexPolicies";
+    var _DIR = "DeleteIntegrationRequest";
+    var _DIRe = "DeleteIntegrationResponse";
+    var _DIT = "DescribeImportTasks";
+    var _DITB = "DescribeImportTaskBatches";
+    var _DITBR = "DescribeImportTaskBatchesRequest";
+    var _DITBRe = "DescribeImportTaskBatchesResponse";
+    var _DITR = "DescribeImportTasksRequest";
+    var _DITRe = "DescribeImportTasksResponse";
+    var _DK = "DeleteKeys";
+    var _DKK = "DisassociateKmsKey";
+    var _DKKR = "DisassociateKmsKeyRequest";
+    var _DLAD = "DeleteLogAnomalyDetector";
+    var _DLADR = "DeleteLogAnomalyDetectorRequest";
+    var _DLG = "DeleteLogGroup";
+    var _DLGR = "DeleteLogGroupRequest";
+    var _DLGRe = "DescribeLogGroupsRequest";
+    var _DLGRes = "DescribeLogGroupsResponse";
+    var _DLGe = "DescribeLogGroups";
+    var _DLS = "DeleteLogStream";
+    var _DLSR = "DeleteLogStreamRequest";
+    var _DLSRe = "DescribeLogStreamsRequest";
+    var _DLSRes = "DescribeLogStreamsResponse";
+    var _DLSe = "DescribeLogStreams";
+    var _DLT = "DeleteLookupTable";
+    var _DLTR = "DeleteLookupTableRequest";
+    var _DLTRe = "DescribeLookupTablesRequest";
+    var _DLTRes = "DescribeLookupTablesResponse";
+    var _DLTe = "DescribeLookupTables";
+    var _DMF = "DeleteMetricFilter";
+    var _DMFR = "DeleteMetricFilterRequest";
+    var _DMFRe = "DescribeMetricFiltersRequest";
+    var _DMFRes = "DescribeMetricFiltersResponse";
+    var _DMFe = "DescribeMetricFilters";
+    var _DNP = "DestinationNamePrefix";
+    var _DQ = "DescribeQueries";
+    var _DQD = "DeleteQueryDefinition";
+    var _DQDR = "DeleteQueryDefinitionRequest";
+    var _DQDRe = "DeleteQueryDefinitionResponse";
+    var _DQDRes = "DescribeQueryDefinitionsRequest";
+    var _DQDResc = "DescribeQueryDefinitionsResponse";
+    var _DQDe = "DescribeQueryDefinitions";
+    var _DQR = "DescribeQueriesRequest";
+    var _DQRe = "DescribeQueriesResponse";
+    var _DRP = "DeleteResourcePolicy";
+    var _DRPR = "DeleteResourcePolicyRequest";
+    var _DRPRe = "DeleteRetentionPolicyRequest";
+    var _DRPRes = "DescribeResourcePoliciesRequest";
+    var _DRPResc = "DescribeResourcePoliciesResponse";
+    var _DRPe = "DeleteRetentionPolicy";
+    var _DRPes = "DescribeResourcePolicies";
+    var _DRR = "DryRunResult";
+    var _DS2 = "DataSource";
+    var _DSC = "DeleteSyslogConfiguration";
+    var _DSCR = "DeleteSyslogConfigurationRequest";
+    var _DSCS = "DeliverySourceConfigurationSchema";
+    var _DSCSe = "DeliverySourceConfigurationSchemas";
+    var _DSF = "DataSourceFilter";
+    var _DSFR = "DeleteSubscriptionFilterRequest";
+    var _DSFRe = "DescribeSubscriptionFiltersRequest";
+    var _DSFRes = "DescribeSubscriptionFiltersResponse";
+    var _DSFSTI = "DisassociateSourceFromS3TableIntegration";
+    var _DSFSTIR = "DisassociateSourceFromS3TableIntegrationRequest";
+    var _DSFSTIRi = "DisassociateSourceFromS3TableIntegrationResponse";
+    var _DSFa = "DataSourceFilters";
+    var _DSFe = "DeleteSubscriptionFilter";
+    var _DSFes = "DescribeSubscriptionFilters";
+    var _DSQ = "DeleteScheduledQuery";
+    var _DSQR = "DeleteScheduledQueryRequest";
+    var _DSQRe = "DeleteScheduledQueryResponse";
+    var _DSe = "DeliverySource";
+    var _DSel = "DeliverySources";
+    var _DT = "DeleteTransformer";
+    var _DTC = "DateTimeConverter";
+    var _DTR = "DeleteTransformerRequest";
+    var _De = "Destination";
+    var _Del = "Deliveries";
+    var _Des = "Destinations";
+    var _E3 = "Entity";
+    var _ET = "ExportTask";
+    var _ETEI = "ExportTaskExecutionInfo";
+    var _ETS = "ExportTaskStatus";
+    var _ETx = "ExportTasks";
+    var _FD = "FieldsData";
+    var _FI = "FieldIndex";
+    var _FIi = "FieldIndexes";
+    var _FLE = "FilteredLogEvent";
+    var _FLER = "FilterLogEventsRequest";
+    var _FLERi = "FilterLogEventsResponse";
+    var _FLEi = "FilteredLogEvents";
+    var _FLEil = "FilterLogEvents";
+    var _G = "Grok";
+    var _GD = "GetDelivery";
+    var _GDD = "GetDeliveryDestination";
+    var _GDDP = "GetDeliveryDestinationPolicy";
+    var _GDDPR = "GetDeliveryDestinationPolicyRequest";
+    var _GDDPRe = "GetDeliveryDestinationPolicyResponse";
+    var _GDDR = "GetDeliveryDestinationRequest";
+    var _GDDRe = "GetDeliveryDestinationResponse";
+    var _GDPP = "GetDataProtectionPolicy";
+    var _GDPPR = "GetDataProtectionPolicyRequest";
+    var _GDPPRe = "GetDataProtectionPolicyResponse";
+    var _GDR = "GetDeliveryRequest";
+    var _GDRe = "GetDeliveryResponse";
+    var _GDS = "GetDeliverySource";
+    var _GDSR = "GetDeliverySourceRequest";
+    var _GDSRe = "GetDeliverySourceResponse";
+    var _GI = "GroupingIdentifier";
+    var _GIR = "GetIntegrationRequest";
+    var _GIRe = "GetIntegrationResponse";
+    var _GIe = "GetIntegration";
+    var _GIr = "GroupingIdentifiers";
+    var _GLAD = "GetLogAnomalyDetector";
+    var _GLADR = "GetLogAnomalyDetectorRequest";
+    var _GLADRe = "GetLogAnomalyDetectorResponse";
+    var _GLE = "GetLogEvents";
+    var _GLER = "GetLogEventsRequest";
+    var _GLERe = "GetLogEventsResponse";
+    var _GLF = "GetLogFields";
+    var _GLFR = "GetLogFieldsRequest";
+    var _GLFRe = "GetLogFieldsResponse";
+    var _GLGF = "GetLogGroupFields";
+    var _GLGFR = "GetLogGroupFieldsRequest";
+    var _GLGFRe = "GetLogGroupFieldsResponse";
+    var _GLO = "GetLogObject";
+    var _GLOR = "GetLogObjectRequest";
+    var _GLORS = "GetLogObjectResponseStream";
+    var _GLORe = "GetLogObjectResponse";
+    var _GLR = "GetLogRecord";
+    var _GLRR = "GetLogRecordRequest";
+    var _GLRRe = "GetLogRecordResponse";
+    var _GLT = "GetLookupTable";
+    var _GLTR = "GetLookupTableRequest";
+    var _GLTRe = "GetLookupTableResponse";
+    var _GQR = "GetQueryResults";
+    var _GQRR = "GetQueryResultsRequest";
+    var _GQRRe = "GetQueryResultsResponse";
+    var _GSQ = "GetScheduledQuery";
+    var _GSQH = "GetScheduledQueryHistory";
+    var _GSQHR = "GetScheduledQueryHistoryRequest";
+    var _GSQHRe = "GetScheduledQueryHistoryResponse";
+    var _GSQR = "GetScheduledQueryRequest";
+    var _GSQRe = "GetScheduledQueryResponse";
+    var _GSTP = "GetStorageTierPolicy";
+    var _GSTPR = "GetStorageTierPolicyRequest";
+    var _GSTPRe = "GetStorageTierPolicyResponse";
+    var _GT = "GetTransformer";
+    var _GTR = "GetTransformerRequest";
+    var _GTRe = "GetTransformerResponse";
+    var _I = "Import";
+    var _IB = "ImportBatch";
+    var _IBL = "ImportBatchList";
+    var _ID = "IntegrationDetails";
+    var _IF = "ImportFilter";
+    var _IL = "ImportList";
+    var _ILE = "InputLogEvent";
+    var _ILEn = "InputLogEvents";
+    var _IOE = "InvalidOperationException";
+    var _IP = "IndexPolicy";
+    var _IPE = "InvalidParameterException";
+    var _IPn = "IndexPolicies";
+    var _IS = "ImportStatistics";
+    var _ISE3 = "InternalServerException";
+    var _ISEn2 = "InternalStreamingException";
+    var _ISTE = "InvalidSequenceTokenException";
+    var _ISn = "IntegrationSummary";
+    var _ISnt = "IntegrationSummaries";
+    var _LA = "ListAnomalies";
+    var _LALGS = "ListAggregateLogGroupSummaries";
+    var _LALGSR = "ListAggregateLogGroupSummariesRequest";
+    var _LALGSRi = "ListAggregateLogGroupSummariesResponse";
+    var _LAR = "ListAnomaliesRequest";
+    var _LARi = "ListAnomaliesResponse";
+    var _LCS = "LowerCaseString";
+    var _LE = "LogEvent";
+    var _LEE = "LimitExceededException";
+    var _LFL = "LogFieldsList";
+    var _LFLI = "LogFieldsListItem";
+    var _LFT = "LogFieldType";
+    var _LG = "LogGroup";
+    var _LGF = "LogGroupField";
+    var _LGFL = "LogGroupFieldList";
+    var _LGI = "LogGroupImpact";
+    var _LGIo = "LogGroupImpacts";
+    var _LGS = "LogGroupSummary";
+    var _LGSo = "LogGroupSummaries";
+    var _LGo = "LogGroups";
+    var _LI = "ListIntegrations";
+    var _LIR = "ListIntegrationsRequest";
+    var _LIRi = "ListIntegrationsResponse";
+    var _LLAD = "ListLogAnomalyDetectors";
+    var _LLADR = "ListLogAnomalyDetectorsRequest";
+    var _LLADRi = "ListLogAnomalyDetectorsResponse";
+    var _LLG = "ListLogGroups";
+    var _LLGFQ = "ListLogGroupsForQuery";
+    var _LLGFQR = "ListLogGroupsForQueryRequest";
+    var _LLGFQRi = "ListLogGroupsForQueryResponse";
+    var _LLGR = "ListLogGroupsRequest";
+    var _LLGRi = "ListLogGroupsResponse";
+    var _LS = "LogStream";
+    var _LSC = "ListSyslogConfigurations";
+    var _LSCR = "ListSyslogConfigurationsRequest";
+    var _LSCRi = "ListSyslogConfigurationsResponse";
+    var _LSFSTI = "ListSourcesForS3TableIntegration";
+    var _LSFSTIR = "ListSourcesForS3TableIntegrationRequest";
+    var _LSFSTIRi = "ListSourcesForS3TableIntegrationResponse";
+    var _LSQ = "ListScheduledQueries";
+    var _LSQR = "ListScheduledQueriesRequest";
+    var _LSQRi = "ListScheduledQueriesResponse";
+    var _LSo = "LogSamples";
+    var _LSog = "LogStreams";
+    var _LT = "LookupTable";
+    var _LTC = "LookupTableConfiguration";
+    var _LTFR = "ListTagsForResource";
+    var _LTFRR = "ListTagsForResourceRequest";
+    var _LTFRRi = "ListTagsForResourceResponse";
+    var _LTLG = "ListTagsLogGroup";
+    var _LTLGR = "ListTagsLogGroupRequest";
+    var _LTLGRi = "ListTagsLogGroupResponse";
+    var _LTM = "ListToMap";
+    var _LTSLE = "LiveTailSessionLogEvent";
+    var _LTSM = "LiveTailSessionMetadata";
+    var _LTSR = "LiveTailSessionResults";
+    var _LTSS = "LiveTailSessionStart";
+    var _LTSU = "LiveTailSessionUpdate";
+    var _LTo = "LookupTables";
+    var _MF = "MetricFilter";
+    var _MFM = "MetricFilterMatches";
+    var _MFMR = "MetricFilterMatchRecord";
+    var _MFe = "MetricFilters";
+    var _MK = "MoveKeys";
+    var _MKE = "MoveKeyEntry";
+    var _MKEo = "MoveKeyEntries";
+    var _MQE = "MalformedQueryException";
+    var _MT = "MetricTransformation";
+    var _MTe = "MetricTransformations";
+    var _OAE = "OperationAbortedException";
+    var _OLE = "OutputLogEvent";
+    var _OLEu = "OutputLogEvents";
+    var _OSA = "OpenSearchApplication";
+    var _OSC = "OpenSearchCollection";
+    var _OSDAP = "OpenSearchDataAccessPolicy";
+    var _OSDS = "OpenSearchDataSource";
+    var _OSEP = "OpenSearchEncryptionPolicy";
+    var _OSID = "OpenSearchIntegrationDetails";
+    var _OSLP = "OpenSearchLifecyclePolicy";
+    var _OSNP = "OpenSearchNetworkPolicy";
+    var _OSRC = "OpenSearchResourceConfig";
+    var _OSRS = "OpenSearchResourceStatus";
+    var _OSW = "OpenSearchWorkspace";
+    var _P2 = "Policy";
+    var _PAP = "PutAccountPolicy";
+    var _PAPR = "PutAccountPolicyRequest";
+    var _PAPRu = "PutAccountPolicyResponse";
+    var _PBTA = "PutBearerTokenAuthentication";
+    var _PBTAR = "PutBearerTokenAuthenticationRequest";
+    var _PC2 = "ParseCloudfront";
+    var _PD = "PutDestination";
+    var _PDD = "PutDeliveryDestination";
+    var _PDDP = "PutDeliveryDestinationPolicy";
+    var _PDDPR = "PutDeliveryDestinationPolicyRequest";
+    var _PDDPRu = "PutDeliveryDestinationPolicyResponse";
+    var _PDDR = "PutDeliveryDestinationRequest";
+    var _PDDRu = "PutDeliveryDestinationResponse";
+    var _PDP = "PutDestinationPolicy";
+    var _PDPP = "PutDataProtectionPolicy";
+    var _PDPPR = "PutDataProtectionPolicyRequest";
+    var _PDPPRu = "PutDataProtectionPolicyResponse";
+    var _PDPR = "PutDestinationPolicyRequest";
+    var _PDR = "PutDestinationRequest";
+    var _PDRu = "PutDestinationResponse";
+    var _PDS = "PutDeliverySource";
+    var _PDSR = "PutDeliverySourceRequest";
+    var _PDSRu = "PutDeliverySourceResponse";
+    var _PI2 = "PutIntegration";
+    var _PIP = "PutIndexPolicy";
+    var _PIPR = "PutIndexPolicyRequest";
+    var _PIPRu = "PutIndexPolicyResponse";
+    var _PIR = "PutIntegrationRequest";
+    var _PIRu = "PutIntegrationResponse";
+    var _PJSON = "ParseJSON";
+    var _PKV = "ParseKeyValue";
+    var _PLE = "PutLogEvents";
+    var _PLER = "PutLogEventsRequest";
+    var _PLERu = "PutLogEventsResponse";
+    var _PLGDP = "PutLogGroupDeletionProtection";
+    var _PLGDPR = "PutLogGroupDeletionProtectionRequest";
+    var _PMF = "PutMetricFilter";
+    var _PMFR = "PutMetricFilterRequest";
+    var _PP = "ParsePostgres";
+    var _PQD = "PutQueryDefinition";
+    var _PQDR = "PutQueryDefinitionRequest";
+    var _PQDRu = "PutQueryDefinitionResponse";
+    var _PR = "ParseRoute53";
+    var _PRP = "PutResourcePolicy";
+    var _PRPR = "PutResourcePolicyRequest";
+    var _PRPRu = "PutResourcePolicyResponse";
+    var _PRPRut = "PutRetentionPolicyRequest";
+    var _PRPu = "PutRetentionPolicy";
+    var _PSC = "PutSyslogConfiguration";
+    var _PSCR = "PutSyslogConfigurationRequest";
+    var _PSF = "PutSubscriptionFilter";
+    var _PSFR = "PutSubscriptionFilterRequest";
+    var _PSTP = "PutStorageTierPolicy";
+    var _PSTPR = "PutStorageTierPolicyRequest";
+    var _PSTPRu = "PutStorageTierPolicyResponse";
+    var _PT = "PatternToken";
+    var _PTOCSF = "ParseToOCSF";
+    var _PTR = "PutTransformerRequest";
+    var _PTa = "PatternTokens";
+    var _PTu = "PutTransformer";
+    var _PVPC = "ParseVPC";
+    var _PWAF = "ParseWAF";
+    var _Pr2 = "Processor";
+    var _Pro = "Processors";
+    var _QCE = "QueryCompileError";
+    var _QCEL = "QueryCompileErrorLocation";
+    var _QD = "QueryDefinition";
+    var _QDL = "QueryDefinitionList";
+    var _QI = "QueryInfo";
+    var _QIL = "QueryInfoList";
+    var _QP = "QueryParameter";
+    var _QPL = "QueryParameterList";
+    var _QR = "QueryResults";
+    var _QS = "QueryStatistics";
+    var _RAEE = "ResourceAlreadyExistsException";
+    var _RC2 = "ResourceConfig";
+    var _REI = "RejectedEntityInfo";
+    var _RF = "RecordField";
+    var _RFe = "ResultField";
+    var _RK = "RenameKeys";
+    var _RKE = "RenameKeyEntry";
+    var _RKEe = "RenameKeyEntries";
+    var _RLEI = "RejectedLogEventsInfo";
+    var _RNFE2 = "ResourceNotFoundException";
+    var _RP = "ResourcePolicy";
+    var _RPe = "ResourcePolicies";
+    var _RR = "ResultRows";
+    var _SC = "S3Configuration";
+    var _SCy = "SyslogConfiguration";
+    var _SCys = "SyslogConfigurations";
+    var _SDC = "S3DeliveryConfiguration";
+    var _SF = "SubscriptionFilter";
+    var _SFu = "SubscriptionFilters";
+    var _SLS = "SearchedLogStream";
+    var _SLSe = "SearchedLogStreams";
+    var _SLT = "StartLiveTail";
+    var _SLTR = "StartLiveTailRequest";
+    var _SLTRS = "StartLiveTailResponseStream";
+    var _SLTRt = "StartLiveTailResponse";
+    var _SP = "SuppressionPeriod";
+    var _SQ = "StartQuery";
+    var _SQD = "ScheduledQueryDestination";
+    var _SQDL = "ScheduledQueryDestinationList";
+    var _SQEE = "ServiceQuotaExceededException";
+    var _SQR = "StartQueryRequest";
+    var _SQRt = "StartQueryResponse";
+    var _SQRto = "StopQueryRequest";
+    var _SQRtop = "StopQueryResponse";
+    var _SQS = "ScheduledQuerySummary";
+    var _SQSL = "ScheduledQuerySummaryList";
+    var _SQt = "StopQuery";
+    var _SS = "SplitString";
+    var _SSE = "SessionStreamingException";
+    var _SSEp = "SplitStringEntry";
+    var _SSEpl = "SplitStringEntries";
+    var _SSEu = "SubstituteStringEntry";
+    var _SSEub = "SubstituteStringEntries";
+    var _SSu = "SubstituteString";
+    var _STE = "SessionTimeoutException";
+    var _STI = "S3TablesIntegration";
+    var _STIS = "S3TableIntegrationSource";
+    var _STISa = "S3TableIntegrationSources";
+    var _SUE = "ServiceUnavailableException";
+    var _TC2 = "TypeConverter";
+    var _TCE = "TypeConverterEntry";
+    var _TCEy = "TypeConverterEntries";
+    var _TE = "ThrottlingException";
+    var _TF = "TagFilter";
+    var _TFa = "TagFilters";
+    var _THR = "TriggerHistoryRecord";
+    var _THRL = "TriggerHistoryRecordList";
+    var _TL = "TransformedLogs";
+    var _TLG = "TagLogGroup";
+    var _TLGR = "TagLogGroupRequest";
+    var _TLR = "TransformedLogRecord";
+    var _TMF = "TestMetricFilter";
+    var _TMFR = "TestMetricFilterRequest";
+    var _TMFRe = "TestMetricFilterResponse";
+    var _TMTE = "TooManyTagsException";
+    var _TR = "TagResource";
+    var _TRR = "TagResourceRequest";
+    var _TS = "TrimString";
+    var _TT = "TestTransformer";
+    var _TTR = "TestTransformerRequest";
+    var _TTRe = "TestTransformerResponse";
+    var _UA = "UpdateAnomaly";
+    var _UAR = "UpdateAnomalyRequest";
+    var _UCE2 = "UnrecognizedClientException";
+    var _UCS = "UpperCaseString";
+    var _UDC = "UpdateDeliveryConfiguration";
+    var _UDCR = "UpdateDeliveryConfigurationRequest";
+    var _UDCRp = "UpdateDeliveryConfigurationResponse";
+    var _ULAD = "UpdateLogAnomalyDetector";
+    var _ULADR = "UpdateLogAnomalyDetectorRequest";
+    var _ULG = "UntagLogGroup";
+    var _ULGR = "UntagLogGroupRequest";
+    var _ULT = "UpdateLookupTable";
+    var _ULTR = "UpdateLookupTableRequest";
+    var _ULTRp = "UpdateLookupTableResponse";
+    var _UR = "UntagResource";
+    var _URR = "UntagResourceRequest";
+    var _USQ = "UpdateScheduledQuery";
+    var _USQR = "UpdateScheduledQueryRequest";
+    var _USQRp = "UpdateScheduledQueryResponse";
+    var _VE2 = "ValidationException";
+    var _a4 = "active";
+    var _aA = "applicationArn";
+    var _aAFAVLDFR = "allowedActionForAllowVendedLogsDeliveryForResource";
+    var _aD = "anomalyDetectors";
+    var _aDA = "anomalyDetectorArn";
+    var _aDS = "anomalyDetectorStatus";
+    var _aE = "applicationEndpoint";
+    var _aF = "allowedFields";
+    var _aFD = "allowedFieldDelimiters";
+    var _aI2 = "accountId";
+    var _aIc = "accountIdentifiers";
+    var _aIn = "anomalyId";
+    var _aIp = "applicationId";
+    var _aK = "addKeys";
+    var _aLGS = "aggregateLogGroupSummaries";
+    var _aOF = "allowedOutputFormats";
+    var _aOTL = "applyOnTransformedLogs";
+    var _aP = "accountPolicies";
+    var _aPc = "accessPolicy";
+    var _aPcc = "accountPolicy";
+    var _aSPF = "allowedSuffixPathFields";
+    var _aVT = "anomalyVisibilityTime";
+    var _an = "anomalies";
+    var _ap = "application";
+    var _ar = "arn";
+    var _at2 = "attributes";
+    var _b = "baseline";
+    var _bI = "batchId";
+    var _bIS = "batchImportStatus";
+    var _bIy = "bytesImported";
+    var _bS = "bytesScanned";
+    var _bTAE = "bearerTokenAuthenticationEnabled";
+    var _c5 = "client";
+    var _cA = "createdAt";
+    var _cAo = "collectionArn";
+    var _cE = "collectionEndpoint";
+    var _cR = "currentRetention";
+    var _cT = "creationTime";
+    var _cTS = "creationTimeStamp";
+    var _cTSr = "createdTimeStamp";
+    var _cTl = "clientToken";
+    var _cTo = "configurationTemplates";
+    var _cTom = "completionTime";
+    var _cTr = "createTime";
+    var _cV3 = "copyValue";
+    var _co3 = "columns";
+    var _cod = "code";
+    var _col = "collection";
+    var _cs = "csv";
+    var _d = "description";
+    var _dA = "destinationArn";
+    var _dC2 = "destinationConfiguration";
+    var _dD = "deliveryDestinations";
+    var _dDA = "deliveryDestinationArn";
+    var _dDC = "deliveryDestinationConfiguration";
+    var _dDCV = "defaultDeliveryConfigValues";
+    var _dDN = "deliveryDestinationName";
+    var _dDP = "deliveryDestinationPolicy";
+    var _dDT = "deliveryDestinationType";
+    var _dDTe = "deliveryDestinationTypes";
+    var _dDe = "deliveryDestination";
+    var _dI = "destinationIdentifier";
+    var _dK = "deleteKeys";
+    var _dN = "detectorName";
+    var _dNa = "datasourceName";
+    var _dNe = "destinationName";
+    var _dP = "destinationPrefix";
+    var _dPE = "deletionProtectionEnabled";
+    var _dPS = "dataProtectionStatus";
+    var _dR = "dryRun";
+    var _dRA = "destinationResourceArn";
+    var _dRLGC = "decreasedRetentionLogGroupCount";
+    var _dRR = "dryRunResult";
+    var _dS = "dataSource";
+    var _dSC = "deliverySourceConfiguration";
+    var _dSN = "deliverySourceName";
+    var _dSNa = "dataSourceName";
+    var _dSNe = "deliverySourceNames";
+    var _dSRA = "dataSourceRoleArn";
+    var _dST = "dataSourceType";
+    var _dSa = "dataSources";
+    var _dSe = "deliverySources";
+    var _dSel = "deliverySource";
+    var _dT = "datasourceType";
+    var _dTC = "dateTimeConverter";
+    var _dTP = "dynamicTokenPosition";
+    var _dTe = "destinationType";
+    var _dV = "defaultValue";
+    var _dVP = "dashboardViewerPrincipals";
+    var _da = "data";
+    var _de = "delivery";
+    var _del = "delimiter";
+    var _deli = "deliveries";
+    var _des = "destination";
+    var _desc = "descending";
+    var _dest = "destinations";
+    var _di = "dimensions";
+    var _dis = "distribution";
+    var _e5 = "error";
+    var _eBS = "estimatedBytesSkipped";
+    var _eCO = "endCharOffset";
+    var _eET = "endEventTime";
+    var _eF = "evaluationFrequency";
+    var _eHCP = "enableHiveCompatiblePath";
+    var _eI3 = "executionInfo";
+    var _eIv = "eventId";
+    var _eK = "encryptionKey";
+    var _eLEEI = "expiredLogEventEndIndex";
+    var _eM = "errorMessage";
+    var _eMv = "eventMessage";
+    var _eN = "eventNumber";
+    var _eP = "encryptionPolicy";
+    var _eRA = "executionRoleArn";
+    var _eRI = "expectedRevisionId";
+    var _eRS = "estimatedRecordsSkipped";
+    var _eS = "executionStatuses";
+    var _eSF = "emitSystemFields";
+    var _eSFD = "emitSystemFieldDimensions";
+    var _eST = "expectedSequenceToken";
+    var _eSv = "eventSource";
+    var _eSx = "executionStatus";
+    var _eT = "exportTasks";
+    var _eTO = "endTimeOffset";
+    var _eTn = "endTime";
+    var _eTr = "errorType";
+    var _eV = "extractedValues";
+    var _el = "element";
+    var _en = "entries";
+    var _ena = "enabled";
+    var _end = "endpoint";
+    var _ent = "entity";
+    var _enu = "enumerations";
+    var _ev = "events";
+    var _f = "from";
+    var _fAC = "failedAnalysisCount";
+    var _fD = "fieldDelimiter";
+    var _fE = "flattenedElement";
+    var _fET = "firstEventTime";
+    var _fETi = "firstEventTimestamp";
+    var _fI = "fieldIndexes";
+    var _fIN = "fieldIndexName";
+    var _fINi = "fieldIndexNames";
+    var _fLGA = "filterLogGroupArn";
+    var _fN = "filterName";
+    var _fNP = "filterNamePrefix";
+    var _fP = "filterPattern";
+    var _fS = "firstSeen";
+    var _fSC = "fieldSelectionCriteria";
+    var _fSi = "fieldStream";
+    var _fU = "forceUpdate";
+    var _fi = "fields";
+    var _fie = "field";
+    var _fl = "flatten";
+    var _fo = "force";
+    var _g = "grok";
+    var _gB = "groupBy";
+    var _gI = "groupingIdentifiers";
+    var _h4 = "histogram";
+    var _hE5 = "httpError";
+    var _i = "identifier";
+    var _iA = "integrationArn";
+    var _iB = "importBatches";
+    var _iC = "indexCategories";
+    var _iCn = "indexCategory";
+    var _iD = "integrationDetails";
+    var _iDA = "importDestinationArn";
+    var _iDs = "isDynamic";
+    var _iF = "importFilter";
+    var _iI = "importId";
+    var _iLA = "includeLinkedAccounts";
+    var _iN = "integrationName";
+    var _iNP = "integrationNamePrefix";
+    var _iP = "indexPolicies";
+    var _iPLS = "isPatternLevelSuppression";
+    var _iPn = "inheritedProperties";
+    var _iPnd = "indexPolicy";
+    var _iRA = "importRoleArn";
+    var _iRLGC = "increasedRetentionLogGroupCount";
+    var _iS = "importStatistics";
+    var _iSA = "importSourceArn";
+    var _iSm = "importStatus";
+    var _iSn = "integrationStatus";
+    var _iSnt = "integrationSummaries";
+    var _iT3 = "ingestionTime";
+    var _iTN = "inferredTokenName";
+    var _iTn = "integrationType";
+    var _id = "id";
+    var _im = "imports";
+    var _in = "interleaved";
+    var _k = "key";
+    var _kA = "keyAttributes";
+    var _kKA = "kmsKeyArn";
+    var _kKI = "kmsKeyId";
+    var _kN = "keyName";
+    var _kP = "keyPrefix";
+    var _kVD = "keyValueDelimiter";
+    var _l = "locale";
+    var _lCS = "lowerCaseString";
+    var _lE = "logEvents";
+    var _lEFP = "logEventFilterPattern";
+    var _lEM = "logEventMessages";
+    var _lES = "lastExecutionStatus";
+    var _lET = "lastEventTime";
+    var _lETa = "lastEventTimestamp";
+    var _lF = "logFields";
+    var _lFN = "logFieldName";
+    var _lFT = "logFieldType";
+    var _lG = "logGroups";
+    var _lGA = "logGroupArn";
+    var _lGAL = "logGroupArnList";
+    var _lGC = "logGroupCount";
+    var _lGCo = "logGroupClass";
+    var _lGF = "logGroupFields";
+    var _lGI = "logGroupIdentifiers";
+    var _lGIo = "logGroupIdentifier";
+    var _lGN = "logGroupName";
+    var _lGNP = "logGroupNamePrefix";
+    var _lGNPo = "logGroupNamePattern";
+    var _lGNo = "logGroupNames";
+    var _lGS = "logGroupsScanned";
+    var _lGT = "logGroupTags";
+    var _lIT = "lastIngestionTime";
+    var _lM = "lastModified";
+    var _lMT = "lastModifiedTime";
+    var _lMTS = "lastModifiedTimeStamp";
+    var _lOP = "logObjectPointer";
+    var _lP = "lifecyclePolicy";
+    var _lR = "logRecord";
+    var _lRP = "logRecordPointer";
+    var _lS = "lastSeen";
+    var _lSN = "logStreamName";
+    var _lSNP = "logStreamNamePrefix";
+    var _lSNPo = "logStreamNamePrefixes";
+    var _lSNo = "logStreamNames";
+    var _lST = "lastScanTime";
+    var _lSo = "logSamples";
+    var _lSog = "logStreams";
+    var _lT = "logType";
+    var _lTA = "lookupTableArn";
+    var _lTC = "lookupTableConfiguration";
+    var _lTM = "listToMap";
+    var _lTN = "lookupTableName";
+    var _lTNP = "lookupTableNamePrefix";
+    var _lTT = "lastTriggeredTime";
+    var _lTo = "logTypes";
+    var _lToo = "lookupTables";
+    var _lUT = "lastUpdatedTime";
+    var _lUTa = "lastUpdateTime";
+    var _li = "limit";
+    var _lo = "location";
+    var _m4 = "message";
+    var _mF = "metricFilters";
+    var _mFC = "metricFilterCount";
+    var _mI = "maxItems";
+    var _mK = "moveKeys";
+    var _mN = "metricName";
+    var _mNe = "metricNamespace";
+    var _mP = "matchPatterns";
+    var _mR = "maxResults";
+    var _mT = "metricTransformations";
+    var _mV = "minValue";
+    var _mVa = "maxValue";
+    var _mVap = "mappingVersion";
+    var _mVe = "metricValue";
+    var _ma = "match";
+    var _man = "mandatory";
+    var _mat = "matches";
+    var _n = "name";
+    var _nBT = "nextBackwardToken";
+    var _nFT = "nextForwardToken";
+    var _nMV = "nonMatchValue";
+    var _nP = "networkPolicy";
+    var _nST = "nextSequenceToken";
+    var _nT = "nextToken";
+    var _na = "names";
+    var _oAI = "ownerAccountId";
+    var _oB = "orderBy";
+    var _oF = "outputFormat";
+    var _oIE = "overwriteIfExists";
+    var _oSID = "openSearchIntegrationDetails";
+    var _oSRC = "openSearchResourceConfig";
+    var _oV = "ocsfVersion";
+    var _p = "priority";
+    var _pC = "parseCloudfront";
+    var _pD = "policyDocument";
+    var _pI = "patternId";
+    var _pIr = "processedIdentifier";
+    var _pJSON = "parseJSON";
+    var _pKV = "parseKeyValue";
+    var _pN = "policyName";
+    var _pP = "parsePostgres";
+    var _pR = "patternRegex";
+    var _pRa = "parseRoute53";
+    var _pRr = "proposedRetention";
+    var _pS = "patternString";
+    var _pSI = "parentSourceIdentifier";
+    var _pSo = "policyScope";
+    var _pT = "policyType";
+    var _pTOCSF = "parseToOCSF";
+    var _pTa = "patternTokens";
+    var _pVPC = "parseVPC";
+    var _pWAF = "parseWAF";
+    var _pa = "parameters";
+    var _pe = "percent";
+    var _po = "policy";
+    var _q = "queries";
+    var _qC = "quoteCharacter";
+    var _qCE = "queryCompileError";
+    var _qD = "queryDefinitions";
+    var _qDI = "queryDefinitionId";
+    var _qDNP = "queryDefinitionNamePrefix";
+    var _qDu = "queryDuration";
+    var _qI = "queryId";
+    var _qL = "queryLanguage";
+    var _qS = "queryString";
+    var _r3 = "results";
+    var _rA = "resourceArn";
+    var _rAe = "resourceArns";
+    var _rAo = "roleArn";
+    var _rC2 = "recordsCount";
+    var _rCe = "resourceConfig";
+    var _rCes = "resultCount";
+    var _rD = "retentionDays";
+    var _rEI = "rejectedEntityInfo";
+    var _rF = "recordFields";
+    var _rI = "resourceIdentifier";
+    var _rID = "retentionInDays";
+    var _rIe = "requestId";
+    var _rIev = "revisionId";
+    var _rK = "renameKeys";
+    var _rLEI = "rejectedLogEventsInfo";
+    var _rM = "recordsMatched";
+    var _rN2 = "resourceName";
+    var _rP = "resourcePolicies";
+    var _rPN = "retentionPolicyName";
+    var _rPe = "resourcePolicy";
+    var _rS = "recordsScanned";
+    var _rSe = "responseStream";
+    var _rT3 = "resourceType";
+    var _rTe = "resourceTypes";
+    var _rTen = "renameTo";
+    var _s5 = "smithy.ts.sdk.synthetic.com.amazonaws.cloudwatchlogs";
+    var _sB = "sizeBytes";
+    var _sBt = "storedBytes";
+    var _sC = "selectionCriteria";
+    var _sCO = "startCharOffset";
+    var _sCe = "searchedCompletely";
+    var _sCo = "s3Configuration";
+    var _sCt = "statusCode";
+    var _sCy = "syslogConfigurations";
+    var _sD = "suppressedDate";
+    var _sDC = "s3DeliveryConfiguration";
+    var _sE = "scheduleExpression";
+    var _sET = "scheduleEndTime";
+    var _sETt = "startEventTime";
+    var _sF = "subscriptionFilters";
+    var _sFH = "startFromHead";
+    var _sI = "sessionId";
+    var _sLS = "searchedLogStreams";
+    var _sM = "sessionMetadata";
+    var _sMt = "statusMessage";
+    var _sP = "suffixPath";
+    var _sPu = "suppressionPeriod";
+    var _sQ = "scheduledQueries";
+    var _sQA = "scheduledQueryArn";
+    var _sR = "statusReason";
+    var _sRe = "sessionResults";
+    var _sS = "suppressionState";
+    var _sST = "scheduleStartTime";
+    var _sSe = "sessionStart";
+    var _sSp = "splitString";
+    var _sSu = "substituteString";
+    var _sT3 = "sourceTimezone";
+    var _sTI = "s3TablesIntegration";
+    var _sTO = "startTimeOffset";
+    var _sTc = "scheduleType";
+    var _sTe = "sequenceToken";
+    var _sTo = "sourceType";
+    var _sTt = "startTime";
+    var _sTto = "storageTier";
+    var _sTu = "suppressionType";
+    var _sU = "suppressedUntil";
+    var _sUe = "sessionUpdate";
+    var _sUu = "suppressionUnit";
+    var _sV = "supportedValues";
+    var _sa = "sampled";
+    var _sc2 = "scope";
+    var _se3 = "server";
+    var _ser = "service";
+    var _so = "source";
+    var _sou = "sources";
+    var _st = "state";
+    var _sta = "status";
+    var _stat = "statistics";
+    var _str = "streaming";
+    var _su = "suppressed";
+    var _suc = "success";
+    var _t = "target";
+    var _tA = "targetArn";
+    var _tB = "tableBody";
+    var _tC = "transformerConfig";
+    var _tCy = "typeConverter";
+    var _tEM = "transformedEventMessage";
+    var _tF = "targetFormat";
+    var _tFa = "tableFields";
+    var _tH = "triggerHistory";
+    var _tI2 = "taskId";
+    var _tK = "tagKeys";
+    var _tL = "transformedLogs";
+    var _tLGI = "topLogGroupsImpacted";
+    var _tMLG = "totalMatchedLogGroups";
+    var _tN = "taskName";
+    var _tNLESI = "tooNewLogEventStartIndex";
+    var _tNa = "tableName";
+    var _tOLEEI = "tooOldLogEventEndIndex";
+    var _tS = "tokenString";
+    var _tSr = "trimString";
+    var _tT3 = "targetTimezone";
+    var _tTr = "triggeredTimestamp";
+    var _ta = "tags";
+    var _ti = "timezone";
+    var _tim = "timestamp";
+    var _time = "time";
+    var _to = "to";
+    var _ty = "type";
+    var _u = "unmask";
+    var _uCS = "upperCaseString";
+    var _uI = "userIdentity";
+    var _uRLGC = "unchangedRetentionLogGroupCount";
+    var _uST = "uploadSequenceToken";
+    var _un = "unit";
+    var _v = "value";
+    var _vEI = "vpcEndpointId";
+    var _vK = "valueKey";
+    var _vT = "valueType";
+    var _va = "values";
+    var _w = "workspace";
+    var _wI = "workspaceId";
+    var _wK = "withKeys";
+    var n05 = "com.amazonaws.cloudwatchlogs";
+    var _s_registry5 = new TypeRegistry2(_s5);
+    var CloudWatchLogsServiceException$ = [-3, _s5, "CloudWatchLogsServiceException", 0, [], []];
+    _s_registry5.registerError(CloudWatchLogsServiceException$, CloudWatchLogsServiceException);
+    var n0_registry5 = new TypeRegistry2(n05);
+    var AccessDeniedException$3 = [
+      -3,
+      n05,
+      _ADE3,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(AccessDeniedException$3, AccessDeniedException3);
+    var ConflictException$ = [
+      -3,
+      n05,
+      _CE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ConflictException$, ConflictException);
+    var DataAlreadyAcceptedException$ = [
+      -3,
+      n05,
+      _DAAE,
+      { [_e5]: _c5 },
+      [_eST, _m4],
+      [0, 0]
+    ];
+    n0_registry5.registerError(DataAlreadyAcceptedException$, DataAlreadyAcceptedException);
+    var InternalServerException$3 = [
+      -3,
+      n05,
+      _ISE3,
+      { [_e5]: _se3, [_hE5]: 500 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(InternalServerException$3, InternalServerException3);
+    var InternalStreamingException$ = [
+      -3,
+      n05,
+      _ISEn2,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(InternalStreamingException$, InternalStreamingException);
+    var InvalidOperationException$ = [
+      -3,
+      n05,
+      _IOE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(InvalidOperationException$, InvalidOperationException);
+    var InvalidParameterException$ = [
+      -3,
+      n05,
+      _IPE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(InvalidParameterException$, InvalidParameterException);
+    var InvalidSequenceTokenException$ = [
+      -3,
+      n05,
+      _ISTE,
+      { [_e5]: _c5 },
+      [_eST, _m4],
+      [0, 0]
+    ];
+    n0_registry5.registerError(InvalidSequenceTokenException$, InvalidSequenceTokenException);
+    var LimitExceededException$ = [
+      -3,
+      n05,
+      _LEE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(LimitExceededException$, LimitExceededException);
+    var MalformedQueryException$ = [
+      -3,
+      n05,
+      _MQE,
+      { [_e5]: _c5 },
+      [_qCE, _m4],
+      [() => QueryCompileError$, 0]
+    ];
+    n0_registry5.registerError(MalformedQueryException$, MalformedQueryException);
+    var OperationAbortedException$ = [
+      -3,
+      n05,
+      _OAE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(OperationAbortedException$, OperationAbortedException);
+    var ResourceAlreadyExistsException$ = [
+      -3,
+      n05,
+      _RAEE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ResourceAlreadyExistsException$, ResourceAlreadyExistsException);
+    var ResourceNotFoundException$2 = [
+      -3,
+      n05,
+      _RNFE2,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ResourceNotFoundException$2, ResourceNotFoundException2);
+    var ServiceQuotaExceededException$ = [
+      -3,
+      n05,
+      _SQEE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ServiceQuotaExceededException$, ServiceQuotaExceededException);
+    var ServiceUnavailableException$ = [
+      -3,
+      n05,
+      _SUE,
+      { [_e5]: _se3 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ServiceUnavailableException$, ServiceUnavailableException);
+    var SessionStreamingException$ = [
+      -3,
+      n05,
+      _SSE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(SessionStreamingException$, SessionStreamingException);
+    var SessionTimeoutException$ = [
+      -3,
+      n05,
+      _STE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(SessionTimeoutException$, SessionTimeoutException);
+    var ThrottlingException$ = [
+      -3,
+      n05,
+      _TE,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ThrottlingException$, ThrottlingException);
+    var TooManyTagsException$ = [
+      -3,
+      n05,
+      _TMTE,
+      { [_e5]: _c5, [_hE5]: 400 },
+      [_m4, _rN2],
+      [0, 0]
+    ];
+    n0_registry5.registerError(TooManyTagsException$, TooManyTagsException);
+    var UnrecognizedClientException$ = [
+      -3,
+      n05,
+      _UCE2,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(UnrecognizedClientException$, UnrecognizedClientException);
+    var ValidationException$2 = [
+      -3,
+      n05,
+      _VE2,
+      { [_e5]: _c5 },
+      [_m4],
+      [0]
+    ];
+    n0_registry5.registerError(ValidationException$2, ValidationException2);
+    var errorTypeRegistries5 = [
+      _s_registry5,
+      n0_registry5
+    ];
+    var AccountPolicy$ = [
+      3,
+      n05,
+      _AP,
+      0,
+      [_pN, _pD, _lUT, _pT, _sc2, _sC, _aI2],
+      [0, 0, 1, 0, 0, 0, 0]
+    ];
+    var AddKeyEntry$ = [
+      3,
+      n05,
+      _AKE,
+      0,
+      [_k, _v, _oIE],
+      [0, 0, 2],
+      2
+    ];
+    var AddKeys$ = [
+      3,
+      n05,
+      _AK,
+      0,
+      [_en],
+      [() => AddKeyEntries],
+      1
+    ];
+    var AggregateLogGroupSummary$ = [
+      3,
+      n05,
+      _ALGS,
+      0,
+      [_lGC, _gI],
+      [1, () => GroupingIdentifiers]
+    ];
+    var Anomaly$ = [
+      3,
+      n05,
+      _A2,
+      0,
+      [_aIn, _pI, _aDA, _pS, _fS, _lS, _d, _a4, _st, _h4, _lSo, _pTa, _lGAL, _pR, _p, _su, _sD, _sU, _iPLS],
+      [0, 0, 0, 0, 1, 1, 0, 2, 0, 128 | 1, () => LogSamples, () => PatternTokens, 64 | 0, 0, 0, 2, 1, 1, 2],
+      13
+    ];
+    var AnomalyDetector$ = [
+      3,
+      n05,
+      _AD,
+      0,
+      [_aDA, _dN, _lGAL, _eF, _fP, _aDS, _kKI, _cTS, _lMTS, _aVT],
+      [0, 0, 64 | 0, 0, 0, 0, 0, 1, 1, 1]
+    ];
+    var AssociateKmsKeyRequest$ = [
+      3,
+      n05,
+      _AKKR,
+      0,
+      [_kKI, _lGN, _rI],
+      [0, 0, 0],
+      1
+    ];
+    var AssociateSourceToS3TableIntegrationRequest$ = [
+      3,
+      n05,
+      _ASTSTIR,
+      0,
+      [_iA, _dS],
+      [0, () => DataSource$],
+      2
+    ];
+    var AssociateSourceToS3TableIntegrationResponse$ = [
+      3,
+      n05,
+      _ASTSTIRs,
+      0,
+      [_i],
+      [0]
+    ];
+    var CancelExportTaskRequest$ = [
+      3,
+      n05,
+      _CETR,
+      0,
+      [_tI2],
+      [0],
+      1
+    ];
+    var CancelImportTaskRequest$ = [
+      3,
+      n05,
+      _CITR,
+      0,
+      [_iI],
+      [0],
+      1
+    ];
+    var CancelImportTaskResponse$ = [
+      3,
+      n05,
+      _CITRa,
+      0,
+      [_iI, _iS, _iSm, _cT, _lUT],
+      [0, () => ImportStatistics$, 0, 1, 1]
+    ];
+    var ConfigurationTemplate$ = [
+      3,
+      n05,
+      _CT2,
+      0,
+      [_ser, _lT, _rT3, _dDT, _dDCV, _aF, _aOF, _aAFAVLDFR, _aFD, _aSPF, _dSC, _sTI],
+      [0, 0, 0, 0, () => ConfigurationTemplateDeliveryConfigValues$, () => AllowedFields, 64 | 0, 0, 64 | 0, 64 | 0, () => DeliverySourceConfigurationSchemas, () => S3TablesIntegration$]
+    ];
+    var ConfigurationTemplateDeliveryConfigValues$ = [
+      3,
+      n05,
+      _CTDCV,
+      0,
+      [_rF, _fD, _sDC],
+      [64 | 0, 0, () => S3DeliveryConfiguration$]
+    ];
+    var CopyValue$ = [
+      3,
+      n05,
+      _CV2,
+      0,
+      [_en],
+      [() => CopyValueEntries],
+      1
+    ];
+    var CopyValueEntry$ = [
+      3,
+      n05,
+      _CVE,
+      0,
+      [_so, _t, _oIE],
+      [0, 0, 2],
+      2
+    ];
+    var CreateDeliveryRequest$ = [
+      3,
+      n05,
+      _CDR,
+      0,
+      [_dSN, _dDA, _rF, _fD, _sDC, _ta],
+      [0, 0, 64 | 0, 0, () => S3DeliveryConfiguration$, 128 | 0],
+      2
+    ];
+    var CreateDeliveryResponse$ = [
+      3,
+      n05,
+      _CDRr,
+      0,
+      [_de],
+      [() => Delivery$]
+    ];
+    var CreateExportTaskRequest$ = [
+      3,
+      n05,
+      _CETRr,
+      0,
+      [_lGN, _f, _to, _des, _tN, _lSNP, _dP],
+      [0, 1, 1, 0, 0, 0, 0],
+      4
+    ];
+    var CreateExportTaskResponse$ = [
+      3,
+      n05,
+      _CETRre,
+      0,
+      [_tI2],
+      [0]
+    ];
+    var CreateImportTaskRequest$ = [
+      3,
+      n05,
+      _CITRr,
+      0,
+      [_iSA, _iRA, _iF],
+      [0, 0, () => ImportFilter$],
+      2
+    ];
+    var CreateImportTaskResponse$ = [
+      3,
+      n05,
+      _CITRre,
+      0,
+      [_iI, _iDA, _cT],
+      [0, 0, 1]
+    ];
+    var CreateLogAnomalyDetectorRequest$ = [
+      3,
+      n05,
+      _CLADR,
+      0,
+      [_lGAL, _dN, _eF, _fP, _kKI, _aVT, _ta],
+      [64 | 0, 0, 0, 0, 0, 1, 128 | 0],
+      1
+    ];
+    var CreateLogAnomalyDetectorResponse$ = [
+      3,
+      n05,
+      _CLADRr,
+      0,
+      [_aDA],
+      [0]
+    ];
+    var CreateLogGroupRequest$ = [
+      3,
+      n05,
+      _CLGR,
+      0,
+      [_lGN, _kKI, _ta, _lGCo, _dPE],
+      [0, 0, 128 | 0, 0, 2],
+      1
+    ];
+    var CreateLogStreamRequest$ = [
+      3,
+      n05,
+      _CLSR,
+      0,
+      [_lGN, _lSN],
+      [0, 0],
+      2
+    ];
+    var CreateLookupTableRequest$ = [
+      3,
+      n05,
+      _CLTR,
+      0,
+      [_lTN, _d, _tB, _qI, _kKI, _ta],
+      [0, 0, 0, 0, 0, 128 | 0],
+      1
+    ];
+    var CreateLookupTableResponse$ = [
+      3,
+      n05,
+      _CLTRr,
+      0,
+      [_lTA, _cA],
+      [0, 1]
+    ];
+    var CreateScheduledQueryRequest$ = [
+      3,
+      n05,
+      _CSQR,
+      0,
+      [_n, _qL, _qS, _sE, _eRA, _d, _lGI, _ti, _sTO, _eTO, _dC2, _sST, _sET, _st, _ta],
+      [0, 0, 0, 0, 0, 0, 64 | 0, 0, 1, 1, () => DestinationConfiguration$, 1, 1, 0, 128 | 0],
+      5
+    ];
+    var CreateScheduledQueryResponse$ = [
+      3,
+      n05,
+      _CSQRr,
+      0,
+      [_sQA, _st],
+      [0, 0]
+    ];
+    var CSV$ = [
+      3,
+      n05,
+      _CSV,
+      0,
+      [_qC, _del, _co3, _so, _des],
+      [0, 0, 64 | 0, 0, 0]
+    ];
+    var DataSource$ = [
+      3,
+      n05,
+      _DS2,
+      0,
+      [_n, _ty],
+      [0, 0],
+      1
+    ];
+    var DataSourceFilter$ = [
+      3,
+      n05,
+      _DSF,
+      0,
+      [_n, _ty],
+      [0, 0],
+      1
+    ];
+    var DateTimeConverter$ = [
+      3,
+      n05,
+      _DTC,
+      0,
+      [_so, _t, _mP, _tF, _sT3, _tT3, _l],
+      [0, 0, 64 | 0, 0, 0, 0, 0],
+      3
+    ];
+    var DeleteAccountPolicyRequest$ = [
+      3,
+      n05,
+      _DAPR,
+      0,
+      [_pN, _pT, _dR],
+      [0, 0, 2],
+      2
+    ];
+    var DeleteAccountPolicyResponse$ = [
+      3,
+      n05,
+      _DAPRe,
+      0,
+      [_dRR],
+      [() => DryRunResult$]
+    ];
+    var DeleteDataProtectionPolicyRequest$ = [
+      3,
+      n05,
+      _DDPPR,
+      0,
+      [_lGIo],
+      [0],
+      1
+    ];
+    var DeleteDeliveryDestinationPolicyRequest$ = [
+      3,
+      n05,
+      _DDDPR,
+      0,
+      [_dDN],
+      [0],
+      1
+    ];
+    var DeleteDeliveryDestinationRequest$ = [
+      3,
+      n05,
+      _DDDR,
+      0,
+      [_n],
+      [0],
+      1
+    ];
+    var DeleteDeliveryRequest$ = [
+      3,
+      n05,
+      _DDR,
+      0,
+      [_id],
+      [0],
+      1
+    ];
+    var DeleteDeliverySourceRequest$ = [
+      3,
+      n05,
+      _DDSR,
+      0,
+      [_n],
+      [0],
+      1
+    ];
+    var DeleteDestinationRequest$ = [
+      3,
+      n05,
+      _DDRe,
+      0,
+      [_dNe],
+      [0],
+      1
+    ];
+    var DeleteIndexPolicyRequest$ = [
+      3,
+      n05,
+      _DIPR,
+      0,
+      [_lGIo],
+      [0],
+      1
+    ];
+    var DeleteIndexPolicyResponse$ = [
+      3,
+      n05,
+      _DIPRe,
+      0,
+      [],
+      []
+    ];
+    var DeleteIntegrationRequest$ = [
+      3,
+      n05,
+      _DIR,
+      0,
+      [_iN, _fo],
+      [0, 2],
+      1
+    ];
+    var DeleteIntegrationResponse$ = [
+      3,
+      n05,
+      _DIRe,
+      0,
+      [],
+      []
+    ];
+    var DeleteKeys$ = [
+      3,
+      n05,
+      _DK,
+      0,
+      [_wK],
+      [64 | 0],
+      1
+    ];
+    var DeleteLogAnomalyDetectorRequest$ = [
+      3,
+      n05,
+      _DLADR,
+      0,
+      [_aDA],
+      [0],
+      1
+    ];
+    var DeleteLogGroupRequest$ = [
+      3,
+      n05,
+      _DLGR,
+      0,
+      [_lGN],
+      [0],
+      1
+    ];
+    var DeleteLogStreamRequest$ = [
+      3,
+      n05,
+      _DLSR,
+      0,
+      [_lGN, _lSN],
+      [0, 0],
+      2
+    ];
+    var DeleteLookupTableRequest$ = [
+      3,
+      n05,
+      _DLTR,
+      0,
+      [_lTA],
+      [0],
+      1
+    ];
+    var DeleteMetricFilterRequest$ = [
+      3,
+      n05,
+      _DMFR,
+      0,
+      [_lGN, _fN],
+      [0, 0],
+      2
+    ];
+    var DeleteQueryDefinitionRequest$ = [
+      3,
+      n05,
+      _DQDR,
+      0,
+      [_qDI],
+      [0],
+      1
+    ];
+    var DeleteQueryDefinitionResponse$ = [
+      3,
+      n05,
+      _DQDRe,
+      0,
+      [_suc],
+      [2]
+    ];
+    var DeleteResourcePolicyRequest$ = [
+      3,
+      n05,
+      _DRPR,
+      0,
+      [_pN, _rA, _eRI],
+      [0, 0, 0]
+    ];
+    var DeleteRetentionPolicyRequest$ = [
+      3,
+      n05,
+      _DRPRe,
+      0,
+      [_lGN],
+      [0],
+      1
+    ];
+    var DeleteScheduledQueryRequest$ = [
+      3,
+      n05,
+      _DSQR,
+      0,
+      [_i],
+      [0],
+      1
+    ];
+    var DeleteScheduledQueryResponse$ = [
+      3,
+      n05,
+      _DSQRe,
+      0,
+      [],
+      []
+    ];
+    var DeleteSubscriptionFilterRequest$ = [
+      3,
+      n05,
+      _DSFR,
+      0,
+      [_lGN, _fN],
+      [0, 0],
+      2
+    ];
+    var DeleteSyslogConfigurationRequest$ = [
+      3,
+      n05,
+      _DSCR,
+      0,
+      [_lGIo, _vEI],
+      [0, 0],
+      1
+    ];
+    var DeleteTransformerRequest$ = [
+      3,
+      n05,
+      _DTR,
+      0,
+      [_lGIo],
+      [0],
+      1
+    ];
+    var Delivery$ = [
+      3,
+      n05,
+      _D,
+      0,
+      [_id, _ar, _dSN, _dDA, _dDT, _rF, _fD, _sDC, _ta],
+      [0, 0, 0, 0, 0, 64 | 0, 0, () => S3DeliveryConfiguration$, 128 | 0]
+    ];
+    var DeliveryDestination$ = [
+      3,
+      n05,
+      _DD,
+      0,
+      [_n, _ar, _dDT, _oF, _dDC, _rAo, _ta],
+      [0, 0, 0, 0, () => DeliveryDestinationConfiguration$, 0, 128 | 0]
+    ];
+    var DeliveryDestinationConfiguration$ = [
+      3,
+      n05,
+      _DDC,
+      0,
+      [_dRA],
+      [0],
+      1
+    ];
+    var DeliverySource$ = [
+      3,
+      n05,
+      _DSe,
+      0,
+      [_n, _ar, _rAe, _ser, _lT, _ta, _dSC, _sta, _sR],
+      [0, 0, 64 | 0, 0, 0, 128 | 0, 128 | 0, 0, 0]
+    ];
+    var DeliverySourceConfigurationSchema$ = [
+      3,
+      n05,
+      _DSCS,
+      0,
+      [_kN, _vT, _dV, _sV, _mV, _mVa],
+      [0, 0, 0, 64 | 0, 1, 1],
+      3
+    ];
+    var DescribeAccountPoliciesRequest$ = [
+      3,
+      n05,
+      _DAPRes,
+      0,
+      [_pT, _pN, _aIc, _nT],
+      [0, 0, 64 | 0, 0],
+      1
+    ];
+    var DescribeAccountPoliciesResponse$ = [
+      3,
+      n05,
+      _DAPResc,
+      0,
+      [_aP, _nT],
+      [() => AccountPolicies, 0]
+    ];
+    var DescribeConfigurationTemplatesRequest$ = [
+      3,
+      n05,
+      _DCTR,
+      0,
+      [_ser, _lTo, _rTe, _dDTe, _nT, _li],
+      [0, 64 | 0, 64 | 0, 64 | 0, 0, 1]
+    ];
+    var DescribeConfigurationTemplatesResponse$ = [
+      3,
+      n05,
+      _DCTRe,
+      0,
+      [_cTo, _nT],
+      [() => ConfigurationTemplates, 0]
+    ];
+    var DescribeDeliveriesRequest$ = [
+      3,
+      n05,
+      _DDRes,
+      0,
+      [_nT, _li, _dSNe],
+      [0, 1, 64 | 0]
+    ];
+    var DescribeDeliveriesResponse$ = [
+      3,
+      n05,
+      _DDResc,
+      0,
+      [_deli, _nT],
+      [() => Deliveries, 0]
+    ];
+    var DescribeDeliveryDestinationsRequest$ = [
+      3,
+      n05,
+      _DDDRe,
+      0,
+      [_nT, _li, _na],
+      [0, 1, 64 | 0]
+    ];
+    var DescribeDeliveryDestinationsResponse$ = [
+      3,
+      n05,
+      _DDDRes,
+      0,
+      [_dD, _nT],
+      [() => DeliveryDestinations, 0]
+    ];
+    var DescribeDeliverySourcesRequest$ = [
+      3,
+      n05,
+      _DDSRe,
+      0,
+      [_nT, _li, _rAe],
+      [0, 1, 64 | 0]
+    ];
+    var DescribeDeliverySourcesResponse$ = [
+      3,
+      n05,
+      _DDSRes,
+      0,
+      [_dSe, _nT],
+      [() => DeliverySources, 0]
+    ];
+    var DescribeDestinationsRequest$ = [
+      3,
+      n05,
+      _DDRescr,
+      0,
+      [_DNP, _nT, _li],
+      [0, 0, 1]
+    ];
+    var DescribeDestinationsResponse$ = [
+      3,
+      n05,
+      _DDRescri,
+      0,
+      [_dest, _nT],
+      [() => Destinations, 0]
+    ];
+    var DescribeExportTasksRequest$ = [
+      3,
+      n05,
+      _DETR,
+      0,
+      [_tI2, _sCt, _nT, _li],
+      [0, 0, 0, 1]
+    ];
+    var DescribeExportTasksResponse$ = [
+      3,
+      n05,
+      _DETRe,
+      0,
+      [_eT, _nT],
+      [() => ExportTasks, 0]
+    ];
+    var DescribeFieldIndexesRequest$ = [
+      3,
+      n05,
+      _DFIR,
+      0,
+      [_lGI, _iC, _nT],
+      [64 | 0, 64 | 0, 0],
+      1
+    ];
+    var DescribeFieldIndexesResponse$ = [
+      3,
+      n05,
+      _DFIRe,
+      0,
+      [_fI, _nT],
+      [() => FieldIndexes, 0]
+    ];
+    var DescribeImportTaskBatchesRequest$ = [
+      3,
+      n05,
+      _DITBR,
+      0,
+      [_iI, _bIS, _li, _nT],
+      [0, 64 | 0, 1, 0],
+      1
+    ];
+    var DescribeImportTaskBatchesResponse$ = [
+      3,
+      n05,
+      _DITBRe,
+      0,
+      [_iSA, _iI, _iB, _nT],
+      [0, 0, () => ImportBatchList, 0]
+    ];
+    var DescribeImportTasksRequest$ = [
+      3,
+      n05,
+      _DITR,
+      0,
+      [_iI, _iSm, _iSA, _li, _nT],
+      [0, 0, 0, 1, 0]
+    ];
+    var DescribeImportTasksResponse$ = [
+      3,
+      n05,
+      _DITRe,
+      0,
+      [_im, _nT],
+      [() => ImportList, 0]
+    ];
+    var DescribeIndexPoliciesRequest$ = [
+      3,
+      n05,
+      _DIPRes,
+      0,
+      [_lGI, _nT],
+      [64 | 0, 0],
+      1
+    ];
+    var DescribeIndexPoliciesResponse$ = [
+      3,
+      n05,
+      _DIPResc,
+      0,
+      [_iP, _nT],
+      [() => IndexPolicies, 0]
+    ];
+    var DescribeLogGroupsRequest$ = [
+      3,
+      n05,
+      _DLGRe,
+      0,
+      [_aIc, _lGNP, _lGNPo, _nT, _li, _iLA, _lGCo, _lGI],
+      [64 | 0, 0, 0, 0, 1, 2, 0, 64 | 0]
+    ];
+    var DescribeLogGroupsResponse$ = [
+      3,
+      n05,
+      _DLGRes,
+      0,
+      [_lG, _nT],
+      [() => LogGroups, 0]
+    ];
+    var DescribeLogStreamsRequest$ = [
+      3,
+      n05,
+      _DLSRe,
+      0,
+      [_lGN, _lGIo, _lSNP, _oB, _desc, _nT, _li],
+      [0, 0, 0, 0, 2, 0, 1]
+    ];
+    var DescribeLogStreamsResponse$ = [
+      3,
+      n05,
+      _DLSRes,
+      0,
+      [_lSog, _nT],
+      [() => LogStreams, 0]
+    ];
+    var DescribeLookupTablesRequest$ = [
+      3,
+      n05,
+      _DLTRe,
+      0,
+      [_lTNP, _mR, _nT],
+      [0, 1, 0]
+    ];
+    var DescribeLookupTablesResponse$ = [
+      3,
+      n05,
+      _DLTRes,
+      0,
+      [_lToo, _nT],
+      [() => LookupTables, 0]
+    ];
+    var DescribeMetricFiltersRequest$ = [
+      3,
+      n05,
+      _DMFRe,
+      0,
+      [_lGN, _fNP, _nT, _li, _mN, _mNe],
+      [0, 0, 0, 1, 0, 0]
+    ];
+    var DescribeMetricFiltersResponse$ = [
+      3,
+      n05,
+      _DMFRes,
+      0,
+      [_mF, _nT],
+      [() => MetricFilters, 0]
+    ];
+    var DescribeQueriesRequest$ = [
+      3,
+      n05,
+      _DQR,
+      0,
+      [_lGN, _sta, _mR, _nT, _qL],
+      [0, 0, 1, 0, 0]
+    ];
+    var DescribeQueriesResponse$ = [
+      3,
+      n05,
+      _DQRe,
+      0,
+      [_q, _nT],
+      [() => QueryInfoList, 0]
+    ];
+    var DescribeQueryDefinitionsRequest$ = [
+      3,
+      n05,
+      _DQDRes,
+      0,
+      [_qL, _qDNP, _mR, _nT],
+      [0, 0, 1, 0]
+    ];
+    var DescribeQueryDefinitionsResponse$ = [
+      3,
+      n05,
+      _DQDResc,
+      0,
+      [_qD, _nT],
+      [() => QueryDefinitionList, 0]
+    ];
+    var DescribeResourcePoliciesRequest$ = [
+      3,
+      n05,
+      _DRPRes,
+      0,
+      [_nT, _li, _rA, _pSo],
+      [0, 1, 0, 0]
+    ];
+    var DescribeResourcePoliciesResponse$ = [
+      3,
+      n05,
+      _DRPResc,
+      0,
+      [_rP, _nT],
+      [() => ResourcePolicies, 0]
+    ];
+    var DescribeSubscriptionFiltersRequest$ = [
+      3,
+      n05,
+      _DSFRe,
+      0,
+      [_lGN, _fNP, _nT, _li],
+      [0, 0, 0, 1],
+      1
+    ];
+    var DescribeSubscriptionFiltersResponse$ = [
+      3,
+      n05,
+      _DSFRes,
+      0,
+      [_sF, _nT],
+      [() => SubscriptionFilters, 0]
+    ];
+    var Destination$ = [
+      3,
+      n05,
+      _De,
+      0,
+      [_dNe, _tA, _rAo, _aPc, _ar, _cT],
+      [0, 0, 0, 0, 0, 1]
+    ];
+    var DestinationConfiguration$ = [
+      3,
+      n05,
+      _DC,
+      0,
+      [_sCo, _lTC],
+      [() => S3Configuration$, () => LookupTableConfiguration$]
+    ];
+    var DisassociateKmsKeyRequest$ = [
+      3,
+      n05,
+      _DKKR,
+      0,
+      [_lGN, _rI],
+      [0, 0]
+    ];
+    var DisassociateSourceFromS3TableIntegrationRequest$ = [
+      3,
+      n05,
+      _DSFSTIR,
+      0,
+      [_i],
+      [0],
+      1
+    ];
+    var DisassociateSourceFromS3TableIntegrationResponse$ = [
+      3,
+      n05,
+      _DSFSTIRi,
+      0,
+      [_i],
+      [0]
+    ];
+    var DryRunResult$ = [
+      3,
+      n05,
+      _DRR,
+      0,
+      [_tMLG, _iRLGC, _dRLGC, _uRLGC, _fAC, _tLGI],
+      [1, 1, 1, 1, 1, () => LogGroupImpacts]
+    ];
+    var Entity$ = [
+      3,
+      n05,
+      _E3,
+      0,
+      [_kA, _at2],
+      [128 | 0, 128 | 0]
+    ];
+    var ExportTask$ = [
+      3,
+      n05,
+      _ET,
+      0,
+      [_tI2, _tN, _lGN, _f, _to, _des, _dP, _sta, _eI3],
+      [0, 0, 0, 1, 1, 0, 0, () => ExportTaskStatus$, () => ExportTaskExecutionInfo$]
+    ];
+    var ExportTaskExecutionInfo$ = [
+      3,
+      n05,
+      _ETEI,
+      0,
+      [_cT, _cTom],
+      [1, 1]
+    ];
+    var ExportTaskStatus$ = [
+      3,
+      n05,
+      _ETS,
+      0,
+      [_cod, _m4],
+      [0, 0]
+    ];
+    var FieldIndex$ = [
+      3,
+      n05,
+      _FI,
+      0,
+      [_lGIo, _fIN, _lST, _fET, _lET, _ty, _iCn],
+      [0, 0, 1, 1, 1, 0, 0]
+    ];
+    var FieldsData$ = [
+      3,
+      n05,
+      _FD,
+      0,
+      [_da],
+      [21]
+    ];
+    var FilteredLogEvent$ = [
+      3,
+      n05,
+      _FLE,
+      0,
+      [_lSN, _tim, _m4, _iT3, _eIv],
+      [0, 1, 0, 1, 0]
+    ];
+    var FilterLogEventsRequest$ = [
+      3,
+      n05,
+      _FLER,
+      0,
+      [_lGN, _lGIo, _lSNo, _lSNP, _sTt, _eTn, _fP, _nT, _li, _sFH, _in, _u],
+      [0, 0, 64 | 0, 0, 1, 1, 0, 0, 1, 2, 2, 2]
+    ];
+    var FilterLogEventsResponse$ = [
+      3,
+      n05,
+      _FLERi,
+      0,
+      [_ev, _sLS, _nT],
+      [() => FilteredLogEvents, () => SearchedLogStreams, 0]
+    ];
+    var GetDataProtectionPolicyRequest$ = [
+      3,
+      n05,
+      _GDPPR,
+      0,
+      [_lGIo],
+      [0],
+      1
+    ];
+    var GetDataProtectionPolicyResponse$ = [
+      3,
+      n05,
+      _GDPPRe,
+      0,
+      [_lGIo, _pD, _lUT],
+      [0, 0, 1]
+    ];
+    var GetDeliveryDestinationPolicyRequest$ = [
+      3,
+      n05,
+      _GDDPR,
+      0,
+      [_dDN],
+      [0],
+      1
+    ];
+    var GetDeliveryDestinationPolicyResponse$ = [
+      3,
+      n05,
+      _GDDPRe,
+      0,
+      [_po],
+      [() => Policy$]
+    ];
+    var GetDeliveryDestinationRequest$ = [
+      3,
+      n05,
+      _GDDR,
+      0,
+      [_n],
+      [0],
+      1
+    ];
+    var GetDeliveryDestinationResponse$ = [
+      3,
+      n05,
+      _GDDRe,
+      0,
+      [_dDe],
+      [() => DeliveryDestination$]
+    ];
+    var GetDeliveryRequest$ = [
+      3,
+      n05,
+      _GDR,
+      0,
+      [_id],
+      [0],
+      1
+    ];
+    var GetDeliveryResponse$ = [
+      3,
+      n05,
+      _GDRe,
+      0,
+      [_de],
+      [() => Delivery$]
+    ];
+    var GetDeliverySourceRequest$ = [
+      3,
+      n05,
+      _GDSR,
+      0,
+      [_n],
+      [0],
+      1
+    ];
+    var GetDeliverySourceResponse$ = [
+      3,
+      n05,
+      _GDSRe,
+      0,
+      [_dSel],
+      [() => DeliverySource$]
+    ];
+    var GetIntegrationRequest$ = [
+      3,
+      n05,
+      _GIR,
+      0,
+      [_iN],
+      [0],
+      1
+    ];
+    var GetIntegrationResponse$ = [
+      3,
+      n05,
+      _GIRe,
+      0,
+      [_iN, _iTn, _iSn, _iD],
+      [0, 0, 0, () => IntegrationDetails$]
+    ];
+    var GetLogAnomalyDetectorRequest$ = [
+      3,
+      n05,
+      _GLADR,
+      0,
+      [_aDA],
+      [0],
+      1
+    ];
+    var GetLogAnomalyDetectorResponse$ = [
+      3,
+      n05,
+      _GLADRe,
+      0,
+      [_dN, _lGAL, _eF, _fP, _aDS, _kKI, _cTS, _lMTS, _aVT],
+      [0, 64 | 0, 0, 0, 0, 0, 1, 1, 1]
+    ];
+    var GetLogEventsRequest$ = [
+      3,
+      n05,
+      _GLER,
+      0,
+      [_lSN, _lGN, _lGIo, _sTt, _eTn, _nT, _li, _sFH, _u],
+      [0, 0, 0, 1, 1, 0, 1, 2, 2],
+      1
+    ];
+    var GetLogEventsResponse$ = [
+      3,
+      n05,
+      _GLERe,
+      0,
+      [_ev, _nFT, _nBT],
+      [() => OutputLogEvents, 0, 0]
+    ];
+    var GetLogFieldsRequest$ = [
+      3,
+      n05,
+      _GLFR,
+      0,
+      [_dSNa, _dST],
+      [0, 0],
+      2
+    ];
+    var GetLogFieldsResponse$ = [
+      3,
+      n05,
+      _GLFRe,
+      0,
+      [_lF],
+      [() => LogFieldsList]
+    ];
+    var GetLogGroupFieldsRequest$ = [
+      3,
+      n05,
+      _GLGFR,
+      0,
+      [_lGN, _time, _lGIo],
+      [0, 1, 0]
+    ];
+    var GetLogGroupFieldsResponse$ = [
+      3,
+      n05,
+      _GLGFRe,
+      0,
+      [_lGF],
+      [() => LogGroupFieldList]
+    ];
+    var GetLogObjectRequest$ = [
+      3,
+      n05,
+      _GLOR,
+      0,
+      [_lOP, _u],
+      [0, 2],
+      1
+    ];
+    var GetLogObjectResponse$ = [
+      3,
+      n05,
+      _GLORe,
+      0,
+      [_fSi],
+      [[() => GetLogObjectResponseStream$, 0]]
+    ];
+    var GetLogRecordRequest$ = [
+      3,
+      n05,
+      _GLRR,
+      0,
+      [_lRP, _u],
+      [0, 2],
+      1
+    ];
+    var GetLogRecordResponse$ = [
+      3,
+      n05,
+      _GLRRe,
+      0,
+      [_lR],
+      [128 | 0]
+    ];
+    var GetLookupTableRequest$ = [
+      3,
+      n05,
+      _GLTR,
+      0,
+      [_lTA],
+      [0],
+      1
+    ];
+    var GetLookupTableResponse$ = [
+      3,
+      n05,
+      _GLTRe,
+      0,
+      [_lTA, _lTN, _d, _tB, _sB, _lUT, _kKI],
+      [0, 0, 0, 0, 1, 1, 0]
+    ];
+    var GetQueryResultsRequest$ = [
+      3,
+      n05,
+      _GQRR,
+      0,
+      [_qI, _nT, _mI],
+      [0, 0, 1],
+      1
+    ];
+    var GetQueryResultsResponse$ = [
+      3,
+      n05,
+      _GQRRe,
+      0,
+      [_qL, _r3, _stat, _sta, _eK, _nT],
+      [0, () => QueryResults, () => QueryStatistics$, 0, 0, 0]
+    ];
+    var GetScheduledQueryHistoryRequest$ = [
+      3,
+      n05,
+      _GSQHR,
+      0,
+      [_i, _sTt, _eTn, _eS, _mR, _nT],
+      [0, 1, 1, 64 | 0, 1, 0],
+      3
+    ];
+    var GetScheduledQueryHistoryResponse$ = [
+      3,
+      n05,
+      _GSQHRe,
+      0,
+      [_n, _sQA, _tH, _nT],
+      [0, 0, () => TriggerHistoryRecordList, 0]
+    ];
+    var GetScheduledQueryRequest$ = [
+      3,
+      n05,
+      _GSQR,
+      0,
+      [_i],
+      [0],
+      1
+    ];
+    var GetScheduledQueryResponse$ = [
+      3,
+      n05,
+      _GSQRe,
+      0,
+      [_sQA, _n, _d, _qL, _qS, _lGI, _sE, _ti, _sTO, _eTO, _dC2, _st, _sTc, _lTT, _lES, _sST, _sET, _eRA, _cT, _lUT],
+      [0, 0, 0, 0, 0, 64 | 0, 0, 0, 1, 1, () => DestinationConfiguration$, 0, 0, 1, 0, 1, 1, 0, 1, 1]
+    ];
+    var GetStorageTierPolicyRequest$ = [
+      3,
+      n05,
+      _GSTPR,
+      0,
+      [],
+      []
+    ];
+    var GetStorageTierPolicyResponse$ = [
+      3,
+      n05,
+      _GSTPRe,
+      0,
+      [_sTto, _lUT],
+      [0, 1]
+    ];
+    var GetTransformerRequest$ = [
+      3,
+      n05,
+      _GTR,
+      0,
+      [_lGIo],
+      [0],
+      1
+    ];
+    var GetTransformerResponse$ = [
+      3,
+      n05,
+      _GTRe,
+      0,
+      [_lGIo, _cT, _lMT, _tC],
+      [0, 1, 1, () => Processors]
+    ];
+    var Grok$ = [
+      3,
+      n05,
+      _G,
+      0,
+      [_ma, _so],
+      [0, 0],
+      1
+    ];
+    var GroupingIdentifier$ = [
+      3,
+      n05,
+      _GI,
+      0,
+      [_k, _v],
+      [0, 0]
+    ];
+    var Import$ = [
+      3,
+      n05,
+      _I,
+      0,
+      [_iI, _iSA, _iSm, _iDA, _iS, _iF, _cT, _lUT, _eM],
+      [0, 0, 0, 0, () => ImportStatistics$, () => ImportFilter$, 1, 1, 0]
+    ];
+    var ImportBatch$ = [
+      3,
+      n05,
+      _IB,
+      0,
+      [_bI, _sta, _eM],
+      [0, 0, 0],
+      2
+    ];
+    var ImportFilter$ = [
+      3,
+      n05,
+      _IF,
+      0,
+      [_sETt, _eET],
+      [1, 1]
+    ];
+    var ImportStatistics$ = [
+      3,
+      n05,
+      _IS,
+      0,
+      [_bIy],
+      [1]
+    ];
+    var IndexPolicy$ = [
+      3,
+      n05,
+      _IP,
+      0,
+      [_lGIo, _lUTa, _pD, _pN, _so],
+      [0, 1, 0, 0, 0]
+    ];
+    var InputLogEvent$ = [
+      3,
+      n05,
+      _ILE,
+      0,
+      [_tim, _m4],
+      [1, 0],
+      2
+    ];
+    var IntegrationSummary$ = [
+      3,
+      n05,
+      _ISn,
+      0,
+      [_iN, _iTn, _iSn],
+      [0, 0, 0]
+    ];
+    var ListAggregateLogGroupSummariesRequest$ = [
+      3,
+      n05,
+      _LALGSR,
+      0,
+      [_gB, _aIc, _iLA, _lGCo, _lGNPo, _dSa, _nT, _li],
+      [0, 64 | 0, 2, 0, 0, () => DataSourceFilters, 0, 1],
+      1
+    ];
+    var ListAggregateLogGroupSummariesResponse$ = [
+      3,
+      n05,
+      _LALGSRi,
+      0,
+      [_aLGS, _nT],
+      [() => AggregateLogGroupSummaries, 0]
+    ];
+    var ListAnomaliesRequest$ = [
+      3,
+      n05,
+      _LAR,
+      0,
+      [_aDA, _sS, _li, _nT],
+      [0, 0, 1, 0]
+    ];
+    var ListAnomaliesResponse$ = [
+      3,
+      n05,
+      _LARi,
+      0,
+      [_an, _nT],
+      [() => Anomalies, 0]
+    ];
+    var ListIntegrationsRequest$ = [
+      3,
+      n05,
+      _LIR,
+      0,
+      [_iNP, _iTn, _iSn],
+      [0, 0, 0]
+    ];
+    var ListIntegrationsResponse$ = [
+      3,
+      n05,
+      _LIRi,
+      0,
+      [_iSnt],
+      [() => IntegrationSummaries]
+    ];
+    var ListLogAnomalyDetectorsRequest$ = [
+      3,
+      n05,
+      _LLADR,
+      0,
+      [_fLGA, _li, _nT],
+      [0, 1, 0]
+    ];
+    var ListLogAnomalyDetectorsResponse$ = [
+      3,
+      n05,
+      _LLADRi,
+      0,
+      [_aD, _nT],
+      [() => AnomalyDetectors, 0]
+    ];
+    var ListLogGroupsForQueryRequest$ = [
+      3,
+      n05,
+      _LLGFQR,
+      0,
+      [_qI, _nT, _mR],
+      [0, 0, 1],
+      1
+    ];
+    var ListLogGroupsForQueryResponse$ = [
+      3,
+      n05,
+      _LLGFQRi,
+      0,
+      [_lGI, _nT],
+      [64 | 0, 0]
+    ];
+    var ListLogGroupsRequest$ = [
+      3,
+      n05,
+      _LLGR,
+      0,
+      [_lGNPo, _lGCo, _iLA, _aIc, _nT, _li, _dSa, _fINi, _lGT],
+      [0, 0, 2, 64 | 0, 0, 1, () => DataSourceFilters, 64 | 0, () => TagFilters]
+    ];
+    var ListLogGroupsResponse$ = [
+      3,
+      n05,
+      _LLGRi,
+      0,
+      [_lG, _nT],
+      [() => LogGroupSummaries, 0]
+    ];
+    var ListScheduledQueriesRequest$ = [
+      3,
+      n05,
+      _LSQR,
+      0,
+      [_mR, _nT, _st, _sTc],
+      [1, 0, 0, 0]
+    ];
+    var ListScheduledQueriesResponse$ = [
+      3,
+      n05,
+      _LSQRi,
+      0,
+      [_nT, _sQ],
+      [0, () => ScheduledQuerySummaryList]
+    ];
+    var ListSourcesForS3TableIntegrationRequest$ = [
+      3,
+      n05,
+      _LSFSTIR,
+      0,
+      [_iA, _mR, _nT],
+      [0, 1, 0],
+      1
+    ];
+    var ListSourcesForS3TableIntegrationResponse$ = [
+      3,
+      n05,
+      _LSFSTIRi,
+      0,
+      [_sou, _nT],
+      [() => S3TableIntegrationSources, 0]
+    ];
+    var ListSyslogConfigurationsRequest$ = [
+      3,
+      n05,
+      _LSCR,
+      0,
+      [_lGIo, _vEI, _nT, _mR],
+      [0, 0, 0, 1]
+    ];
+    var ListSyslogConfigurationsResponse$ = [
+      3,
+      n05,
+      _LSCRi,
+      0,
+      [_sCy, _nT],
+      [() => SyslogConfigurations, 0]
+    ];
+    var ListTagsForResourceRequest$ = [
+      3,
+      n05,
+      _LTFRR,
+      0,
+      [_rA],
+      [0],
+      1
+    ];
+    var ListTagsForResourceResponse$ = [
+      3,
+      n05,
+      _LTFRRi,
+      0,
+      [_ta],
+      [128 | 0]
+    ];
+    var ListTagsLogGroupRequest$ = [
+      3,
+      n05,
+      _LTLGR,
+      0,
+      [_lGN],
+      [0],
+      1
+    ];
+    var ListTagsLogGroupResponse$ = [
+      3,
+      n05,
+      _LTLGRi,
+      0,
+      [_ta],
+      [128 | 0]
+    ];
+    var ListToMap$ = [
+      3,
+      n05,
+      _LTM,
+      0,
+      [_so, _k, _vK, _t, _fl, _fE],
+      [0, 0, 0, 0, 2, 0],
+      2
+    ];
+    var LiveTailSessionLogEvent$ = [
+      3,
+      n05,
+      _LTSLE,
+      0,
+      [_lSN, _lGIo, _m4, _tim, _iT3],
+      [0, 0, 0, 1, 1]
+    ];
+    var LiveTailSessionMetadata$ = [
+      3,
+      n05,
+      _LTSM,
+      0,
+      [_sa],
+      [2]
+    ];
+    var LiveTailSessionStart$ = [
+      3,
+      n05,
+      _LTSS,
+      0,
+      [_rIe, _sI, _lGI, _lSNo, _lSNPo, _lEFP],
+      [0, 0, 64 | 0, 64 | 0, 64 | 0, 0]
+    ];
+    var LiveTailSessionUpdate$ = [
+      3,
+      n05,
+      _LTSU,
+      0,
+      [_sM, _sRe],
+      [() => LiveTailSessionMetadata$, () => LiveTailSessionResults]
+    ];
+    var LogEvent$ = [
+      3,
+      n05,
+      _LE,
+      0,
+      [_tim, _m4],
+      [1, 0]
+    ];
+    var LogFieldsListItem$ = [
+      3,
+      n05,
+      _LFLI,
+      0,
+      [_lFN, _lFT],
+      [0, () => LogFieldType$]
+    ];
+    var LogFieldType$ = [
+      3,
+      n05,
+      _LFT,
+      0,
+      [_ty, _el, _fi],
+      [0, () => LogFieldType$, () => LogFieldsList]
+    ];
+    var LogGroup$ = [
+      3,
+      n05,
+      _LG,
+      0,
+      [_lGN, _cT, _rID, _mFC, _ar, _sBt, _kKI, _dPS, _iPn, _lGCo, _lGA, _dPE, _bTAE, _rPN],
+      [0, 1, 1, 1, 0, 1, 0, 0, 64 | 0, 0, 0, 2, 2, 0]
+    ];
+    var LogGroupField$ = [
+      3,
+      n05,
+      _LGF,
+      0,
+      [_n, _pe],
+      [0, 1]
+    ];
+    var LogGroupImpact$ = [
+      3,
+      n05,
+      _LGI,
+      0,
+      [_lGN, _cR, _pRr, _sBt],
+      [0, 0, 0, 1]
+    ];
+    var LogGroupSummary$ = [
+      3,
+      n05,
+      _LGS,
+      0,
+      [_lGN, _lGA, _lGCo],
+      [0, 0, 0]
+    ];
+    var LogStream$ = [
+      3,
+      n05,
+      _LS,
+      0,
+      [_lSN, _cT, _fETi, _lETa, _lIT, _uST, _ar, _sBt],
+      [0, 1, 1, 1, 1, 0, 0, 1]
+    ];
+    var LookupTable$ = [
+      3,
+      n05,
+      _LT,
+      0,
+      [_lTA, _lTN, _d, _tFa, _rC2, _sB, _lUT, _kKI],
+      [0, 0, 0, 64 | 0, 1, 1, 1, 0]
+    ];
+    var LookupTableConfiguration$ = [
+      3,
+      n05,
+      _LTC,
+      0,
+      [_tNa, _rAo, _d, _kKI, _ta],
+      [0, 0, 0, 0, 128 | 0],
+      2
+    ];
+    var LowerCaseString$ = [
+      3,
+      n05,
+      _LCS,
+      0,
+      [_wK],
+      [64 | 0],
+      1
+    ];
+    var MetricFilter$ = [
+      3,
+      n05,
+      _MF,
+      0,
+      [_fN, _fP, _mT, _cT, _lGN, _aOTL, _fSC, _eSFD],
+      [0, 0, () => MetricTransformations, 1, 0, 2, 0, 64 | 0]
+    ];
+    var MetricFilterMatchRecord$ = [
+      3,
+      n05,
+      _MFMR,
+      0,
+      [_eN, _eMv, _eV],
+      [1, 0, 128 | 0]
+    ];
+    var MetricTransformation$ = [
+      3,
+      n05,
+      _MT,
+      0,
+      [_mN, _mNe, _mVe, _dV, _di, _un],
+      [0, 0, 0, 1, 128 | 0, 0],
+      3
+    ];
+    var MoveKeyEntry$ = [
+      3,
+      n05,
+      _MKE,
+      0,
+      [_so, _t, _oIE],
+      [0, 0, 2],
+      2
+    ];
+    var MoveKeys$ = [
+      3,
+      n05,
+      _MK,
+      0,
+      [_en],
+      [() => MoveKeyEntries],
+      1
+    ];
+    var OpenSearchApplication$ = [
+      3,
+      n05,
+      _OSA,
+      0,
+      [_aE, _aA, _aIp, _sta],
+      [0, 0, 0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchCollection$ = [
+      3,
+      n05,
+      _OSC,
+      0,
+      [_cE, _cAo, _sta],
+      [0, 0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchDataAccessPolicy$ = [
+      3,
+      n05,
+      _OSDAP,
+      0,
+      [_pN, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchDataSource$ = [
+      3,
+      n05,
+      _OSDS,
+      0,
+      [_dSNa, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchEncryptionPolicy$ = [
+      3,
+      n05,
+      _OSEP,
+      0,
+      [_pN, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchIntegrationDetails$ = [
+      3,
+      n05,
+      _OSID,
+      0,
+      [_dS, _ap, _col, _w, _eP, _nP, _aPc, _lP],
+      [() => OpenSearchDataSource$, () => OpenSearchApplication$, () => OpenSearchCollection$, () => OpenSearchWorkspace$, () => OpenSearchEncryptionPolicy$, () => OpenSearchNetworkPolicy$, () => OpenSearchDataAccessPolicy$, () => OpenSearchLifecyclePolicy$]
+    ];
+    var OpenSearchLifecyclePolicy$ = [
+      3,
+      n05,
+      _OSLP,
+      0,
+      [_pN, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchNetworkPolicy$ = [
+      3,
+      n05,
+      _OSNP,
+      0,
+      [_pN, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OpenSearchResourceConfig$ = [
+      3,
+      n05,
+      _OSRC,
+      0,
+      [_dSRA, _dVP, _rD, _kKA, _aA],
+      [0, 64 | 0, 1, 0, 0],
+      3
+    ];
+    var OpenSearchResourceStatus$ = [
+      3,
+      n05,
+      _OSRS,
+      0,
+      [_sta, _sMt],
+      [0, 0]
+    ];
+    var OpenSearchWorkspace$ = [
+      3,
+      n05,
+      _OSW,
+      0,
+      [_wI, _sta],
+      [0, () => OpenSearchResourceStatus$]
+    ];
+    var OutputLogEvent$ = [
+      3,
+      n05,
+      _OLE,
+      0,
+      [_tim, _m4, _iT3],
+      [1, 0, 1]
+    ];
+    var ParseCloudfront$ = [
+      3,
+      n05,
+      _PC2,
+      0,
+      [_so],
+      [0]
+    ];
+    var ParseJSON$ = [
+      3,
+      n05,
+      _PJSON,
+      0,
+      [_so, _des],
+      [0, 0]
+    ];
+    var ParseKeyValue$ = [
+      3,
+      n05,
+      _PKV,
+      0,
+      [_so, _des, _fD, _kVD, _kP, _nMV, _oIE],
+      [0, 0, 0, 0, 0, 0, 2]
+    ];
+    var ParsePostgres$ = [
+      3,
+      n05,
+      _PP,
+      0,
+      [_so],
+      [0]
+    ];
+    var ParseRoute53$ = [
+      3,
+      n05,
+      _PR,
+      0,
+      [_so],
+      [0]
+    ];
+    var ParseToOCSF$ = [
+      3,
+      n05,
+      _PTOCSF,
+      0,
+      [_eSv, _oV, _so, _mVap],
+      [0, 0, 0, 0],
+      2
+    ];
+    var ParseVPC$ = [
+      3,
+      n05,
+      _PVPC,
+      0,
+      [_so],
+      [0]
+    ];
+    var ParseWAF$ = [
+      3,
+      n05,
+      _PWAF,
+      0,
+      [_so],
+      [0]
+    ];
+    var PatternToken$ = [
+      3,
+      n05,
+      _PT,
+      0,
+      [_dTP, _iDs, _tS, _enu, _iTN],
+      [1, 2, 0, 128 | 1, 0]
+    ];
+    var Policy$ = [
+      3,
+      n05,
+      _P2,
+      0,
+      [_dDP],
+      [0]
+    ];
+    var Processor$ = [
+      3,
+      n05,
+      _Pr2,
+      0,
+      [_aK, _cV3, _cs, _dTC, _dK, _g, _lTM, _lCS, _mK, _pC, _pJSON, _pKV, _pRa, _pTOCSF, _pP, _pVPC, _pWAF, _rK, _sSp, _sSu, _tSr, _tCy, _uCS],
+      [() => AddKeys$, () => CopyValue$, () => CSV$, () => DateTimeConverter$, () => DeleteKeys$, () => Grok$, () => ListToMap$, () => LowerCaseString$, () => MoveKeys$, () => ParseCloudfront$, () => ParseJSON$, () => ParseKeyValue$, () => ParseRoute53$, () => ParseToOCSF$, () => ParsePostgres$, () => ParseVPC$, () => ParseWAF$, () => RenameKeys$, () => SplitString$, () => SubstituteString$, () => TrimString$, () => TypeConverter$, () => UpperCaseString$]
+    ];
+    var PutAccountPolicyRequest$ = [
+      3,
+      n05,
+      _PAPR,
+      0,
+      [_pN, _pD, _pT, _sc2, _sC, _dR],
+      [0, 0, 0, 0, 0, 2],
+      3
+    ];
+    var PutAccountPolicyResponse$ = [
+      3,
+      n05,
+      _PAPRu,
+      0,
+      [_aPcc, _dRR],
+      [() => AccountPolicy$, () => DryRunResult$]
+    ];
+    var PutBearerTokenAuthenticationRequest$ = [
+      3,
+      n05,
+      _PBTAR,
+      0,
+      [_lGIo, _bTAE],
+      [0, 2],
+      2
+    ];
+    var PutDataProtectionPolicyRequest$ = [
+      3,
+      n05,
+      _PDPPR,
+      0,
+      [_lGIo, _pD],
+      [0, 0],
+      2
+    ];
+    var PutDataProtectionPolicyResponse$ = [
+      3,
+      n05,
+      _PDPPRu,
+      0,
+      [_lGIo, _pD, _lUT],
+      [0, 0, 1]
+    ];
+    var PutDeliveryDestinationPolicyRequest$ = [
+      3,
+      n05,
+      _PDDPR,
+      0,
+      [_dDN, _dDP],
+      [0, 0],
+      2
+    ];
+    var PutDeliveryDestinationPolicyResponse$ = [
+      3,
+      n05,
+      _PDDPRu,
+      0,
+      [_po],
+      [() => Policy$]
+    ];
+    var PutDeliveryDestinationRequest$ = [
+      3,
+      n05,
+      _PDDR,
+      0,
+      [_n, _oF, _dDC, _dDT, _rAo, _ta],
+      [0, 0, () => DeliveryDestinationConfiguration$, 0, 0, 128 | 0],
+      1
+    ];
+    var PutDeliveryDestinationResponse$ = [
+      3,
+      n05,
+      _PDDRu,
+      0,
+      [_dDe],
+      [() => DeliveryDestination$]
+    ];
+    var PutDeliverySourceRequest$ = [
+      3,
+      n05,
+      _PDSR,
+      0,
+      [_n, _rA, _lT, _ta, _dSC],
+      [0, 0, 0, 128 | 0, 128 | 0],
+      3
+    ];
+    var PutDeliverySourceResponse$ = [
+      3,
+      n05,
+      _PDSRu,
+      0,
+      [_dSel],
+      [() => DeliverySource$]
+    ];
+    var PutDestinationPolicyRequest$ = [
+      3,
+      n05,
+      _PDPR,
+      0,
+      [_dNe, _aPc, _fU],
+      [0, 0, 2],
+      2
+    ];
+    var PutDestinationRequest$ = [
+      3,
+      n05,
+      _PDR,
+      0,
+      [_dNe, _tA, _rAo, _ta],
+      [0, 0, 0, 128 | 0],
+      3
+    ];
+    var PutDestinationResponse$ = [
+      3,
+      n05,
+      _PDRu,
+      0,
+      [_des],
+      [() => Destination$]
+    ];
+    var PutIndexPolicyRequest$ = [
+      3,
+      n05,
+      _PIPR,
+      0,
+      [_lGIo, _pD],
+      [0, 0],
+      2
+    ];
+    var PutIndexPolicyResponse$ = [
+      3,
+      n05,
+      _PIPRu,
+      0,
+      [_iPnd],
+      [() => IndexPolicy$]
+    ];
+    var PutIntegrationRequest$ = [
+      3,
+      n05,
+      _PIR,
+      0,
+      [_iN, _rCe, _iTn],
+      [0, () => ResourceConfig$, 0],
+      3
+    ];
+    var PutIntegrationResponse$ = [
+      3,
+      n05,
+      _PIRu,
+      0,
+      [_iN, _iSn],
+      [0, 0]
+    ];
+    var PutLogEventsRequest$ = [
+      3,
+      n05,
+      _PLER,
+      0,
+      [_lGN, _lSN, _lE, _sTe, _ent],
+      [0, 0, () => InputLogEvents, 0, () => Entity$],
+      3
+    ];
+    var PutLogEventsResponse$ = [
+      3,
+      n05,
+      _PLERu,
+      0,
+      [_nST, _rLEI, _rEI],
+      [0, () => RejectedLogEventsInfo$, () => RejectedEntityInfo$]
+    ];
+    var PutLogGroupDeletionProtectionRequest$ = [
+      3,
+      n05,
+      _PLGDPR,
+      0,
+      [_lGIo, _dPE],
+      [0, 2],
+      2
+    ];
+    var PutMetricFilterRequest$ = [
+      3,
+      n05,
+      _PMFR,
+      0,
+      [_lGN, _fN, _fP, _mT, _aOTL, _fSC, _eSFD],
+      [0, 0, 0, () => MetricTransformations, 2, 0, 64 | 0],
+      4
+    ];
+    var PutQueryDefinitionRequest$ = [
+      3,
+      n05,
+      _PQDR,
+      0,
+      [_n, _qS, _qL, _qDI, _lGNo, _cTl, _pa],
+      [0, 0, 0, 0, 64 | 0, [0, 4], () => QueryParameterList],
+      2
+    ];
+    var PutQueryDefinitionResponse$ = [
+      3,
+      n05,
+      _PQDRu,
+      0,
+      [_qDI],
+      [0]
+    ];
+    var PutResourcePolicyRequest$ = [
+      3,
+      n05,
+      _PRPR,
+      0,
+      [_pN, _pD, _rA, _eRI],
+      [0, 0, 0, 0]
+    ];
+    var PutResourcePolicyResponse$ = [
+      3,
+      n05,
+      _PRPRu,
+      0,
+      [_rPe, _rIev],
+      [() => ResourcePolicy$, 0]
+    ];
+    var PutRetentionPolicyRequest$ = [
+      3,
+      n05,
+      _PRPRut,
+      0,
+      [_lGN, _rID],
+      [0, 1],
+      2
+    ];
+    var PutStorageTierPolicyRequest$ = [
+      3,
+      n05,
+      _PSTPR,
+      0,
+      [_sTto],
+      [0],
+      1
+    ];
+    var PutStorageTierPolicyResponse$ = [
+      3,
+      n05,
+      _PSTPRu,
+      0,
+      [_sTto, _lUT],
+      [0, 1]
+    ];
+    var PutSubscriptionFilterRequest$ = [
+      3,
+      n05,
+      _PSFR,
+      0,
+      [_lGN, _fN, _fP, _dA, _rAo, _dis, _aOTL, _fSC, _eSF],
+      [0, 0, 0, 0, 0, 0, 2, 0, 64 | 0],
+      4
+    ];
+    var PutSyslogConfigurationRequest$ = [
+      3,
+      n05,
+      _PSCR,
+      0,
+      [_lGIo, _vEI],
+      [0, 0],
+      1
+    ];
+    var PutTransformerRequest$ = [
+      3,
+      n05,
+      _PTR,
+      0,
+      [_lGIo, _tC],
+      [0, () => Processors],
+      2
+    ];
+    var QueryCompileError$ = [
+      3,
+      n05,
+      _QCE,
+      0,
+      [_lo, _m4],
+      [() => QueryCompileErrorLocation$, 0]
+    ];
+    var QueryCompileErrorLocation$ = [
+      3,
+      n05,
+      _QCEL,
+      0,
+      [_sCO, _eCO],
+      [1, 1]
+    ];
+    var QueryDefinition$ = [
+      3,
+      n05,
+      _QD,
+      0,
+      [_qL, _qDI, _n, _qS, _lM, _lGNo, _pa],
+      [0, 0, 0, 0, 1, 64 | 0, () => QueryParameterList]
+    ];
+    var QueryInfo$ = [
+      3,
+      n05,
+      _QI,
+      0,
+      [_qL, _qI, _qS, _sta, _cTr, _lGN, _qDu, _bS, _uI],
+      [0, 0, 0, 0, 1, 0, 1, 1, 0]
+    ];
+    var QueryParameter$ = [
+      3,
+      n05,
+      _QP,
+      0,
+      [_n, _dV, _d],
+      [0, 0, 0],
+      1
+    ];
+    var QueryStatistics$ = [
+      3,
+      n05,
+      _QS,
+      0,
+      [_rM, _rS, _eRS, _bS, _eBS, _lGS, _rCes],
+      [1, 1, 1, 1, 1, 1, 1]
+    ];
+    var RecordField$ = [
+      3,
+      n05,
+      _RF,
+      0,
+      [_n, _man],
+      [0, 2]
+    ];
+    var RejectedEntityInfo$ = [
+      3,
+      n05,
+      _REI,
+      0,
+      [_eTr],
+      [0],
+      1
+    ];
+    var RejectedLogEventsInfo$ = [
+      3,
+      n05,
+      _RLEI,
+      0,
+      [_tNLESI, _tOLEEI, _eLEEI],
+      [1, 1, 1]
+    ];
+    var RenameKeyEntry$ = [
+      3,
+      n05,
+      _RKE,
+      0,
+      [_k, _rTen, _oIE],
+      [0, 0, 2],
+      2
+    ];
+    var RenameKeys$ = [
+      3,
+      n05,
+      _RK,
+      0,
+      [_en],
+      [() => RenameKeyEntries],
+      1
+    ];
+    var ResourcePolicy$ = [
+      3,
+      n05,
+      _RP,
+      0,
+      [_pN, _pD, _lUT, _pSo, _rA, _rIev],
+      [0, 0, 1, 0, 0, 0]
+    ];
+    var ResultField$ = [
+      3,
+      n05,
+      _RFe,
+      0,
+      [_fie, _v],
+      [0, 0]
+    ];
+    var S3Configuration$ = [
+      3,
+      n05,
+      _SC,
+      0,
+      [_dI, _rAo, _oAI, _kKI],
+      [0, 0, 0, 0],
+      2
+    ];
+    var S3DeliveryConfiguration$ = [
+      3,
+      n05,
+      _SDC,
+      0,
+      [_sP, _eHCP],
+      [0, 2]
+    ];
+    var S3TableIntegrationSource$ = [
+      3,
+      n05,
+      _STIS,
+      0,
+      [_i, _dS, _sta, _sR, _cTSr, _pSI],
+      [0, () => DataSource$, 0, 0, 1, 0]
+    ];
+    var S3TablesIntegration$ = [
+      3,
+      n05,
+      _STI,
+      0,
+      [_dNa, _dT],
+      [0, 0]
+    ];
+    var ScheduledQueryDestination$ = [
+      3,
+      n05,
+      _SQD,
+      0,
+      [_dTe, _dI, _sta, _pIr, _eM],
+      [0, 0, 0, 0, 0]
+    ];
+    var ScheduledQuerySummary$ = [
+      3,
+      n05,
+      _SQS,
+      0,
+      [_sQA, _n, _st, _sTc, _lTT, _lES, _sE, _ti, _dC2, _cT, _lUT],
+      [0, 0, 0, 0, 1, 0, 0, 0, () => DestinationConfiguration$, 1, 1]
+    ];
+    var SearchedLogStream$ = [
+      3,
+      n05,
+      _SLS,
+      0,
+      [_lSN, _sCe],
+      [0, 2]
+    ];
+    var SplitString$ = [
+      3,
+      n05,
+      _SS,
+      0,
+      [_en],
+      [() => SplitStringEntries],
+      1
+    ];
+    var SplitStringEntry$ = [
+      3,
+      n05,
+      _SSEp,
+      0,
+      [_so, _del],
+      [0, 0],
+      2
+    ];
+    var StartLiveTailRequest$ = [
+      3,
+      n05,
+      _SLTR,
+      0,
+      [_lGI, _lSNo, _lSNPo, _lEFP],
+      [64 | 0, 64 | 0, 64 | 0, 0],
+      1
+    ];
+    var StartLiveTailResponse$ = [
+      3,
+      n05,
+      _SLTRt,
+      0,
+      [_rSe],
+      [[() => StartLiveTailResponseStream$, 0]]
+    ];
+    var StartQueryRequest$ = [
+      3,
+      n05,
+      _SQR,
+      0,
+      [_sTt, _eTn, _qS, _qL, _lGN, _lGNo, _lGI, _li],
+      [1, 1, 0, 0, 0, 64 | 0, 64 | 0, 1],
+      3
+    ];
+    var StartQueryResponse$ = [
+      3,
+      n05,
+      _SQRt,
+      0,
+      [_qI],
+      [0]
+    ];
+    var StopQueryRequest$ = [
+      3,
+      n05,
+      _SQRto,
+      0,
+      [_qI],
+      [0],
+      1
+    ];
+    var StopQueryResponse$ = [
+      3,
+      n05,
+      _SQRtop,
+      0,
+      [_suc],
+      [2]
+    ];
+    var SubscriptionFilter$ = [
+      3,
+      n05,
+      _SF,
+      0,
+      [_fN, _lGN, _fP, _dA, _rAo, _dis, _aOTL, _cT, _fSC, _eSF],
+      [0, 0, 0, 0, 0, 0, 2, 1, 0, 64 | 0]
+    ];
+    var SubstituteString$ = [
+      3,
+      n05,
+      _SSu,
+      0,
+      [_en],
+      [() => SubstituteStringEntries],
+      1
+    ];
+    var SubstituteStringEntry$ = [
+      3,
+      n05,
+      _SSEu,
+      0,
+      [_so, _f, _to],
+      [0, 0, 0],
+      3
+    ];
+    var SuppressionPeriod$ = [
+      3,
+      n05,
+      _SP,
+      0,
+      [_v, _sUu],
+      [1, 0]
+    ];
+    var SyslogConfiguration$ = [
+      3,
+      n05,
+      _SCy,
+      0,
+      [_lGA, _sTo, _vEI, _cA],
+      [0, 0, 0, 1]
+    ];
+    var TagFilter$ = [
+      3,
+      n05,
+      _TF,
+      0,
+      [_k, _va],
+      [0, 64 | 0],
+      1
+    ];
+    var TagLogGroupRequest$ = [
+      3,
+      n05,
+      _TLGR,
+      0,
+      [_lGN, _ta],
+      [0, 128 | 0],
+      2
+    ];
+    var TagResourceRequest$ = [
+      3,
+      n05,
+      _TRR,
+      0,
+      [_rA, _ta],
+      [0, 128 | 0],
+      2
+    ];
+    var TestMetricFilterRequest$ = [
+      3,
+      n05,
+      _TMFR,
+      0,
+      [_fP, _lEM],
+      [0, 64 | 0],
+      2
+    ];
+    var TestMetricFilterResponse$ = [
+      3,
+      n05,
+      _TMFRe,
+      0,
+      [_mat],
+      [() => MetricFilterMatches]
+    ];
+    var TestTransformerRequest$ = [
+      3,
+      n05,
+      _TTR,
+      0,
+      [_tC, _lEM],
+      [() => Processors, 64 | 0],
+      2
+    ];
+    var TestTransformerResponse$ = [
+      3,
+      n05,
+      _TTRe,
+      0,
+      [_tL],
+      [() => TransformedLogs]
+    ];
+    var TransformedLogRecord$ = [
+      3,
+      n05,
+      _TLR,
+      0,
+      [_eN, _eMv, _tEM],
+      [1, 0, 0]
+    ];
+    var TriggerHistoryRecord$ = [
+      3,
+      n05,
+      _THR,
+      0,
+      [_qI, _eSx, _tTr, _eM, _dest],
+      [0, 0, 1, 0, () => ScheduledQueryDestinationList]
+    ];
+    var TrimString$ = [
+      3,
+      n05,
+      _TS,
+      0,
+      [_wK],
+      [64 | 0],
+      1
+    ];
+    var TypeConverter$ = [
+      3,
+      n05,
+      _TC2,
+      0,
+      [_en],
+      [() => TypeConverterEntries],
+      1
+    ];
+    var TypeConverterEntry$ = [
+      3,
+      n05,
+      _TCE,
+      0,
+      [_k, _ty],
+      [0, 0],
+      2
+    ];
+    var UntagLogGroupRequest$ = [
+      3,
+      n05,
+      _ULGR,
+      0,
+      [_lGN, _ta],
+      [0, 64 | 0],
+      2
+    ];
+    var UntagResourceRequest$ = [
+      3,
+      n05,
+      _URR,
+      0,
+      [_rA, _tK],
+      [0, 64 | 0],
+      2
+    ];
+    var UpdateAnomalyRequest$ = [
+      3,
+      n05,
+      _UAR,
+      0,
+      [_aDA, _aIn, _pI, _sTu, _sPu, _b],
+      [0, 0, 0, 0, () => SuppressionPeriod$, 2],
+      1
+    ];
+    var UpdateDeliveryConfigurationRequest$ = [
+      3,
+      n05,
+      _UDCR,
+      0,
+      [_id, _rF, _fD, _sDC],
+      [0, 64 | 0, 0, () => S3DeliveryConfiguration$],
+      1
+    ];
+    var UpdateDeliveryConfigurationResponse$ = [
+      3,
+      n05,
+      _UDCRp,
+      0,
+      [],
+      []
+    ];
+    var UpdateLogAnomalyDetectorRequest$ = [
+      3,
+      n05,
+      _ULADR,
+      0,
+      [_aDA, _ena, _eF, _fP, _aVT],
+      [0, 2, 0, 0, 1],
+      2
+    ];
+    var UpdateLookupTableRequest$ = [
+      3,
+      n05,
+      _ULTR,
+      0,
+      [_lTA, _d, _tB, _qI, _kKI],
+      [0, 0, 0, 0, 0],
+      1
+    ];
+    var UpdateLookupTableResponse$ = [
+      3,
+      n05,
+      _ULTRp,
+      0,
+      [_lTA, _lUT],
+      [0, 1]
+    ];
+    var UpdateScheduledQueryRequest$ = [
+      3,
+      n05,
+      _USQR,
+      0,
+      [_i, _qL, _qS, _sE, _eRA, _d, _lGI, _ti, _sTO, _eTO, _dC2, _sST, _sET, _st],
+      [0, 0, 0, 0, 0, 0, 64 | 0, 0, 1, 1, () => DestinationConfiguration$, 1, 1, 0],
+      5
+    ];
+    var UpdateScheduledQueryResponse$ = [
+      3,
+      n05,
+      _USQRp,
+      0,
+      [_sQA, _n, _d, _qL, _qS, _lGI, _sE, _ti, _sTO, _eTO, _dC2, _st, _sTc, _lTT, _lES, _sST, _sET, _eRA, _cT, _lUT],
+      [0, 0, 0, 0, 0, 64 | 0, 0, 0, 1, 1, () => DestinationConfiguration$, 0, 0, 1, 0, 1, 1, 0, 1, 1]
+    ];
+    var UpperCaseString$ = [
+      3,
+      n05,
+      _UCS,
+      0,
+      [_wK],
+      [64 | 0],
+      1
+    ];
+    var __Unit = "unit";
+    var AccountPolicies = [
+      1,
+      n05,
+      _APc,
+      0,
+      () => AccountPolicy$
+    ];
+    var AddKeyEntries = [
+      1,
+      n05,
+      _AKEd,
+      0,
+      () => AddKeyEntry$
+    ];
+    var AggregateLogGroupSummaries = [
+      1,
+      n05,
+      _ALGSg,
+      0,
+      () => AggregateLogGroupSummary$
+    ];
+    var AllowedFields = [
+      1,
+      n05,
+      _AF,
+      0,
+      () => RecordField$
+    ];
+    var Anomalies = [
+      1,
+      n05,
+      _An,
+      0,
+      () => Anomaly$
+    ];
+    var AnomalyDetectors = [
+      1,
+      n05,
+      _ADn,
+      0,
+      () => AnomalyDetector$
+    ];
+    var ConfigurationTemplates = [
+      1,
+      n05,
+      _CTo,
+      0,
+      () => ConfigurationTemplate$
+    ];
+    var CopyValueEntries = [
+      1,
+      n05,
+      _CVEo,
+      0,
+      () => CopyValueEntry$
+    ];
+    var DataSourceFilters = [
+      1,
+      n05,
+      _DSFa,
+      0,
+      () => DataSourceFilter$
+    ];
+    var Deliveries = [
+      1,
+      n05,
+      _Del,
+      0,
+      () => Delivery$
+    ];
+    var DeliveryDestinations = [
+      1,
+      n05,
+      _DDe,
+      0,
+      () => DeliveryDestination$
+    ];
+    var DeliverySourceConfigurationSchemas = [
+      1,
+      n05,
+      _DSCSe,
+      0,
+      () => DeliverySourceConfigurationSchema$
+    ];
+    var DeliverySources = [
+      1,
+      n05,
+      _DSel,
+      0,
+      () => DeliverySource$
+    ];
+    var Destinations = [
+      1,
+      n05,
+      _Des,
+      0,
+      () => Destination$
+    ];
+    var ExportTasks = [
+      1,
+      n05,
+      _ETx,
+      0,
+      () => ExportTask$
+    ];
+    var FieldIndexes = [
+      1,
+      n05,
+      _FIi,
+      0,
+      () => FieldIndex$
+    ];
+    var FilteredLogEvents = [
+      1,
+      n05,
+      _FLEi,
+      0,
+      () => FilteredLogEvent$
+    ];
+    var GroupingIdentifiers = [
+      1,
+      n05,
+      _GIr,
+      0,
+      () => GroupingIdentifier$
+    ];
+    var ImportBatchList = [
+      1,
+      n05,
+      _IBL,
+      0,
+      () => ImportBatch$
+    ];
+    var ImportList = [
+      1,
+      n05,
+      _IL,
+      0,
+      () => Import$
+    ];
+    var IndexPolicies = [
+      1,
+      n05,
+      _IPn,
+      0,
+      () => IndexPolicy$
+    ];
+    var InputLogEvents = [
+      1,
+      n05,
+      _ILEn,
+      0,
+      () => InputLogEvent$
+    ];
+    var IntegrationSummaries = [
+      1,
+      n05,
+      _ISnt,
+      0,
+      () => IntegrationSummary$
+    ];
+    var LiveTailSessionResults = [
+      1,
+      n05,
+      _LTSR,
+      0,
+      () => LiveTailSessionLogEvent$
+    ];
+    var LogFieldsList = [
+      1,
+      n05,
+      _LFL,
+      0,
+      () => LogFieldsListItem$
+    ];
+    var LogGroupFieldList = [
+      1,
+      n05,
+      _LGFL,
+      0,
+      () => LogGroupField$
+    ];
+    var LogGroupImpacts = [
+      1,
+      n05,
+      _LGIo,
+      0,
+      () => LogGroupImpact$
+    ];
+    var LogGroups = [
+      1,
+      n05,
+      _LGo,
+      0,
+      () => LogGroup$
+    ];
+    var LogGroupSummaries = [
+      1,
+      n05,
+      _LGSo,
+      0,
+      () => LogGroupSummary$
+    ];
+    var LogSamples = [
+      1,
+      n05,
+      _LSo,
+      0,
+      () => LogEvent$
+    ];
+    var LogStreams = [
+      1,
+      n05,
+      _LSog,
+      0,
+      () => LogStream$
+    ];
+    var LookupTables = [
+      1,
+      n05,
+      _LTo,
+      0,
+      () => LookupTable$
+    ];
+    var MetricFilterMatches = [
+      1,
+      n05,
+      _MFM,
+      0,
+      () => MetricFilterMatchRecord$
+    ];
+    var MetricFilters = [
+      1,
+      n05,
+      _MFe,
+      0,
+      () => MetricFilter$
+    ];
+    var MetricTransformations = [
+      1,
+      n05,
+      _MTe,
+      0,
+      () => MetricTransformation$
+    ];
+    var MoveKeyEntries = [
+      1,
+      n05,
+      _MKEo,
+      0,
+      () => MoveKeyEntry$
+    ];
+    var OutputLogEvents = [
+      1,
+      n05,
+      _OLEu,
+      0,
+      () => OutputLogEvent$
+    ];
+    var PatternTokens = [
+      1,
+      n05,
+      _PTa,
+      0,
+      () => PatternToken$
+    ];
+    var Processors = [
+      1,
+      n05,
+      _Pro,
+      0,
+      () => Processor$
+    ];
+    var QueryDefinitionList = [
+      1,
+      n05,
+      _QDL,
+      0,
+      () => QueryDefinition$
+    ];
+    var QueryInfoList = [
+      1,
+      n05,
+      _QIL,
+      0,
+      () => QueryInfo$
+    ];
+    var QueryParameterList = [
+      1,
+      n05,
+      _QPL,
+      0,
+      () => QueryParameter$
+    ];
+    var QueryResults = [
+      1,
+      n05,
+      _QR,
+      0,
+      () => ResultRows
+    ];
+    var RenameKeyEntries = [
+      1,
+      n05,
+      _RKEe,
+      0,
+      () => RenameKeyEntry$
+    ];
+    var ResourcePolicies = [
+      1,
+      n05,
+      _RPe,
+      0,
+      () => ResourcePolicy$
+    ];
+    var ResultRows = [
+      1,
+      n05,
+      _RR,
+      0,
+      () => ResultField$
+    ];
+    var S3TableIntegrationSources = [
+      1,
+      n05,
+      _STISa,
+      0,
+      () => S3TableIntegrationSource$
+    ];
+    var ScheduledQueryDestinationList = [
+      1,
+      n05,
+      _SQDL,
+      0,
+      () => ScheduledQueryDestination$
+    ];
+    var ScheduledQuerySummaryList = [
+      1,
+      n05,
+      _SQSL,
+      0,
+      () => ScheduledQuerySummary$
+    ];
+    var SearchedLogStreams = [
+      1,
+      n05,
+      _SLSe,
+      0,
+      () => SearchedLogStream$
+    ];
+    var SplitStringEntries = [
+      1,
+      n05,
+      _SSEpl,
+      0,
+      () => SplitStringEntry$
+    ];
+    var SubscriptionFilters = [
+      1,
+      n05,
+      _SFu,
+      0,
+      () => SubscriptionFilter$
+    ];
+    var SubstituteStringEntries = [
+      1,
+      n05,
+      _SSEub,
+      0,
+      () => SubstituteStringEntry$
+    ];
+    var SyslogConfigurations = [
+      1,
+      n05,
+      _SCys,
+      0,
+      () => SyslogConfiguration$
+    ];
+    var TagFilters = [
+      1,
+      n05,
+      _TFa,
+      0,
+      () => TagFilter$
+    ];
+    var TransformedLogs = [
+      1,
+      n05,
+      _TL,
+      0,
+      () => TransformedLogRecord$
+    ];
+    var TriggerHistoryRecordList = [
+      1,
+      n05,
+      _THRL,
+      0,
+      () => TriggerHistoryRecord$
+    ];
+    var TypeConverterEntries = [
+      1,
+      n05,
+      _TCEy,
+      0,
+      () => TypeConverterEntry$
+    ];
+    var GetLogObjectResponseStream$ = [
+      4,
+      n05,
+      _GLORS,
+      { [_str]: 1 },
+      [_fi, _ISEn2],
+      [() => FieldsData$, [() => InternalStreamingException$, 0]]
+    ];
+    var IntegrationDetails$ = [
+      4,
+      n05,
+      _ID,
+      0,
+      [_oSID],
+      [() => OpenSearchIntegrationDetails$]
+    ];
+    var ResourceConfig$ = [
+      4,
+      n05,
+      _RC2,
+      0,
+      [_oSRC],
+      [() => OpenSearchResourceConfig$]
+    ];
+    var StartLiveTailResponseStream$ = [
+      4,
+      n05,
+      _SLTRS,
+      { [_str]: 1 },
+      [_sSe, _sUe, _STE, _SSE],
+      [() => LiveTailSessionStart$, () => LiveTailSessionUpdate$, [() => SessionTimeoutException$, 0], [() => SessionStreamingException$, 0]]
+    ];
+    var AssociateKmsKey$ = [
+      9,
+      n05,
+      _AKK,
+      0,
+      () => AssociateKmsKeyRequest$,
+      () => __Unit
+    ];
+    var AssociateSourceToS3TableIntegration$ = [
+      9,
+      n05,
+      _ASTSTI,
+      0,
+      () => AssociateSourceToS3TableIntegrationRequest$,
+      () => AssociateSourceToS3TableIntegrationResponse$
+    ];
+    var CancelExportTask$ = [
+      9,
+      n05,
+      _CET,
+      0,
+      () => CancelExportTaskRequest$,
+      () => __Unit
+    ];
+    var CancelImportTask$ = [
+      9,
+      n05,
+      _CIT,
+      0,
+      () => CancelImportTaskRequest$,
+      () => CancelImportTaskResponse$
+    ];
+    var CreateDelivery$ = [
+      9,
+      n05,
+      _CD,
+      0,
+      () => CreateDeliveryRequest$,
+      () => CreateDeliveryResponse$
+    ];
+    var CreateExportTask$ = [
+      9,
+      n05,
+      _CETr,
+      0,
+      () => CreateExportTaskRequest$,
+      () => CreateExportTaskResponse$
+    ];
+    var CreateImportTask$ = [
+      9,
+      n05,
+      _CITr,
+      0,
+      () => CreateImportTaskRequest$,
+      () => CreateImportTaskResponse$
+    ];
+    var CreateLogAnomalyDetector$ = [
+      9,
+      n05,
+      _CLAD,
+      0,
+      () => CreateLogAnomalyDetectorRequest$,
+      () => CreateLogAnomalyDetectorResponse$
+    ];
+    var CreateLogGroup$ = [
+      9,
+      n05,
+      _CLG,
+      0,
+      () => CreateLogGroupRequest$,
+      () => __Unit
+    ];
+    var CreateLogStream$ = [
+      9,
+      n05,
+      _CLS,
+      0,
+      () => CreateLogStreamRequest$,
+      () => __Unit
+    ];
+    var CreateLookupTable$ = [
+      9,
+      n05,
+      _CLT,
+      0,
+      () => CreateLookupTableRequest$,
+      () => CreateLookupTableResponse$
+    ];
+    var CreateScheduledQuery$ = [
+      9,
+      n05,
+      _CSQ,
+      0,
+      () => CreateScheduledQueryRequest$,
+      () => CreateScheduledQueryResponse$
+    ];
+    var DeleteAccountPolicy$ = [
+      9,
+      n05,
+      _DAP,
+      0,
+      () => DeleteAccountPolicyRequest$,
+      () => DeleteAccountPolicyResponse$
+    ];
+    var DeleteDataProtectionPolicy$ = [
+      9,
+      n05,
+      _DDPP,
+      0,
+      () => DeleteDataProtectionPolicyRequest$,
+      () => __Unit
+    ];
+    var DeleteDelivery$ = [
+      9,
+      n05,
+      _DDel,
+      0,
+      () => DeleteDeliveryRequest$,
+      () => __Unit
+    ];
+    var DeleteDeliveryDestination$ = [
+      9,
+      n05,
+      _DDD,
+      0,
+      () => DeleteDeliveryDestinationRequest$,
+      () => __Unit
+    ];
+    var DeleteDeliveryDestinationPolicy$ = [
+      9,
+      n05,
+      _DDDP,
+      0,
+      () => DeleteDeliveryDestinationPolicyRequest$,
+      () => __Unit
+    ];
+    var DeleteDeliverySource$ = [
+      9,
+      n05,
+      _DDS,
+      0,
+      () => DeleteDeliverySourceRequest$,
+      () => __Unit
+    ];
+    var DeleteDestination$ = [
+      9,
+      n05,
+      _DDele,
+      0,
+      () => DeleteDestinationRequest$,
+      () => __Unit
+    ];
+    var DeleteIndexPolicy$ = [
+      9,
+      n05,
+      _DIP,
+      0,
+      () => DeleteIndexPolicyRequest$,
+      () => DeleteIndexPolicyResponse$
+    ];
+    var DeleteIntegration$ = [
+      9,
+      n05,
+      _DI,
+      0,
+      () => DeleteIntegrationRequest$,
+      () => DeleteIntegrationResponse$
+    ];
+    var DeleteLogAnomalyDetector$ = [
+      9,
+      n05,
+      _DLAD,
+      0,
+      () => DeleteLogAnomalyDetectorRequest$,
+      () => __Unit
+    ];
+    var DeleteLogGroup$ = [
+      9,
+      n05,
+      _DLG,
+      0,
+      () => DeleteLogGroupRequest$,
+      () => __Unit
+    ];
+    var DeleteLogStream$ = [
+      9,
+      n05,
+      _DLS,
+      0,
+      () => DeleteLogStreamRequest$,
+      () => __Unit
+    ];
+    var DeleteLookupTable$ = [
+      9,
+      n05,
+      _DLT,
+      0,
+      () => DeleteLookupTableRequest$,
+      () => __Unit
+    ];
+    var DeleteMetricFilter$ = [
+      9,
+      n05,
+      _DMF,
+      0,
+      () => DeleteMetricFilterRequest$,
+      () => __Unit
+    ];
+    var DeleteQueryDefinition$ = [
+      9,
+      n05,
+      _DQD,
+      0,
+      () => DeleteQueryDefinitionRequest$,
+      () => DeleteQueryDefinitionResponse$
+    ];
+    var DeleteResourcePolicy$ = [
+      9,
+      n05,
+      _DRP,
+      0,
+      () => DeleteResourcePolicyRequest$,
+      () => __Unit
+    ];
+    var DeleteRetentionPolicy$ = [
+      9,
+      n05,
+      _DRPe,
+      0,
+      () => DeleteRetentionPolicyRequest$,
+      () => __Unit
+    ];
+    var DeleteScheduledQuery$ = [
+      9,
+      n05,
+      _DSQ,
+      0,
+      () => DeleteScheduledQueryRequest$,
+      () => DeleteScheduledQueryResponse$
+    ];
+    var DeleteSubscriptionFilter$ = [
+      9,
+      n05,
+      _DSFe,
+      0,
+      () => DeleteSubscriptionFilterRequest$,
+      () => __Unit
+    ];
+    var DeleteSyslogConfiguration$ = [
+      9,
+      n05,
+      _DSC,
+      0,
+      () => DeleteSyslogConfigurationRequest$,
+      () => __Unit
+    ];
+    var DeleteTransformer$ = [
+      9,
+      n05,
+      _DT,
+      0,
+      () => DeleteTransformerRequest$,
+      () => __Unit
+    ];
+    var DescribeAccountPolicies$ = [
+      9,
+      n05,
+      _DAPe,
+      0,
+      () => DescribeAccountPoliciesRequest$,
+      () => DescribeAccountPoliciesResponse$
+    ];
+    var DescribeConfigurationTemplates$ = [
+      9,
+      n05,
+      _DCT,
+      0,
+      () => DescribeConfigurationTemplatesRequest$,
+      () => DescribeConfigurationTemplatesResponse$
+    ];
+    var DescribeDeliveries$ = [
+      9,
+      n05,
+      _DDes,
+      0,
+      () => DescribeDeliveriesRequest$,
+      () => DescribeDeliveriesResponse$
+    ];
+    var DescribeDeliveryDestinations$ = [
+      9,
+      n05,
+      _DDDe,
+      0,
+      () => DescribeDeliveryDestinationsRequest$,
+      () => DescribeDeliveryDestinationsResponse$
+    ];
+    var DescribeDeliverySources$ = [
+      9,
+      n05,
+      _DDSe,
+      0,
+      () => DescribeDeliverySourcesRequest$,
+      () => DescribeDeliverySourcesResponse$
+    ];
+    var DescribeDestinations$ = [
+      9,
+      n05,
+      _DDesc,
+      0,
+      () => DescribeDestinationsRequest$,
+      () => DescribeDestinationsResponse$
+    ];
+    var DescribeExportTasks$ = [
+      9,
+      n05,
+      _DET,
+      0,
+      () => DescribeExportTasksRequest$,
+      () => DescribeExportTasksResponse$
+    ];
+    var DescribeFieldIndexes$ = [
+      9,
+      n05,
+      _DFI,
+      0,
+      () => DescribeFieldIndexesRequest$,
+      () => DescribeFieldIndexesResponse$
+    ];
+    var DescribeImportTaskBatches$ = [
+      9,
+      n05,
+      _DITB,
+      0,
+      () => DescribeImportTaskBatchesRequest$,
+      () => DescribeImportTaskBatchesResponse$
+    ];
+    var DescribeImportTasks$ = [
+      9,
+      n05,
+      _DIT,
+      0,
+      () => DescribeImportTasksRequest$,
+      () => DescribeImportTasksResponse$
+    ];
+    var DescribeIndexPolicies$ = [
+      9,
+      n05,
+      _DIPe,
+      0,
+      () => DescribeIndexPoliciesRequest$,
+      () => DescribeIndexPoliciesResponse$
+    ];
+    var DescribeLogGroups$ = [
+      9,
+      n05,
+      _DLGe,
+      0,
+      () => DescribeLogGroupsRequest$,
+      () => DescribeLogGroupsResponse$
+    ];
+    var DescribeLogStreams$ = [
+      9,
+      n05,
+      _DLSe,
+      0,
+      () => DescribeLogStreamsRequest$,
+      () => DescribeLogStreamsResponse$
+    ];
+    var DescribeLookupTables$ = [
+      9,
+      n05,
+      _DLTe,
+      0,
+      () => DescribeLookupTablesRequest$,
+      () => DescribeLookupTablesResponse$
+    ];
+    var DescribeMetricFilters$ = [
+      9,
+      n05,
+      _DMFe,
+      0,
+      () => DescribeMetricFiltersRequest$,
+      () => DescribeMetricFiltersResponse$
+    ];
+    var DescribeQueries$ = [
+      9,
+      n05,
+      _DQ,
+      0,
+      () => DescribeQueriesRequest$,
+      () => DescribeQueriesResponse$
+    ];
+    var DescribeQueryDefinitions$ = [
+      9,
+      n05,
+      _DQDe,
+      0,
+      () => DescribeQueryDefinitionsRequest$,
+      () => DescribeQueryDefinitionsResponse$
+    ];
+    var DescribeResourcePolicies$ = [
+      9,
+      n05,
+      _DRPes,
+      0,
+      () => DescribeResourcePoliciesRequest$,
+      () => DescribeResourcePoliciesResponse$
+    ];
+    var DescribeSubscriptionFilters$ = [
+      9,
+      n05,
+      _DSFes,
+      0,
+      () => DescribeSubscriptionFiltersRequest$,
+      () => DescribeSubscriptionFiltersResponse$
+    ];
+    var DisassociateKmsKey$ = [
+      9,
+      n05,
+      _DKK,
+      0,
+      () => DisassociateKmsKeyRequest$,
+      () => __Unit
+    ];
+    var DisassociateSourceFromS3TableIntegration$ = [
+      9,
+      n05,
+      _DSFSTI,
+      0,
+      () => DisassociateSourceFromS3TableIntegrationRequest$,
+      () => DisassociateSourceFromS3TableIntegrationResponse$
+    ];
+    var FilterLogEvents$ = [
+      9,
+      n05,
+      _FLEil,
+      0,
+      () => FilterLogEventsRequest$,
+      () => FilterLogEventsResponse$
+    ];
+    var GetDataProtectionPolicy$ = [
+      9,
+      n05,
+      _GDPP,
+      0,
+      () => GetDataProtectionPolicyRequest$,
+      () => GetDataProtectionPolicyResponse$
+    ];
+    var GetDelivery$ = [
+      9,
+      n05,
+      _GD,
+      0,
+      () => GetDeliveryRequest$,
+      () => GetDeliveryResponse$
+    ];
+    var GetDeliveryDestination$ = [
+      9,
+      n05,
+      _GDD,
+      0,
+      () => GetDeliveryDestinationRequest$,
+      () => GetDeliveryDestinationResponse$
+    ];
+    var GetDeliveryDestinationPolicy$ = [
+      9,
+      n05,
+      _GDDP,
+      0,
+      () => GetDeliveryDestinationPolicyRequest$,
+      () => GetDeliveryDestinationPolicyResponse$
+    ];
+    var GetDeliverySource$ = [
+      9,
+      n05,
+      _GDS,
+      0,
+      () => GetDeliverySourceRequest$,
+      () => GetDeliverySourceResponse$
+    ];
+    var GetIntegration$ = [
+      9,
+      n05,
+      _GIe,
+      0,
+      () => GetIntegrationRequest$,
+      () => GetIntegrationResponse$
+    ];
+    var GetLogAnomalyDetector$ = [
+      9,
+      n05,
+      _GLAD,
+      0,
+      () => GetLogAnomalyDetectorRequest$,
+      () => GetLogAnomalyDetectorResponse$
+    ];
+    var GetLogEvents$ = [
+      9,
+      n05,
+      _GLE,
+      0,
+      () => GetLogEventsRequest$,
+      () => GetLogEventsResponse$
+    ];
+    var GetLogFields$ = [
+      9,
+      n05,
+      _GLF,
+      0,
+      () => GetLogFieldsRequest$,
+      () => GetLogFieldsResponse$
+    ];
+    var GetLogGroupFields$ = [
+      9,
+      n05,
+      _GLGF,
+      0,
+      () => GetLogGroupFieldsRequest$,
+      () => GetLogGroupFieldsResponse$
+    ];
+    var GetLogObject$ = [
+      9,
+      n05,
+      _GLO,
+      { [_end]: ["stream-"] },
+      () => GetLogObjectRequest$,
+      () => GetLogObjectResponse$
+    ];
+    var GetLogRecord$ = [
+      9,
+      n05,
+      _GLR,
+      0,
+      () => GetLogRecordRequest$,
+      () => GetLogRecordResponse$
+    ];
+    var GetLookupTable$ = [
+      9,
+      n05,
+      _GLT,
+      0,
+      () => GetLookupTableRequest$,
+      () => GetLookupTableResponse$
+    ];
+    var GetQueryResults$ = [
+      9,
+      n05,
+      _GQR,
+      0,
+      () => GetQueryResultsRequest$,
+      () => GetQueryResultsResponse$
+    ];
+    var GetScheduledQuery$ = [
+      9,
+      n05,
+      _GSQ,
+      0,
+      () => GetScheduledQueryRequest$,
+      () => GetScheduledQueryResponse$
+    ];
+    var GetScheduledQueryHistory$ = [
+      9,
+      n05,
+      _GSQH,
+      0,
+      () => GetScheduledQueryHistoryRequest$,
+      () => GetScheduledQueryHistoryResponse$
+    ];
+    var GetStorageTierPolicy$ = [
+      9,
+      n05,
+      _GSTP,
+      0,
+      () => GetStorageTierPolicyRequest$,
+      () => GetStorageTierPolicyResponse$
+    ];
+    var GetTransformer$ = [
+      9,
+      n05,
+      _GT,
+      0,
+      () => GetTransformerRequest$,
+      () => GetTransformerResponse$
+    ];
+    var ListAggregateLogGroupSummaries$ = [
+      9,
+      n05,
+      _LALGS,
+      0,
+      () => ListAggregateLogGroupSummariesRequest$,
+      () => ListAggregateLogGroupSummariesResponse$
+    ];
+    var ListAnomalies$ = [
+      9,
+      n05,
+      _LA,
+      0,
+      () => ListAnomaliesRequest$,
+      () => ListAnomaliesResponse$
+    ];
+    var ListIntegrations$ = [
+      9,
+      n05,
+      _LI,
+      0,
+      () => ListIntegrationsRequest$,
+      () => ListIntegrationsResponse$
+    ];
+    var ListLogAnomalyDetectors$ = [
+      9,
+      n05,
+      _LLAD,
+      0,
+      () => ListLogAnomalyDetectorsRequest$,
+      () => ListLogAnomalyDetectorsResponse$
+    ];
+    var ListLogGroups$ = [
+      9,
+      n05,
+      _LLG,
+      0,
+      () => ListLogGroupsRequest$,
+      () => ListLogGroupsResponse$
+    ];
+    var ListLogGroupsForQuery$ = [
+      9,
+      n05,
+      _LLGFQ,
+      0,
+      () => ListLogGroupsForQueryRequest$,
+      () => ListLogGroupsForQueryResponse$
+    ];
+    var ListScheduledQueries$ = [
+      9,
+      n05,
+      _LSQ,
+      0,
+      () => ListScheduledQueriesRequest$,
+      () => ListScheduledQueriesResponse$
+    ];
+    var ListSourcesForS3TableIntegration$ = [
+      9,
+      n05,
+      _LSFSTI,
+      0,
+      () => ListSourcesForS3TableIntegrationRequest$,
+      () => ListSourcesForS3TableIntegrationResponse$
+    ];
+    var ListSyslogConfigurations$ = [
+      9,
+      n05,
+      _LSC,
+      0,
+      () => ListSyslogConfigurationsRequest$,
+      () => ListSyslogConfigurationsResponse$
+    ];
+    var ListTagsForResource$ = [
+      9,
+      n05,
+      _LTFR,
+      0,
+      () => ListTagsForResourceRequest$,
+      () => ListTagsForResourceResponse$
+    ];
+    var ListTagsLogGroup$ = [
+      9,
+      n05,
+      _LTLG,
+      0,
+      () => ListTagsLogGroupRequest$,
+      () => ListTagsLogGroupResponse$
+    ];
+    var PutAccountPolicy$ = [
+      9,
+      n05,
+      _PAP,
+      0,
+      () => PutAccountPolicyRequest$,
+      () => PutAccountPolicyResponse$
+    ];
+    var PutBearerTokenAuthentication$ = [
+      9,
+      n05,
+      _PBTA,
+      0,
+      () => PutBearerTokenAuthenticationRequest$,
+      () => __Unit
+    ];
+    var PutDataProtectionPolicy$ = [
+      9,
+      n05,
+      _PDPP,
+      0,
+      () => PutDataProtectionPolicyRequest$,
+      () => PutDataProtectionPolicyResponse$
+    ];
+    var PutDeliveryDestination$ = [
+      9,
+      n05,
+      _PDD,
+      0,
+      () => PutDeliveryDestinationRequest$,
+      () => PutDeliveryDestinationResponse$
+    ];
+    var PutDeliveryDestinationPolicy$ = [
+      9,
+      n05,
+      _PDDP,
+      0,
+      () => PutDeliveryDestinationPolicyRequest$,
+      () => PutDeliveryDestinationPolicyResponse$
+    ];
+    var PutDeliverySource$ = [
+      9,
+      n05,
+      _PDS,
+      0,
+      () => PutDeliverySourceRequest$,
+      () => PutDeliverySourceResponse$
+    ];
+    var PutDestination$ = [
+      9,
+      n05,
+      _PD,
+      0,
+      () => PutDestinationRequest$,
+      () => PutDestinationResponse$
+    ];
+    var PutDestinationPolicy$ = [
+      9,
+      n05,
+      _PDP,
+      0,
+      () => PutDestinationPolicyRequest$,
+      () => __Unit
+    ];
+    var PutIndexPolicy$ = [
+      9,
+      n05,
+      _PIP,
+      0,
+      () => PutIndexPolicyRequest$,
+      () => PutIndexPolicyResponse$
+    ];
+    var PutIntegration$ = [
+      9,
+      n05,
+      _PI2,
+      0,
+      () => PutIntegrationRequest$,
+      () => PutIntegrationResponse$
+    ];
+    var PutLogEvents$ = [
+      9,
+      n05,
+      _PLE,
+      0,
+      () => PutLogEventsRequest$,
+      () => PutLogEventsResponse$
+    ];
+    var PutLogGroupDeletionProtection$ = [
+      9,
+      n05,
+      _PLGDP,
+      0,
+      () => PutLogGroupDeletionProtectionRequest$,
+      () => __Unit
+    ];
+    var PutMetricFilter$ = [
+      9,
+      n05,
+      _PMF,
+      0,
+      () => PutMetricFilterRequest$,
+      () => __Unit
+    ];
+    var PutQueryDefinition$ = [
+      9,
+      n05,
+      _PQD,
+      0,
+      () => PutQueryDefinitionRequest$,
+      () => PutQueryDefinitionResponse$
+    ];
+    var PutResourcePolicy$ = [
+      9,
+      n05,
+      _PRP,
+      0,
+      () => PutResourcePolicyRequest$,
+      () => PutResourcePolicyResponse$
+    ];
+    var PutRetentionPolicy$ = [
+      9,
+      n05,
+      _PRPu,
+      0,
+      () => PutRetentionPolicyRequest$,
+      () => __Unit
+    ];
+    var PutStorageTierPolicy$ = [
+      9,
+      n05,
+      _PSTP,
+      0,
+      () => PutStorageTierPolicyRequest$,
+      () => PutStorageTierPolicyResponse$
+    ];
+    var PutSubscriptionFilter$ = [
+      9,
+      n05,
+      _PSF,
+      0,
+      () => PutSubscriptionFilterRequest$,
+      () => __Unit
+    ];
+    var PutSyslogConfiguration$ = [
+      9,
+      n05,
+      _PSC,
+      0,
+      () => PutSyslogConfigurationRequest$,
+      () => __Unit
+    ];
+    var PutTransformer$ = [
+      9,
+      n05,
+      _PTu,
+      0,
+      () => PutTransformerRequest$,
+      () => __Unit
+    ];
+    var StartLiveTail$ = [
+      9,
+      n05,
+      _SLT,
+      { [_end]: ["stream-"] },
+      () => StartLiveTailRequest$,
+      () => StartLiveTailResponse$
+    ];
+    var StartQuery$ = [
+      9,
+      n05,
+      _SQ,
+      0,
+      () => StartQueryRequest$,
+      () => StartQueryResponse$
+    ];
+    var StopQuery$ = [
+      9,
+      n05,
+      _SQt,
+      0,
+      () => StopQueryRequest$,
+      () => StopQueryResponse$
+    ];
+    var TagLogGroup$ = [
+      9,
+      n05,
+      _TLG,
+      0,
+      () => TagLogGroupRequest$,
+      () => __Unit
+    ];
+    var TagResource$ = [
+      9,
+      n05,
+      _TR,
+      0,
+      () => TagResourceRequest$,
+      () => __Unit
+    ];
+    var TestMetricFilter$ = [
+      9,
+      n05,
+      _TMF,
+      0,
+      () => TestMetricFilterRequest$,
+      () => TestMetricFilterResponse$
+    ];
+    var TestTransformer$ = [
+      9,
+      n05,
+      _TT,
+      0,
+      () => TestTransformerRequest$,
+      () => TestTransformerResponse$
+    ];
+    var UntagLogGroup$ = [
+      9,
+      n05,
+      _ULG,
+      0,
+      () => UntagLogGroupRequest$,
+      () => __Unit
+    ];
+    var UntagResource$ = [
+      9,
+      n05,
+      _UR,
+      0,
+      () => UntagResourceRequest$,
+      () => __Unit
+    ];
+    var UpdateAnomaly$ = [
+      9,
+      n05,
+      _UA,
+      0,
+      () => UpdateAnomalyRequest$,
+      () => __Unit
+    ];
+    var UpdateDeliveryConfiguration$ = [
+      9,
+      n05,
+      _UDC,
+      0,
+      () => UpdateDeliveryConfigurationRequest$,
+      () => UpdateDeliveryConfigurationResponse$
+    ];
+    var UpdateLogAnomalyDetector$ = [
+      9,
+      n05,
+      _ULAD,
+      0,
+      () => UpdateLogAnomalyDetectorRequest$,
+      () => __Unit
+    ];
+    var UpdateLookupTable$ = [
+      9,
+      n05,
+      _ULT,
+      0,
+      () => UpdateLookupTableRequest$,
+      () => UpdateLookupTableResponse$
+    ];
+    var UpdateScheduledQuery$ = [
+      9,
+      n05,
+      _USQ,
+      0,
+      () => UpdateScheduledQueryRequest$,
+      () => UpdateScheduledQueryResponse$
+    ];
+    var getRuntimeConfig$1 = (config2) => {
+      return {
+        apiVersion: "2014-03-28",
+        base64Decoder: config2?.base64Decoder ?? fromBase642,
+        base64Encoder: config2?.base64Encoder ?? toBase643,
+        disableHostPrefix: config2?.disableHostPrefix ?? false,
+        endpointProvider: config2?.endpointProvider ?? defaultEndpointResolver5,
+        extensions: config2?.extensions ?? [],
+        httpAuthSchemeProvider: config2?.httpAuthSchemeProvider ?? defaultCloudWatchLogsHttpAuthSchemeProvider,
+        httpAuthSchemes: config2?.httpAuthSchemes ?? [
+          {
+            schemeId: "aws.auth#sigv4",
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            signer: new AwsSdkSigV4Signer2()
+          }
+        ],
+        logger: config2?.logger ?? new NoOpLogger2(),
+        protocol: config2?.protocol ?? AwsJson1_1Protocol2,
+        protocolSettings: config2?.protocolSettings ?? {
+          defaultNamespace: "com.amazonaws.cloudwatchlogs",
+          errorTypeRegistries: errorTypeRegistries5,
+          xmlNamespace: "http://monitoring.amazonaws.com/doc/2014-03-28/",
+          version: "2014-03-28",
+          serviceTarget: "Logs_20140328"
+        },
+        serviceId: config2?.serviceId ?? "CloudWatch Logs",
+        sha256: config2?.sha256 ?? Sha256,
+        urlParser: config2?.urlParser ?? parseUrl2,
+        utf8Decoder: config2?.utf8Decoder ?? fromUtf83,
+        utf8Encoder: config2?.utf8Encoder ?? toUtf83
+      };
+    };
+    var getRuntimeConfig9 = (config2) => {
+      emitWarningIfUnsupportedVersion3(process.version);
+      const defaultsMode = resolveDefaultsModeConfig2(config2);
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode2);
+      const clientSharedValues = getRuntimeConfig$1(config2);
+      emitWarningIfUnsupportedVersion$1(process.version);
+      const loaderConfig = {
+        profile: config2?.profile,
+        logger: clientSharedValues.logger
+      };
+      return {
+        ...clientSharedValues,
+        ...config2,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config2?.authSchemePreference ?? loadConfig2(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS2, loaderConfig),
+        bodyLengthChecker: config2?.bodyLengthChecker ?? calculateBodyLength2,
+        credentialDefaultProvider: config2?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout2(config2?.requestHandler, 3e5),
+        defaultUserAgentProvider: config2?.defaultUserAgentProvider ?? createDefaultUserAgentProvider2({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        eventStreamSerdeProvider: config2?.eventStreamSerdeProvider ?? eventStreamSerdeProvider3,
+        maxAttempts: config2?.maxAttempts ?? loadConfig2(NODE_MAX_ATTEMPT_CONFIG_OPTIONS2, config2),
+        region: config2?.region ?? loadConfig2(NODE_REGION_CONFIG_OPTIONS2, { ...NODE_REGION_CONFIG_FILE_OPTIONS2, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config2?.requestHandler ?? defaultConfigProvider),
+        retryMode: config2?.retryMode ?? loadConfig2({
+          ...NODE_RETRY_MODE_CONFIG_OPTIONS2,
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2
+        }, config2),
+        streamCollector: config2?.streamCollector ?? streamCollector7,
+        useDualstackEndpoint: config2?.useDualstackEndpoint ?? loadConfig2(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS2, loaderConfig),
+        useFipsEndpoint: config2?.useFipsEndpoint ?? loadConfig2(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, loaderConfig),
+        userAgentAppId: config2?.userAgentAppId ?? loadConfig2(NODE_APP_ID_CONFIG_OPTIONS2, loaderConfig)
+      };
+    };
+    var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
+      const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+      let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+      let _credentials = runtimeConfig.credentials;
+      return {
+        setHttpAuthScheme(httpAuthScheme) {
+          const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+          if (index === -1) {
+            _httpAuthSchemes.push(httpAuthScheme);
+          } else {
+            _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+          }
+        },
+        httpAuthSchemes() {
+          return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+          _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+          return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+          _credentials = credentials;
+        },
+        credentials() {
+          return _credentials;
+        }
+      };
+    };
+    var resolveHttpAuthRuntimeConfig5 = (config2) => {
+      return {
+        httpAuthSchemes: config2.httpAuthSchemes(),
+        httpAuthSchemeProvider: config2.httpAuthSchemeProvider(),
+        credentials: config2.credentials()
+      };
+    };
+    var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
+      const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration2(runtimeConfig), getDefaultExtensionConfiguration2(runtimeConfig), getHttpHandlerExtensionConfiguration2(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
+      extensions.forEach((extension) => extension.configure(extensionConfiguration));
+      return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
+    };
+    var CloudWatchLogsClient2 = class extends Client2 {
+      config;
+      constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig9(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters5(_config_0);
+        const _config_2 = resolveUserAgentConfig2(_config_1);
+        const _config_3 = resolveRetryConfig2(_config_2);
+        const _config_4 = resolveRegionConfig2(_config_3);
+        const _config_5 = resolveHostHeaderConfig2(_config_4);
+        const _config_6 = resolveEndpointConfig2(_config_5);
+        const _config_7 = resolveEventStreamSerdeConfig2(_config_6);
+        const _config_8 = resolveHttpAuthSchemeConfig5(_config_7);
+        const _config_9 = resolveRuntimeExtensions5(_config_8, configuration?.extensions || []);
+        this.config = _config_9;
+        this.middlewareStack.use(getSchemaSerdePlugin2(this.config));
+        this.middlewareStack.use(getUserAgentPlugin2(this.config));
+        this.middlewareStack.use(getRetryPlugin2(this.config));
+        this.middlewareStack.use(getContentLengthPlugin2(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin2(this.config));
+        this.middlewareStack.use(getLoggerPlugin2(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin2(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin2(this.config, {
+          httpAuthSchemeParametersProvider: defaultCloudWatchLogsHttpAuthSchemeParametersProvider,
+          identityProviderConfigProvider: async (config2) => new DefaultIdentityProviderConfig2({
+            "aws.auth#sigv4": config2.credentials
+          })
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin2(this.config));
+      }
+      destroy() {
+        super.destroy();
+      }
+    };
+    var command5 = makeBuilder2(commonParams5, "Logs_20140328", "CloudWatchLogsClient", getEndpointPlugin2);
+    var _ep05 = {};
+    var _mw05 = (Command2, cs, config2, o3) => [];
+    var AssociateKmsKeyCommand = class extends command5(_ep05, _mw05, "AssociateKmsKey", AssociateKmsKey$) {
+    };
+    var AssociateSourceToS3TableIntegrationCommand = class extends command5(_ep05, _mw05, "AssociateSourceToS3TableIntegration", AssociateSourceToS3TableIntegration$) {
+    };
+    var CancelExportTaskCommand = class extends command5(_ep05, _mw05, "CancelExportTask", CancelExportTask$) {
+    };
+    var CancelImportTaskCommand = class extends command5(_ep05, _mw05, "CancelImportTask", CancelImportTask$) {
+    };
+    var CreateDeliveryCommand = class extends command5(_ep05, _mw05, "CreateDelivery", CreateDelivery$) {
+    };
+    var CreateExportTaskCommand = class extends command5(_ep05, _mw05, "CreateExportTask", CreateExportTask$) {
+    };
+    var CreateImportTaskCommand = class extends command5(_ep05, _mw05, "CreateImportTask", CreateImportTask$) {
+    };
+    var CreateLogAnomalyDetectorCommand = class extends command5(_ep05, _mw05, "CreateLogAnomalyDetector", CreateLogAnomalyDetector$) {
+    };
+    var CreateLogGroupCommand = class extends command5(_ep05, _mw05, "CreateLogGroup", CreateLogGroup$) {
+    };
+    var CreateLogStreamCommand = class extends command5(_ep05, _mw05, "CreateLogStream", CreateLogStream$) {
+    };
+    var CreateLookupTableCommand = class extends command5(_ep05, _mw05, "CreateLookupTable", CreateLookupTable$) {
+    };
+    var CreateScheduledQueryCommand = class extends command5(_ep05, _mw05, "CreateScheduledQuery", CreateScheduledQuery$) {
+    };
+    var DeleteAccountPolicyCommand = class extends command5(_ep05, _mw05, "DeleteAccountPolicy", DeleteAccountPolicy$) {
+    };
+    var DeleteDataProtectionPolicyCommand = class extends command5(_ep05, _mw05, "DeleteDataProtectionPolicy", DeleteDataProtectionPolicy$) {
+    };
+    var DeleteDeliveryCommand = class extends command5(_ep05, _mw05, "DeleteDelivery", DeleteDelivery$) {
+    };
+    var DeleteDeliveryDestinationCommand = class extends command5(_ep05, _mw05, "DeleteDeliveryDestination", DeleteDeliveryDestination$) {
+    };
+    var DeleteDeliveryDestinationPolicyCommand = class extends command5(_ep05, _mw05, "DeleteDeliveryDestinationPolicy", DeleteDeliveryDestinationPolicy$) {
+    };
+    var DeleteDeliverySourceCommand = class extends command5(_ep05, _mw05, "DeleteDeliverySource", DeleteDeliverySource$) {
+    };
+    var DeleteDestinationCommand = class extends command5(_ep05, _mw05, "DeleteDestination", DeleteDestination$) {
+    };
+    var DeleteIndexPolicyCommand = class extends command5(_ep05, _mw05, "DeleteIndexPolicy", DeleteIndexPolicy$) {
+    };
+    var DeleteIntegrationCommand = class extends command5(_ep05, _mw05, "DeleteIntegration", DeleteIntegration$) {
+    };
+    var DeleteLogAnomalyDetectorCommand = class extends command5(_ep05, _mw05, "DeleteLogAnomalyDetector", DeleteLogAnomalyDetector$) {
+    };
+    var DeleteLogGroupCommand = class extends command5(_ep05, _mw05, "DeleteLogGroup", DeleteLogGroup$) {
+    };
+    var DeleteLogStreamCommand = class extends command5(_ep05, _mw05, "DeleteLogStream", DeleteLogStream$) {
+    };
+    var DeleteLookupTableCommand = class extends command5(_ep05, _mw05, "DeleteLookupTable", DeleteLookupTable$) {
+    };
+    var DeleteMetricFilterCommand = class extends command5(_ep05, _mw05, "DeleteMetricFilter", DeleteMetricFilter$) {
+    };
+    var DeleteQueryDefinitionCommand = class extends command5(_ep05, _mw05, "DeleteQueryDefinition", DeleteQueryDefinition$) {
+    };
+    var DeleteResourcePolicyCommand = class extends command5(_ep05, _mw05, "DeleteResourcePolicy", DeleteResourcePolicy$) {
+    };
+    var DeleteRetentionPolicyCommand = class extends command5(_ep05, _mw05, "DeleteRetentionPolicy", DeleteRetentionPolicy$) {
+    };
+    var DeleteScheduledQueryCommand = class extends command5(_ep05, _mw05, "DeleteScheduledQuery", DeleteScheduledQuery$) {
+    };
+    var DeleteSubscriptionFilterCommand = class extends command5(_ep05, _mw05, "DeleteSubscriptionFilter", DeleteSubscriptionFilter$) {
+    };
+    var DeleteSyslogConfigurationCommand = class extends command5(_ep05, _mw05, "DeleteSyslogConfiguration", DeleteSyslogConfiguration$) {
+    };
+    var DeleteTransformerCommand = class extends command5(_ep05, _mw05, "DeleteTransformer", DeleteTransformer$) {
+    };
+    var DescribeAccountPoliciesCommand = class extends command5(_ep05, _mw05, "DescribeAccountPolicies", DescribeAccountPolicies$) {
+    };
+    var DescribeConfigurationTemplatesCommand = class extends command5(_ep05, _mw05, "DescribeConfigurationTemplates", DescribeConfigurationTemplates$) {
+    };
+    var DescribeDeliveriesCommand = class extends command5(_ep05, _mw05, "DescribeDeliveries", DescribeDeliveries$) {
+    };
+    var DescribeDeliveryDestinationsCommand = class extends command5(_ep05, _mw05, "DescribeDeliveryDestinations", DescribeDeliveryDestinations$) {
+    };
+    var DescribeDeliverySourcesCommand = class extends command5(_ep05, _mw05, "DescribeDeliverySources", DescribeDeliverySources$) {
+    };
+    var DescribeDestinationsCommand = class extends command5(_ep05, _mw05, "DescribeDestinations", DescribeDestinations$) {
+    };
+    var DescribeExportTasksCommand = class extends command5(_ep05, _mw05, "DescribeExportTasks", DescribeExportTasks$) {
+    };
+    var DescribeFieldIndexesCommand = class extends command5(_ep05, _mw05, "DescribeFieldIndexes", DescribeFieldIndexes$) {
+    };
+    var DescribeImportTaskBatchesCommand = class extends command5(_ep05, _mw05, "DescribeImportTaskBatches", DescribeImportTaskBatches$) {
+    };
+    var DescribeImportTasksCommand = class extends command5(_ep05, _mw05, "DescribeImportTasks", DescribeImportTasks$) {
+    };
+    var DescribeIndexPoliciesCommand = class extends command5(_ep05, _mw05, "DescribeIndexPolicies", DescribeIndexPolicies$) {
+    };
+    var DescribeLogGroupsCommand = class extends command5(_ep05, _mw05, "DescribeLogGroups", DescribeLogGroups$) {
+    };
+    var DescribeLogStreamsCommand = class extends command5(_ep05, _mw05, "DescribeLogStreams", DescribeLogStreams$) {
+    };
+    var DescribeLookupTablesCommand = class extends command5(_ep05, _mw05, "DescribeLookupTables", DescribeLookupTables$) {
+    };
+    var DescribeMetricFiltersCommand = class extends command5(_ep05, _mw05, "DescribeMetricFilters", DescribeMetricFilters$) {
+    };
+    var DescribeQueriesCommand = class extends command5(_ep05, _mw05, "DescribeQueries", DescribeQueries$) {
+    };
+    var DescribeQueryDefinitionsCommand = class extends command5(_ep05, _mw05, "DescribeQueryDefinitions", DescribeQueryDefinitions$) {
+    };
+    var DescribeResourcePoliciesCommand = class extends command5(_ep05, _mw05, "DescribeResourcePolicies", DescribeResourcePolicies$) {
+    };
+    var DescribeSubscriptionFiltersCommand = class extends command5(_ep05, _mw05, "DescribeSubscriptionFilters", DescribeSubscriptionFilters$) {
+    };
+    var DisassociateKmsKeyCommand = class extends command5(_ep05, _mw05, "DisassociateKmsKey", DisassociateKmsKey$) {
+    };
+    var DisassociateSourceFromS3TableIntegrationCommand = class extends command5(_ep05, _mw05, "DisassociateSourceFromS3TableIntegration", DisassociateSourceFromS3TableIntegration$) {
+    };
+    var FilterLogEventsCommand = class extends command5(_ep05, _mw05, "FilterLogEvents", FilterLogEvents$) {
+    };
+    var GetDataProtectionPolicyCommand = class extends command5(_ep05, _mw05, "GetDataProtectionPolicy", GetDataProtectionPolicy$) {
+    };
+    var GetDeliveryCommand = class extends command5(_ep05, _mw05, "GetDelivery", GetDelivery$) {
+    };
+    var GetDeliveryDestinationCommand = class extends command5(_ep05, _mw05, "GetDeliveryDestination", GetDeliveryDestination$) {
+    };
+    var GetDeliveryDestinationPolicyCommand = class extends command5(_ep05, _mw05, "GetDeliveryDestinationPolicy", GetDeliveryDestinationPolicy$) {
+    };
+    var GetDeliverySourceCommand = class extends command5(_ep05, _mw05, "GetDeliverySource", GetDeliverySource$) {
+    };
+    var GetIntegrationCommand = class extends command5(_ep05, _mw05, "GetIntegration", GetIntegration$) {
+    };
+    var GetLogAnomalyDetectorCommand = class extends command5(_ep05, _mw05, "GetLogAnomalyDetector", GetLogAnomalyDetector$) {
+    };
+    var GetLogEventsCommand2 = class extends command5(_ep05, _mw05, "GetLogEvents", GetLogEvents$) {
+    };
+    var GetLogFieldsCommand = class extends command5(_ep05, _mw05, "GetLogFields", GetLogFields$) {
+    };
+    var GetLogGroupFieldsCommand = class extends command5(_ep05, _mw05, "GetLogGroupFields", GetLogGroupFields$) {
+    };
+    var GetLogObjectCommand = class extends command5(_ep05, _mw05, "GetLogObject", GetLogObject$) {
+    };
+    var GetLogRecordCommand = class extends command5(_ep05, _mw05, "GetLogRecord", GetLogRecord$) {
+    };
+    var GetLookupTableCommand = class extends command5(_ep05, _mw05, "GetLookupTable", GetLookupTable$) {
+    };
+    var GetQueryResultsCommand = class extends command5(_ep05, _mw05, "GetQueryResults", GetQueryResults$) {
+    };
+    var GetScheduledQueryCommand = class extends command5(_ep05, _mw05, "GetScheduledQuery", GetScheduledQuery$) {
+    };
+    var GetScheduledQueryHistoryCommand = class extends command5(_ep05, _mw05, "GetScheduledQueryHistory", GetScheduledQueryHistory$) {
+    };
+    var GetStorageTierPolicyCommand = class extends command5(_ep05, _mw05, "GetStorageTierPolicy", GetStorageTierPolicy$) {
+    };
+    var GetTransformerCommand = class extends command5(_ep05, _mw05, "GetTransformer", GetTransformer$) {
+    };
+    var ListAggregateLogGroupSummariesCommand = class extends command5(_ep05, _mw05, "ListAggregateLogGroupSummaries", ListAggregateLogGroupSummaries$) {
+    };
+    var ListAnomaliesCommand = class extends command5(_ep05, _mw05, "ListAnomalies", ListAnomalies$) {
+    };
+    var ListIntegrationsCommand = class extends command5(_ep05, _mw05, "ListIntegrations", ListIntegrations$) {
+    };
+    var ListLogAnomalyDetectorsCommand = class extends command5(_ep05, _mw05, "ListLogAnomalyDetectors", ListLogAnomalyDetectors$) {
+    };
+    var ListLogGroupsCommand = class extends command5(_ep05, _mw05, "ListLogGroups", ListLogGroups$) {
+    };
+    var ListLogGroupsForQueryCommand = class extends command5(_ep05, _mw05, "ListLogGroupsForQuery", ListLogGroupsForQuery$) {
+    };
+    var ListScheduledQueriesCommand = class extends command5(_ep05, _mw05, "ListScheduledQueries", ListScheduledQueries$) {
+    };
+    var ListSourcesForS3TableIntegrationCommand = class extends command5(_ep05, _mw05, "ListSourcesForS3TableIntegration", ListSourcesForS3TableIntegration$) {
+    };
+    var ListSyslogConfigurationsCommand = class extends command5(_ep05, _mw05, "ListSyslogConfigurations", ListSyslogConfigurations$) {
+    };
+    var ListTagsForResourceCommand = class extends command5(_ep05, _mw05, "ListTagsForResource", ListTagsForResource$) {
+    };
+    var ListTagsLogGroupCommand = class extends command5(_ep05, _mw05, "ListTagsLogGroup", ListTagsLogGroup$) {
+    };
+    var PutAccountPolicyCommand = class extends command5(_ep05, _mw05, "PutAccountPolicy", PutAccountPolicy$) {
+    };
+    var PutBearerTokenAuthenticationCommand = class extends command5(_ep05, _mw05, "PutBearerTokenAuthentication", PutBearerTokenAuthentication$) {
+    };
+    var PutDataProtectionPolicyCommand = class extends command5(_ep05, _mw05, "PutDataProtectionPolicy", PutDataProtectionPolicy$) {
+    };
+    var PutDeliveryDestinationCommand = class extends command5(_ep05, _mw05, "PutDeliveryDestination", PutDeliveryDestination$) {
+    };
+    var PutDeliveryDestinationPolicyCommand = class extends command5(_ep05, _mw05, "PutDeliveryDestinationPolicy", PutDeliveryDestinationPolicy$) {
+    };
+    var PutDeliverySourceCommand = class extends command5(_ep05, _mw05, "PutDeliverySource", PutDeliverySource$) {
+    };
+    var PutDestinationCommand = class extends command5(_ep05, _mw05, "PutDestination", PutDestination$) {
+    };
+    var PutDestinationPolicyCommand = class extends command5(_ep05, _mw05, "PutDestinationPolicy", PutDestinationPolicy$) {
+    };
+    var PutIndexPolicyCommand = class extends command5(_ep05, _mw05, "PutIndexPolicy", PutIndexPolicy$) {
+    };
+    var PutIntegrationCommand = class extends command5(_ep05, _mw05, "PutIntegration", PutIntegration$) {
+    };
+    var PutLogEventsCommand = class extends command5(_ep05, _mw05, "PutLogEvents", PutLogEvents$) {
+    };
+    var PutLogGroupDeletionProtectionCommand = class extends command5(_ep05, _mw05, "PutLogGroupDeletionProtection", PutLogGroupDeletionProtection$) {
+    };
+    var PutMetricFilterCommand = class extends command5(_ep05, _mw05, "PutMetricFilter", PutMetricFilter$) {
+    };
+    var PutQueryDefinitionCommand = class extends command5(_ep05, _mw05, "PutQueryDefinition", PutQueryDefinition$) {
+    };
+    var PutResourcePolicyCommand = class extends command5(_ep05, _mw05, "PutResourcePolicy", PutResourcePolicy$) {
+    };
+    var PutRetentionPolicyCommand = class extends command5(_ep05, _mw05, "PutRetentionPolicy", PutRetentionPolicy$) {
+    };
+    var PutStorageTierPolicyCommand = class extends command5(_ep05, _mw05, "PutStorageTierPolicy", PutStorageTierPolicy$) {
+    };
+    var PutSubscriptionFilterCommand = class extends command5(_ep05, _mw05, "PutSubscriptionFilter", PutSubscriptionFilter$) {
+    };
+    var PutSyslogConfigurationCommand = class extends command5(_ep05, _mw05, "PutSyslogConfiguration", PutSyslogConfiguration$) {
+    };
+    var PutTransformerCommand = class extends command5(_ep05, _mw05, "PutTransformer", PutTransformer$) {
+    };
+    var StartLiveTailCommand = class extends command5(_ep05, _mw05, "StartLiveTail", StartLiveTail$) {
+    };
+    var StartQueryCommand = class extends command5(_ep05, _mw05, "StartQuery", StartQuery$) {
+    };
+    var StopQueryCommand = class extends command5(_ep05, _mw05, "StopQuery", StopQuery$) {
+    };
+    var TagLogGroupCommand = class extends command5(_ep05, _mw05, "TagLogGroup", TagLogGroup$) {
+    };
+    var TagResourceCommand = class extends command5(_ep05, _mw05, "TagResource", TagResource$) {
+    };
+    var TestMetricFilterCommand = class extends command5(_ep05, _mw05, "TestMetricFilter", TestMetricFilter$) {
+    };
+    var TestTransformerCommand = class extends command5(_ep05, _mw05, "TestTransformer", TestTransformer$) {
+    };
+    var UntagLogGroupCommand = class extends command5(_ep05, _mw05, "UntagLogGroup", UntagLogGroup$) {
+    };
+    var UntagResourceCommand = class extends command5(_ep05, _mw05, "UntagResource", UntagResource$) {
+    };
+    var UpdateAnomalyCommand = class extends command5(_ep05, _mw05, "UpdateAnomaly", UpdateAnomaly$) {
+    };
+    var UpdateDeliveryConfigurationCommand = class extends command5(_ep05, _mw05, "UpdateDeliveryConfiguration", UpdateDeliveryConfiguration$) {
+    };
+    var UpdateLogAnomalyDetectorCommand = class extends command5(_ep05, _mw05, "UpdateLogAnomalyDetector", UpdateLogAnomalyDetector$) {
+    };
+    var UpdateLookupTableCommand = class extends command5(_ep05, _mw05, "UpdateLookupTable", UpdateLookupTable$) {
+    };
+    var UpdateScheduledQueryCommand = class extends command5(_ep05, _mw05, "UpdateScheduledQuery", UpdateScheduledQuery$) {
+    };
+    var paginateDescribeConfigurationTemplates = createPaginator2(CloudWatchLogsClient2, DescribeConfigurationTemplatesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliveries = createPaginator2(CloudWatchLogsClient2, DescribeDeliveriesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliveryDestinations = createPaginator2(CloudWatchLogsClient2, DescribeDeliveryDestinationsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliverySources = createPaginator2(CloudWatchLogsClient2, DescribeDeliverySourcesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDestinations = createPaginator2(CloudWatchLogsClient2, DescribeDestinationsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeLogGroups = createPaginator2(CloudWatchLogsClient2, DescribeLogGroupsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeLogStreams = createPaginator2(CloudWatchLogsClient2, DescribeLogStreamsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeMetricFilters = createPaginator2(CloudWatchLogsClient2, DescribeMetricFiltersCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeSubscriptionFilters = createPaginator2(CloudWatchLogsClient2, DescribeSubscriptionFiltersCommand, "nextToken", "nextToken", "limit");
+    var paginateFilterLogEvents = createPaginator2(CloudWatchLogsClient2, FilterLogEventsCommand, "nextToken", "nextToken", "limit");
+    var paginateGetLogEvents = createPaginator2(CloudWatchLogsClient2, GetLogEventsCommand2, "nextToken", "nextForwardToken", "limit");
+    var paginateGetScheduledQueryHistory = createPaginator2(CloudWatchLogsClient2, GetScheduledQueryHistoryCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListAggregateLogGroupSummaries = createPaginator2(CloudWatchLogsClient2, ListAggregateLogGroupSummariesCommand, "nextToken", "nextToken", "limit");
+    var paginateListAnomalies = createPaginator2(CloudWatchLogsClient2, ListAnomaliesCommand, "nextToken", "nextToken", "limit");
+    var paginateListLogAnomalyDetectors = createPaginator2(CloudWatchLogsClient2, ListLogAnomalyDetectorsCommand, "nextToken", "nextToken", "limit");
+    var paginateListLogGroupsForQuery = createPaginator2(CloudWatchLogsClient2, ListLogGroupsForQueryCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListScheduledQueries = createPaginator2(CloudWatchLogsClient2, ListScheduledQueriesCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListSourcesForS3TableIntegration = createPaginator2(CloudWatchLogsClient2, ListSourcesForS3TableIntegrationCommand, "nextToken", "nextToken", "maxResults");
+    var commands5 = {
+      AssociateKmsKeyCommand,
+      AssociateSourceToS3TableIntegrationCommand,
+      CancelExportTaskCommand,
+      CancelImportTaskCommand,
+      CreateDeliveryCommand,
+      CreateExportTaskCommand,
+      CreateImportTaskCommand,
+      CreateLogAnomalyDetectorCommand,
+      CreateLogGroupCommand,
+      CreateLogStreamCommand,
+      CreateLookupTableCommand,
+      CreateScheduledQueryCommand,
+      DeleteAccountPolicyCommand,
+      DeleteDataProtectionPolicyCommand,
+      DeleteDeliveryCommand,
+      DeleteDeliveryDestinationCommand,
+      DeleteDeliveryDestinationPolicyCommand,
+      DeleteDeliverySourceCommand,
+      DeleteDestinationCommand,
+      DeleteIndexPolicyCommand,
+      DeleteIntegrationCommand,
+      DeleteLogAnomalyDetectorCommand,
+      DeleteLogGroupCommand,
+      DeleteLogStreamCommand,
+      DeleteLookupTableCommand,
+      DeleteMetricFilterCommand,
+      DeleteQueryDefinitionCommand,
+      DeleteResourcePolicyCommand,
+      DeleteRetentionPolicyCommand,
+      DeleteScheduledQueryCommand,
+      DeleteSubscriptionFilterCommand,
+      DeleteSyslogConfigurationCommand,
+      DeleteTransformerCommand,
+      DescribeAccountPoliciesCommand,
+      DescribeConfigurationTemplatesCommand,
+      DescribeDeliveriesCommand,
+      DescribeDeliveryDestinationsCommand,
+      DescribeDeliverySourcesCommand,
+      DescribeDestinationsCommand,
+      DescribeExportTasksCommand,
+      DescribeFieldIndexesCommand,
+      DescribeImportTaskBatchesCommand,
+      DescribeImportTasksCommand,
+      DescribeIndexPoliciesCommand,
+      DescribeLogGroupsCommand,
+      DescribeLogStreamsCommand,
+      DescribeLookupTablesCommand,
+      DescribeMetricFiltersCommand,
+      DescribeQueriesCommand,
+      DescribeQueryDefinitionsCommand,
+      DescribeResourcePoliciesCommand,
+      DescribeSubscriptionFiltersCommand,
+      DisassociateKmsKeyCommand,
+      DisassociateSourceFromS3TableIntegrationCommand,
+      FilterLogEventsCommand,
+      GetDataProtectionPolicyCommand,
+      GetDeliveryCommand,
+      GetDeliveryDestinationCommand,
+      GetDeliveryDestinationPolicyCommand,
+      GetDeliverySourceCommand,
+      GetIntegrationCommand,
+      GetLogAnomalyDetectorCommand,
+      GetLogEventsCommand: GetLogEventsCommand2,
+      GetLogFieldsCommand,
+      GetLogGroupFieldsCommand,
+      GetLogObjectCommand,
+      GetLogRecordCommand,
+      GetLookupTableCommand,
+      GetQueryResultsCommand,
+      GetScheduledQueryCommand,
+      GetScheduledQueryHistoryCommand,
+      GetStorageTierPolicyCommand,
+      GetTransformerCommand,
+      ListAggregateLogGroupSummariesCommand,
+      ListAnomaliesCommand,
+      ListIntegrationsCommand,
+      ListLogAnomalyDetectorsCommand,
+      ListLogGroupsCommand,
+      ListLogGroupsForQueryCommand,
+      ListScheduledQueriesCommand,
+      ListSourcesForS3TableIntegrationCommand,
+      ListSyslogConfigurationsCommand,
+      ListTagsForResourceCommand,
+      ListTagsLogGroupCommand,
+      PutAccountPolicyCommand,
+      PutBearerTokenAuthenticationCommand,
+      PutDataProtectionPolicyCommand,
+      PutDeliveryDestinationCommand,
+      PutDeliveryDestinationPolicyCommand,
+      PutDeliverySourceCommand,
+      PutDestinationCommand,
+      PutDestinationPolicyCommand,
+      PutIndexPolicyCommand,
+      PutIntegrationCommand,
+      PutLogEventsCommand,
+      PutLogGroupDeletionProtectionCommand,
+      PutMetricFilterCommand,
+      PutQueryDefinitionCommand,
+      PutResourcePolicyCommand,
+      PutRetentionPolicyCommand,
+      PutStorageTierPolicyCommand,
+      PutSubscriptionFilterCommand,
+      PutSyslogConfigurationCommand,
+      PutTransformerCommand,
+      StartLiveTailCommand,
+      StartQueryCommand,
+      StopQueryCommand,
+      TagLogGroupCommand,
+      TagResourceCommand,
+      TestMetricFilterCommand,
+      TestTransformerCommand,
+      UntagLogGroupCommand,
+      UntagResourceCommand,
+      UpdateAnomalyCommand,
+      UpdateDeliveryConfigurationCommand,
+      UpdateLogAnomalyDetectorCommand,
+      UpdateLookupTableCommand,
+      UpdateScheduledQueryCommand
+    };
+    var paginators = {
+      paginateDescribeConfigurationTemplates,
+      paginateDescribeDeliveries,
+      paginateDescribeDeliveryDestinations,
+      paginateDescribeDeliverySources,
+      paginateDescribeDestinations,
+      paginateDescribeLogGroups,
+      paginateDescribeLogStreams,
+      paginateDescribeMetricFilters,
+      paginateDescribeSubscriptionFilters,
+      paginateFilterLogEvents,
+      paginateGetLogEvents,
+      paginateGetScheduledQueryHistory,
+      paginateListAggregateLogGroupSummaries,
+      paginateListAnomalies,
+      paginateListLogAnomalyDetectors,
+      paginateListLogGroupsForQuery,
+      paginateListScheduledQueries,
+      paginateListSourcesForS3TableIntegration
+    };
+    var CloudWatchLogs = class extends CloudWatchLogsClient2 {
+    };
+    createAggregatedClient2(commands5, CloudWatchLogs, { paginators });
+    var PolicyType = {
+      DATA_PROTECTION_POLICY: "DATA_PROTECTION_POLICY",
+      FIELD_INDEX_POLICY: "FIELD_INDEX_POLICY",
+      METRIC_EXTRACTION_POLICY: "METRIC_EXTRACTION_POLICY",
+      RETENTION_POLICY: "RETENTION_POLICY",
+      SUBSCRIPTION_FILTER_POLICY: "SUBSCRIPTION_FILTER_POLICY",
+      TRANSFORMER_POLICY: "TRANSFORMER_POLICY"
+    };
+    var Scope = {
+      ALL: "ALL"
+    };
+    var ActionStatus = {
+      CLIENT_ERROR: "CLIENT_ERROR",
+      COMPLETE: "COMPLETE",
+      FAILED: "FAILED",
+      IN_PROGRESS: "IN_PROGRESS"
+    };
+    var State = {
+      Active: "Active",
+      Baseline: "Baseline",
+      Suppressed: "Suppressed"
+    };
+    var AnomalyDetectorStatus = {
+      ANALYZING: "ANALYZING",
+      DELETED: "DELETED",
+      FAILED: "FAILED",
+      INITIALIZING: "INITIALIZING",
+      PAUSED: "PAUSED",
+      TRAINING: "TRAINING"
+    };
+    var EvaluationFrequency = {
+      FIFTEEN_MIN: "FIFTEEN_MIN",
+      FIVE_MIN: "FIVE_MIN",
+      ONE_HOUR: "ONE_HOUR",
+      ONE_MIN: "ONE_MIN",
+      TEN_MIN: "TEN_MIN",
+      THIRTY_MIN: "THIRTY_MIN"
+    };
+    var ImportStatus = {
+      CANCELLED: "CANCELLED",
+      COMPLETED: "COMPLETED",
+      FAILED: "FAILED",
+      IN_PROGRESS: "IN_PROGRESS"
+    };
+    var OutputFormat = {
+      JSON: "json",
+      PARQUET: "parquet",
+      PLAIN: "plain",
+      RAW: "raw",
+      W3C: "w3c"
+    };
+    var DeliveryDestinationType = {
+      CWL: "CWL",
+      FH: "FH",
+      S3: "S3",
+      XRAY: "XRAY"
+    };
+    var DeliverySourceConfigurationSchemaValueType = {
+      BOOLEAN: "boolean",
+      DOUBLE: "double",
+      INT: "int",
+      LONG: "long",
+      STRING: "string"
+    };
+    var LogGroupClass = {
+      DELIVERY: "DELIVERY",
+      ESSENTIALS: "ESSENTIALS",
+      INFREQUENT_ACCESS: "INFREQUENT_ACCESS",
+      STANDARD: "STANDARD"
+    };
+    var QueryLanguage = {
+      CWLI: "CWLI",
+      PPL: "PPL",
+      SQL: "SQL"
+    };
+    var ScheduledQueryState = {
+      DISABLED: "DISABLED",
+      ENABLED: "ENABLED"
+    };
+    var DataProtectionStatus = {
+      ACTIVATED: "ACTIVATED",
+      ARCHIVED: "ARCHIVED",
+      DELETED: "DELETED",
+      DISABLED: "DISABLED"
+    };
+    var DeliverySourceStatus = {
+      ACTIVE: "ACTIVE",
+      INACTIVE: "INACTIVE"
+    };
+    var DeliverySourceStatusReason = {
+      RESOURCE_DELETED: "RESOURCE_DELETED"
+    };
+    var ExportTaskStatusCode = {
+      CANCELLED: "CANCELLED",
+      COMPLETED: "COMPLETED",
+      FAILED: "FAILED",
+      PENDING: "PENDING",
+      PENDING_CANCEL: "PENDING_CANCEL",
+      RUNNING: "RUNNING"
+    };
+    var IndexCategory = {
+      AUTO: "AUTO",
+      CUSTOM: "CUSTOM",
+      DEFAULT: "DEFAULT",
+      INACTIVE: "INACTIVE"
+    };
+    var IndexType = {
+      FACET: "FACET",
+      FIELD_INDEX: "FIELD_INDEX"
+    };
+    var IndexSource = {
+      ACCOUNT: "ACCOUNT",
+      LOG_GROUP: "LOG_GROUP"
+    };
+    var InheritedProperty = {
+      ACCOUNT_DATA_PROTECTION: "ACCOUNT_DATA_PROTECTION"
+    };
+    var OrderBy = {
+      LastEventTime: "LastEventTime",
+      LogStreamName: "LogStreamName"
+    };
+    var StandardUnit = {
+      Bits: "Bits",
+      BitsSecond: "Bits/Second",
+      Bytes: "Bytes",
+      BytesSecond: "Bytes/Second",
+      Count: "Count",
+      CountSecond: "Count/Second",
+      Gigabits: "Gigabits",
+      GigabitsSecond: "Gigabits/Second",
+      Gigabytes: "Gigabytes",
+      GigabytesSecond: "Gigabytes/Second",
+      Kilobits: "Kilobits",
+      KilobitsSecond: "Kilobits/Second",
+      Kilobytes: "Kilobytes",
+      KilobytesSecond: "Kilobytes/Second",
+      Megabits: "Megabits",
+      MegabitsSecond: "Megabits/Second",
+      Megabytes: "Megabytes",
+      MegabytesSecond: "Megabytes/Second",
+      Microseconds: "Microseconds",
+      Milliseconds: "Milliseconds",
+      None: "None",
+      Percent: "Percent",
+      Seconds: "Seconds",
+      Terabits: "Terabits",
+      TerabitsSecond: "Terabits/Second",
+      Terabytes: "Terabytes",
+      TerabytesSecond: "Terabytes/Second"
+    };
+    var QueryStatus = {
+      Cancelled: "Cancelled",
+      Complete: "Complete",
+      Failed: "Failed",
+      Running: "Running",
+      Scheduled: "Scheduled",
+      Timeout: "Timeout",
+      Unknown: "Unknown"
+    };
+    var PolicyScope = {
+      ACCOUNT: "ACCOUNT",
+      RESOURCE: "RESOURCE"
+    };
+    var Distribution = {
+      ByLogStream: "ByLogStream",
+      Random: "Random"
+    };
+    var EntityRejectionErrorType = {
+      ENTITY_SIZE_TOO_LARGE: "EntitySizeTooLarge",
+      INVALID_ATTRIBUTES: "InvalidAttributes",
+      INVALID_ENTITY: "InvalidEntity",
+      INVALID_KEY_ATTRIBUTE: "InvalidKeyAttributes",
+      INVALID_TYPE_VALUE: "InvalidTypeValue",
+      MISSING_REQUIRED_FIELDS: "MissingRequiredFields",
+      UNSUPPORTED_LOG_GROUP_TYPE: "UnsupportedLogGroupType"
+    };
+    var EventSource = {
+      AWSWAF: "AWSWAF",
+      CLOUD_TRAIL: "CloudTrail",
+      EKS_AUDIT: "EKSAudit",
+      ROUTE53_RESOLVER: "Route53Resolver",
+      VPC_FLOW: "VPCFlow"
+    };
+    var ExecutionStatus = {
+      Complete: "Complete",
+      Failed: "Failed",
+      InvalidQuery: "InvalidQuery",
+      Running: "Running",
+      Timeout: "Timeout"
+    };
+    var FlattenedElement = {
+      FIRST: "first",
+      LAST: "last"
+    };
+    var OpenSearchResourceStatusType = {
+      ACTIVE: "ACTIVE",
+      ERROR: "ERROR",
+      NOT_FOUND: "NOT_FOUND"
+    };
+    var IntegrationStatus = {
+      ACTIVE: "ACTIVE",
+      FAILED: "FAILED",
+      PROVISIONING: "PROVISIONING"
+    };
+    var IntegrationType = {
+      OPENSEARCH: "OPENSEARCH"
+    };
+    var ScheduleType = {
+      AWS_MANAGED: "AWS_MANAGED",
+      CUSTOMER_MANAGED: "CUSTOMER_MANAGED"
+    };
+    var ScheduledQueryDestinationType = {
+      LOOKUP_TABLE: "LOOKUP_TABLE",
+      S3: "S3"
+    };
+    var StorageTier = {
+      INTELLIGENT_TIERING: "INTELLIGENT_TIERING",
+      STANDARD: "STANDARD"
+    };
+    var OCSFVersion = {
+      V1_1: "V1.1",
+      V1_5: "V1.5"
+    };
+    var Type = {
+      BOOLEAN: "boolean",
+      DOUBLE: "double",
+      INTEGER: "integer",
+      STRING: "string"
+    };
+    var ListAggregateLogGroupSummariesGroupBy = {
+      DATA_SOURCE_NAME_AND_TYPE: "DATA_SOURCE_NAME_AND_TYPE",
+      DATA_SOURCE_NAME_TYPE_AND_FORMAT: "DATA_SOURCE_NAME_TYPE_AND_FORMAT"
+    };
+    var SuppressionState = {
+      SUPPRESSED: "SUPPRESSED",
+      UNSUPPRESSED: "UNSUPPRESSED"
+    };
+    var S3TableIntegrationSourceStatus = {
+      ACTIVE: "ACTIVE",
+      DATA_SOURCE_DELETE_IN_PROGRESS: "DATA_SOURCE_DELETE_IN_PROGRESS",
+      FAILED: "FAILED",
+      UNHEALTHY: "UNHEALTHY"
+    };
+    var SyslogSourceType = {
+      VPCE: "VPCE"
+    };
+    var SuppressionUnit = {
+      HOURS: "HOURS",
+      MINUTES: "MINUTES",
+      SECONDS: "SECONDS"
+    };
+    var SuppressionType = {
+      INFINITE: "INFINITE",
+      LIMITED: "LIMITED"
+    };
+    exports2.AccessDeniedException = AccessDeniedException3;
+    exports2.AccessDeniedException$ = AccessDeniedException$3;
+    exports2.AccountPolicy$ = AccountPolicy$;
+    exports2.ActionStatus = ActionStatus;
+    exports2.AddKeyEntry$ = AddKeyEntry$;
+    exports2.AddKeys$ = AddKeys$;
+    exports2.AggregateLogGroupSummary$ = AggregateLogGroupSummary$;
+    exports2.Anomaly$ = Anomaly$;
+    exports2.AnomalyDetector$ = AnomalyDetector$;
+    exports2.AnomalyDetectorStatus = AnomalyDetectorStatus;
+    exports2.AssociateKmsKey$ = AssociateKmsKey$;
+    exports2.AssociateKmsKeyCommand = AssociateKmsKeyCommand;
+    exports2.AssociateKmsKeyRequest$ = AssociateKmsKeyRequest$;
+    exports2.AssociateSourceToS3TableIntegration$ = AssociateSourceToS3TableIntegration$;
+    exports2.AssociateSourceToS3TableIntegrationCommand = AssociateSourceToS3TableIntegrationCommand;
+    exports2.AssociateSourceToS3TableIntegrationRequest$ = AssociateSourceToS3TableIntegrationRequest$;
+    exports2.AssociateSourceToS3TableIntegrationResponse$ = AssociateSourceToS3TableIntegrationResponse$;
+    exports2.CSV$ = CSV$;
+    exports2.CancelExportTask$ = CancelExportTask$;
+    exports2.CancelExportTaskCommand = CancelExportTaskCommand;
+    exports2.CancelExportTaskRequest$ = CancelExportTaskRequest$;
+    exports2.CancelImportTask$ = CancelImportTask$;
+    exports2.CancelImportTaskCommand = CancelImportTaskCommand;
+    exports2.CancelImportTaskRequest$ = CancelImportTaskRequest$;
+    exports2.CancelImportTaskResponse$ = CancelImportTaskResponse$;
+    exports2.CloudWatchLogs = CloudWatchLogs;
+    exports2.CloudWatchLogsClient = CloudWatchLogsClient2;
+    exports2.CloudWatchLogsServiceException = CloudWatchLogsServiceException;
+    exports2.CloudWatchLogsServiceException$ = CloudWatchLogsServiceException$;
+    exports2.ConfigurationTemplate$ = ConfigurationTemplate$;
+    exports2.ConfigurationTemplateDeliveryConfigValues$ = ConfigurationTemplateDeliveryConfigValues$;
+    exports2.ConflictException = ConflictException;
+    exports2.ConflictException$ = ConflictException$;
+    exports2.CopyValue$ = CopyValue$;
+    exports2.CopyValueEntry$ = CopyValueEntry$;
+    exports2.CreateDelivery$ = CreateDelivery$;
+    exports2.CreateDeliveryCommand = CreateDeliveryCommand;
+    exports2.CreateDeliveryRequest$ = CreateDeliveryRequest$;
+    exports2.CreateDeliveryResponse$ = CreateDeliveryResponse$;
+    exports2.CreateExportTask$ = CreateExportTask$;
+    exports2.CreateExportTaskCommand = CreateExportTaskCommand;
+    exports2.CreateExportTaskRequest$ = CreateExportTaskRequest$;
+    exports2.CreateExportTaskResponse$ = CreateExportTaskResponse$;
+    exports2.CreateImportTask$ = CreateImportTask$;
+    exports2.CreateImportTaskCommand = CreateImportTaskCommand;
+    exports2.CreateImportTaskRequest$ = CreateImportTaskRequest$;
+    exports2.CreateImportTaskResponse$ = CreateImportTaskResponse$;
+    exports2.CreateLogAnomalyDetector$ = CreateLogAnomalyDetector$;
+    exports2.CreateLogAnomalyDetectorCommand = CreateLogAnomalyDetectorCommand;
+    exports2.CreateLogAnomalyDetectorRequest$ = CreateLogAnomalyDetectorRequest$;
+    exports2.CreateLogAnomalyDetectorResponse$ = CreateLogAnomalyDetectorResponse$;
+    exports2.CreateLogGroup$ = CreateLogGroup$;
+    exports2.CreateLogGroupCommand = CreateLogGroupCommand;
+    exports2.CreateLogGroupRequest$ = CreateLogGroupRequest$;
+    exports2.CreateLogStream$ = CreateLogStream$;
+    exports2.CreateLogStreamCommand = CreateLogStreamCommand;
+    exports2.CreateLogStreamRequest$ = CreateLogStreamRequest$;
+    exports2.CreateLookupTable$ = CreateLookupTable$;
+    exports2.CreateLookupTableCommand = CreateLookupTableCommand;
+    exports2.CreateLookupTableRequest$ = CreateLookupTableRequest$;
+    exports2.CreateLookupTableResponse$ = CreateLookupTableResponse$;
+    exports2.CreateScheduledQuery$ = CreateScheduledQuery$;
+    exports2.CreateScheduledQueryCommand = CreateScheduledQueryCommand;
+    exports2.CreateScheduledQueryRequest$ = CreateScheduledQueryRequest$;
+    exports2.CreateScheduledQueryResponse$ = CreateScheduledQueryResponse$;
+    exports2.DataAlreadyAcceptedException = DataAlreadyAcceptedException;
+    exports2.DataAlreadyAcceptedException$ = DataAlreadyAcceptedException$;
+    exports2.DataProtectionStatus = DataProtectionStatus;
+    exports2.DataSource$ = DataSource$;
+    exports2.DataSourceFilter$ = DataSourceFilter$;
+    exports2.DateTimeConverter$ = DateTimeConverter$;
+    exports2.DeleteAccountPolicy$ = DeleteAccountPolicy$;
+    exports2.DeleteAccountPolicyCommand = DeleteAccountPolicyCommand;
+    exports2.DeleteAccountPolicyRequest$ = DeleteAccountPolicyRequest$;
+    exports2.DeleteAccountPolicyResponse$ = DeleteAccountPolicyResponse$;
+    exports2.DeleteDataProtectionPolicy$ = DeleteDataProtectionPolicy$;
+    exports2.DeleteDataProtectionPolicyCommand = DeleteDataProtectionPolicyCommand;
+    exports2.DeleteDataProtectionPolicyRequest$ = DeleteDataProtectionPolicyRequest$;
+    exports2.DeleteDelivery$ = DeleteDelivery$;
+    exports2.DeleteDeliveryCommand = DeleteDeliveryCommand;
+    exports2.DeleteDeliveryDestination$ = DeleteDeliveryDestination$;
+    exports2.DeleteDeliveryDestinationCommand = DeleteDeliveryDestinationCommand;
+    exports2.DeleteDeliveryDestinationPolicy$ = DeleteDeliveryDestinationPolicy$;
+    exports2.DeleteDeliveryDestinationPolicyCommand = DeleteDeliveryDestinationPolicyCommand;
+    exports2.DeleteDeliveryDestinationPolicyRequest$ = DeleteDeliveryDestinationPolicyRequest$;
+    exports2.DeleteDeliveryDestinationRequest$ = DeleteDeliveryDestinationRequest$;
+    exports2.DeleteDeliveryRequest$ = DeleteDeliveryRequest$;
+    exports2.DeleteDeliverySource$ = DeleteDeliverySource$;
+    exports2.DeleteDeliverySourceCommand = DeleteDeliverySourceCommand;
+    exports2.DeleteDeliverySourceRequest$ = DeleteDeliverySourceRequest$;
+    exports2.DeleteDestination$ = DeleteDestination$;
+    exports2.DeleteDestinationCommand = DeleteDestinationCommand;
+    exports2.DeleteDestinationRequest$ = DeleteDestinationRequest$;
+    exports2.DeleteIndexPolicy$ = DeleteIndexPolicy$;
+    exports2.DeleteIndexPolicyCommand = DeleteIndexPolicyCommand;
+    exports2.DeleteIndexPolicyRequest$ = DeleteIndexPolicyRequest$;
+    exports2.DeleteIndexPolicyResponse$ = DeleteIndexPolicyResponse$;
+    exports2.DeleteIntegration$ = DeleteIntegration$;
+    exports2.DeleteIntegrationCommand = DeleteIntegrationCommand;
+    exports2.DeleteIntegrationRequest$ = DeleteIntegrationRequest$;
+    exports2.DeleteIntegrationResponse$ = DeleteIntegrationResponse$;
+    exports2.DeleteKeys$ = DeleteKeys$;
+    exports2.DeleteLogAnomalyDetector$ = DeleteLogAnomalyDetector$;
+    exports2.DeleteLogAnomalyDetectorCommand = DeleteLogAnomalyDetectorCommand;
+    exports2.DeleteLogAnomalyDetectorRequest$ = DeleteLogAnomalyDetectorRequest$;
+    exports2.DeleteLogGroup$ = DeleteLogGroup$;
+    exports2.DeleteLogGroupCommand = DeleteLogGroupCommand;
+    exports2.DeleteLogGroupRequest$ = DeleteLogGroupRequest$;
+    exports2.DeleteLogStream$ = DeleteLogStream$;
+    exports2.DeleteLogStreamCommand = DeleteLogStreamCommand;
+    exports2.DeleteLogStreamRequest$ = DeleteLogStreamRequest$;
+    exports2.DeleteLookupTable$ = DeleteLookupTable$;
+    exports2.DeleteLookupTableCommand = DeleteLookupTableCommand;
+    exports2.DeleteLookupTableRequest$ = DeleteLookupTableRequest$;
+    exports2.DeleteMetricFilter$ = DeleteMetricFilter$;
+    exports2.DeleteMetricFilterCommand = DeleteMetricFilterCommand;
+    exports2.DeleteMetricFilterRequest$ = DeleteMetricFilterRequest$;
+    exports2.DeleteQueryDefinition$ = DeleteQueryDefinition$;
+    exports2.DeleteQueryDefinitionCommand = DeleteQueryDefinitionCommand;
+    exports2.DeleteQueryDefinitionRequest$ = DeleteQueryDefinitionRequest$;
+    exports2.DeleteQueryDefinitionResponse$ = DeleteQueryDefinitionResponse$;
+    exports2.DeleteResourcePolicy$ = DeleteResourcePolicy$;
+    exports2.DeleteResourcePolicyCommand = DeleteResourcePolicyCommand;
+    exports2.DeleteResourcePolicyRequest$ = DeleteResourcePolicyRequest$;
+    exports2.DeleteRetentionPolicy$ = DeleteRetentionPolicy$;
+    exports2.DeleteRetentionPolicyCommand = DeleteRetentionPolicyCommand;
+    exports2.DeleteRetentionPolicyRequest$ = DeleteRetentionPolicyRequest$;
+    exports2.DeleteScheduledQuery$ = DeleteScheduledQuery$;
+    exports2.DeleteScheduledQueryCommand = DeleteScheduledQueryCommand;
+    exports2.DeleteScheduledQueryRequest$ = DeleteScheduledQueryRequest$;
+    exports2.DeleteScheduledQueryResponse$ = DeleteScheduledQueryResponse$;
+    exports2.DeleteSubscriptionFilter$ = DeleteSubscriptionFilter$;
+    exports2.DeleteSubscriptionFilterCommand = DeleteSubscriptionFilterCommand;
+    exports2.DeleteSubscriptionFilterRequest$ = DeleteSubscriptionFilterRequest$;
+    exports2.DeleteSyslogConfiguration$ = DeleteSyslogConfiguration$;
+    exports2.DeleteSyslogConfigurationCommand = DeleteSyslogConfigurationCommand;
+    exports2.DeleteSyslogConfigurationRequest$ = DeleteSyslogConfigurationRequest$;
+    exports2.DeleteTransformer$ = DeleteTransformer$;
+    exports2.DeleteTransformerCommand = DeleteTransformerCommand;
+    exports2.DeleteTransformerRequest$ = DeleteTransformerRequest$;
+    exports2.Delivery$ = Delivery$;
+    exports2.DeliveryDestination$ = DeliveryDestination$;
+    exports2.DeliveryDestinationConfiguration$ = DeliveryDestinationConfiguration$;
+    exports2.DeliveryDestinationType = DeliveryDestinationType;
+    exports2.DeliverySource$ = DeliverySource$;
+    exports2.DeliverySourceConfigurationSchema$ = DeliverySourceConfigurationSchema$;
+    exports2.DeliverySourceConfigurationSchemaValueType = DeliverySourceConfigurationSchemaValueType;
+    exports2.DeliverySourceStatus = DeliverySourceStatus;
+    exports2.DeliverySourceStatusReason = DeliverySourceStatusReason;
+    exports2.DescribeAccountPolicies$ = DescribeAccountPolicies$;
+    exports2.DescribeAccountPoliciesCommand = DescribeAccountPoliciesCommand;
+    exports2.DescribeAccountPoliciesRequest$ = DescribeAccountPoliciesRequest$;
+    exports2.DescribeAccountPoliciesResponse$ = DescribeAccountPoliciesResponse$;
+    exports2.DescribeConfigurationTemplates$ = DescribeConfigurationTemplates$;
+    exports2.DescribeConfigurationTemplatesCommand = DescribeConfigurationTemplatesCommand;
+    exports2.DescribeConfigurationTemplatesRequest$ = DescribeConfigurationTemplatesRequest$;
+    exports2.DescribeConfigurationTemplatesResponse$ = DescribeConfigurationTemplatesResponse$;
+    exports2.DescribeDeliveries$ = DescribeDeliveries$;
+    exports2.DescribeDeliveriesCommand = DescribeDeliveriesCommand;
+    exports2.DescribeDeliveriesRequest$ = DescribeDeliveriesRequest$;
+    exports2.DescribeDeliveriesResponse$ = DescribeDeliveriesResponse$;
+    exports2.DescribeDeliveryDestinations$ = DescribeDeliveryDestinations$;
+    exports2.DescribeDeliveryDestinationsCommand = DescribeDeliveryDestinationsCommand;
+    exports2.DescribeDeliveryDestinationsRequest$ = DescribeDeliveryDestinationsRequest$;
+    exports2.DescribeDeliveryDestinationsResponse$ = DescribeDeliveryDestinationsResponse$;
+    exports2.DescribeDeliverySources$ = DescribeDeliverySources$;
+    exports2.DescribeDeliverySourcesCommand = DescribeDeliverySourcesCommand;
+    exports2.DescribeDeliverySourcesRequest$ = DescribeDeliverySourcesRequest$;
+    exports2.DescribeDeliverySourcesResponse$ = DescribeDeliverySourcesResponse$;
+    exports2.DescribeDestinations$ = DescribeDestinations$;
+    exports2.DescribeDestinationsCommand = DescribeDestinationsCommand;
+    exports2.DescribeDestinationsRequest$ = DescribeDestinationsRequest$;
+    exports2.DescribeDestinationsResponse$ = DescribeDestinationsResponse$;
+    exports2.DescribeExportTasks$ = DescribeExportTasks$;
+    exports2.DescribeExportTasksCommand = DescribeExportTasksCommand;
+    exports2.DescribeExportTasksRequest$ = DescribeExportTasksRequest$;
+    exports2.DescribeExportTasksResponse$ = DescribeExportTasksResponse$;
+    exports2.DescribeFieldIndexes$ = DescribeFieldIndexes$;
+    exports2.DescribeFieldIndexesCommand = DescribeFieldIndexesCommand;
+    exports2.DescribeFieldIndexesRequest$ = DescribeFieldIndexesRequest$;
+    exports2.DescribeFieldIndexesResponse$ = DescribeFieldIndexesResponse$;
+    exports2.DescribeImportTaskBatches$ = DescribeImportTaskBatches$;
+    exports2.DescribeImportTaskBatchesCommand = DescribeImportTaskBatchesCommand;
+    exports2.DescribeImportTaskBatchesRequest$ = DescribeImportTaskBatchesRequest$;
+    exports2.DescribeImportTaskBatchesResponse$ = DescribeImportTaskBatchesResponse$;
+    exports2.DescribeImportTasks$ = DescribeImportTasks$;
+    exports2.DescribeImportTasksCommand = DescribeImportTasksCommand;
+    exports2.DescribeImportTasksRequest$ = DescribeImportTasksRequest$;
+    exports2.DescribeImportTasksResponse$ = DescribeImportTasksResponse$;
+    exports2.DescribeIndexPolicies$ = DescribeIndexPolicies$;
+    exports2.DescribeIndexPoliciesCommand = DescribeIndexPoliciesCommand;
+    exports2.DescribeIndexPoliciesRequest$ = DescribeIndexPoliciesRequest$;
+    exports2.DescribeIndexPoliciesResponse$ = DescribeIndexPoliciesResponse$;
+    exports2.DescribeLogGroups$ = DescribeLogGroups$;
+    exports2.DescribeLogGroupsCommand = DescribeLogGroupsCommand;
+    exports2.DescribeLogGroupsRequest$ = DescribeLogGroupsRequest$;
+    exports2.DescribeLogGroupsResponse$ = DescribeLogGroupsResponse$;
+    exports2.DescribeLogStreams$ = DescribeLogStreams$;
+    exports2.DescribeLogStreamsCommand = DescribeLogStreamsCommand;
+    exports2.DescribeLogStreamsRequest$ = DescribeLogStreamsRequest$;
+    exports2.DescribeLogStreamsResponse$ = DescribeLogStreamsResponse$;
+    exports2.DescribeLookupTables$ = DescribeLookupTables$;
+    exports2.DescribeLookupTablesCommand = DescribeLookupTablesCommand;
+    exports2.DescribeLookupTablesRequest$ = DescribeLookupTablesRequest$;
+    exports2.DescribeLookupTablesResponse$ = DescribeLookupTablesResponse$;
+    exports2.DescribeMetricFilters$ = DescribeMetricFilters$;
+    exports2.DescribeMetricFiltersCommand = DescribeMetricFiltersCommand;
+    exports2.DescribeMetricFiltersRequest$ = DescribeMetricFiltersRequest$;
+    exports2.DescribeMetricFiltersResponse$ = DescribeMetricFiltersResponse$;
+    exports2.DescribeQueries$ = DescribeQueries$;
+    exports2.DescribeQueriesCommand = DescribeQueriesCommand;
+    exports2.DescribeQueriesRequest$ = DescribeQueriesRequest$;
+    exports2.DescribeQueriesResponse$ = DescribeQueriesResponse$;
+    exports2.DescribeQueryDefinitions$ = DescribeQueryDefinitions$;
+    exports2.DescribeQueryDefinitionsCommand = DescribeQueryDefinitionsCommand;
+    exports2.DescribeQueryDefinitionsRequest$ = DescribeQueryDefinitionsRequest$;
+    exports2.DescribeQueryDefinitionsResponse$ = DescribeQueryDefinitionsResponse$;
+    exports2.DescribeResourcePolicies$ = DescribeResourcePolicies$;
+    exports2.DescribeResourcePoliciesCommand = DescribeResourcePoliciesCommand;
+    exports2.DescribeResourcePoliciesRequest$ = DescribeResourcePoliciesRequest$;
+    exports2.DescribeResourcePoliciesResponse$ = DescribeResourcePoliciesResponse$;
+    exports2.DescribeSubscriptionFilters$ = DescribeSubscriptionFilters$;
+    exports2.DescribeSubscriptionFiltersCommand = DescribeSubscriptionFiltersCommand;
+    exports2.DescribeSubscriptionFiltersRequest$ = DescribeSubscriptionFiltersRequest$;
+    exports2.DescribeSubscriptionFiltersResponse$ = DescribeSubscriptionFiltersResponse$;
+    exports2.Destination$ = Destination$;
+    exports2.DestinationConfiguration$ = DestinationConfiguration$;
+    exports2.DisassociateKmsKey$ = DisassociateKmsKey$;
+    exports2.DisassociateKmsKeyCommand = DisassociateKmsKeyCommand;
+    exports2.DisassociateKmsKeyRequest$ = DisassociateKmsKeyRequest$;
+    exports2.DisassociateSourceFromS3TableIntegration$ = DisassociateSourceFromS3TableIntegration$;
+    exports2.DisassociateSourceFromS3TableIntegrationCommand = DisassociateSourceFromS3TableIntegrationCommand;
+    exports2.DisassociateSourceFromS3TableIntegrationRequest$ = DisassociateSourceFromS3TableIntegrationRequest$;
+    exports2.DisassociateSourceFromS3TableIntegrationResponse$ = DisassociateSourceFromS3TableIntegrationResponse$;
+    exports2.Distribution = Distribution;
+    exports2.DryRunResult$ = DryRunResult$;
+    exports2.Entity$ = Entity$;
+    exports2.EntityRejectionErrorType = EntityRejectionErrorType;
+    exports2.EvaluationFrequency = EvaluationFrequency;
+    exports2.EventSource = EventSource;
+    exports2.ExecutionStatus = ExecutionStatus;
+    exports2.ExportTask$ = ExportTask$;
+    exports2.ExportTaskExecutionInfo$ = ExportTaskExecutionInfo$;
+    exports2.ExportTaskStatus$ = ExportTaskStatus$;
+    exports2.ExportTaskStatusCode = ExportTaskStatusCode;
+    exports2.FieldIndex$ = FieldIndex$;
+    exports2.FieldsData$ = FieldsData$;
+    exports2.FilterLogEvents$ = FilterLogEvents$;
+    exports2.FilterLogEventsCommand = FilterLogEventsCommand;
+    exports2.FilterLogEventsRequest$ = FilterLogEventsRequest$;
+    exports2.FilterLogEventsResponse$ = FilterLogEventsResponse$;
+    exports2.FilteredLogEvent$ = FilteredLogEvent$;
+    exports2.FlattenedElement = FlattenedElement;
+    exports2.GetDataProtectionPolicy$ = GetDataProtectionPolicy$;
+    exports2.GetDataProtectionPolicyCommand = GetDataProtectionPolicyCommand;
+    exports2.GetDataProtectionPolicyRequest$ = GetDataProtectionPolicyRequest$;
+    exports2.GetDataProtectionPolicyResponse$ = GetDataProtectionPolicyResponse$;
+    exports2.GetDelivery$ = GetDelivery$;
+    exports2.GetDeliveryCommand = GetDeliveryCommand;
+    exports2.GetDeliveryDestination$ = GetDeliveryDestination$;
+    exports2.GetDeliveryDestinationCommand = GetDeliveryDestinationCommand;
+    exports2.GetDeliveryDestinationPolicy$ = GetDeliveryDestinationPolicy$;
+    exports2.GetDeliveryDestinationPolicyCommand = GetDeliveryDestinationPolicyCommand;
+    exports2.GetDeliveryDestinationPolicyRequest$ = GetDeliveryDestinationPolicyRequest$;
+    exports2.GetDeliveryDestinationPolicyResponse$ = GetDeliveryDestinationPolicyResponse$;
+    exports2.GetDeliveryDestinationRequest$ = GetDeliveryDestinationRequest$;
+    exports2.GetDeliveryDestinationResponse$ = GetDeliveryDestinationResponse$;
+    exports2.GetDeliveryRequest$ = GetDeliveryRequest$;
+    exports2.GetDeliveryResponse$ = GetDeliveryResponse$;
+    exports2.GetDeliverySource$ = GetDeliverySource$;
+    exports2.GetDeliverySourceCommand = GetDeliverySourceCommand;
+    exports2.GetDeliverySourceRequest$ = GetDeliverySourceRequest$;
+    exports2.GetDeliverySourceResponse$ = GetDeliverySourceResponse$;
+    exports2.GetIntegration$ = GetIntegration$;
+    exports2.GetIntegrationCommand = GetIntegrationCommand;
+    exports2.GetIntegrationRequest$ = GetIntegrationRequest$;
+    exports2.GetIntegrationResponse$ = GetIntegrationResponse$;
+    exports2.GetLogAnomalyDetector$ = GetLogAnomalyDetector$;
+    exports2.GetLogAnomalyDetectorCommand = GetLogAnomalyDetectorCommand;
+    exports2.GetLogAnomalyDetectorRequest$ = GetLogAnomalyDetectorRequest$;
+    exports2.GetLogAnomalyDetectorResponse$ = GetLogAnomalyDetectorResponse$;
+    exports2.GetLogEvents$ = GetLogEvents$;
+    exports2.GetLogEventsCommand = GetLogEventsCommand2;
+    exports2.GetLogEventsRequest$ = GetLogEventsRequest$;
+    exports2.GetLogEventsResponse$ = GetLogEventsResponse$;
+    exports2.GetLogFields$ = GetLogFields$;
+    exports2.GetLogFieldsCommand = GetLogFieldsCommand;
+    exports2.GetLogFieldsRequest$ = GetLogFieldsRequest$;
+    exports2.GetLogFieldsResponse$ = GetLogFieldsResponse$;
+    exports2.GetLogGroupFields$ = GetLogGroupFields$;
+    exports2.GetLogGroupFieldsCommand = GetLogGroupFieldsCommand;
+    exports2.GetLogGroupFieldsRequest$ = GetLogGroupFieldsRequest$;
+    exports2.GetLogGroupFieldsResponse$ = GetLogGroupFieldsResponse$;
+    exports2.GetLogObject$ = GetLogObject$;
+    exports2.GetLogObjectCommand = GetLogObjectCommand;
+    exports2.GetLogObjectRequest$ = GetLogObjectRequest$;
+    exports2.GetLogObjectResponse$ = GetLogObjectResponse$;
+    exports2.GetLogObjectResponseStream$ = GetLogObjectResponseStream$;
+    exports2.GetLogRecord$ = GetLogRecord$;
+    exports2.GetLogRecordCommand = GetLogRecordCommand;
+    exports2.GetLogRecordRequest$ = GetLogRecordRequest$;
+    exports2.GetLogRecordResponse$ = GetLogRecordResponse$;
+    exports2.GetLookupTable$ = GetLookupTable$;
+    exports2.GetLookupTableCommand = GetLookupTableCommand;
+    exports2.GetLookupTableRequest$ = GetLookupTableRequest$;
+    exports2.GetLookupTableResponse$ = GetLookupTableResponse$;
+    exports2.GetQueryResults$ = GetQueryResults$;
+    exports2.GetQueryResultsCommand = GetQueryResultsCommand;
+    exports2.GetQueryResultsRequest$ = GetQueryResultsRequest$;
+    exports2.GetQueryResultsResponse$ = GetQueryResultsResponse$;
+    exports2.GetScheduledQuery$ = GetScheduledQuery$;
+    exports2.GetScheduledQueryCommand = GetScheduledQueryCommand;
+    exports2.GetScheduledQueryHistory$ = GetScheduledQueryHistory$;
+    exports2.GetScheduledQueryHistoryCommand = GetScheduledQueryHistoryCommand;
+    exports2.GetScheduledQueryHistoryRequest$ = GetScheduledQueryHistoryRequest$;
+    exports2.GetScheduledQueryHistoryResponse$ = GetScheduledQueryHistoryResponse$;
+    exports2.GetScheduledQueryRequest$ = GetScheduledQueryRequest$;
+    exports2.GetScheduledQueryResponse$ = GetScheduledQueryResponse$;
+    exports2.GetStorageTierPolicy$ = GetStorageTierPolicy$;
+    exports2.GetStorageTierPolicyCommand = GetStorageTierPolicyCommand;
+    exports2.GetStorageTierPolicyRequest$ = GetStorageTierPolicyRequest$;
+    exports2.GetStorageTierPolicyResponse$ = GetStorageTierPolicyResponse$;
+    exports2.GetTransformer$ = GetTransformer$;
+    exports2.GetTransformerCommand = GetTransformerCommand;
+    exports2.GetTransformerRequest$ = GetTransformerRequest$;
+    exports2.GetTransformerResponse$ = GetTransformerResponse$;
+    exports2.Grok$ = Grok$;
+    exports2.GroupingIdentifier$ = GroupingIdentifier$;
+    exports2.Import$ = Import$;
+    exports2.ImportBatch$ = ImportBatch$;
+    exports2.ImportFilter$ = ImportFilter$;
+    exports2.ImportStatistics$ = ImportStatistics$;
+    exports2.ImportStatus = ImportStatus;
+    exports2.IndexCategory = IndexCategory;
+    exports2.IndexPolicy$ = IndexPolicy$;
+    exports2.IndexSource = IndexSource;
+    exports2.IndexType = IndexType;
+    exports2.InheritedProperty = InheritedProperty;
+    exports2.InputLogEvent$ = InputLogEvent$;
+    exports2.IntegrationDetails$ = IntegrationDetails$;
+    exports2.IntegrationStatus = IntegrationStatus;
+    exports2.IntegrationSummary$ = IntegrationSummary$;
+    exports2.IntegrationType = IntegrationType;
+    exports2.InternalServerException = InternalServerException3;
+    exports2.InternalServerException$ = InternalServerException$3;
+    exports2.InternalStreamingException = InternalStreamingException;
+    exports2.InternalStreamingException$ = InternalStreamingException$;
+    exports2.InvalidOperationException = InvalidOperationException;
+    exports2.InvalidOperationException$ = InvalidOperationException$;
+    exports2.InvalidParameterException = InvalidParameterException;
+    exports2.InvalidParameterException$ = InvalidParameterException$;
+    exports2.InvalidSequenceTokenException = InvalidSequenceTokenException;
+    exports2.InvalidSequenceTokenException$ = InvalidSequenceTokenException$;
+    exports2.LimitExceededException = LimitExceededException;
+    exports2.LimitExceededException$ = LimitExceededException$;
+    exports2.ListAggregateLogGroupSummaries$ = ListAggregateLogGroupSummaries$;
+    exports2.ListAggregateLogGroupSummariesCommand = ListAggregateLogGroupSummariesCommand;
+    exports2.ListAggregateLogGroupSummariesGroupBy = ListAggregateLogGroupSummariesGroupBy;
+    exports2.ListAggregateLogGroupSummariesRequest$ = ListAggregateLogGroupSummariesRequest$;
+    exports2.ListAggregateLogGroupSummariesResponse$ = ListAggregateLogGroupSummariesResponse$;
+    exports2.ListAnomalies$ = ListAnomalies$;
+    exports2.ListAnomaliesCommand = ListAnomaliesCommand;
+    exports2.ListAnomaliesRequest$ = ListAnomaliesRequest$;
+    exports2.ListAnomaliesResponse$ = ListAnomaliesResponse$;
+    exports2.ListIntegrations$ = ListIntegrations$;
+    exports2.ListIntegrationsCommand = ListIntegrationsCommand;
+    exports2.ListIntegrationsRequest$ = ListIntegrationsRequest$;
+    exports2.ListIntegrationsResponse$ = ListIntegrationsResponse$;
+    exports2.ListLogAnomalyDetectors$ = ListLogAnomalyDetectors$;
+    exports2.ListLogAnomalyDetectorsCommand = ListLogAnomalyDetectorsCommand;
+    exports2.ListLogAnomalyDetectorsRequest$ = ListLogAnomalyDetectorsRequest$;
+    exports2.ListLogAnomalyDetectorsResponse$ = ListLogAnomalyDetectorsResponse$;
+    exports2.ListLogGroups$ = ListLogGroups$;
+    exports2.ListLogGroupsCommand = ListLogGroupsCommand;
+    exports2.ListLogGroupsForQuery$ = ListLogGroupsForQuery$;
+    exports2.ListLogGroupsForQueryCommand = ListLogGroupsForQueryCommand;
+    exports2.ListLogGroupsForQueryRequest$ = ListLogGroupsForQueryRequest$;
+    exports2.ListLogGroupsForQueryResponse$ = ListLogGroupsForQueryResponse$;
+    exports2.ListLogGroupsRequest$ = ListLogGroupsRequest$;
+    exports2.ListLogGroupsResponse$ = ListLogGroupsResponse$;
+    exports2.ListScheduledQueries$ = ListScheduledQueries$;
+    exports2.ListScheduledQueriesCommand = ListScheduledQueriesCommand;
+    exports2.ListScheduledQueriesRequest$ = ListScheduledQueriesRequest$;
+    exports2.ListScheduledQueriesResponse$ = ListScheduledQueriesResponse$;
+    exports2.ListSourcesForS3TableIntegration$ = ListSourcesForS3TableIntegration$;
+    exports2.ListSourcesForS3TableIntegrationCommand = ListSourcesForS3TableIntegrationCommand;
+    exports2.ListSourcesForS3TableIntegrationRequest$ = ListSourcesForS3TableIntegrationRequest$;
+    exports2.ListSourcesForS3TableIntegrationResponse$ = ListSourcesForS3TableIntegrationResponse$;
+    exports2.ListSyslogConfigurations$ = ListSyslogConfigurations$;
+    exports2.ListSyslogConfigurationsCommand = ListSyslogConfigurationsCommand;
+    exports2.ListSyslogConfigurationsRequest$ = ListSyslogConfigurationsRequest$;
+    exports2.ListSyslogConfigurationsResponse$ = ListSyslogConfigurationsResponse$;
+    exports2.ListTagsForResource$ = ListTagsForResource$;
+    exports2.ListTagsForResourceCommand = ListTagsForResourceCommand;
+    exports2.ListTagsForResourceRequest$ = ListTagsForResourceRequest$;
+    exports2.ListTagsForResourceResponse$ = ListTagsForResourceResponse$;
+    exports2.ListTagsLogGroup$ = ListTagsLogGroup$;
+    exports2.ListTagsLogGroupCommand = ListTagsLogGroupCommand;
+    exports2.ListTagsLogGroupRequest$ = ListTagsLogGroupRequest$;
+    exports2.ListTagsLogGroupResponse$ = ListTagsLogGroupResponse$;
+    exports2.ListToMap$ = ListToMap$;
+    exports2.LiveTailSessionLogEvent$ = LiveTailSessionLogEvent$;
+    exports2.LiveTailSessionMetadata$ = LiveTailSessionMetadata$;
+    exports2.LiveTailSessionStart$ = LiveTailSessionStart$;
+    exports2.LiveTailSessionUpdate$ = LiveTailSessionUpdate$;
+    exports2.LogEvent$ = LogEvent$;
+    exports2.LogFieldType$ = LogFieldType$;
+    exports2.LogFieldsListItem$ = LogFieldsListItem$;
+    exports2.LogGroup$ = LogGroup$;
+    exports2.LogGroupClass = LogGroupClass;
+    exports2.LogGroupField$ = LogGroupField$;
+    exports2.LogGroupImpact$ = LogGroupImpact$;
+    exports2.LogGroupSummary$ = LogGroupSummary$;
+    exports2.LogStream$ = LogStream$;
+    exports2.LookupTable$ = LookupTable$;
+    exports2.LookupTableConfiguration$ = LookupTableConfiguration$;
+    exports2.LowerCaseString$ = LowerCaseString$;
+    exports2.MalformedQueryException = MalformedQueryException;
+    exports2.MalformedQueryException$ = MalformedQueryException$;
+    exports2.MetricFilter$ = MetricFilter$;
+    exports2.MetricFilterMatchRecord$ = MetricFilterMatchRecord$;
+    exports2.MetricTransformation$ = MetricTransformation$;
+    exports2.MoveKeyEntry$ = MoveKeyEntry$;
+    exports2.MoveKeys$ = MoveKeys$;
+    exports2.OCSFVersion = OCSFVersion;
+    exports2.OpenSearchApplication$ = OpenSearchApplication$;
+    exports2.OpenSearchCollection$ = OpenSearchCollection$;
+    exports2.OpenSearchDataAccessPolicy$ = OpenSearchDataAccessPolicy$;
+    exports2.OpenSearchDataSource$ = OpenSearchDataSource$;
+    exports2.OpenSearchEncryptionPolicy$ = OpenSearchEncryptionPolicy$;
+    exports2.OpenSearchIntegrationDetails$ = OpenSearchIntegrationDetails$;
+    exports2.OpenSearchLifecyclePolicy$ = OpenSearchLifecyclePolicy$;
+    exports2.OpenSearchNetworkPolicy$ = OpenSearchNetworkPolicy$;
+    exports2.OpenSearchResourceConfig$ = OpenSearchResourceConfig$;
+    exports2.OpenSearchResourceStatus$ = OpenSearchResourceStatus$;
+    exports2.OpenSearchResourceStatusType = OpenSearchResourceStatusType;
+    exports2.OpenSearchWorkspace$ = OpenSearchWorkspace$;
+    exports2.OperationAbortedException = OperationAbortedException;
+    exports2.OperationAbortedException$ = OperationAbortedException$;
+    exports2.OrderBy = OrderBy;
+    exports2.OutputFormat = OutputFormat;
+    exports2.OutputLogEvent$ = OutputLogEvent$;
+    exports2.ParseCloudfront$ = ParseCloudfront$;
+    exports2.ParseJSON$ = ParseJSON$;
+    exports2.ParseKeyValue$ = ParseKeyValue$;
+    exports2.ParsePostgres$ = ParsePostgres$;
+    exports2.ParseRoute53$ = ParseRoute53$;
+    exports2.ParseToOCSF$ = ParseToOCSF$;
+    exports2.ParseVPC$ = ParseVPC$;
+    exports2.ParseWAF$ = ParseWAF$;
+    exports2.PatternToken$ = PatternToken$;
+    exports2.Policy$ = Policy$;
+    exports2.PolicyScope = PolicyScope;
+    exports2.PolicyType = PolicyType;
+    exports2.Processor$ = Processor$;
+    exports2.PutAccountPolicy$ = PutAccountPolicy$;
+    exports2.PutAccountPolicyCommand = PutAccountPolicyCommand;
+    exports2.PutAccountPolicyRequest$ = PutAccountPolicyRequest$;
+    exports2.PutAccountPolicyResponse$ = PutAccountPolicyResponse$;
+    exports2.PutBearerTokenAuthentication$ = PutBearerTokenAuthentication$;
+    exports2.PutBearerTokenAuthenticationCommand = PutBearerTokenAuthenticationCommand;
+    exports2.PutBearerTokenAuthenticationRequest$ = PutBearerTokenAuthenticationRequest$;
+    exports2.PutDataProtectionPolicy$ = PutDataProtectionPolicy$;
+    exports2.PutDataProtectionPolicyCommand = PutDataProtectionPolicyCommand;
+    exports2.PutDataProtectionPolicyRequest$ = PutDataProtectionPolicyRequest$;
+    exports2.PutDataProtectionPolicyResponse$ = PutDataProtectionPolicyResponse$;
+    exports2.PutDeliveryDestination$ = PutDeliveryDestination$;
+    exports2.PutDeliveryDestinationCommand = PutDeliveryDestinationCommand;
+    exports2.PutDeliveryDestinationPolicy$ = PutDeliveryDestinationPolicy$;
+    exports2.PutDeliveryDestinationPolicyCommand = PutDeliveryDestinationPolicyCommand;
+    exports2.PutDeliveryDestinationPolicyRequest$ = PutDeliveryDestinationPolicyRequest$;
+    exports2.PutDeliveryDestinationPolicyResponse$ = PutDeliveryDestinationPolicyResponse$;
+    exports2.PutDeliveryDestinationRequest$ = PutDeliveryDestinationRequest$;
+    exports2.PutDeliveryDestinationResponse$ = PutDeliveryDestinationResponse$;
+    exports2.PutDeliverySource$ = PutDeliverySource$;
+    exports2.PutDeliverySourceCommand = PutDeliverySourceCommand;
+    exports2.PutDeliverySourceRequest$ = PutDeliverySourceRequest$;
+    exports2.PutDeliverySourceResponse$ = PutDeliverySourceResponse$;
+    exports2.PutDestination$ = PutDestination$;
+    exports2.PutDestinationCommand = PutDestinationCommand;
+    exports2.PutDestinationPolicy$ = PutDestinationPolicy$;
+    exports2.PutDestinationPolicyCommand = PutDestinationPolicyCommand;
+    exports2.PutDestinationPolicyRequest$ = PutDestinationPolicyRequest$;
+    exports2.PutDestinationRequest$ = PutDestinationRequest$;
+    exports2.PutDestinationResponse$ = PutDestinationResponse$;
+    exports2.PutIndexPolicy$ = PutIndexPolicy$;
+    exports2.PutIndexPolicyCommand = PutIndexPolicyCommand;
+    exports2.PutIndexPolicyRequest$ = PutIndexPolicyRequest$;
+    exports2.PutIndexPolicyResponse$ = PutIndexPolicyResponse$;
+    exports2.PutIntegration$ = PutIntegration$;
+    exports2.PutIntegrationCommand = PutIntegrationCommand;
+    exports2.PutIntegrationRequest$ = PutIntegrationRequest$;
+    exports2.PutIntegrationResponse$ = PutIntegrationResponse$;
+    exports2.PutLogEvents$ = PutLogEvents$;
+    exports2.PutLogEventsCommand = PutLogEventsCommand;
+    exports2.PutLogEventsRequest$ = PutLogEventsRequest$;
+    exports2.PutLogEventsResponse$ = PutLogEventsResponse$;
+    exports2.PutLogGroupDeletionProtection$ = PutLogGroupDeletionProtection$;
+    exports2.PutLogGroupDeletionProtectionCommand = PutLogGroupDeletionProtectionCommand;
+    exports2.PutLogGroupDeletionProtectionRequest$ = PutLogGroupDeletionProtectionRequest$;
+    exports2.PutMetricFilter$ = PutMetricFilter$;
+    exports2.PutMetricFilterCommand = PutMetricFilterCommand;
+    exports2.PutMetricFilterRequest$ = PutMetricFilterRequest$;
+    exports2.PutQueryDefinition$ = PutQueryDefinition$;
+    exports2.PutQueryDefinitionCommand = PutQueryDefinitionCommand;
+    exports2.PutQueryDefinitionRequest$ = PutQueryDefinitionRequest$;
+    exports2.PutQueryDefinitionResponse$ = PutQueryDefinitionResponse$;
+    exports2.PutResourcePolicy$ = PutResourcePolicy$;
+    exports2.PutResourcePolicyCommand = PutResourcePolicyCommand;
+    exports2.PutResourcePolicyRequest$ = PutResourcePolicyRequest$;
+    exports2.PutResourcePolicyResponse$ = PutResourcePolicyResponse$;
+    exports2.PutRetentionPolicy$ = PutRetentionPolicy$;
+    exports2.PutRetentionPolicyCommand = PutRetentionPolicyCommand;
+    exports2.PutRetentionPolicyRequest$ = PutRetentionPolicyRequest$;
+    exports2.PutStorageTierPolicy$ = PutStorageTierPolicy$;
+    exports2.PutStorageTierPolicyCommand = PutStorageTierPolicyCommand;
+    exports2.PutStorageTierPolicyRequest$ = PutStorageTierPolicyRequest$;
+    exports2.PutStorageTierPolicyResponse$ = PutStorageTierPolicyResponse$;
+    exports2.PutSubscriptionFilter$ = PutSubscriptionFilter$;
+    exports2.PutSubscriptionFilterCommand = PutSubscriptionFilterCommand;
+    exports2.PutSubscriptionFilterRequest$ = PutSubscriptionFilterRequest$;
+    exports2.PutSyslogConfiguration$ = PutSyslogConfiguration$;
+    exports2.PutSyslogConfigurationCommand = PutSyslogConfigurationCommand;
+    exports2.PutSyslogConfigurationRequest$ = PutSyslogConfigurationRequest$;
+    exports2.PutTransformer$ = PutTransformer$;
+    exports2.PutTransformerCommand = PutTransformerCommand;
+    exports2.PutTransformerRequest$ = PutTransformerRequest$;
+    exports2.QueryCompileError$ = QueryCompileError$;
+    exports2.QueryCompileErrorLocation$ = QueryCompileErrorLocation$;
+    exports2.QueryDefinition$ = QueryDefinition$;
+    exports2.QueryInfo$ = QueryInfo$;
+    exports2.QueryLanguage = QueryLanguage;
+    exports2.QueryParameter$ = QueryParameter$;
+    exports2.QueryStatistics$ = QueryStatistics$;
+    exports2.QueryStatus = QueryStatus;
+    exports2.RecordField$ = RecordField$;
+    exports2.RejectedEntityInfo$ = RejectedEntityInfo$;
+    exports2.RejectedLogEventsInfo$ = RejectedLogEventsInfo$;
+    exports2.RenameKeyEntry$ = RenameKeyEntry$;
+    exports2.RenameKeys$ = RenameKeys$;
+    exports2.ResourceAlreadyExistsException = ResourceAlreadyExistsException;
+    exports2.ResourceAlreadyExistsException$ = ResourceAlreadyExistsException$;
+    exports2.ResourceConfig$ = ResourceConfig$;
+    exports2.ResourceNotFoundException = ResourceNotFoundException2;
+    exports2.ResourceNotFoundException$ = ResourceNotFoundException$2;
+    exports2.ResourcePolicy$ = ResourcePolicy$;
+    exports2.ResultField$ = ResultField$;
+    exports2.S3Configuration$ = S3Configuration$;
+    exports2.S3DeliveryConfiguration$ = S3DeliveryConfiguration$;
+    exports2.S3TableIntegrationSource$ = S3TableIntegrationSource$;
+    exports2.S3TableIntegrationSourceStatus = S3TableIntegrationSourceStatus;
+    exports2.S3TablesIntegration$ = S3TablesIntegration$;
+    exports2.ScheduleType = ScheduleType;
+    exports2.ScheduledQueryDestination$ = ScheduledQueryDestination$;
+    exports2.ScheduledQueryDestinationType = ScheduledQueryDestinationType;
+    exports2.ScheduledQueryState = ScheduledQueryState;
+    exports2.ScheduledQuerySummary$ = ScheduledQuerySummary$;
+    exports2.Scope = Scope;
+    exports2.SearchedLogStream$ = SearchedLogStream$;
+    exports2.ServiceQuotaExceededException = ServiceQuotaExceededException;
+    exports2.ServiceQuotaExceededException$ = ServiceQuotaExceededException$;
+    exports2.ServiceUnavailableException = ServiceUnavailableException;
+    exports2.ServiceUnavailableException$ = ServiceUnavailableException$;
+    exports2.SessionStreamingException = SessionStreamingException;
+    exports2.SessionStreamingException$ = SessionStreamingException$;
+    exports2.SessionTimeoutException = SessionTimeoutException;
+    exports2.SessionTimeoutException$ = SessionTimeoutException$;
+    exports2.SplitString$ = SplitString$;
+    exports2.SplitStringEntry$ = SplitStringEntry$;
+    exports2.StandardUnit = StandardUnit;
+    exports2.StartLiveTail$ = StartLiveTail$;
+    exports2.StartLiveTailCommand = StartLiveTailCommand;
+    exports2.StartLiveTailRequest$ = StartLiveTailRequest$;
+    exports2.StartLiveTailResponse$ = StartLiveTailResponse$;
+    exports2.StartLiveTailResponseStream$ = StartLiveTailResponseStream$;
+    exports2.StartQuery$ = StartQuery$;
+    exports2.StartQueryCommand = StartQueryCommand;
+    exports2.StartQueryRequest$ = StartQueryRequest$;
+    exports2.StartQueryResponse$ = StartQueryResponse$;
+    exports2.State = State;
+    exports2.StopQuery$ = StopQuery$;
+    exports2.StopQueryCommand = StopQueryCommand;
+    exports2.StopQueryRequest$ = StopQueryRequest$;
+    exports2.StopQueryResponse$ = StopQueryResponse$;
+    exports2.StorageTier = StorageTier;
+    exports2.SubscriptionFilter$ = SubscriptionFilter$;
+    exports2.SubstituteString$ = SubstituteString$;
+    exports2.SubstituteStringEntry$ = SubstituteStringEntry$;
+    exports2.SuppressionPeriod$ = SuppressionPeriod$;
+    exports2.SuppressionState = SuppressionState;
+    exports2.SuppressionType = SuppressionType;
+    exports2.SuppressionUnit = SuppressionUnit;
+    exports2.SyslogConfiguration$ = SyslogConfiguration$;
+    exports2.SyslogSourceType = SyslogSourceType;
+    exports2.TagFilter$ = TagFilter$;
+    exports2.TagLogGroup$ = TagLogGroup$;
+    exports2.TagLogGroupCommand = TagLogGroupCommand;
+    exports2.TagLogGroupRequest$ = TagLogGroupRequest$;
+    exports2.TagResource$ = TagResource$;
+    exports2.TagResourceCommand = TagResourceCommand;
+    exports2.TagResourceRequest$ = TagResourceRequest$;
+    exports2.TestMetricFilter$ = TestMetricFilter$;
+    exports2.TestMetricFilterCommand = TestMetricFilterCommand;
+    exports2.TestMetricFilterRequest$ = TestMetricFilterRequest$;
+    exports2.TestMetricFilterResponse$ = TestMetricFilterResponse$;
+    exports2.TestTransformer$ = TestTransformer$;
+    exports2.TestTransformerCommand = TestTransformerCommand;
+    exports2.TestTransformerRequest$ = TestTransformerRequest$;
+    exports2.TestTransformerResponse$ = TestTransformerResponse$;
+    exports2.ThrottlingException = ThrottlingException;
+    exports2.ThrottlingException$ = ThrottlingException$;
+    exports2.TooManyTagsException = TooManyTagsException;
+    exports2.TooManyTagsException$ = TooManyTagsException$;
+    exports2.TransformedLogRecord$ = TransformedLogRecord$;
+    exports2.TriggerHistoryRecord$ = TriggerHistoryRecord$;
+    exports2.TrimString$ = TrimString$;
+    exports2.Type = Type;
+    exports2.TypeConverter$ = TypeConverter$;
+    exports2.TypeConverterEntry$ = TypeConverterEntry$;
+    exports2.UnrecognizedClientException = UnrecognizedClientException;
+    exports2.UnrecognizedClientException$ = UnrecognizedClientException$;
+    exports2.UntagLogGroup$ = UntagLogGroup$;
+    exports2.UntagLogGroupCommand = UntagLogGroupCommand;
+    exports2.UntagLogGroupRequest$ = UntagLogGroupRequest$;
+    exports2.UntagResource$ = UntagResource$;
+    exports2.UntagResourceCommand = UntagResourceCommand;
+    exports2.UntagResourceRequest$ = UntagResourceRequest$;
+    exports2.UpdateAnomaly$ = UpdateAnomaly$;
+    exports2.UpdateAnomalyCommand = UpdateAnomalyCommand;
+    exports2.UpdateAnomalyRequest$ = UpdateAnomalyRequest$;
+    exports2.UpdateDeliveryConfiguration$ = UpdateDeliveryConfiguration$;
+    exports2.UpdateDeliveryConfigurationCommand = UpdateDeliveryConfigurationCommand;
+    exports2.UpdateDeliveryConfigurationRequest$ = UpdateDeliveryConfigurationRequest$;
+    exports2.UpdateDeliveryConfigurationResponse$ = UpdateDeliveryConfigurationResponse$;
+    exports2.UpdateLogAnomalyDetector$ = UpdateLogAnomalyDetector$;
+    exports2.UpdateLogAnomalyDetectorCommand = UpdateLogAnomalyDetectorCommand;
+    exports2.UpdateLogAnomalyDetectorRequest$ = UpdateLogAnomalyDetectorRequest$;
+    exports2.UpdateLookupTable$ = UpdateLookupTable$;
+    exports2.UpdateLookupTableCommand = UpdateLookupTableCommand;
+    exports2.UpdateLookupTableRequest$ = UpdateLookupTableRequest$;
+    exports2.UpdateLookupTableResponse$ = UpdateLookupTableResponse$;
+    exports2.UpdateScheduledQuery$ = UpdateScheduledQuery$;
+    exports2.UpdateScheduledQueryCommand = UpdateScheduledQueryCommand;
+    exports2.UpdateScheduledQueryRequest$ = UpdateScheduledQueryRequest$;
+    exports2.UpdateScheduledQueryResponse$ = UpdateScheduledQueryResponse$;
+    exports2.UpperCaseString$ = UpperCaseString$;
+    exports2.ValidationException = ValidationException2;
+    exports2.ValidationException$ = ValidationException$2;
+    exports2.errorTypeRegistries = errorTypeRegistries5;
+    exports2.paginateDescribeConfigurationTemplates = paginateDescribeConfigurationTemplates;
+    exports2.paginateDescribeDeliveries = paginateDescribeDeliveries;
+    exports2.paginateDescribeDeliveryDestinations = paginateDescribeDeliveryDestinations;
+    exports2.paginateDescribeDeliverySources = paginateDescribeDeliverySources;
+    exports2.paginateDescribeDestinations = paginateDescribeDestinations;
+    exports2.paginateDescribeLogGroups = paginateDescribeLogGroups;
+    exports2.paginateDescribeLogStreams = paginateDescribeLogStreams;
+    exports2.paginateDescribeMetricFilters = paginateDescribeMetricFilters;
+    exports2.paginateDescribeSubscriptionFilters = paginateDescribeSubscriptionFilters;
+    exports2.paginateFilterLogEvents = paginateFilterLogEvents;
+    exports2.paginateGetLogEvents = paginateGetLogEvents;
+    exports2.paginateGetScheduledQueryHistory = paginateGetScheduledQueryHistory;
+    exports2.paginateListAggregateLogGroupSummaries = paginateListAggregateLogGroupSummaries;
+    exports2.paginateListAnomalies = paginateListAnomalies;
+    exports2.paginateListLogAnomalyDetectors = paginateListLogAnomalyDetectors;
+    exports2.paginateListLogGroupsForQuery = paginateListLogGroupsForQuery;
+    exports2.paginateListScheduledQueries = paginateListScheduledQueries;
+    exports2.paginateListSourcesForS3TableIntegration = paginateListSourcesForS3TableIntegration;
+  }
+});
+
+// node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
+var require_dist_cjs17 = __commonJS({
   "node_modules/@aws-sdk/client-sfn/dist-cjs/index.js"(exports2) {
     var { awsEndpointFunctions: awsEndpointFunctions2, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider: createDefaultUserAgentProvider2, getDefaultSocketTimeout: getDefaultSocketTimeout2, NODE_APP_ID_CONFIG_OPTIONS: NODE_APP_ID_CONFIG_OPTIONS2, getAwsRegionExtensionConfiguration: getAwsRegionExtensionConfiguration2, resolveAwsRegionExtensionConfiguration: resolveAwsRegionExtensionConfiguration2, resolveUserAgentConfig: resolveUserAgentConfig2, resolveHostHeaderConfig: resolveHostHeaderConfig2, getUserAgentPlugin: getUserAgentPlugin2, getHostHeaderPlugin: getHostHeaderPlugin2, getLoggerPlugin: getLoggerPlugin2, getRecursionDetectionPlugin: getRecursionDetectionPlugin2, getLongPollPlugin: getLongPollPlugin2 } = (init_client3(), __toCommonJS(client_exports2));
     var { getHttpAuthSchemeEndpointRuleSetPlugin: getHttpAuthSchemeEndpointRuleSetPlugin2, DefaultIdentityProviderConfig: DefaultIdentityProviderConfig2, getHttpSigningPlugin: getHttpSigningPlugin2, createPaginator: createPaginator2 } = (init_dist_es(), __toCommonJS(dist_es_exports));
@@ -51659,6 +58806,20 @@ function ecsContainerOverride(input3, containerName) {
   if (entries.length > 0) override.Environment = entries.map(([Name, Value]) => ({ Name, Value }));
   return override;
 }
+var TASK_RUN_ERRORS = {
+  /** The input had no valid imageTag, or a malformed command / environment. */
+  invalidInput: "InvalidInput",
+  /** The input asked for a command or variables the task's allow-list does not allow. */
+  notAllowed: "OverrideNotAllowed",
+  /** The task ran and its container exited non-zero (or never ran). */
+  taskFailed: "TaskFailed",
+  /** The run hit the task's timeout; Step Functions stopped the task. */
+  timedOut: "TaskTimedOut",
+  /** Looking up or registering the task definition failed. */
+  prepareFailed: "PrepareFailed",
+  /** ECS refused to start the task (after the capped retries for capacity and throttling). */
+  startFailed: "StartFailed"
+};
 var EXECUTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 var EXECUTION_NAME_MAX = 80;
 function executionNameFor(run) {
@@ -51798,7 +58959,32 @@ var FLAGS = {
 var FLAG_OF = Object.fromEntries(Object.entries(FLAGS).map(([flag, name]) => [name, flag]));
 
 // tools/run-task/process.ts
-var import_client_sfn = __toESM(require_dist_cjs16());
+var import_client_cloudwatch_logs2 = __toESM(require_dist_cjs16());
+var import_client_sfn = __toESM(require_dist_cjs17());
+
+// tools/run-task/cloudwatch-logs.ts
+var import_client_cloudwatch_logs = __toESM(require_dist_cjs16());
+var EVENTS_PER_PAGE = 1e3;
+function cloudWatchLogReader(client) {
+  return {
+    async read(location, token) {
+      const page = await client.send(
+        new import_client_cloudwatch_logs.GetLogEventsCommand({
+          logGroupName: location.logGroup,
+          logStreamName: location.logStream,
+          // From the first event; with a forward token, after the last page. A nextForwardToken must be sent with
+          // startFromHead true (CloudWatch Logs API reference, GetLogEvents).
+          startFromHead: true,
+          ...token ? { nextToken: token } : {},
+          limit: EVENTS_PER_PAGE
+        })
+      );
+      return { events: page.events ?? [], nextToken: page.nextForwardToken };
+    }
+  };
+}
+
+// tools/run-task/process.ts
 function cancelOnSignals(log) {
   const controller = new AbortController();
   for (const name of ["SIGINT", "SIGTERM"]) {
@@ -51827,6 +59013,8 @@ function liveDeps(options, log) {
   return {
     // maxAttempts 1: withRetry is the only retry layer, so its budget is the whole story.
     client: new import_client_sfn.SFNClient({ region: options.region, maxAttempts: 1 }),
+    // The SDK's own retries suffice here: a failed read is retried at the next poll and never fails the run.
+    logs: cloudWatchLogReader(new import_client_cloudwatch_logs2.CloudWatchLogsClient({ region: options.region, maxAttempts: 2 })),
     sleep: abortableSleep(signal),
     now: () => Date.now(),
     log,
@@ -51835,7 +59023,7 @@ function liveDeps(options, log) {
 }
 
 // tools/run-task/run.ts
-var import_client_sfn3 = __toESM(require_dist_cjs16());
+var import_client_sfn3 = __toESM(require_dist_cjs17());
 
 // tools/run-task/aws-retry.ts
 var AWS_RETRY = { baseMs: 1e3, capMs: 2e4, budgetMs: 5 * 6e4 };
@@ -51913,21 +59101,7 @@ async function withRetry(what, call, deps) {
 }
 
 // tools/run-task/exclusive.ts
-var import_client_sfn2 = __toESM(require_dist_cjs16());
-
-// program/task-runner/contract.ts
-var TASK_RUN_ERRORS = {
-  /** The input had no valid imageTag. */
-  invalidInput: "InvalidInput",
-  /** The task ran and its container exited non-zero (or never ran). */
-  taskFailed: "TaskFailed",
-  /** The run hit the task's timeout; Step Functions stopped the task. */
-  timedOut: "TaskTimedOut",
-  /** Looking up or registering the task definition failed. */
-  prepareFailed: "PrepareFailed",
-  /** ECS refused to start the task (after the capped retries for capacity and throttling). */
-  startFailed: "StartFailed"
-};
+var import_client_sfn2 = __toESM(require_dist_cjs17());
 
 // tools/run-task/lib.ts
 var POLL_BACKOFF = { initialMs: 2e3, maxMs: 3e4, factor: 1.5 };
