@@ -66,17 +66,16 @@ export class RunnerImages extends pulumi.ComponentResource {
       },
       parent,
     );
-    BUILD_INSTANCE_MANAGED_POLICIES.forEach(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-${policy}`,
-          {
-            role: this.instanceRole.name,
-            policyArn: pulumi.output(args.location).apply((l) => iamArn({ ...l, account: "aws" }, `policy/${policy}`)),
-          },
-          parent,
-        ),
-    );
+    for (const policy of BUILD_INSTANCE_MANAGED_POLICIES) {
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${policy}`,
+        {
+          role: this.instanceRole.name,
+          policyArn: pulumi.output(args.location).apply((l) => iamArn({ ...l, account: "aws" }, `policy/${policy}`)),
+        },
+        parent,
+      );
+    }
     new aws.iam.RolePolicy(
       `${name}-build-cache`,
       {
