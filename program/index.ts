@@ -5,8 +5,10 @@
  *   runners            ephemeral EC2 runners: webhook ingress → job queue → launcher → one instance per job
  *   codebuild-<region> CodeBuild-hosted runners inside a VPC, one project per configured region
  *   task-<name>        one-shot tasks (migrations): GitHub OIDC → ECR → Step Functions → ECS Fargate
+ *   arc                runners on EKS through actions-runner-controller (only when `cirunners:arc` is set)
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ArcRunners } from "./arc-runners";
 import { isExistingNetwork, loadStackConfig } from "./config";
 import { CodeBuildRunners, githubConnection } from "./codebuild-runners";
 import { EphemeralRunners } from "./ephemeral-runners";
@@ -74,6 +76,33 @@ const tasks = config.tasks.map(
     }),
 );
 
+// Runners on EKS share the GitHub App (its key stays in the one SSM parameter) and the stack's private network.
+const arc = config.arc
+  ? new ArcRunners("arc", {
+      stack: config.stack,
+      arc: config.arc,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      github: {
+        owner: config.github.owner,
+        appId: config.github.appId,
+        appPrivateKeyParameter: config.github.appPrivateKeyParameter,
+        url: githubWebUrl(config.github.apiUrl),
+      },
+      tags,
+    })
+  : undefined;
+
+/**
+ * ARC wants GitHub's web URL, the config holds the API's: `api.github.com` → `github.com` (and `api.<x>.ghe.com` →
+ * `<x>.ghe.com`); a GitHub Enterprise Server serves its API under `<host>/api/v3`.
+ */
+function githubWebUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  if (url.hostname.startsWith("api.")) return `https://${url.hostname.slice(4)}`;
+  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, "")}`.replace(/\/+$/, "");
+}
+
 export const vpcId = network.vpcId;
 export const webhookUrl = runners.webhookUrl;
 export const jobQueueUrl = runners.jobQueue.url;
@@ -89,4 +118,12 @@ export const taskRunners = tasks.map((t) => ({
   repositoryUrl: t.repositoryUrl,
   stateMachineArn: t.stateMachineArn,
 }));
+export const ledgerTableName = runners.ledger.tableName;
+export const dashboardName = runners.dashboard.dashboard.dashboardName;
+export const arcRunners = arc && {
+  clusterName: arc.clusterName,
+  runsOn: arc.runsOn,
+  ecrRoleArn: arc.ecrRoleArn,
+  buildLogGroupName: arc.buildLogGroupName,
+};
 export const stack = pulumi.getStack();

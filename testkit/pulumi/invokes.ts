@@ -3,7 +3,10 @@
  * invoke they do not know fails with its token, so a new data source cannot silently return nothing.
  */
 import { partitionOf } from "../../contract/arn";
-import { type MockLocation, type Properties, shortHash } from "./resource-state";
+import { eksEndpoint, MOCK_EKS_CA_DATA, type MockLocation, type Properties, shortHash } from "./resource-state";
+
+/** The VPC `aws.eks.getCluster` reports an existing cluster in: the prod stack's (`Pulumi.prod.yaml`). */
+export const MOCK_EXISTING_CLUSTER_VPC = "vpc-0a1b2c3d4e5f60718";
 
 const DNS_SUFFIX: Record<string, string> = { "aws-cn": "amazonaws.com.cn" };
 
@@ -50,7 +53,8 @@ export function invokeResult(token: string, inputs: Properties, { region, accoun
     case "aws:ssm/getParameter:getParameter":
       return {
         name: inputs.name,
-        type: "String",
+        // A read with decryption is of a SecureString (the GitHub App key ARC's secret is made from).
+        type: inputs.withDecryption ? "SecureString" : "String",
         value: String(inputs.name).includes("ami")
           ? `ami-${shortHash(String(inputs.name)).slice(0, 17)}`
           : "mock-value",
@@ -58,8 +62,25 @@ export function invokeResult(token: string, inputs: Properties, { region, accoun
         id: inputs.name,
         version: 1,
         insecureValue: "",
-        withDecryption: true,
+        withDecryption: inputs.withDecryption ?? true,
       };
+    case "aws:eks/getCluster:getCluster": {
+      const name = String(inputs.name);
+      return {
+        id: name,
+        name,
+        arn: `arn:${partition}:eks:${region}:${account}:cluster/${name}`,
+        endpoint: eksEndpoint(name, region, partition),
+        certificateAuthorities: [{ data: MOCK_EKS_CA_DATA }],
+        vpcConfig: {
+          vpcId: MOCK_EXISTING_CLUSTER_VPC,
+          subnetIds: [],
+          clusterSecurityGroupId: `sg-${shortHash("eks", name).slice(0, 17)}`,
+        },
+        version: "1.33",
+        status: "ACTIVE",
+      };
+    }
     case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
       return {
         arn: inputs.arn ?? `arn:${partition}:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,

@@ -18,6 +18,15 @@ export function autoName(name: string, type: string): string {
   return `${name}-${shortHash(type, name).slice(0, 7)}`;
 }
 
+/** A cluster's certificate authority as EKS returns it: base64 of the PEM (any bytes do for the mocks). */
+export const MOCK_EKS_CA_DATA = Buffer.from("mock cluster certificate authority").toString("base64");
+
+/** The API server endpoint EKS gives a cluster. */
+export function eksEndpoint(cluster: string, region: string, partition: string): string {
+  const suffix = partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
+  return `https://${shortHash("eks", cluster).slice(0, 32).toUpperCase()}.gr7.${region}.eks.${suffix}`;
+}
+
 /** Type tokens of remote components (whose children a provider plugin creates) and the outputs they expose. */
 export function remoteComponentState(type: string, name: string, inputs: Properties): Properties | undefined {
   if (type !== "awsx:ec2:Vpc") return undefined;
@@ -216,6 +225,21 @@ export function customResourceState(
       id = shortHash(name, "esm").slice(0, 36);
       state.uuid = id;
       state.functionArn = inputs.functionName;
+      break;
+    case "aws:eks/cluster:Cluster":
+      // What a created cluster reports once active: the API endpoint and the CA the Kubernetes provider needs.
+      id = named();
+      state.arn = `arn:${partition}:eks:${region}:${account}:cluster/${state.name}`;
+      state.endpoint = eksEndpoint(String(state.name), region, partition);
+      state.certificateAuthority = { data: MOCK_EKS_CA_DATA };
+      state.identities = [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hex.slice(0, 32)}` }] }];
+      state.status = "ACTIVE";
+      break;
+    case "aws:eks/nodeGroup:NodeGroup":
+      id = `${inputs.clusterName}:${inputs.nodeGroupName ?? autoName(name, type)}`;
+      state.nodeGroupName = inputs.nodeGroupName ?? autoName(name, type);
+      state.arn = `arn:${partition}:eks:${region}:${account}:nodegroup/${inputs.clusterName}/${state.nodeGroupName}/${hex.slice(0, 8)}`;
+      state.status = "ACTIVE";
       break;
     case "aws:eks/accessEntry:AccessEntry":
       id = `${inputs.clusterName}:${inputs.principalArn}`;
