@@ -58,7 +58,8 @@ export interface Spread {
 }
 
 export interface VariantResult {
-  variant: VariantName;
+  /** The variant's name, with `@<root>` when it was built from a patched copy. */
+  variant: string;
   description: string;
   bytes: number;
   gzipBytes: number;
@@ -315,7 +316,7 @@ const { handler } = await import("./index.mjs");
 const t1 = performance.now();
 const answer = await handler(first, context);
 const t2 = performance.now();
-const out = { status: answer.statusCode, load: t1 - t0, first: t2 - t1, processStart: t0 };
+const out = { status: answer.statusCode, body: answer.body, load: t1 - t0, first: t2 - t1 };
 if (mode === "warm") {
   const events = JSON.parse(readFileSync(new URL("./events.json", import.meta.url), "utf8"));
   out.samples = [];
@@ -331,6 +332,7 @@ process.exit(0);
 
 interface ChildResult {
   status: number;
+  body?: string;
   load: number;
   first: number;
   samples?: Array<[string, number, number]>;
@@ -367,7 +369,8 @@ export interface WebhookBenchOptions {
   runs?: number;
   /** Deliveries of the warm mix (default 3000). */
   deliveries?: number;
-  variants?: VariantName[];
+  /** Variants, each optionally `@<root>` (a patched copy): `deployed`, `deployed@/tmp/patched`. */
+  variants?: string[];
   log?: (line: string) => void;
 }
 
@@ -375,7 +378,11 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
   const root = path.resolve(options.root ?? REPO_ROOT);
   const runs = options.runs ?? 20;
   const deliveries = options.deliveries ?? 3000;
-  const names = options.variants ?? (["deployed", "runtime-sdk", "cjs-sdk"] as VariantName[]);
+  const specs = (options.variants ?? ["deployed", "runtime-sdk", "cjs-sdk"]).map((spec) => {
+    const [name, at] = spec.split("@") as [VariantName, string | undefined];
+    if (!(name in VARIANTS)) throw new Error(`unknown variant ${name}: ${Object.keys(VARIANTS).join(", ")}`);
+    return { label: spec, name, root: at ? path.resolve(at) : root };
+  });
   const log = options.log ?? (() => undefined);
   const stub = await startAwsStub("bench-webhook-secret-0123456789abcdefghij");
   const work = mkdtempSync(path.join(tmpdir(), "cirunners-webhook-bench-"));
@@ -384,18 +391,19 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
     const firstEvent = deliveryMix(stub.secret, 1, 1)[0];
     if (firstEvent.kind !== "queued-match") throw new Error("the first delivery must be a queued job for a pool");
     const mix = deliveryMix(stub.secret, deliveries);
-    const built = names.map((name) => {
-      const { code, metafile } = buildWebhook(root, name);
-      const dir = path.join(work, name);
+    const built = specs.map(({ label, name, root: from }, index) => {
+      const { code, metafile } = buildWebhook(from, name);
+      const dir = path.join(work, String(index));
       mkdirSync(dir);
       writeFileSync(path.join(dir, "index.mjs"), code);
       writeFileSync(path.join(dir, "measure.mjs"), MEASURE);
       writeFileSync(path.join(dir, "first.json"), JSON.stringify(firstEvent.event));
       writeFileSync(path.join(dir, "events.json"), JSON.stringify(mix));
       // Lambda resolves the runtime's SDK from /var/runtime/node_modules; here, the repository's node_modules.
-      if (VARIANTS[name].runtimeSdk) symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+      if (VARIANTS[name].runtimeSdk) symlinkSync(path.join(from, "node_modules"), path.join(dir, "node_modules"));
       const result = {
         name,
+        label,
         dir,
         bytes: Buffer.byteLength(code),
         gzipBytes: gzipSync(code, { level: 9 }).length,
@@ -403,7 +411,7 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
         cold: [] as ChildResult[],
         firstRequestCalls: {} as Record<string, number>,
       };
-      log(`${name}: ${result.bytes} bytes, ${result.gzipBytes} gzip`);
+      log(`${label}: ${result.bytes} bytes, ${result.gzipBytes} gzip`);
       return result;
     });
     // One untimed process per variant first (file cache), then the runs interleaved across variants.
@@ -412,7 +420,8 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
       for (const b of i % 2 ? [...built].reverse() : built) {
         stub.calls.clear();
         const result = await runChild(b.dir, "cold", env);
-        if (result.status !== 202) throw new Error(`${b.name}: the first request was answered ${result.status}`);
+        if (result.status !== 202)
+          throw new Error(`${b.label}: the first request was answered ${result.status} ${result.body}`);
         b.firstRequestCalls = Object.fromEntries(stub.calls);
         b.cold.push(result);
       }
@@ -434,8 +443,8 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
         ...(sorted.length >= 100 ? { p99: r2(quantile(sorted, 0.99)) } : {}),
       });
       variants.push({
-        variant: b.name,
-        description: VARIANTS[b.name].description,
+        variant: b.label,
+        description: `${VARIANTS[b.name].description}${b.label.includes("@") ? `, ${b.label.split("@")[1]}` : ""}`,
         bytes: b.bytes,
         gzipBytes: b.gzipBytes,
         packages: b.packages,
@@ -453,7 +462,7 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
           statuses,
         },
       });
-      log(`${b.name}: warm mix done`);
+      log(`${b.label}: warm mix done`);
     }
     return { root, node: process.version, runs, variants };
   } finally {
@@ -513,9 +522,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const variants = values.variants.split(",").map((v) => v.trim()) as VariantName[];
-  for (const v of variants)
-    if (!(v in VARIANTS)) throw new Error(`unknown variant ${v}: ${Object.keys(VARIANTS).join(", ")}`);
+  const variants = values.variants.split(",").map((v) => v.trim());
   const result = await benchWebhook({
     root: values.root,
     runs: Number(values.runs),
