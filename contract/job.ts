@@ -10,10 +10,7 @@ import { z } from "zod";
  */
 export const REPOSITORY_FULL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\/[A-Za-z0-9_.-]{1,100}$/;
 
-/**
- * `X-GitHub-Delivery` becomes the SQS MessageDeduplicationId, which allows 1-128 characters of printable ASCII
- * without space (SQS API reference, SendMessage). GitHub sends a GUID.
- */
+/** `X-GitHub-Delivery`, kept for tracing: printable ASCII without space, 1-128 characters. GitHub sends a GUID. */
 export const DELIVERY_ID = /^[\x21-\x7e]{1,128}$/;
 
 const positiveInteger = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -21,8 +18,14 @@ const positiveInteger = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 export const jobMessageSchema = z
   .object({
     version: z.literal(1),
-    /** `X-GitHub-Delivery` of the webhook that announced the job. */
-    deliveryId: z.string().regex(DELIVERY_ID, "expected 1-128 printable ASCII characters without spaces"),
+    /** `X-GitHub-Delivery` of the webhook that asked for this launch; absent when the reconciler asked. */
+    deliveryId: z.string().regex(DELIVERY_ID, "expected 1-128 printable ASCII characters without spaces").optional(),
+    /**
+     * The ledger record's version when the launch was asked for. Each launch decision follows its own write that
+     * put the job in `queued`, so `<jobId>-<recordVersion>` is unique per decision: it is the queue's
+     * deduplication id (a relaunch is never dropped as a duplicate; the same decision sent twice is).
+     */
+    recordVersion: z.number().int().nonnegative(),
     pool: z.string().min(1),
     jobId: positiveInteger,
     runId: positiveInteger,

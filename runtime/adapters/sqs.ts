@@ -4,15 +4,17 @@ import type { JobMessage } from "../../contract/job.js";
 
 /**
  * SendMessage input for the FIFO job queue. Jobs are independent, so each job is its own message group (no job
- * waits behind another); the delivery id is the deduplication id, so SQS drops a redelivery of the same delivery
- * within its 5-minute deduplication window. `body` is the contract's encoding of `message`.
+ * waits behind another). The deduplication id names the launch decision (`jobId-recordVersion`, contract/job.ts):
+ * SQS drops the same decision sent twice within its 5-minute window (SQS Developer Guide, "Exactly-once
+ * processing"), while a later relaunch of the same job is a new id. The ledger, not this window, is what keeps one
+ * job to one runner. `body` is the contract's encoding of `message`.
  */
 export function sendMessageInput(queueUrl: string, message: JobMessage, body: string): SendMessageCommandInput {
   return {
     QueueUrl: queueUrl,
     MessageBody: body,
     MessageGroupId: String(message.jobId),
-    MessageDeduplicationId: message.deliveryId,
+    MessageDeduplicationId: `${message.jobId}-${message.recordVersion}`,
   };
 }
 

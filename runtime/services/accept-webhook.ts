@@ -1,16 +1,18 @@
 /**
- * The webhook's request flow, with its side effects (secret, queue, logs, metrics) passed in:
- *   method and size (405, 413) -> signature (401) -> headers and JSON (400) -> event, action, labels -> enqueue.
- * The decisions are the pure functions in core/webhook (request, signature, classify, job-message).
+ * The webhook's request flow, with its side effects (secret, ledger and queue, logs, metrics) passed in:
+ *   method and size (405, 413) -> signature (401) -> headers and JSON (400) -> event, owner, repository, labels
+ *   -> record in the ledger (and request a launch when the job needs one).
+ * The decisions are the pure functions in core/webhook (request, signature, classify) and core/jobs (lifecycle).
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import type { JobMessage } from "../../contract/job.js";
-import type { RuntimePool } from "../../contract/pool.js";
-import { classifyEvent } from "../core/webhook/classify.js";
-import { buildJobMessage, encodeForQueue } from "../core/webhook/job-message.js";
+import { METRIC as JOB_METRIC, POOL_DIMENSION } from "../../contract/metrics.js";
+import { parseRunnerName } from "../../contract/names.js";
+import type { JobDelivery } from "../core/jobs/lifecycle.js";
+import { classifyEvent, type Served } from "../core/webhook/classify.js";
 import type { Classification, Rejection } from "../core/webhook/outcome.js";
 import { type HttpEvent, MAX_BODY_BYTES, readRequest } from "../core/webhook/request.js";
 import { verifySignature } from "../core/webhook/signature.js";
+import type { RecordResult } from "./record-job.js";
 
 /** What the handler needs from a logger (Powertools Logger fits). */
 export interface WebhookLogger {
@@ -24,25 +26,30 @@ export interface WebhookLogger {
 /** What the handler needs from a metrics client (Powertools Metrics fits). */
 export interface WebhookMetrics {
   addDimension(name: string, value: string): unknown;
-  addMetric(name: string, unit: "Count", value: number): unknown;
+  addMetric(name: string, unit: "Count" | "Seconds", value: number): unknown;
   publishStoredMetrics(): unknown;
+  /** A metric published on its own, with its own dimensions (Powertools `singleMetric`). */
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: "Count" | "Seconds", value: number): unknown;
+  };
 }
 
 export const METRIC = {
   accepted: "WebhookAccepted",
   ignored: "WebhookIgnored",
   rejected: "WebhookRejected",
-  /** Our side failed (secret unreadable, queue unreachable): answered 500 so GitHub can redeliver. */
+  /** Our side failed (secret unreadable, ledger or queue unreachable): answered 500, to be redelivered. */
   failed: "WebhookFailed",
 } as const;
 
 export interface WebhookDependencies {
-  /** Pools the webhook routes to (name and labels are what it reads). */
-  pools: readonly RuntimePool[];
+  /** The stack's owner, scope, repositories and pools: whose jobs it records. */
+  served: Served;
   /** The webhook secret (cached by the caller). */
   webhookSecret(): Promise<string>;
-  /** Sends one job message (`body` is its encoding) to the job queue; throws when the queue did not take it. */
-  enqueue(message: JobMessage, body: string): Promise<void>;
+  /** Records a delivery in the ledger (services/record-job.ts); throws when the ledger or the queue failed. */
+  record(delivery: JobDelivery, deliveryId: string): Promise<RecordResult>;
   logger: WebhookLogger;
   metrics: WebhookMetrics;
   now?: () => Date;
@@ -53,11 +60,9 @@ export type WebhookHandler = (event: HttpEvent, context?: Context) => Promise<AP
 
 export function createWebhookHandler(deps: WebhookDependencies): WebhookHandler {
   const { logger, metrics } = deps;
-  const now = deps.now ?? (() => new Date());
-
-  const count = (metric: string, dimension?: [string, string]) => {
+  const count = (metric: string, dimension?: [string, string], value = 1, unit: "Count" | "Seconds" = "Count") => {
     if (dimension) metrics.addDimension(dimension[0], dimension[1]);
-    metrics.addMetric(metric, "Count", 1);
+    metrics.addMetric(metric, unit, value);
   };
 
   const refuse = (rejection: Rejection) => {
@@ -85,7 +90,7 @@ export function createWebhookHandler(deps: WebhookDependencies): WebhookHandler 
     const signature = await verifySignature(secret, request.body, request.headers);
     if (signature.kind === "reject") return refuse(signature);
 
-    const decision: Classification = classifyEvent(request.headers, request.body, deps.pools);
+    const decision: Classification = classifyEvent(request.headers, request.body, deps.served);
     switch (decision.kind) {
       case "reject":
         return refuse(decision);
@@ -98,28 +103,73 @@ export function createWebhookHandler(deps: WebhookDependencies): WebhookHandler 
         count(METRIC.ignored, ["reason", decision.reason]);
         return respond(200, { message: decision.message, reason: decision.reason });
       case "accept": {
-        const message = buildJobMessage(decision.job, decision.pool, decision.deliveryId as string, now());
-        const encoded = encodeForQueue(message);
-        if ("kind" in encoded) return refuse(encoded);
+        const { delivery } = decision;
+        const { jobId } = delivery.job;
+        let result: RecordResult;
         try {
-          await deps.enqueue(message, encoded.body);
+          result = await deps.record(delivery, decision.deliveryId as string);
         } catch (error) {
-          return fail("enqueue-failed", `could not queue job ${message.jobId}; redeliver this delivery`, error);
+          return fail("record-failed", `could not record job ${jobId}; redeliver this delivery`, error);
         }
-        logger.info("job queued", {
-          pool: message.pool,
-          jobId: message.jobId,
-          runId: message.runId,
-          repository: message.repository,
+        const pool = result.record?.pool ?? delivery.pool ?? "none";
+        const facts = {
+          jobId,
+          action: delivery.action,
+          pool,
+          runId: delivery.job.runId,
+          repository: delivery.job.repository,
+        };
+        if (!result.outcome) {
+          logger.info("delivery changed nothing", { ...facts, detail: result.reason });
+          count(METRIC.ignored, ["reason", "no-change"]);
+          return respond(200, { message: `job ${jobId}: ${result.reason}`, reason: "no-change", jobId });
+        }
+        logger.info("job recorded", {
+          ...facts,
+          state: result.record?.state,
+          enqueued: result.enqueued,
+          compensated: result.compensated?.jobId,
         });
-        count(METRIC.accepted, ["pool", message.pool]);
+        count(METRIC.accepted, [POOL_DIMENSION, pool]);
+        emitJobMetrics(result, delivery, pool);
         return respond(202, {
-          message: `job ${message.jobId} queued for pool ${message.pool}`,
-          pool: message.pool,
-          jobId: message.jobId,
+          message: `job ${jobId} recorded as ${result.record?.state}${result.enqueued ? `, ${result.enqueued} launch requested` : ""}`,
+          pool,
+          jobId,
+          state: result.record?.state,
         });
       }
     }
+  }
+
+  /** The job metrics of contract/metrics.ts a recorded delivery produces. */
+  function emitJobMetrics(result: RecordResult, delivery: JobDelivery, pool: string): void {
+    const perPool = (name: string, p: string, value = 1, unit: "Count" | "Seconds" = "Count") => {
+      const single = metrics.singleMetric();
+      single.addDimension(POOL_DIMENSION, p);
+      single.addMetric(name, unit, value);
+    };
+    const record = result.record;
+    switch (result.outcome) {
+      case "queued":
+        perPool(JOB_METRIC.jobsQueued, pool);
+        break;
+      case "started": {
+        if (!delivery.runnerName || !parseRunnerName(delivery.runnerName)) break;
+        perPool(JOB_METRIC.jobsStarted, pool);
+        const started = Date.parse(delivery.startedAt ?? "");
+        const queued = Date.parse(record?.queuedAt ?? "");
+        if (started >= queued) perPool(JOB_METRIC.queueToStartSeconds, pool, (started - queued) / 1000, "Seconds");
+        break;
+      }
+      case "completed":
+        perPool(JOB_METRIC.jobsCompleted, pool);
+        break;
+      case "cancelled":
+        perPool(JOB_METRIC.jobsCancelled, pool);
+        break;
+    }
+    if (result.compensated) perPool(JOB_METRIC.compensations, result.compensated.pool ?? pool);
   }
 
   return async (event, context) => {

@@ -1,15 +1,16 @@
 /**
- * The job message a queued job becomes: built from the classified delivery and encoded with the contract's
- * codec, so the webhook can only queue what the launcher's decoder accepts.
+ * The job message a launch request becomes: built from the job's ledger record and encoded with the contract's
+ * codec, so nothing can queue what the launcher's decoder refuses.
  */
 import { encodeJobMessage, type JobMessage, type jobMessageSchema } from "../../../contract/job.js";
-import type { RuntimePool } from "../../../contract/pool.js";
-import type { QueuedJob, Rejection } from "./outcome.js";
+import type { JobRecord } from "../../../contract/ledger.js";
+import type { Rejection } from "./outcome.js";
 
 /** Where each message field comes from in the delivery, so a codec error names what GitHub sent. */
 const SOURCE_OF_FIELD: Record<keyof typeof jobMessageSchema.shape, string> = {
   version: "message version",
   deliveryId: "header X-GitHub-Delivery",
+  recordVersion: "ledger record version",
   pool: "pool name",
   jobId: "field workflow_job.id",
   runId: "field workflow_job.run_id",
@@ -21,23 +22,30 @@ const SOURCE_OF_FIELD: Record<keyof typeof jobMessageSchema.shape, string> = {
   enqueuedAt: "enqueue time",
 };
 
+/**
+ * The launch request for a job's record: built by the webhook and the reconciler from the record they just moved
+ * to `queued` (its version names the launch decision; see contract/job.ts).
+ */
 export function buildJobMessage(
-  job: QueuedJob,
-  pool: Pick<RuntimePool, "name">,
-  deliveryId: string,
+  record: Pick<
+    JobRecord,
+    "jobId" | "runId" | "runAttempt" | "repository" | "owner" | "installationId" | "labels" | "version"
+  > & { pool: string },
   now: Date,
+  deliveryId?: string,
 ): JobMessage {
   return {
     version: 1,
-    deliveryId,
-    pool: pool.name,
-    jobId: job.jobId,
-    runId: job.runId,
-    runAttempt: job.runAttempt,
-    repository: job.repository,
-    owner: job.owner,
-    ...(job.installationId === undefined ? {} : { installationId: job.installationId }),
-    labels: [...job.labels],
+    ...(deliveryId === undefined ? {} : { deliveryId }),
+    recordVersion: record.version,
+    pool: record.pool,
+    jobId: record.jobId,
+    runId: record.runId,
+    runAttempt: record.runAttempt,
+    repository: record.repository,
+    owner: record.owner,
+    ...(record.installationId === undefined ? {} : { installationId: record.installationId }),
+    labels: [...record.labels],
     enqueuedAt: now.toISOString(),
   };
 }

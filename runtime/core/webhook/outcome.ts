@@ -2,8 +2,7 @@
  * What the webhook decides about a delivery. Every decision carries the HTTP status GitHub will see and a short
  * machine-readable reason (used as the metric dimension) next to a message for people.
  */
-import type { JobMessage } from "../../../contract/job.js";
-import type { RuntimePool } from "../../../contract/pool.js";
+import type { JobDelivery } from "../jobs/lifecycle.js";
 
 /** Why a request was refused (4xx): the sender must change something before it can succeed. */
 export type RejectReason =
@@ -22,7 +21,12 @@ export type RejectReason =
   | "field-invalid";
 
 /** Why a valid delivery needs no runner. */
-export type IgnoreReason = "event-not-handled" | "action-not-queued" | "no-matching-pool";
+export type IgnoreReason =
+  | "event-not-handled"
+  | "action-not-handled"
+  | "other-owner"
+  | "repository-not-configured"
+  | "no-matching-pool";
 
 export interface Rejection {
   kind: "reject";
@@ -46,21 +50,11 @@ export interface Pong {
   status: 200;
 }
 
-/**
- * The fields of a queued `workflow_job` the launcher needs: the job part of the queue message. `labels` are the
- * job's `runs-on` labels with duplicates (compared case-insensitively) removed, first spelling kept.
- */
-export type QueuedJob = Pick<
-  JobMessage,
-  "jobId" | "runId" | "runAttempt" | "repository" | "owner" | "installationId" | "labels"
->;
-
-/** A queued job one of our pools serves: it becomes one message on the job queue. */
+/** A `workflow_job` delivery about a job of this stack: it is recorded in the ledger. */
 export interface Accepted {
   kind: "accept";
   status: 202;
-  job: QueuedJob;
-  pool: RuntimePool;
+  delivery: JobDelivery;
 }
 
 /** A signed delivery's classification, with the delivery id it was read under. */
