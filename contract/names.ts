@@ -102,6 +102,8 @@ export const FUNCTION_ENTRY = {
   reaper: "runtime/handlers/reaper.ts",
   "runner-cache": "runtime/handlers/runner-cache.ts",
   "warm-pool": "runtime/handlers/warm-pool.ts",
+  reconciler: "runtime/handlers/reconciler.ts",
+  redeliver: "runtime/handlers/redeliver.ts",
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENTRY;
