@@ -31,7 +31,8 @@ report_start_failure() {
 power_off() {
   local status=$?
   trap - EXIT ERR
-  set +e
+  # Nothing may stop the power-off now, an unset variable included.
+  set +eu
   [ -n "$WORK_DIR" ] && rm -rf "$WORK_DIR"
   if [ "$status" -eq 0 ]; then log "runner finished: powering off"; else
     report_start_failure "$failure"

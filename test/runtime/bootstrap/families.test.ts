@@ -116,7 +116,9 @@ describe("runner bootstrap on each image", () => {
     assert.equal(status, 0, log);
     assert.match(log, /baked image: true/);
     assert.ok(
-      !calls.some((c) => /^(dnf|apt-get|dpkg|unzip|useradd) /.test(c) || c.startsWith("aws s3") || c.startsWith("curl -sSfL")),
+      !calls.some(
+        (c) => /^(dnf|apt-get|dpkg|unzip|useradd) /.test(c) || c.startsWith("aws s3") || c.startsWith("curl -sSfL"),
+      ),
       calls.join("\n"),
     );
     assert.ok(calls.includes("systemctl start docker") && calls.includes("usermod -aG docker runner"));

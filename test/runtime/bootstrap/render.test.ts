@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
+import { METRIC } from "../../../contract/metrics.js";
 import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../../contract/names.js";
 import {
   bootstrapVariables,
@@ -17,6 +18,9 @@ const SETTINGS: BootstrapSettings = {
   CIRUNNERS_RUNNER_ARCH: "arm64",
   CIRUNNERS_LOG_GROUP: "/cirunners/dev/runners",
   CIRUNNERS_PARAMETER_WAIT_SECONDS: 90,
+  CIRUNNERS_POOL: "linux-arm64",
+  CIRUNNERS_DOCKER: false,
+  CIRUNNERS_SUDO: true,
 };
 
 describe("renderUserData", () => {
@@ -24,17 +28,27 @@ describe("renderUserData", () => {
     const userData = renderUserData(SETTINGS);
     const lines = userData.split("\n");
     assert.equal(lines[0], "#!/bin/bash");
-    assert.deepEqual(lines.slice(1, 9), [
+    assert.deepEqual(lines.slice(1, 19), [
+      "export CIRUNNERS_AWS_CLI_URL='https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip'",
+      "export CIRUNNERS_CW_AGENT_DEB_URL='https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/arm64/latest/amazon-cloudwatch-agent.deb'",
+      "export CIRUNNERS_DOCKER='false'",
+      "export CIRUNNERS_IMAGE_MARKER='/etc/cirunners/runner-image.json'",
       "export CIRUNNERS_INSTANCE_ID_PLACEHOLDER='{instance-id}'",
       "export CIRUNNERS_LOG_GROUP='/cirunners/dev/runners'",
+      "export CIRUNNERS_METRICS_NAMESPACE='cirunners'",
       "export CIRUNNERS_PARAMETER_WAIT_SECONDS='90'",
+      "export CIRUNNERS_POOL='linux-arm64'",
+      "export CIRUNNERS_POOL_DIMENSION='pool'",
       "export CIRUNNERS_RUNNER_ARCH='arm64'",
       "export CIRUNNERS_RUNNER_CACHE_BUCKET='cirunners-dev-runner-cache-1a2b3c'",
       "export CIRUNNERS_RUNNER_MANIFEST_KEY='actions-runner/linux-arm64/manifest.json'",
       "export CIRUNNERS_RUNNER_PARAMETER_TEMPLATE='/cirunners/dev/runners/{instance-id}'",
       "export CIRUNNERS_RUNNER_TARBALL_KEY='actions-runner/linux-arm64/actions-runner.tar.gz'",
+      "export CIRUNNERS_START_FAILURE_METRIC='RunnerStartFailures'",
+      "export CIRUNNERS_START_FAILURE_TOKEN='RUNNER_START_FAILURE'",
+      "export CIRUNNERS_SUDO='true'",
     ]);
-    assert.equal(lines.slice(9).join("\n"), readBootstrapScript().split("\n").slice(1).join("\n"));
+    assert.equal(lines.slice(19).join("\n"), readBootstrapScript().split("\n").slice(1).join("\n"));
     assert.ok(Buffer.byteLength(userData) < USER_DATA_LIMIT_BYTES);
     assert.equal(spawnSync("bash", ["-n"], { input: userData }).status, 0, "the result is valid bash");
   });
@@ -48,8 +62,17 @@ describe("renderUserData", () => {
     assert.equal(variables.CIRUNNERS_RUNNER_TARBALL_KEY, runnerCacheKey("arm64"));
     assert.equal(variables.CIRUNNERS_RUNNER_MANIFEST_KEY, runnerCacheManifestKey("arm64"));
     const script = readBootstrapScript();
-    // The cache folder, the placeholder and the prefix-trimming of the parameter rule.
-    for (const spelled of ["actions-runner/linux", "linux-$", "{instance-id}", "%/}"]) {
+    // The cache folder, the placeholder, the prefix-trimming of the parameter rule, the metric's names, the marker.
+    for (const spelled of [
+      "actions-runner/linux",
+      "linux-$",
+      "{instance-id}",
+      "%/}",
+      METRIC.runnerStartFailures,
+      "/etc/cirunners/",
+      "amazoncloudwatch-agent.s3",
+      "awscli.amazonaws.com",
+    ]) {
       assert.ok(!script.includes(spelled), `bootstrap.sh spells ${spelled}`);
     }
   });
@@ -68,6 +91,7 @@ describe("renderUserData", () => {
       /CIRUNNERS_RUNNER_CACHE_BUCKET/,
     );
     assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_LOG_GROUP: "a'; rm -rf /" }), /CIRUNNERS_LOG_GROUP/);
+    assert.throws(() => renderUserData({ ...SETTINGS, CIRUNNERS_POOL: "a b'" }), /CIRUNNERS_POOL/);
     assert.throws(
       () => renderUserData({ ...SETTINGS, CIRUNNERS_PARAMETER_WAIT_SECONDS: 0 }),
       /CIRUNNERS_PARAMETER_WAIT_SECONDS/,
@@ -81,6 +105,29 @@ describe("renderUserData", () => {
       /over EC2's limit/,
     );
   });
+});
+
+describe("user data size", () => {
+  // Every combination a pool can make, with the longest values config validation lets through: pool names are at
+  // most 32 characters, bucket names 63, log group names follow the stack name.
+  const longest: BootstrapSettings = {
+    CIRUNNERS_PARAMETER_PREFIX: `/cirunners/${"s".repeat(40)}/runners`,
+    CIRUNNERS_RUNNER_CACHE_BUCKET: `b${"-".repeat(61)}b`,
+    CIRUNNERS_RUNNER_ARCH: "x64",
+    CIRUNNERS_LOG_GROUP: `/cirunners/${"s".repeat(40)}/runners`,
+    CIRUNNERS_PARAMETER_WAIT_SECONDS: 3600,
+    CIRUNNERS_POOL: `p${"-".repeat(30)}p`,
+    CIRUNNERS_DOCKER: true,
+    CIRUNNERS_SUDO: true,
+  };
+  for (const arch of ["x64", "arm64"] as const)
+    for (const docker of [true, false])
+      for (const sudo of [true, false])
+        it(`stays under 16 KB with 1 KB to spare: ${arch}, docker ${docker}, sudo ${sudo}`, () => {
+          const settings = { ...longest, CIRUNNERS_RUNNER_ARCH: arch, CIRUNNERS_DOCKER: docker, CIRUNNERS_SUDO: sudo };
+          const size = Buffer.byteLength(renderUserData(settings));
+          assert.ok(size <= USER_DATA_LIMIT_BYTES - 1024, `${size} bytes`);
+        });
 });
 
 describe("shellQuote", () => {

@@ -46,6 +46,7 @@ case "$*" in
   *"meta-data/instance-id"*) echo ${INSTANCE_ID} ;;
   *"meta-data/placement/region"*) echo eu-west-1 ;;
   *amazon-cloudwatch-agent.deb*|*awscli-exe*) [ -f "$STATE/download-fails" ] && exit 22
+    case "$*" in *awscli-exe*) [ -f "$STATE/cli-download-fails" ] && exit 22 ;; esac
     for a in "$@"; do [ "$prev" = "-o" ] && touch "$a"; prev="$a"; done ;;
   *) exit 22 ;;
 esac`,
