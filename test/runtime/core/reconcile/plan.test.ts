@@ -1,0 +1,98 @@
+import { strict as assert } from "node:assert";
+import type { JobRecord } from "../../../../contract/ledger.js";
+import { idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../../../../runtime/core/reconcile/idle.js";
+import { planAfterCheck, planJob } from "../../../../runtime/core/reconcile/plan.js";
+
+const NOW = new Date("2025-06-02T12:00:00Z");
+const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+const options = { now: NOW, bootGraceMs: 10 * 60_000, recheckAfterMs: 10 * 60_000 };
+
+function record(overrides: Partial<JobRecord>): JobRecord {
+  return {
+    jobId: 7,
+    runId: 70,
+    runAttempt: 1,
+    repository: "acme/app",
+    owner: "acme",
+    labels: ["self-hosted", "linux"],
+    pool: "linux-x64",
+    state: "queued",
+    version: 3,
+    runners: [],
+    attempts: 0,
+    queuedAt: ago(5),
+    updatedAt: ago(1),
+    expiresAt: 1,
+    ...overrides,
+  };
+}
+
+describe("reconcile: planJob and planAfterCheck", () => {
+  it("expires a queued job past GitHub's 24-hour limit, launches a fresh one, rechecks a long-waiting one", () => {
+    assert.equal(planJob(record({ queuedAt: ago(24 * 60) }), options).kind, "move");
+    assert.deepEqual(planJob(record({}), options), { kind: "launch" });
+    assert.deepEqual(planJob(record({ updatedAt: ago(10) }), options), { kind: "check" });
+  });
+
+  it("sends a launching record whose lease ran out back to queued with one more attempt", () => {
+    const step = planJob(record({ state: "launching", attempts: 2 }), options);
+    assert.ok(step.kind === "move");
+    assert.deepEqual({ state: step.move.state, attempts: step.move.attempts }, { state: "queued", attempts: 3 });
+  });
+
+  it("leaves a launched job inside the boot grace and checks it afterwards; checks waiting jobs", () => {
+    const runner = (minutes: number) => ({
+      instanceId: "i-1",
+      runnerName: "linux-x64-7-abcdef",
+      launchedAt: ago(minutes),
+    });
+    assert.equal(planJob(record({ state: "launched", runners: [runner(9)] }), options).kind, "none");
+    assert.equal(planJob(record({ state: "launched", runners: [runner(11)] }), options).kind, "check");
+    assert.equal(planJob(record({ state: "waiting" }), options).kind, "check");
+  });
+
+  it("moves on from what GitHub reports", () => {
+    const job = (status: string, runnerName: string | null = null) => ({ status, conclusion: null, runnerName });
+    const moveOf = (r: JobRecord, j: Parameters<typeof planAfterCheck>[1]) => {
+      const step = planAfterCheck(r, j, NOW);
+      return step.kind === "move" ? step.move.state : step.kind;
+    };
+    assert.equal(moveOf(record({ state: "waiting" }), job("queued")), "queued", "approval granted");
+    assert.equal(moveOf(record({ state: "waiting" }), job("waiting")), "none");
+    assert.equal(moveOf(record({ state: "waiting" }), job("completed")), "cancelled");
+    assert.equal(moveOf(record({ state: "launched" }), job("completed")), "cancelled");
+    assert.equal(moveOf(record({ state: "launched" }), job("completed", "other-runner")), "done");
+    assert.equal(moveOf(record({ state: "launched" }), job("in_progress", "linux-x64-7-abcdef")), "running");
+    assert.equal(moveOf(record({ state: "launched" }), job("queued")), "none");
+    assert.equal(moveOf(record({}), job("queued")), "launch");
+    assert.equal(moveOf(record({}), undefined), "cancelled", "GitHub no longer knows the job");
+  });
+});
+
+describe("reconcile: idle runners of ended jobs", () => {
+  const instance = (id: string, runnerName: string, warm = false) => ({ instanceId: id, runnerName, pool: "p", warm });
+  it("names runners whose job ended without them, never the runner that ran it, a warm or a foreign one", () => {
+    const instances = [
+      instance("i-cancelled", "p-1-aaaaaa"),
+      instance("i-ran", "p-2-bbbbbb"),
+      instance("i-live", "p-3-cccccc"),
+      instance("i-warm", "p-warm-dddddd", true),
+      instance("i-foreign", "someone-else"),
+    ];
+    assert.deepEqual(jobIdsOf(instances), [1, 2, 3]);
+    const records = new Map([
+      [1, record({ jobId: 1, state: "cancelled" })],
+      [2, record({ jobId: 2, state: "done", ranOn: "p-2-bbbbbb" })],
+      [3, record({ jobId: 3, state: "launched" })],
+    ]);
+    assert.deepEqual(
+      idleRunnersOfEndedJobs(instances, records).map((r) => r.instanceId),
+      ["i-cancelled"],
+    );
+  });
+
+  it("gives a pool the launches its free capacity allows, never fewer than none", () => {
+    assert.equal(launchBudget(4, 1), 3);
+    assert.equal(launchBudget(2, 5), 0);
+  });
+});
