@@ -6,6 +6,15 @@ type IngressModule = typeof import("../../program/ephemeral-runners/ingress");
 
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
+/** The ledger as EphemeralRunners hands it over: a table name and the webhook's statements on it. */
+const LEDGER_TABLE = "runners-ledger-test";
+const LEDGER_STATEMENT = {
+  Sid: "JobLedgerItems",
+  Effect: "Allow" as const,
+  Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+  Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${LEDGER_TABLE}`,
+};
+const ledger = { tableName: LEDGER_TABLE, statements: [LEDGER_STATEMENT] };
 
 const runners: RunnersConfig = {
   pools: [
@@ -17,6 +26,9 @@ const runners: RunnersConfig = {
       diskSizeGiB: 40,
       maxRunners: 10,
       spot: true,
+      image: "stock",
+      docker: true,
+      sudo: false,
     },
     {
       name: "linux-arm64",
@@ -26,6 +38,9 @@ const runners: RunnersConfig = {
       diskSizeGiB: 40,
       maxRunners: 5,
       spot: false,
+      image: "stock",
+      docker: true,
+      sudo: false,
     },
   ],
   launcher: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 4, timeoutSeconds: 45 },
@@ -94,6 +109,7 @@ describe("WebhookIngress", () => {
       stack: "test",
       github,
       runners,
+      ledger,
       logRetentionDays: 14,
       tags: { project: "cirunners" },
       ...extra,
@@ -222,7 +238,7 @@ describe("WebhookIngress", () => {
       );
     });
 
-    it("gives the function only sqs:SendMessage on this queue, ssm:GetParameter on the secret and its own logs", () => {
+    it("gives the function only sqs:SendMessage on this queue, ssm:GetParameter on the secret, the ledger statements it is handed and its own logs", () => {
       const policy = built.one("aws:iam/rolePolicy:RolePolicy");
       const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
       const { jobs } = queues();
@@ -238,6 +254,9 @@ describe("WebhookIngress", () => {
         return actions.flatMap((a) => resources.map((r) => `${a} ${r}`));
       });
       assert.deepEqual(grants.sort(), [
+        `dynamodb:GetItem ${LEDGER_STATEMENT.Resource}`,
+        `dynamodb:PutItem ${LEDGER_STATEMENT.Resource}`,
+        `dynamodb:UpdateItem ${LEDGER_STATEMENT.Resource}`,
         `logs:CreateLogStream ${fnLogs.state.arn}:*`,
         `logs:PutLogEvents ${fnLogs.state.arn}:*`,
         `sqs:SendMessage ${jobs.state.arn}`,
@@ -273,6 +292,10 @@ describe("WebhookIngress", () => {
       ]);
       assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, jobs.state.url);
       assert.equal(env.CIRUNNERS_WEBHOOK_SECRET_PARAMETER, "/cirunners/test/webhook-secret");
+      assert.equal(env.CIRUNNERS_LEDGER_TABLE, LEDGER_TABLE);
+      assert.equal(env.CIRUNNERS_GITHUB_OWNER, "acme-platform");
+      assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");
+      assert.equal(env.CIRUNNERS_REPOSITORIES, "[]", "one organization hook serves every repository");
       assert.deepEqual(
         Object.keys(env).filter((name) => name.startsWith("POWERTOOLS_")),
         [],
@@ -371,6 +394,7 @@ describe("WebhookIngress", () => {
           stack: "test",
           github: githubConfig(),
           runners: { ...runners, pools: many },
+          ledger,
           logRetentionDays: 14,
         }),
       /over the 3072 that fit in the function's environment/,
