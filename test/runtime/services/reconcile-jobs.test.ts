@@ -1,0 +1,186 @@
+/** The reconciler against moto (DynamoDB ledger, SQS FIFO job queue, EC2) and the GitHub stand-in. */
+import { strict as assert } from "node:assert";
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { decodeJobMessage } from "../../../contract/job.js";
+import type { NewJobRecord } from "../../../contract/ledger.js";
+import { TAG } from "../../../contract/names.js";
+import { getJob, type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
+import { type ReconcileSettings, reconcileJobs } from "../../../runtime/services/reconcile-jobs.js";
+import type { GitHubApi } from "../../../testkit/github/server.js";
+import { type MotoServer, startMoto } from "../../../testkit/moto.js";
+import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+
+const ORG = "acme";
+const POOL = "linux-x64";
+const silent = { info() {}, warn() {}, error() {} };
+const minutes = (m: number) => m * 60_000;
+
+describe("reconcileJobs (moto + GitHub stand-in)", function () {
+  this.timeout(60_000);
+  let moto: MotoServer;
+  let github: GitHubApi;
+  let ledger: Ledger;
+  let queueUrl: string;
+
+  before(async () => {
+    moto = await startMoto({ region: "eu-west-1" });
+    github = await startAppEnvironment({ [ORG]: 77 });
+  });
+  after(async () => {
+    await github?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await resetAppEnvironment(moto, github);
+    ledger = await createLedgerTable(dynamoClient());
+    const queue = await new SQSClient({}).send(
+      new CreateQueueCommand({ QueueName: "jobs.fifo", Attributes: { FifoQueue: "true" } }),
+    );
+    queueUrl = queue.QueueUrl as string;
+  });
+
+  const settings = (maxRunners = 2): ReconcileSettings => ({
+    stack: "dev",
+    pools: [
+      {
+        name: POOL,
+        labels: ["self-hosted", "linux"],
+        instanceTypes: ["m7i.large"],
+        architecture: "x64",
+        maxRunners,
+        spot: false,
+      },
+    ],
+    scope: "org",
+    owner: ORG,
+    queueUrl,
+    bootGraceMinutes: 10,
+    pageSize: 25,
+  });
+  const run = (s: ReconcileSettings, at = new Date()) =>
+    reconcileJobs(s, {
+      ledger,
+      ec2: new EC2Client({}),
+      sqs: new SQSClient({}),
+      github: testGitHubApp(github.url),
+      now: () => at,
+      log: silent,
+    });
+  const job = (jobId: number, overrides: Partial<NewJobRecord> = {}): NewJobRecord => ({
+    jobId,
+    runId: jobId * 10,
+    runAttempt: 1,
+    repository: `${ORG}/app`,
+    owner: ORG,
+    labels: ["self-hosted", "linux"],
+    pool: POOL,
+    state: "queued",
+    queuedAt: new Date().toISOString(),
+    ...overrides,
+  });
+  async function launch(runnerName: string): Promise<string> {
+    const tags = { [TAG.stack]: "dev", [TAG.pool]: POOL, [TAG.runnerName]: runnerName, [TAG.repository]: `${ORG}/app` };
+    const result = await new EC2Client({}).send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        InstanceType: "m7i.large",
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+        ],
+      }),
+    );
+    return result.Instances?.[0].InstanceId as string;
+  }
+  async function queuedMessages() {
+    const received = await new SQSClient({}).send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+    );
+    return (received.Messages ?? []).map((m) => {
+      const decoded = decodeJobMessage(m.Body ?? "");
+      assert.ok(decoded.ok);
+      return decoded.value;
+    });
+  }
+
+  it("keeps a job waiting for capacity in the ledger and sends it to the launcher once the pool has room", async () => {
+    const other = await launch(`${POOL}-99-abcdef`);
+    await recordJob(ledger, job(1), new Date());
+    const full = await run(settings(1));
+    assert.deepEqual(full.capacityWaits, [{ jobId: 1, pool: POOL }]);
+    assert.deepEqual(await queuedMessages(), []);
+
+    await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [other] }));
+    const freed = await run(settings(1));
+    assert.deepEqual(freed.enqueued, [1]);
+    const [message] = await queuedMessages();
+    assert.deepEqual([message.jobId, message.pool, message.recordVersion], [1, POOL, 0]);
+  });
+
+  it("expires a job queued past GitHub's 24 hours and returns a stuck launching job to the queue", async () => {
+    const dayAgo = new Date(Date.now() - minutes(24 * 60 + 1)).toISOString();
+    await recordJob(ledger, job(2, { queuedAt: dayAgo }), new Date());
+    const claimed = await recordJob(ledger, job(3), new Date(Date.now() - minutes(20)));
+    await moveJob(
+      ledger,
+      3,
+      "queued",
+      claimed.record.version,
+      { state: "launching" },
+      new Date(Date.now() - minutes(20)),
+    );
+
+    const report = await run(settings());
+    assert.deepEqual(report.moved.map((m) => [m.jobId, m.from, m.to]).sort(), [
+      [2, "queued", "expired"],
+      [3, "launching", "queued"],
+    ]);
+    assert.equal((await getJob(ledger, 3))?.attempts, 1);
+    assert.deepEqual(report.enqueued, [3], "the returned job is sent to the launcher in the same run");
+  });
+
+  it("ends the idle runner of a job cancelled at GitHub before its runner took it", async () => {
+    const runnerName = `${POOL}-4-abcdef`;
+    const instanceId = await launch(runnerName);
+    github.addRunner({ name: runnerName, scope: `org:${ORG}`, status: "online" });
+    github.createJob({ id: 4, owner: ORG, labels: ["no-such-label"], deliver: false });
+    github.cancelJob(4);
+    const created = await recordJob(ledger, job(4), new Date());
+    const launching = await moveJob(ledger, 4, "queued", created.record.version, { state: "launching" }, new Date());
+    const runner = { instanceId, runnerName, launchedAt: new Date().toISOString() };
+    await moveJob(
+      ledger,
+      4,
+      "launching",
+      launching.record?.version as number,
+      { state: "launched", addRunner: runner },
+      new Date(),
+    );
+
+    const report = await run(settings(), new Date(Date.now() + minutes(11)));
+    assert.deepEqual(
+      report.moved.map((m) => [m.jobId, m.to]),
+      [[4, "cancelled"]],
+    );
+    assert.deepEqual(
+      report.idleRunnersEnded.map((r) => r.instanceId),
+      [instanceId],
+    );
+    assert.ok(![...github.runners.values()].some((r) => r.name === runnerName), "deregistered at GitHub");
+    assert.ok((await getJob(ledger, 4))?.runners[0].endedAt);
+  });
+
+  it("never ends a runner of an ended job that another job is running on", async () => {
+    const runnerName = `${POOL}-5-abcdef`;
+    await launch(runnerName);
+    github.addRunner({ name: runnerName, scope: `org:${ORG}`, status: "online", busy: true });
+    const created = await recordJob(ledger, job(5), new Date());
+    await moveJob(ledger, 5, "queued", created.record.version, { state: "cancelled" }, new Date());
+    const report = await run(settings());
+    assert.deepEqual(report.idleRunnersEnded, []);
+    assert.ok([...github.runners.values()].some((r) => r.name === runnerName));
+  });
+});
