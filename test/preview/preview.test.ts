@@ -103,6 +103,13 @@ describe("offline preview", function () {
     assert.match(run.stdout, /├─ cirunners:index:EphemeralRunners\s+runners/);
     assert.match(run.stdout, /Resources by type:/);
     assert.match(run.stdout, /Policies: 0 mandatory/);
+    assert.match(run.stdout, /^Outputs:\n( {4}\w+ +.+\n)+/m);
+    assert.match(run.stdout, /^ {4}networkSource +"created"$/m);
+    assert.ok(
+      run.stdout.split("\n").every((line) => [...line].length <= 120),
+      "a pipe gets lines of at most 120 columns",
+    );
+    assert.doesNotMatch(run.stdout, /\u001b\[/, "no colour on a pipe");
   });
 
   it("exits 1 and names the violations when a mandatory policy is violated", () => {
@@ -169,6 +176,27 @@ describe("offline preview", function () {
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace for a config error");
   });
 
+  it("names the file, line and column of a YAML syntax error, without a stack trace (exit 2)", () => {
+    const file = path.join(require("node:os").tmpdir(), `Pulumi.yamlerror-${process.pid}.yaml`);
+    require("node:fs").writeFileSync(file, "config:\n  aws:region: eu-west-1\n  cirunners:github: {owner: acme\n");
+    const run = preview("--stack", "yamlerror", "--stack-file", file);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^error: Pulumi\.yamlerror-\d+\.yaml:\d+:\d+: YAML syntax error: /);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  });
+
+  it("rejects an unknown policy name in --policy-config in one line (exit 2)", () => {
+    const file = path.join(require("node:os").tmpdir(), `policy-config-unknown-${process.pid}.json`);
+    require("node:fs").writeFileSync(file, JSON.stringify({ "aws-no-such-policy": { enforcementLevel: "advisory" } }));
+    const run = preview("--stack", "dev", "--policy-config", file);
+    assert.equal(run.status, 2);
+    assert.match(
+      run.stderr,
+      /^error: --policy-config: Unknown policy "aws-no-such-policy": the pack has no policy of that name/,
+    );
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  });
+
   it("names the stacks that exist when asked for one that does not", () => {
     const run = preview("--stack", "staging");
     assert.equal(run.status, 2);
@@ -188,9 +216,9 @@ describe("offline preview", function () {
       assert.equal(lines.length, 6);
       assert.match(lines[1], /^ \+ {3}pulumi:pulumi:Stack\s+cirunners-dev$/);
       assert.match(lines[2], /^ \+ {3}├─ cirunners:index:NodeFunction\s+webhook$/);
-      assert.match(lines[3], /^ \+ {3}│ {2}├─ aws:iam\/role:Role\s+webhook$/);
-      assert.match(lines[4], /^ \+ {3}│ {2}└─ aws:lambda\/function:Function\s+webhook$/);
-      assert.match(lines[5], /^ \+ {3}└─ aws:sqs\/queue:Queue\s+jobs$/);
+      assert.match(lines[3], /^ \+ {3}│ {2}├─ aws:iam:Role\s+webhook$/);
+      assert.match(lines[4], /^ \+ {3}│ {2}└─ aws:lambda:Function\s+webhook$/);
+      assert.match(lines[5], /^ \+ {3}└─ aws:sqs:Queue\s+jobs$/);
     });
 
     it("counts resources per type", () => {

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, settleRegistrations, type RecordedResource } from "../../testkit/pulumi-mocks";
 import { fromWire } from "../../testkit/wire";
@@ -37,6 +37,8 @@ export interface PreviewResult {
   project: string;
   resources: PreviewResource[];
   violations: PreviewViolation[];
+  /** The program's stack outputs as far as the mocks resolve them (undefined: known only after deployment). */
+  outputs?: Record<string, unknown>;
 }
 
 export interface PreviewOptions {
@@ -53,6 +55,18 @@ export interface PreviewOptions {
 
 /** A stack or project file problem: named key, what was found. */
 export class PreviewInputError extends Error {}
+
+/** Parses a YAML file; a syntax error names the file, line and column instead of throwing the parser's trace. */
+function readYaml(file: string): unknown {
+  try {
+    return parseYaml(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const where = error.linePos ? `:${error.linePos[0].line}:${error.linePos[0].col}` : "";
+    // The parser's message repeats the offending line with a caret under it: keep only its first line.
+    throw new PreviewInputError(`${path.basename(file)}${where}: YAML syntax error: ${error.message.split("\n")[0]}`);
+  }
+}
 
 function stringifyConfigValue(key: string, value: unknown, file: string): string {
   if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
@@ -75,7 +89,7 @@ export function readStackConfig(
 ): { project: string; config: Record<string, string> } {
   const projectFile = path.join(projectDir, "Pulumi.yaml");
   if (!fs.existsSync(projectFile)) throw new PreviewInputError(`no Pulumi.yaml in ${projectDir}`);
-  const project = parseYaml(fs.readFileSync(projectFile, "utf8")) as {
+  const project = readYaml(projectFile) as {
     name?: string;
     config?: Record<string, unknown>;
   };
@@ -95,7 +109,7 @@ export function readStackConfig(
       .map((f) => f.split(".")[1]);
     throw new PreviewInputError(`no stack file ${path.basename(file)}; stacks here: ${stacks.join(", ") || "none"}`);
   }
-  const stackDoc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const stackDoc = (readYaml(file) ?? {}) as { config?: Record<string, unknown> };
   for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
     config[qualify(key, project.name)] = stringifyConfigValue(key, value, file);
   }
@@ -127,10 +141,45 @@ async function evaluatePolicies(
   }));
 }
 
+/**
+ * Validates the policy config before the program runs: the pack's evaluator rejects unknown policy names and bad
+ * levels or properties (as `pulumi preview --policy-pack-config` does); evaluating no resources checks only that.
+ */
+export async function checkPolicyConfig(policyConfig: PreviewOptions["policyConfig"]): Promise<void> {
+  if (policyConfig === undefined) return;
+  const { evaluate } = await import("../../policy/evaluate");
+  try {
+    await evaluate([], { config: policyConfig as never });
+  } catch (error) {
+    const message = (error as Error).message.replace(/^Invalid policy pack config:\s*/, "");
+    throw new PreviewInputError(`--policy-config: ${message.split(/\n\s*/).join("; ")}`);
+  }
+}
+
+/** Resolves the program's exports (Outputs, possibly nested) to plain values; unknowns become undefined. */
+async function stackOutputs(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(exports)
+      .filter(([name]) => name !== "default" && name !== "__esModule")
+      .map(async ([name, value]) => {
+        // A value the mocks leave unknown never reaches apply: give up on it after a moment.
+        const resolved = await Promise.race([
+          new Promise<unknown>((resolve) =>
+            (pulumi.output(value as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve(v)),
+          ),
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
+        ]);
+        return [name, resolved] as const;
+      }),
+  );
+  return Object.fromEntries(entries);
+}
+
 /** Runs the program offline and evaluates the policy pack. Throws PreviewInputError or the program's own error. */
 export async function runOfflinePreview(options: PreviewOptions): Promise<PreviewResult> {
   const projectDir = path.resolve(options.projectDir ?? path.join(__dirname, "..", ".."));
   const { project, config } = readStackConfig(projectDir, options.stack, options.stackFile);
+  await checkPolicyConfig(options.policyConfig);
   const region = config["aws:region"] ?? "us-east-1";
 
   pulumi.runtime.setAllConfig(config);
@@ -139,9 +188,12 @@ export async function runOfflinePreview(options: PreviewOptions): Promise<Previe
   const programErrors: unknown[] = [];
   const onRejection = (reason: unknown) => programErrors.push(reason);
   process.on("unhandledRejection", onRejection);
+  let exports: Record<string, unknown> = {};
   try {
     const program = path.resolve(projectDir, options.program ?? programEntry(projectDir));
-    await import(pathToFileURL(program).href);
+    const module = (await import(pathToFileURL(program).href)) as Record<string, unknown>;
+    // A CommonJS program's exports are on `default` (its module.exports).
+    exports = (module.default as Record<string, unknown> | undefined) ?? module;
     await settleRegistrations(recorded);
   } finally {
     process.off("unhandledRejection", onRejection);
@@ -156,7 +208,7 @@ export async function runOfflinePreview(options: PreviewOptions): Promise<Previe
     inputs: fromWire(r.wireInputs, { secrets: "mask", unknown: "[unknown]" }) as Record<string, unknown>,
   }));
   const violations = await evaluatePolicies(recorded, options.policyConfig);
-  return { stack: options.stack, project, resources, violations };
+  return { stack: options.stack, project, resources, violations, outputs: await stackOutputs(exports) };
 }
 
 /** The entry point the Pulumi CLI runs: package.json's `main`, else index.ts. */
