@@ -66,6 +66,8 @@ export interface ApiGateway {
   records: DeliveryRecord[];
   /** Requests being answered. */
   inFlight(): number;
+  /** While set, every request is answered with this status and the function is not invoked (an outage). */
+  setOutage(status: number | undefined): void;
   /** Sends one delivery exactly as given; resolves with its record. */
   deliver(delivery: Delivery): Promise<DeliveryRecord>;
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startApiGateway(options: {
 }): Promise<ApiGateway> {
   const records: DeliveryRecord[] = [];
   let inFlight = 0;
+  let outage: number | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -95,7 +98,14 @@ export async function startApiGateway(options: {
         handlerMs: 0,
       };
       try {
-        if (`${req.method} ${new URL(req.url ?? "/", "http://localhost").pathname}` !== options.routeKey) {
+        if (outage !== undefined) {
+          // What API Gateway answers when the integration is down or throttled: the function never runs.
+          record.status = outage;
+          record.responseBody = JSON.stringify({
+            message: outage === 429 ? "Too Many Requests" : "Service Unavailable",
+          });
+          res.setHeader("content-type", "application/json");
+        } else if (`${req.method} ${new URL(req.url ?? "/", "http://localhost").pathname}` !== options.routeKey) {
           record.status = 404;
           record.responseBody = JSON.stringify({ message: "Not Found" });
           res.setHeader("content-type", "application/json");
@@ -134,6 +144,9 @@ export async function startApiGateway(options: {
     url,
     records,
     inFlight: () => inFlight,
+    setOutage(status) {
+      outage = status;
+    },
     async deliver(delivery) {
       const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
       await response.text();

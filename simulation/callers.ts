@@ -10,6 +10,8 @@ export const CALLERS = {
   launcher: "AKIASIMLAUNCHER",
   reaper: "AKIASIMREAPER",
   "runner-cache": "AKIASIMRUNNERCACHE",
+  reconciler: "AKIASIMRECONCILER",
+  redeliver: "AKIASIMREDELIVER",
   eventSource: "AKIASIMEVENTSOURCE",
   instance: "AKIASIMINSTANCE",
   simulation: "AKIASIMHARNESS",

@@ -6,12 +6,25 @@ import { arn, partitionOf } from "../contract/arn";
 import { CALLERS, SIMULATION_ACCOUNT_ID } from "./callers";
 import { type DeployedStack, functionEnvironment } from "./deploy";
 import { SimulatedFunction } from "./functions";
-import { type FunctionRole, functionResource, SIMULATED_FUNCTIONS, type StackSnapshot } from "./stack";
+import {
+  type CoreRole,
+  entryOf,
+  type FunctionRole,
+  functionResource,
+  type ScheduledRole,
+  scheduledRoles,
+  SIMULATED_FUNCTIONS,
+  type StackSnapshot,
+} from "./stack";
 
-export type FunctionEnvironments = Record<
-  FunctionRole,
-  { environment: Record<string, string>; rewritten: Array<{ variable: string; from: string; to: string }> }
->;
+type Environment = {
+  environment: Record<string, string>;
+  rewritten: Array<{ variable: string; from: string; to: string }>;
+};
+
+/** Every core function's environment, and the scheduled functions' the stack has. */
+export type FunctionEnvironments = Record<CoreRole, Environment> & Partial<Record<ScheduledRole, Environment>>;
+export type FunctionSet = Record<CoreRole, SimulatedFunction> & Partial<Record<ScheduledRole, SimulatedFunction>>;
 
 export interface FunctionSetOptions {
   snapshot: StackSnapshot;
@@ -20,7 +33,11 @@ export interface FunctionSetOptions {
   githubApiUrl: string;
   runnerGroupId: number;
   bootGraceMinutes: number;
-  concurrency: Record<FunctionRole, number>;
+  /** The stand-in's organization webhook id. */
+  hookId: number;
+  concurrency: Record<CoreRole, number>;
+  /** The simulation clock's shared offset (clock.ts). */
+  clock: SharedArrayBuffer;
   workDir: string;
   functionLog(role: string, line: string): void;
 }
@@ -32,12 +49,13 @@ function abbreviate(value: string): string {
 export function createFunctions(
   options: FunctionSetOptions,
   log: (line: string) => void,
-): { functions: Record<FunctionRole, SimulatedFunction>; environments: FunctionEnvironments } {
+): { functions: FunctionSet; environments: FunctionEnvironments } {
   const { snapshot, deployed } = options;
   const region = deployed.region;
-  const environments = {} as FunctionEnvironments;
+  const environments = {} as Record<FunctionRole, Environment>;
   const functions = {} as Record<FunctionRole, SimulatedFunction>;
-  for (const role of Object.keys(SIMULATED_FUNCTIONS) as FunctionRole[]) {
+  const roles: FunctionRole[] = [...(Object.keys(SIMULATED_FUNCTIONS) as CoreRole[]), ...scheduledRoles(snapshot)];
+  for (const role of roles) {
     const resource = functionResource(snapshot, role);
     const env = functionEnvironment(snapshot, role, options);
     environments[role] = env;
@@ -55,7 +73,7 @@ export function createFunctions(
         SIMULATION_ACCOUNT_ID,
         `function:${functionName}`,
       ),
-      code: snapshot.bundles[SIMULATED_FUNCTIONS[role].entry],
+      code: snapshot.bundles[entryOf(role)],
       environment: {
         ...env.environment,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -71,7 +89,9 @@ export function createFunctions(
       },
       memorySize,
       timeoutSeconds: Number(resource.inputs.timeout ?? 30),
-      maxContainers: options.concurrency[role],
+      // Scheduled functions run one at a time (the program reserves a concurrency of 1).
+      maxContainers: role in options.concurrency ? options.concurrency[role as CoreRole] : 1,
+      clock: options.clock,
       workDir: options.workDir,
       onLog: options.functionLog,
     });

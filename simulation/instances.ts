@@ -2,9 +2,11 @@
  * Simulated runner instances. An instance "boots" when the launcher writes the JIT parameter its user data names
  * (seen at the counting proxy) and then does what the rendered bootstrap tells it (bootstrap-contract.ts): read the
  * parameter and delete it, with its own credentials; fetch the runner from the cache bucket and check the
- * manifest's checksum; start the runner with the JIT config, whose runner the stand-in then marks online and busy.
- * The job runs for `jobMilliseconds`, the ephemeral runner removes itself and the instance powers off (the launch
- * template's shutdown behaviour `terminate`). Any failure powers off at once, as the bootstrap's EXIT trap does.
+ * manifest's checksum; start the runner with the JIT config: the stand-in marks it online and GitHub's assignment
+ * (testkit/github/jobs.ts) gives it a queued job that fits, whichever job it was launched for, or none (it idles).
+ * When the runner is gone (its job ended, or it was deregistered) the instance powers off (the launch template's
+ * shutdown behaviour `terminate`). Any failure powers off at once, as the bootstrap's EXIT trap does. An instance
+ * terminated from outside (the reaper, the reconciler) takes its runner process with it: GitHub sees it offline.
  */
 import { createHash } from "node:crypto";
 import {
@@ -18,13 +20,18 @@ import { DeleteParameterCommand, GetParameterCommand, type SSMClient } from "@aw
 import { TAG } from "../contract/names";
 import type { GitHubApi } from "../testkit/github/server";
 import type { BootstrapContract } from "./bootstrap-contract";
-import { sleep } from "./callers";
 
 export interface InstanceRecord {
   instanceId: string;
   jobId?: number;
   pool?: string;
   runnerName?: string;
+  /** The stand-in's id of its runner, once it started. */
+  runnerId?: number;
+  /** The job its runner ran (GitHub's assignment: not necessarily `jobId`). */
+  ranJob?: number;
+  /** Terminated from outside while its runner was running a job (never expected: the reaper must spare it). */
+  killedBusy?: boolean;
   /** What happened to it, in order. */
   states: string[];
   launchedAt: number;
@@ -39,9 +46,11 @@ export interface InstanceSimulatorOptions {
   github: GitHubApi;
   /** Pool name → what its launch template's user data tells its instances. */
   bootstrapOf: (pool: string) => BootstrapContract | undefined;
-  jobMilliseconds: number;
   log(line: string): void;
 }
+
+/** Its instance was terminated by a function: nothing more to do (not a bootstrap failure). */
+class ExternallyTerminated extends Error {}
 
 function tag(instance: Instance, key: string): string | undefined {
   return instance.Tags?.find((t) => t.Key === key)?.Value;
@@ -50,13 +59,15 @@ function tag(instance: Instance, key: string): string | undefined {
 export class InstanceSimulator {
   readonly records = new Map<string, InstanceRecord>();
   private readonly hung = new Set<number>();
+  /** Instances counted in `booting` (until their runner is online). */
+  private readonly counted = new Set<string>();
   private readonly waiting: string[] = [];
   private paused = false;
   private booting = 0;
 
   constructor(private readonly options: InstanceSimulatorOptions) {}
 
-  /** Instances between their boot and their power-off (hung ones aside). */
+  /** Instances booting: between their JIT parameter and their runner online (hung ones aside). */
   inFlight(): number {
     return this.booting;
   }
@@ -71,10 +82,41 @@ export class InstanceSimulator {
     this.paused = true;
   }
 
-  resume(): void {
+  /**
+   * Ends the pause. With `jobIds`, only the held instances launched for those jobs boot now; the others stay held
+   * until a later `resume()` (scenarios order boots this way, e.g. the runner of a later job online first).
+   */
+  async resume(jobIds?: number[]): Promise<void> {
     this.paused = false;
-    for (const name of this.waiting.splice(0)) void this.boot(name);
+    const held = this.waiting.splice(0);
+    for (const name of held) {
+      const instanceId = name.slice(name.lastIndexOf("/") + 1);
+      const instance = jobIds ? await this.describe(instanceId) : undefined;
+      if (!jobIds || (instance && jobIds.includes(Number(tag(instance, TAG.jobId))))) void this.boot(name);
+      else this.waiting.push(name);
+    }
   }
+
+  /**
+   * Instances terminated by someone else (TerminateInstances by a function, seen at the proxy): a runner process
+   * dies with its instance, so GitHub sees the runner offline (and a job it was running loses its runner).
+   */
+  terminated(instanceIds: string[]): void {
+    for (const id of instanceIds) {
+      const record = this.records.get(id);
+      if (!record || record.finishedAt !== undefined || record.runnerId === undefined) continue;
+      const runner = this.options.github.runners.get(record.runnerId);
+      if (!runner) continue;
+      if (runner.busy) {
+        record.killedBusy = true;
+        record.states.push("terminated while its runner was running a job");
+      }
+      this.options.github.setRunnerStatus(record.runnerId, { status: "offline" });
+      this.gone.get(id)?.();
+    }
+  }
+
+  private readonly gone = new Map<string, () => void>();
 
   /** The launcher wrote a parameter: if it is an instance's JIT config, that instance boots. */
   parameterWritten(name: string): void {
@@ -91,6 +133,7 @@ export class InstanceSimulator {
     const instanceId = parameterName.slice(parameterName.lastIndexOf("/") + 1);
     if (!instanceId.startsWith("i-")) return;
     this.booting += 1;
+    this.counted.add(instanceId);
     const { log } = this.options;
     try {
       const instance = await this.describe(instanceId);
@@ -115,6 +158,7 @@ export class InstanceSimulator {
       try {
         await this.run(instanceId, bootstrap, record);
       } catch (error) {
+        if (error instanceof ExternallyTerminated) return;
         record.states.push(`bootstrap failed: ${(error as Error).message}`);
         log(`  ! instance ${instanceId}: ${(error as Error).message}`);
       }
@@ -124,7 +168,7 @@ export class InstanceSimulator {
     } catch (error) {
       log(`  ! instance ${instanceId}: ${(error as Error).message}`);
     } finally {
-      this.booting -= 1;
+      if (this.counted.delete(instanceId)) this.booting -= 1;
     }
   }
 
@@ -150,17 +194,27 @@ export class InstanceSimulator {
     const jit = JSON.parse(Buffer.from(parameter.Parameter?.Value ?? "", "base64").toString("utf8")) as { id?: number };
     if (jit.id === undefined || !github.runners.has(jit.id))
       throw new Error("its JIT config names no runner the stand-in knows");
-    github.setRunnerStatus(jit.id, { status: "online" });
-    github.setRunnerStatus(jit.id, { busy: true });
-    record.states.push("runner online, busy");
+    record.runnerId = jit.id;
+    record.states.push("runner online");
     const logs = bootstrap.logStream(instanceId);
     log(
-      `  ${instanceId} (${record.pool}, job ${record.jobId}): JIT config read and deleted, runner ${record.runnerName} online, running the job (logs: ${logs.group}/${logs.stream})`,
+      `  ${instanceId} (${record.pool}, job ${record.jobId}): JIT config read and deleted, runner ${record.runnerName} online (logs: ${logs.group}/${logs.stream})`,
     );
-    await sleep(this.options.jobMilliseconds);
-    // The job is done: the ephemeral runner removes itself; the bootstrap powers off.
-    github.runners.delete(jit.id);
-    record.states.push("job completed, runner removed");
-    log(`  ${instanceId} (job ${record.jobId}): job completed, runner removed, instance powered off`);
+    // From here the instance only waits: for its runner to go (job done, or deregistered) or to be terminated.
+    this.booting -= 1;
+    this.counted.delete(instanceId);
+    const terminated = new Promise<"terminated">((resolve) => this.gone.set(instanceId, () => resolve("terminated")));
+    github.setRunnerStatus(jit.id, { status: "online" });
+    const ended = await Promise.race([github.whenRunnerRemoved(jit.id).then(() => "removed" as const), terminated]);
+    this.gone.delete(instanceId);
+    const ran = github.runnerHistory.get(jit.id)?.jobId;
+    record.ranJob = ran;
+    if (ended === "terminated") {
+      record.states.push("terminated from outside");
+      record.finishedAt = Date.now();
+      throw new ExternallyTerminated();
+    }
+    record.states.push(ran === undefined ? "runner deregistered while idle" : `ran job ${ran}, runner removed`);
+    log(`  ${instanceId} (launched for job ${record.jobId}): ${record.states.at(-1)}, instance powers off`);
   }
 }

@@ -4,11 +4,13 @@ import type { Caller } from "./callers";
 import type { Delivery } from "./deliveries";
 import type { DeployedStack } from "./deploy";
 import type { FunctionEnvironments } from "./function-set";
-import type { SimulatedFunction } from "./functions";
 import type { InstanceRecord } from "./instances";
 import type { AwsCall, CountingProxy } from "./proxy";
 import type { BatchRecord } from "./sqs-event-source";
-import type { FunctionRole, StackSnapshot } from "./stack";
+import type { SimulationClock } from "./clock";
+import type { FunctionSet } from "./function-set";
+import type { Scheduler } from "./scheduler";
+import type { StackSnapshot } from "./stack";
 import type { PipelineState } from "./state";
 import type { GitHubApi } from "../testkit/github/server";
 
@@ -25,8 +27,6 @@ export interface PipelineOptions {
   retryVisibilitySeconds?: number;
   /** The reaper's boot grace (default 3 s, instead of the stack's minutes). */
   bootGraceSeconds?: number;
-  /** How long a simulated job keeps its runner busy (default 500 ms). */
-  jobMilliseconds?: number;
   /** Step-by-step output (default: none). */
   log?: (line: string) => void;
   /** Each line a function logs (default: dropped). */
@@ -43,7 +43,7 @@ export interface Pipeline {
   webhookSecret: string;
   github: GitHubApi;
   proxy: CountingProxy;
-  functions: Record<FunctionRole, SimulatedFunction>;
+  functions: FunctionSet;
   /** The functions' environments after rewriting, and what was rewritten. */
   environments: FunctionEnvironments;
   deliveries: DeliveryRecord[];
@@ -56,11 +56,18 @@ export interface Pipeline {
   deliver(delivery: Delivery): Promise<DeliveryRecord>;
   /** Launched instances wait before booting (their JIT parameters stay in place) until resumed. */
   pauseInstanceBoots(): void;
-  resumeInstanceBoots(): void;
+  /** Ends the pause; with `jobIds`, only those jobs' held instances boot now (the rest wait for a later call). */
+  resumeInstanceBoots(jobIds?: number[]): Promise<void>;
   /** Jobs of these ids get an instance that never boots: its runner never comes online (for the reaper). */
   hangJobs(jobIds: number[]): void;
   /** Resolves when no delivery, message, invocation or running job is left (hung and paused instances aside). */
   waitForIdle(timeoutMs?: number): Promise<void>;
+  /** Simulated time: the functions' `Date` follows it, moto's timestamps are mapped to it. */
+  clock: SimulationClock;
+  /** The stack's schedules on the clock: `scheduler.advance(ms)` moves time and fires what is due. */
+  scheduler: Scheduler;
+  /** While set, the webhook endpoint answers this status without invoking the function (an outage, throttling). */
+  setWebhookOutage(status: number | undefined): void;
   /** One run of the REAL reaper handler. */
   runReaper(): Promise<{ terminated: number; deregistered: number; deletedParameters: number }>;
   /** Instances (all states), runner parameters and queue depths, read from moto. */

@@ -8,10 +8,11 @@
  * Every AWS call of the functions, the event source and the instances goes through a counting proxy in front of
  * moto (callers.ts), so calls are counted per caller and action without touching the function code.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Message } from "@aws-sdk/client-sqs";
@@ -23,13 +24,15 @@ import { ENV } from "../contract/names";
 import { generateAppPrivateKey, startGitHubApi } from "../testkit/github/server";
 import { ensureMotoInstalled, startMoto } from "../testkit/moto";
 import { startApiGateway } from "./api-gateway";
-import { CALLERS, type Caller, clientConfig, SIMULATION_ACCOUNT_ID, sleep } from "./callers";
+import { CALLERS, type Caller, clientConfig, sleep } from "./callers";
+import { SimulationClock } from "./clock";
 import { deployStack } from "./deploy";
 import { createFunctions } from "./function-set";
 import { InstanceSimulator } from "./instances";
 import { startCountingProxy } from "./proxy";
 import { startSqsEventSource } from "./sqs-event-source";
-import { functionResource, loadStack, recordedEnvironment, SIMULATED_FUNCTIONS, type StackSnapshot } from "./stack";
+import { Scheduler } from "./scheduler";
+import { functionResource, loadStack, recordedEnvironment, simulatedEntries, type StackSnapshot } from "./stack";
 import { queueDepth, readState } from "./state";
 
 export type { DeliveryRecord } from "./api-gateway";
@@ -42,6 +45,8 @@ import type { Pipeline, PipelineOptions } from "./pipeline-types";
 export const SIMULATION_INSTALLATION_ID = 4242;
 /** The runner group the stand-in files runners under (the stack's group, `github.ActionsRunnerGroup`). */
 export const SIMULATION_RUNNER_GROUP_ID = 2;
+/** The id of the organization webhook in the stand-in (the stack's github.OrganizationWebhook). */
+export const SIMULATION_HOOK_ID = 31337;
 
 /** The webhook's API Gateway route key, e.g. "POST /github/webhook". */
 function webhookRoute(snapshot: StackSnapshot): string {
@@ -80,10 +85,8 @@ async function assemble(
   const stackName = options.stack ?? "dev";
   const log = options.log ?? (() => undefined);
   log(`offline preview of stack ${stackName} (the real Pulumi program under mocks) and function bundles…`);
-  const snapshotPromise = loadStack(
-    stackName,
-    Object.values(SIMULATED_FUNCTIONS).map((f) => f.entry),
-  );
+  const snapshotPromise = loadStack(stackName, simulatedEntries());
+  const clock = new SimulationClock();
   ensureMotoInstalled(log);
   const moto = await startMoto({ setEnv: false });
   cleanups.push(() => moto.stop());
@@ -94,14 +97,24 @@ async function assemble(
   let parameterWritten = (name: string): void => {
     earlyWrites.push(name);
   };
-  const proxy = await startCountingProxy(moto.endpoint, (call, body) => {
-    if (call.caller !== CALLERS.launcher || call.action !== "PutParameter" || call.status !== 200) return;
-    try {
-      parameterWritten(String((JSON.parse(body) as { Name?: string }).Name));
-    } catch {
-      // not JSON: not a parameter write
-    }
-  });
+  let terminatedByFunction: (ids: string[]) => void = () => undefined;
+  const proxy = await startCountingProxy(
+    moto.endpoint,
+    (call, body) => {
+      // A function ending instances (reaper, reconciler): their runner processes die with them.
+      if (call.action === "TerminateInstances" && call.caller !== CALLERS.instance && call.status === 200)
+        terminatedByFunction([...body.matchAll(/InstanceId\.\d+=(i-[0-9a-f]+)/g)].map((m) => m[1]));
+      // The launcher (or the reconciler, which launches the same way) writing a JIT config: an instance boots.
+      const launches = call.caller === CALLERS.launcher || call.caller === CALLERS.reconciler;
+      if (!launches || call.action !== "PutParameter" || call.status !== 200) return;
+      try {
+        parameterWritten(String((JSON.parse(body) as { Name?: string }).Name));
+      } catch {
+        // not JSON: not a parameter write
+      }
+    },
+    (realMs) => clock.toSimulated(realMs),
+  );
   cleanups.push(() => proxy.stop());
 
   const snapshot = await snapshotPromise;
@@ -116,6 +129,7 @@ async function assemble(
       ssm: new SSMClient(config),
       sqs: new SQSClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),
+      dynamodb: new DynamoDBClient(config),
     };
     cleanups.push(() => {
       for (const client of Object.values(clients)) client.destroy();
@@ -138,6 +152,7 @@ async function assemble(
     appId,
     appPrivateKey: appPrivateKeyPem,
     installations: { [owner]: SIMULATION_INSTALLATION_ID },
+    now: () => clock.now(),
   });
   cleanups.push(() => github.stop());
   log(`GitHub API stand-in on ${github.url}: App ${appId}, installation ${SIMULATION_INSTALLATION_ID} on ${owner}`);
@@ -152,6 +167,8 @@ async function assemble(
       githubApiUrl: github.url,
       runnerGroupId: SIMULATION_RUNNER_GROUP_ID,
       bootGraceMinutes: (options.bootGraceSeconds ?? 3) / 60,
+      hookId: SIMULATION_HOOK_ID,
+      clock: clock.shared,
       concurrency: {
         webhook: options.webhookConcurrency ?? 4,
         launcher: options.launcherConcurrency ?? deployed.eventSource.maximumConcurrency,
@@ -175,9 +192,9 @@ async function assemble(
     describe: harness.ec2,
     github,
     bootstrapOf: (pool) => deployed.launchTemplates.get(pool)?.bootstrap,
-    jobMilliseconds: options.jobMilliseconds ?? 500,
     log,
   });
+  terminatedByFunction = (ids) => instances.terminated(ids);
   parameterWritten = (name) => {
     instances.parameterWritten(name);
   };
@@ -190,6 +207,14 @@ async function assemble(
   });
   cleanups.push(() => apiGateway.stop());
   log(`webhook endpoint (API Gateway route ${webhookRoute(snapshot)}) on ${apiGateway.url}`);
+  // The stack's organization webhook, in the stand-in: GitHub delivers every workflow_job event here.
+  github.configureHook({
+    id: SIMULATION_HOOK_ID,
+    org: owner,
+    url: apiGateway.url,
+    secret: webhookSecret,
+    active: true,
+  });
 
   const messages: Pipeline["messages"] = new Map();
   const track = (received: Message[]) => {
@@ -232,6 +257,28 @@ async function assemble(
     webhook: apiGateway.inFlight(),
     launcher: eventSource.inFlight(),
     instances: instances.inFlight(),
+    deliveries: github.deliveriesInFlight(),
+  });
+  const waitForIdle = async (timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let quiet = 0;
+    while (Date.now() < deadline) {
+      const depth = await queueDepth(harness.sqs, deployed.jobQueue.url);
+      const idle = Object.values(busy()).every((n) => n === 0) && depth.visible === 0 && depth.inFlight === 0;
+      quiet = idle ? quiet + 1 : 0;
+      if (quiet >= 3) return;
+      await sleep(100);
+    }
+    const depth = await queueDepth(harness.sqs, deployed.jobQueue.url);
+    throw new Error(`pipeline not idle after ${timeoutMs} ms: ${JSON.stringify({ ...busy(), queue: depth })}`);
+  };
+  const scheduler = new Scheduler({
+    clock,
+    region,
+    github,
+    functions: { reconciler: functions.reconciler, redeliver: functions.redeliver, reaper: functions.reaper },
+    settle: () => waitForIdle(120_000),
+    log,
   });
 
   return {
@@ -251,38 +298,16 @@ async function assemble(
     launcherBatches: eventSource.batches,
     deliver: (delivery) => apiGateway.deliver(delivery),
     pauseInstanceBoots: () => instances.pause(),
-    resumeInstanceBoots: () => instances.resume(),
+    resumeInstanceBoots: (jobIds) => instances.resume(jobIds),
     hangJobs: (jobIds) => instances.hang(jobIds),
-    async waitForIdle(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      let quiet = 0;
-      while (Date.now() < deadline) {
-        const depth = await queueDepth(harness.sqs, deployed.jobQueue.url);
-        const idle = Object.values(busy()).every((n) => n === 0) && depth.visible === 0 && depth.inFlight === 0;
-        quiet = idle ? quiet + 1 : 0;
-        if (quiet >= 3) return;
-        await sleep(100);
-      }
-      const depth = await queueDepth(harness.sqs, deployed.jobQueue.url);
-      throw new Error(`pipeline not idle after ${timeoutMs} ms: ${JSON.stringify({ ...busy(), queue: depth })}`);
-    },
+    waitForIdle,
+    clock,
+    scheduler,
+    setWebhookOutage: (status) => apiGateway.setOutage(status),
     async runReaper() {
-      const invocation = await functions.reaper.invoke<{
-        terminated: number;
-        deregistered: number;
-        deletedParameters: number;
-      }>({
-        version: "0",
-        id: randomUUID(),
-        "detail-type": "Scheduled Event",
-        source: "aws.scheduler",
-        account: SIMULATION_ACCOUNT_ID,
-        time: new Date().toISOString(),
-        region,
-        resources: [],
-        detail: {},
-      });
-      return invocation.result;
+      const run = await scheduler.fire("reaper");
+      if (run?.error) throw new Error(run.error);
+      return run?.result as { terminated: number; deregistered: number; deletedParameters: number };
     },
     state: () => readState(harness, where),
     awsCalls: (caller, since) => proxy.count({ caller: CALLERS[caller], since }),

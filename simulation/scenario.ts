@@ -38,9 +38,18 @@ export function scenarioDeliveries(pipeline: Pipeline): { deliveries: Delivery[]
     ) ?? pools[0];
   const others = pools.filter((p) => p !== x64);
   const secret = pipeline.webhookSecret;
-  const job = (jobId: number, labels: string[], name: string, extra: Parameters<typeof workflowJobDelivery>[2] = {}) =>
+  const job = (
+    jobId: number,
+    labels: string[],
+    name: string,
+    extra: Parameters<typeof workflowJobDelivery>[2] = {},
+  ) => {
+    // The job exists on GitHub (the stand-in assigns it to a runner); its deliveries are made by hand here.
+    if (!pipeline.github.jobs.has(jobId))
+      pipeline.github.createJob({ id: jobId, owner, repository: "orders-service", labels, deliver: false });
     // Organization-webhook deliveries, like the webhook the stack creates: no installation in the payload.
-    workflowJobDelivery({ jobId, labels, owner, repository: "orders-service" }, secret, { name, ...extra });
+    return workflowJobDelivery({ jobId, labels, owner, repository: "orders-service" }, secret, { name, ...extra });
+  };
 
   const first = job(1001, x64.labels, `job 1001 [${x64.labels.join(", ")}]`);
   const hungJobId = 1004;

@@ -10,6 +10,9 @@ import { Worker } from "node:worker_threads";
 import * as path from "node:path";
 import type { PreviewResource } from "../tools/preview/engine";
 
+/** Entry points by function name; the ledger's scheduled functions are listed once their handlers exist. */
+const ENTRY = FUNCTION_ENTRY as Readonly<Partial<Record<string, string>>>;
+
 /** The Lambda functions the simulation runs, by the Pulumi resource name suffix the components give them. */
 export const SIMULATED_FUNCTIONS = {
   webhook: { resourceSuffix: "-webhook", entry: FUNCTION_ENTRY.webhook },
@@ -18,7 +21,54 @@ export const SIMULATED_FUNCTIONS = {
   "runner-cache": { resourceSuffix: "-runner-cache", entry: FUNCTION_ENTRY["runner-cache"] },
 } as const;
 
-export type FunctionRole = keyof typeof SIMULATED_FUNCTIONS;
+/**
+ * The ledger's scheduled functions (program/ephemeral-runners/reconciliation.ts): simulated when the contract
+ * names their handler and the stack declares them.
+ */
+export const SCHEDULED_FUNCTIONS = {
+  reconciler: { resourceSuffix: "-reconciler", entry: ENTRY.reconciler },
+  redeliver: { resourceSuffix: "-redeliver", entry: ENTRY.redeliver },
+} as const;
+
+export type CoreRole = keyof typeof SIMULATED_FUNCTIONS;
+export type ScheduledRole = keyof typeof SCHEDULED_FUNCTIONS;
+export type FunctionRole = CoreRole | ScheduledRole;
+
+/** Every function entry the simulation may run (bundled by the preview worker). */
+export function simulatedEntries(): string[] {
+  return [
+    ...Object.values(SIMULATED_FUNCTIONS).map((f) => f.entry),
+    ...Object.values(SCHEDULED_FUNCTIONS).flatMap((f) => (f.entry ? [f.entry] : [])),
+  ];
+}
+
+/** The scheduled functions this stack declares and whose handlers exist. */
+export function scheduledRoles(snapshot: Pick<StackSnapshot, "resources" | "bundles">): ScheduledRole[] {
+  return (Object.keys(SCHEDULED_FUNCTIONS) as ScheduledRole[]).filter((role) => {
+    const { entry, resourceSuffix } = SCHEDULED_FUNCTIONS[role];
+    return (
+      entry !== undefined &&
+      snapshot.bundles[entry] !== undefined &&
+      snapshot.resources.some((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith(resourceSuffix))
+    );
+  });
+}
+
+function suffixOf(role: FunctionRole): string {
+  return role in SIMULATED_FUNCTIONS
+    ? SIMULATED_FUNCTIONS[role as CoreRole].resourceSuffix
+    : SCHEDULED_FUNCTIONS[role as ScheduledRole].resourceSuffix;
+}
+
+/** The bundle entry of a role. */
+export function entryOf(role: FunctionRole): string {
+  const entry =
+    role in SIMULATED_FUNCTIONS
+      ? SIMULATED_FUNCTIONS[role as CoreRole].entry
+      : SCHEDULED_FUNCTIONS[role as ScheduledRole].entry;
+  if (!entry) throw new Error(`the contract names no handler for ${role}`);
+  return entry;
+}
 
 export interface StackSnapshot {
   stack: string;
@@ -65,7 +115,7 @@ export function functionResource(
   snapshot: Pick<StackSnapshot, "resources" | "stack">,
   role: FunctionRole,
 ): PreviewResource {
-  const suffix = SIMULATED_FUNCTIONS[role].resourceSuffix;
+  const suffix = suffixOf(role);
   const found = snapshot.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith(suffix));
   if (found.length !== 1) {
     throw new Error(

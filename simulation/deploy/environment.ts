@@ -12,6 +12,8 @@ export interface RewriteContext {
   githubApiUrl: string;
   runnerGroupId: number;
   bootGraceMinutes: number;
+  /** The stand-in's organization webhook id. */
+  hookId: number;
 }
 
 /**
@@ -66,6 +68,12 @@ export const ENVIRONMENT_REWRITES: Array<{
     variable: ENV.runnerGroupId,
     why: "the stand-in's runner group id (the recorded one is the mock id of github.ActionsRunnerGroup)",
     rewrite: (_value, { runnerGroupId }) => String(runnerGroupId),
+  },
+  {
+    variable: ENV.webhookHookIds,
+    why: "each webhook's id → the stand-in's hook id (the recorded ids are the mocks' of github.OrganizationWebhook)",
+    rewrite: (value, { hookId }) =>
+      JSON.stringify(Object.fromEntries(Object.keys(JSON.parse(value) as object).map((key) => [key, hookId]))),
   },
   {
     variable: ENV.bootGraceMinutes,

@@ -1,9 +1,10 @@
 /**
  * "Deploys" the pipeline's AWS pieces into moto from what the stack declares (the offline preview's recorded
  * inputs), translating each Pulumi input to the AWS API call `pulumi up` would make in the end: job queue and
- * dead-letter queue, network, one launch template per pool, secrets, the runner cache bucket. The launcher's event
+ * dead-letter queue, network, one launch template per pool, secrets, the runner cache bucket, the job ledger table. The launcher's event
  * source mapping is read, not created: the simulation's event source (sqs-event-source.ts) plays it.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -11,6 +12,7 @@ import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../contract/names";
 import { functionResource, recordedEnvironment, resourcesOfType, type StackSnapshot } from "../stack";
 import { type DeployedLaunchTemplate, deployLaunchTemplates } from "./launch-templates";
+import { deployLedgerTable } from "./ledger-table";
 import { type DeployedNetwork, deployNetwork } from "./network";
 import { type DeployedQueue, deployQueues } from "./queues";
 import { queueNameFromArn } from "./recorded";
@@ -26,6 +28,7 @@ export interface DeployClients {
   ssm: SSMClient;
   sqs: SQSClient;
   s3: S3Client;
+  dynamodb: DynamoDBClient;
 }
 
 /** The launcher's event source mapping on the job queue, as recorded. */
@@ -44,6 +47,8 @@ export interface DeployedStack extends DeployedNetwork {
   webhookSecretParameter: string;
   appPrivateKeyParameter: string;
   bucket?: string;
+  /** The job ledger's table, when the stack declares one. */
+  ledgerTable?: string;
   eventSource: EventSourceMapping;
   /** Every step, for the step-by-step output. */
   steps: string[];
@@ -97,6 +102,7 @@ export async function deployStack(
   };
   await deploySecrets(snapshot, clients.ssm, parameters, secrets, steps);
   const bucket = await deployCacheBucket(snapshot, clients.s3, region, steps);
+  const ledgerTable = await deployLedgerTable(snapshot, clients.dynamodb, steps);
 
   return {
     region,
@@ -106,6 +112,7 @@ export async function deployStack(
     launchTemplates,
     ...parameters,
     bucket,
+    ledgerTable,
     eventSource: eventSourceMapping(snapshot, jobQueue, steps),
     steps,
   };
