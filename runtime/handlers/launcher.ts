@@ -1,19 +1,23 @@
 /**
- * Launcher Lambda: SQS FIFO batches of queued jobs → single-use EC2 runners (`services/launch-jobs.ts`).
+ * Launcher Lambda: SQS FIFO batches of launch requests → single-use EC2 runners, through the job ledger
+ * (`services/launch-jobs.ts`).
  *
- * Partial batch failures: every message that did not get a runner (malformed, over capacity, GitHub or EC2
- * trouble, behind a failed message of its group) is reported in `batchItemFailures` and comes back; after
- * `maxReceiveCount` receives SQS moves it to the dead-letter queue. The FIFO rule is Powertools'
- * `SqsFifoPartialProcessorAsync` with `skipGroupOnError`: a message after a failed one in its group is not processed.
+ * Partial batch failures: only a message that can never succeed (malformed, unknown pool) is reported in
+ * `batchItemFailures`; after `maxReceiveCount` receives SQS moves it to the (alarmed) dead-letter queue. Capacity
+ * waits and failed launches are acknowledged: the job waits in the ledger, not in the queue. The FIFO rule is
+ * Powertools' `SqsFifoPartialProcessorAsync` with `skipGroupOnError`.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { ENV } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
+import { METRIC, POOL_DIMENSION } from "../../contract/metrics.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
+import { type Ledger, ledgerOf } from "../adapters/ledger.js";
 import { JobBatch, type JobLaunchEnvironment } from "../services/launch-jobs.js";
 import { LiveCapacity } from "../services/live-capacity.js";
 import { gitHubAppFrom, launchEnvironmentFrom } from "../shared/clients.js";
@@ -22,10 +26,9 @@ import { type Handler, perContainer, powertools } from "../shared/lambda.js";
 export const { logger, metrics } = powertools("launcher");
 
 /** Reasons that need a person (the message will reach the DLQ), logged as errors rather than warnings. */
-const PERMANENT_REASONS = new Set(["malformed", "unknown-pool", "github-permanent"]);
-
 export interface LauncherContainer {
   env: JobLaunchEnvironment;
+  ledger: Ledger;
   ec2: EC2Client;
   ssm: SSMClient;
   github: GitHubApp;
@@ -50,7 +53,7 @@ export function createLauncherHandler(container: LauncherContainer): Handler<SQS
       groupId: r.attributes.MessageGroupId ?? r.messageId,
       body: r.body,
     }));
-    const batch = new JobBatch(records, container.env, { ...container, log: logger });
+    const batch = new JobBatch(records, container.env, { ...container, log: logger, now: () => new Date() });
     const response = await processPartialResponse(
       event,
       async (record: SQSRecord) => batch.launch(record.messageId),
@@ -63,35 +66,59 @@ export function createLauncherHandler(container: LauncherContainer): Handler<SQS
 }
 
 function report(batch: JobBatch, response: SQSBatchResponse): void {
-  for (const job of batch.launched.values()) {
-    metrics.addMetric("JobsLaunched", MetricUnit.Count, 1);
-    const latency = job.fleetLaunchedAt - Date.parse(job.message.enqueuedAt);
-    if (Number.isFinite(latency) && latency >= 0) metrics.addMetric("LaunchLatency", MetricUnit.Milliseconds, latency);
-    logger.info("runner launched", {
-      jobId: job.message.jobId,
-      pool: job.pool,
-      runnerName: job.runnerName,
-      instanceId: job.instanceId,
-      lifecycle: job.lifecycle,
-    });
-  }
-  const byReason = new Map<string, number>();
-  for (const { itemIdentifier } of response.batchItemFailures) {
-    // A message Powertools skipped (an earlier one of its group failed) has no failure of its own.
-    const failure = batch.failures.get(itemIdentifier) ?? {
-      reason: "fifo-blocked",
-      detail: "an earlier message of its group failed",
-    };
-    byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
-    const level = PERMANENT_REASONS.has(failure.reason) ? "error" : "warn";
-    logger[level]("message returned to the queue", { messageId: itemIdentifier, ...failure });
-  }
-  for (const [reason, count] of byReason) {
+  const perPool = (name: string, pool: string) => {
     const single = metrics.singleMetric();
-    single.addDimension("Reason", reason);
-    single.addMetric("LaunchFailures", MetricUnit.Count, count);
+    single.addDimension(POOL_DIMENSION, pool);
+    single.addMetric(name, MetricUnit.Count, 1);
+  };
+  for (const outcome of batch.outcomes.values()) {
+    const { jobId, pool } = outcome.message;
+    switch (outcome.kind) {
+      case "launched": {
+        perPool(METRIC.jobsLaunched, pool);
+        const { runner } = outcome;
+        const latency = runner.fleetLaunchedAt - Date.parse(outcome.message.enqueuedAt);
+        if (Number.isFinite(latency) && latency >= 0)
+          metrics.addMetric("LaunchLatency", MetricUnit.Milliseconds, latency);
+        logger.info("runner launched", {
+          jobId,
+          pool,
+          runnerName: runner.runnerName,
+          instanceId: runner.instanceId,
+          lifecycle: runner.lifecycle,
+        });
+        break;
+      }
+      case "skipped":
+        logger.info("launch request skipped", { jobId, pool, reason: outcome.reason });
+        break;
+      case "capacity-wait":
+        perPool(METRIC.capacityWaits, pool);
+        logger.info("job waits for capacity", { jobId, pool, nextAttemptAt: outcome.nextAttemptAt });
+        break;
+      case "launch-failed":
+        perPool(METRIC.launchFailures, pool);
+        logger.warn("launch failed; retried with backoff", {
+          jobId,
+          pool,
+          ...outcome.failure,
+          attempts: outcome.attempts,
+          nextAttemptAt: outcome.nextAttemptAt,
+        });
+        break;
+    }
   }
-  if (batch.launched.size > 0) metrics.publishStoredMetrics();
+  for (const { itemIdentifier } of response.batchItemFailures) {
+    const failure = batch.failures.get(itemIdentifier);
+    // A message Powertools skipped (an earlier one of its group failed) has no failure of its own.
+    if (failure)
+      logger.error("message can never succeed; it goes to the dead-letter queue", {
+        messageId: itemIdentifier,
+        ...failure,
+      });
+    else logger.warn("message returned to the queue behind a failed one of its group", { messageId: itemIdentifier });
+  }
+  metrics.publishStoredMetrics();
 }
 
 /** Settings and clients of one container. */
@@ -101,6 +128,7 @@ export function launcherContainer(context: Pick<Context, "invokedFunctionArn">, 
   const ssm = new SSMClient({ maxAttempts: 6 });
   return {
     env: launchEnvironment(settings, context.invokedFunctionArn),
+    ledger: ledgerOf(new DynamoDBClient({}), settings[ENV.ledgerTable]),
     ec2,
     ssm,
     github: gitHubAppFrom(settings, ssm),

@@ -17,7 +17,10 @@ export interface BatchRecord {
   body: string;
 }
 
-/** Why a message did not get a runner. The ledger (DESIGN.md, "A job's life") will key retries on these. */
+/**
+ * Why a message or a job did not get a runner. `malformed` and `unknown-pool` can never succeed (the message
+ * fails); the others are retried with backoff through the ledger.
+ */
 export type FailureReason =
   | "malformed"
   | "unknown-pool"

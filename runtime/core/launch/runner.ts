@@ -1,15 +1,16 @@
 /** Naming and tagging a runner's instance. Pure functions. */
 import { randomBytes } from "node:crypto";
 import type { Tag } from "@aws-sdk/client-ec2";
-import { TAG } from "../../../contract/names.js";
+import { runnerName, TAG } from "../../../contract/names.js";
 
-/** `<pool>-<id>-<6 hex>`: unique per attempt, so a redelivered job never collides with its earlier runner. */
-export function makeRunnerName(
-  pool: string,
-  id: number | string,
-  random: () => string = () => randomBytes(3).toString("hex"),
-): string {
-  return `${pool}-${id}-${random()}`;
+/** The random part of a runner name (`runnerName` in contract/names.ts): 6 hex digits, new for every launch. */
+export function randomSuffix(): string {
+  return randomBytes(3).toString("hex");
+}
+
+/** `<pool>-<jobId | warm>-<6 hex>` (contract/names.ts): unique per launch, and it names the job it was made for. */
+export function makeRunnerName(pool: string, id: number | "warm", random: () => string = randomSuffix): string {
+  return runnerName(pool, id, random());
 }
 
 /** Name prefix of the runners the warm pool starts (`makeRunnerName(pool, "warm")` → `<pool>-warm-<hex>`). */
