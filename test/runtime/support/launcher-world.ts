@@ -18,6 +18,7 @@ import { ENV } from "../../../contract/names.js";
 import type { RuntimePool } from "../../../contract/pool.js";
 import { readSettings } from "../../../contract/settings.js";
 import { createLauncherHandler, launchEnvironment } from "../../../runtime/handlers/launcher.js";
+import type { Ledger } from "../../../runtime/adapters/ledger.js";
 import { LiveCapacity } from "../../../runtime/services/live-capacity.js";
 import { testGitHubApp } from "../github/fixture.js";
 
@@ -98,6 +99,7 @@ export function job(pool: string, overrides: Partial<JobMessage> = {}): JobMessa
   return {
     version: 1,
     deliveryId: `delivery-${sequence}`,
+    recordVersion: 0,
     pool,
     jobId: 9000 + sequence,
     runId: 500 + sequence,
@@ -172,10 +174,11 @@ export async function captureMetrics<T>(
 export const tag = (instance: Instance, key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
 
 /** The launcher handler of a fresh container, with settings read from the environment and the given clients. */
-export function launcherHandler(ec2: EC2Client, ssm: SSMClient, githubUrl: string) {
+export function launcherHandler(ec2: EC2Client, ssm: SSMClient, githubUrl: string, ledger: Ledger) {
   const settings = readSettings("launcher", process.env);
   return createLauncherHandler({
     env: launchEnvironment(settings, CONTEXT.invokedFunctionArn),
+    ledger,
     ec2,
     ssm,
     github: testGitHubApp(githubUrl),

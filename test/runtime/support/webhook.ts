@@ -113,9 +113,24 @@ export class RecordingMetrics implements WebhookMetrics {
     this.dimensions[name] = value;
     return this;
   }
-  addMetric(name: string, _unit: "Count", value: number): this {
+  addMetric(name: string, _unit: "Count" | "Seconds", value: number): this {
     this.pending.push({ name, value });
     return this;
+  }
+  /** Powertools' single metric: published at once with its own dimensions. */
+  singleMetric(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: "Count" | "Seconds", value: number): unknown;
+  } {
+    const dimensions: Record<string, string> = {};
+    return {
+      addDimension: (name, value) => {
+        dimensions[name] = value;
+      },
+      addMetric: (name, _unit, value) => {
+        this.published.push({ name, value, dimensions: { ...dimensions } });
+      },
+    };
   }
   publishStoredMetrics(): this {
     for (const m of this.pending) this.published.push({ ...m, dimensions: { ...this.dimensions } });
