@@ -68,7 +68,9 @@ export function interpretExecution(execution: ExecutionDescription): Outcome {
   const error = execution.error ?? (status === "TIMED_OUT" ? "States.Timeout" : status);
   const cause = execution.cause ?? "";
   const summary = parseSummary(cause);
-  const exitCode = error === TASK_RUN_ERRORS.invalidInput ? EXIT.usage : processExitCode(summary.exitCode);
+  // A refused input (malformed, or outside the task's allow-list) is the caller's to fix, like a usage error.
+  const refused = error === TASK_RUN_ERRORS.invalidInput || error === TASK_RUN_ERRORS.notAllowed;
+  const exitCode = refused ? EXIT.usage : processExitCode(summary.exitCode);
   return { kind: "failed", exitCode, status, error, cause, summary };
 }
 
@@ -119,6 +121,8 @@ export function describeFailure(
   const lines = [`task run ${outcome.status}: ${outcome.error}`];
   if (outcome.error === TASK_RUN_ERRORS.invalidInput)
     lines.push(`  the state machine rejected the input: ${outcome.cause}`);
+  if (outcome.error === TASK_RUN_ERRORS.notAllowed)
+    lines.push(`  the task's allow-list (config allowCommandOverride / allowedEnvironment) refused: ${outcome.cause}`);
   if (outcome.error === "States.Timeout")
     lines.push("  the execution hit the state machine's timeout; Step Functions stopped the task");
   if (summary.stoppedReason)
@@ -126,8 +130,8 @@ export function describeFailure(
   if (summary.exitCode !== undefined) lines.push(`  container exit code: ${summary.exitCode}`);
   if (summary.error && summary.error !== outcome.error) lines.push(`  caused by: ${summary.error}`);
   if (summary.message) lines.push(`  message: ${summary.message}`);
-  if (outcome.error !== TASK_RUN_ERRORS.invalidInput && Object.keys(summary).length === 0 && outcome.cause)
-    lines.push(`  cause: ${outcome.cause}`);
+  const explained = outcome.error === TASK_RUN_ERRORS.invalidInput || outcome.error === TASK_RUN_ERRORS.notAllowed;
+  if (!explained && Object.keys(summary).length === 0 && outcome.cause) lines.push(`  cause: ${outcome.cause}`);
   lines.push(logsLine(region, logLocationOf(summary) ?? located));
   lines.push(`  execution: ${executionConsoleUrl(region, executionArn)}`);
   return lines;

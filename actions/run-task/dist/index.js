@@ -59140,7 +59140,8 @@ function interpretExecution(execution) {
   const error63 = execution.error ?? (status === "TIMED_OUT" ? "States.Timeout" : status);
   const cause = execution.cause ?? "";
   const summary = parseSummary(cause);
-  const exitCode = error63 === TASK_RUN_ERRORS.invalidInput ? EXIT.usage : processExitCode(summary.exitCode);
+  const refused = error63 === TASK_RUN_ERRORS.invalidInput || error63 === TASK_RUN_ERRORS.notAllowed;
+  const exitCode = refused ? EXIT.usage : processExitCode(summary.exitCode);
   return { kind: "failed", exitCode, status, error: error63, cause, summary };
 }
 function logStreamConsoleUrl(region, logGroup, logStream) {
@@ -59162,6 +59163,8 @@ function describeFailure(outcome, region, executionArn, located) {
   const lines = [`task run ${outcome.status}: ${outcome.error}`];
   if (outcome.error === TASK_RUN_ERRORS.invalidInput)
     lines.push(`  the state machine rejected the input: ${outcome.cause}`);
+  if (outcome.error === TASK_RUN_ERRORS.notAllowed)
+    lines.push(`  the task's allow-list (config allowCommandOverride / allowedEnvironment) refused: ${outcome.cause}`);
   if (outcome.error === "States.Timeout")
     lines.push("  the execution hit the state machine's timeout; Step Functions stopped the task");
   if (summary.stoppedReason)
@@ -59169,8 +59172,8 @@ function describeFailure(outcome, region, executionArn, located) {
   if (summary.exitCode !== void 0) lines.push(`  container exit code: ${summary.exitCode}`);
   if (summary.error && summary.error !== outcome.error) lines.push(`  caused by: ${summary.error}`);
   if (summary.message) lines.push(`  message: ${summary.message}`);
-  if (outcome.error !== TASK_RUN_ERRORS.invalidInput && Object.keys(summary).length === 0 && outcome.cause)
-    lines.push(`  cause: ${outcome.cause}`);
+  const explained = outcome.error === TASK_RUN_ERRORS.invalidInput || outcome.error === TASK_RUN_ERRORS.notAllowed;
+  if (!explained && Object.keys(summary).length === 0 && outcome.cause) lines.push(`  cause: ${outcome.cause}`);
   lines.push(logsLine(region, logLocationOf(summary) ?? located));
   lines.push(`  execution: ${executionConsoleUrl(region, executionArn)}`);
   return lines;
