@@ -40,7 +40,8 @@ describe("contract: job message codec", () => {
   const login = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/);
   const message = fc.record({
     version: fc.constant(1 as const),
-    deliveryId: fc.uuid(),
+    deliveryId: fc.option(fc.uuid(), { nil: undefined }),
+    recordVersion: fc.nat(),
     pool: fc.stringMatching(/^[a-z][a-z0-9-]{1,20}$/),
     jobId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     runId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
@@ -68,9 +69,11 @@ describe("contract: job message codec", () => {
   });
 
   it("names the field that is wrong", () => {
-    const bad = decodeJobMessage(JSON.stringify({ version: 1, deliveryId: "d" }));
+    const bad = decodeJobMessage(JSON.stringify({ version: 1, deliveryId: "d", recordVersion: 0 }));
     assert.equal(bad.ok, false);
     assert.ok(!bad.ok && bad.reason.startsWith("pool:"), JSON.stringify(bad));
+    const noVersion = decodeJobMessage(JSON.stringify({ version: 1, deliveryId: "d" }));
+    assert.ok(!noVersion.ok && noVersion.reason.startsWith("recordVersion:"), JSON.stringify(noVersion));
     const notJson = decodeJobMessage("{");
     assert.ok(!notJson.ok && /not JSON/.test(notJson.reason));
   });
