@@ -12,6 +12,7 @@ import {
 const MESSAGE: JobMessage = {
   version: 1,
   deliveryId: "d-1",
+  recordVersion: 0,
   pool: "linux-x64",
   jobId: 42,
   runId: 7,
