@@ -97,7 +97,16 @@ async function waitUntilServing(client: SQSClient, child: ChildProcess, output: 
 
 /** Starts ElasticMQ on 127.0.0.1 (a free port unless given) and waits until it answers ListQueues. */
 export async function startSqsEmulator(
-  options: { port?: number; region?: string; log?: (line: string) => void } = {},
+  options: {
+    port?: number;
+    region?: string;
+    /**
+     * host:port that queue URLs name (default the emulator's own): a counting proxy in front of it gives its own,
+     * so clients that send to the queue URL go through the proxy.
+     */
+    publicAddress?: { host: string; port: number };
+    log?: (line: string) => void;
+  } = {},
 ): Promise<SqsEmulator> {
   const lib = ensureElasticMq(options.log);
   const port = options.port ?? (await freePort());
@@ -106,7 +115,7 @@ export async function startSqsEmulator(
   writeFileSync(
     config,
     `include classpath("application.conf")
-node-address { protocol = http, host = "127.0.0.1", port = ${port}, context-path = "" }
+node-address { protocol = http, host = "${options.publicAddress?.host ?? "127.0.0.1"}", port = ${options.publicAddress?.port ?? port}, context-path = "" }
 rest-sqs { enabled = true, bind-port = ${port}, bind-hostname = "127.0.0.1", sqs-limits = strict }
 rest-stats { enabled = false }
 aws { region = "${region}", accountId = "000000000000" }
