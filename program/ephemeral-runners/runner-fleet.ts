@@ -180,21 +180,17 @@ export class RunnerFleet extends pulumi.ComponentResource {
         policy: policyDocument(
           pulumi
             .all([args.location, args.cacheBucket.arn, this.logGroup.arn])
-            .apply(([where, cacheBucketArn, logGroupArn]) =>
-              instanceRoleStatements({
+            .apply(([where, cacheBucketArn, logGroupArn]) => [
+              ...instanceRoleStatements({
                 ...where,
                 parameterPrefix: args.parameterPrefix,
                 cacheBucketArn,
                 logGroupArn,
               }),
-            ),
+              startFailureMetricStatement(),
+            ]),
         ),
       },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-instance-metrics`,
-      { role: instanceRole.id, policy: policyDocument([startFailureMetricStatement()]) },
       { parent: this },
     );
     return instanceRole;
