@@ -52,7 +52,13 @@ export const existingNetworkSchema = z
 
 export const createdNetworkSchema = z
   .object({
-    cidrBlock: cidr.default("10.20.0.0/16"),
+    // AWS takes /16 to /28 VPCs; the network's public subnets are 1/64 of it and need at least a /28 (network.ts).
+    cidrBlock: cidr
+      .refine(
+        (c) => Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 22,
+        "expected a VPC block from /16 to /22",
+      )
+      .default("10.20.0.0/16"),
     availabilityZones: z.number().int().min(2).max(6).default(2),
     natGateways: z.enum(["single", "onePerAz"]).default("single"),
     flowLogRetentionDays: logRetentionDays.optional(),
