@@ -30,6 +30,7 @@ describe("RunnerFleet images", () => {
   let recorded: RecordedResource[];
   let mocks: AmiMocks;
   let templates: Record<string, RecordedResource>;
+  let fleetChildren: RecordedResource[];
 
   before(async () => {
     ({ recorded, mocks } = await installAmiMocks(REGION, "dev"));
@@ -52,6 +53,7 @@ describe("RunnerFleet images", () => {
     });
     await settleRegistrations(recorded);
     const children = descendantsOf(recorded, await outputValue(fleet.urn));
+    fleetChildren = children;
     templates = Object.fromEntries(
       children
         .filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")
@@ -105,6 +107,25 @@ describe("RunnerFleet images", () => {
     assert.match(userData("al2023"), /^export CIRUNNERS_SUDO='false'$/m);
     assert.match(userData("pinned-ubuntu"), /^export CIRUNNERS_DOCKER='false'$/m);
     assert.match(userData("baked"), /^export CIRUNNERS_RUNNER_ARCH='arm64'$/m);
+  });
+
+  it("passes the policy pack, root-volume rule included, on every distribution", async () => {
+    const { evaluate } = await import("../../policy/evaluate");
+    const violations = await evaluate(
+      fleetChildren.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parentUrn })),
+    );
+    assert.deepEqual(
+      violations.filter((v) => v.enforcementLevel !== "advisory").map((v) => `${v.policy} ${v.name}: ${v.message}`),
+      [],
+    );
+  });
+
+  it("the pack would catch a root volume mapped at a name that is not the root (the old /dev/xvda on Ubuntu aside)", async () => {
+    const { evaluate } = await import("../../policy/evaluate");
+    const lt = templates.ubuntu;
+    const props = { ...lt.state, blockDeviceMappings: [{ ...root("ubuntu")[0], deviceName: "/dev/xvdb" }] };
+    const violations = await evaluate([{ type: lt.type, name: lt.name, urn: lt.urn, props }]);
+    assert.ok(violations.some((v) => v.policy === "aws-ec2-launch-template-root-volume-declared"));
   });
 
   it("lets the instances put the start-failure metric in the stack's namespace only", () => {

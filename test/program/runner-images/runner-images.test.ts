@@ -124,6 +124,17 @@ describe("RunnerImages", () => {
     assert.match(runner.inputs.version, /^1\.0\.\d+$/);
   });
 
+  it("passes the policy pack", async () => {
+    const { evaluate } = await import("../../../policy/evaluate");
+    const violations = await evaluate(
+      children.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parentUrn })),
+    );
+    assert.deepEqual(
+      violations.filter((v) => v.enforcementLevel !== "advisory").map((v) => `${v.policy} ${v.name}: ${v.message}`),
+      [],
+    );
+  });
+
   it("keeps the build logs for the stack's retention", () => {
     const logs = children.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup");
     assert.deepEqual(logs.map((l) => [l.inputs.name, l.inputs.retentionInDays]).sort(), [
