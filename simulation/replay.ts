@@ -2,10 +2,12 @@
  * Replay files: newline-delimited JSON, one delivery per line, `{"name"?, "headers": {...}, "body": "<raw body>"}`.
  * A bad line is reported with its line number and the others are still replayed.
  */
+import type { RunSummary } from "./accounting";
 import type { Delivery } from "./deliveries";
 import type { DeliveryOutcome } from "./report";
 import type { Pipeline } from "./pipeline";
 import { attributeDeliveries } from "./report";
+import { close } from "./scenarios/kit";
 
 export type ReplayLine = { line: number; delivery: Delivery } | { line: number; error: string; name?: string };
 
@@ -51,14 +53,42 @@ export function parseReplayFile(text: string): ReplayLine[] {
 }
 
 /**
- * Sends every valid delivery through the endpoint in file order, waits for the launcher to drain, and returns one
- * outcome per line (invalid lines have status "invalid").
+ * The job a replayed `workflow_job` delivery is about exists on GitHub: the stand-in learns it (without delivering
+ * anything itself) so that a runner launched for it can take it, as on GitHub.
+ */
+function adoptJob(pipeline: Pipeline, delivery: Delivery): void {
+  try {
+    const payload = JSON.parse(delivery.body) as {
+      workflow_job?: { id?: number; labels?: string[]; status?: string; run_id?: number };
+      repository?: { name?: string; owner?: { login?: string } };
+    };
+    const job = payload.workflow_job;
+    const owner = payload.repository?.owner?.login;
+    if (!job?.id || !job.labels || !owner || pipeline.github.jobs.has(job.id)) return;
+    pipeline.github.createJob({
+      id: job.id,
+      runId: job.run_id,
+      owner,
+      repository: payload.repository?.name,
+      labels: job.labels,
+      needsApproval: job.status === "waiting",
+      deliver: false,
+    });
+  } catch {
+    // not a workflow_job payload: nothing to adopt; the webhook answers it as it does
+  }
+}
+
+/**
+ * Sends every valid delivery through the endpoint in file order, waits for the launcher to drain and the jobs to
+ * run, and returns one outcome per line (invalid lines have status "invalid") and the run's summary.
  */
 export async function replay(
   pipeline: Pipeline,
   lines: ReplayLine[],
   onProgress: (line: string) => void = () => undefined,
-): Promise<Array<DeliveryOutcome & { line: number; error?: string }>> {
+): Promise<{ outcomes: Array<DeliveryOutcome & { line: number; error?: string }>; summary: RunSummary }> {
+  const startedAt = pipeline.clock.now();
   const sent: Array<{ line: number; index: number }> = [];
   const records = [];
   for (const entry of lines) {
@@ -66,6 +96,7 @@ export async function replay(
       onProgress(`  ! ${entry.error}`);
       continue;
     }
+    adoptJob(pipeline, entry.delivery);
     const record = await pipeline.deliver(entry.delivery);
     onProgress(
       `  line ${entry.line}${entry.delivery.name ? ` (${entry.delivery.name})` : ""}: HTTP ${record.status} ${record.responseBody.slice(0, 160)}`,
@@ -77,7 +108,8 @@ export async function replay(
   const state = await pipeline.state();
   const outcomes = attributeDeliveries(pipeline, records, state.instances);
   const byLine = new Map(sent.map((s) => [s.line, outcomes[s.index]]));
-  return lines.map((entry) =>
+  const { summary } = await close(pipeline, "replay", startedAt, {});
+  const perLine = lines.map((entry) =>
     "error" in entry
       ? {
           line: entry.line,
@@ -90,4 +122,5 @@ export async function replay(
         }
       : { line: entry.line, ...byLine.get(entry.line)! },
   );
+  return { outcomes: perLine, summary };
 }

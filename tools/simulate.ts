@@ -1,6 +1,7 @@
 /**
  * Local end-to-end simulation of the runner pipeline:
  *   npm run simulate [-- --stack dev] [--verbose]
+ *   npm run simulate -- --scenario NAME [--json] [--stack dev]
  *   npm run simulate -- --replay FILE --webhook-secret S [--json] [--stack dev]
  *
  * Everything it starts (moto, the GitHub stand-in, the proxy, the endpoint, the function containers) is stopped at
@@ -12,9 +13,16 @@ import { parseArgs } from "node:util";
 import { startPipeline, type Pipeline } from "../simulation/pipeline";
 import { parseReplayFile, replay } from "../simulation/replay";
 import { runDefaultScenario } from "../simulation/scenario";
+import { problems, SCENARIOS } from "../simulation/scenarios";
 
-const USAGE =
-  "usage: npm run simulate -- [--stack NAME] [--verbose] | --replay FILE --webhook-secret SECRET [--json] [--stack NAME]";
+const USAGE = [
+  "usage: npm run simulate -- [--stack NAME] [--verbose]",
+  "       npm run simulate -- --scenario NAME [--json] [--stack NAME] [--verbose]",
+  "       npm run simulate -- --replay FILE --webhook-secret SECRET [--json] [--stack NAME]",
+  "",
+  "scenarios (each must end with no job lost, no duplicate runner, no busy runner killed, no idle runner left):",
+  ...Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(26)} ${s.describe}`),
+].join("\n");
 
 async function main(): Promise<number> {
   let values;
@@ -23,6 +31,7 @@ async function main(): Promise<number> {
       options: {
         stack: { type: "string", default: "dev" },
         replay: { type: "string" },
+        scenario: { type: "string" },
         "webhook-secret": { type: "string" },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", short: "v", default: false },
@@ -38,8 +47,16 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.json && !values.replay) {
-    process.stderr.write(`--json only applies to --replay\n${USAGE}\n`);
+  if (values.json && !values.replay && !values.scenario) {
+    process.stderr.write(`--json only applies to --replay and --scenario\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.scenario && !SCENARIOS[values.scenario]) {
+    process.stderr.write(`unknown scenario ${JSON.stringify(values.scenario)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.scenario && values.replay) {
+    process.stderr.write(`--scenario and --replay do not go together\n${USAGE}\n`);
     return 2;
   }
   let replayText: string | undefined;
@@ -86,7 +103,7 @@ async function main(): Promise<number> {
     if (replayText !== undefined) {
       const lines = parseReplayFile(replayText);
       progress(`\n== replaying ${lines.length} deliveries from ${values.replay}`);
-      const outcomes = await replay(pipeline, lines, progress);
+      const { outcomes, summary } = await replay(pipeline, lines, progress);
       for (const outcome of outcomes) {
         const { name, delivery, status, enqueued, instances } = outcome;
         if (values.json) out(`${JSON.stringify({ name, delivery, status, enqueued, instances })}\n`);
@@ -95,7 +112,30 @@ async function main(): Promise<number> {
             `  line ${outcome.line}: ${name ?? delivery ?? "(unnamed)"} → ${status}, ${enqueued} enqueued, ${instances} instance(s)${outcome.error ? ` (${outcome.error})` : ""}`,
           );
       }
+      const line = {
+        summary: {
+          jobsSeen: summary.jobsSeen,
+          jobsRun: summary.jobsRun,
+          jobsLost: summary.jobsLost,
+          duplicateRunners: summary.duplicateRunners,
+          idleRunnerMinutes: summary.idleRunnerMinutes,
+        },
+      };
+      if (values.json) out(`${JSON.stringify(line)}\n`);
+      else say(`  summary: ${JSON.stringify(line.summary)}`);
       return 0;
+    }
+    if (values.scenario) {
+      say(`\n== scenario ${values.scenario}: ${SCENARIOS[values.scenario].describe}`);
+      const report = await SCENARIOS[values.scenario].run(pipeline, say);
+      const found = problems(report);
+      if (values.json) out(`${JSON.stringify({ ...report, problems: found })}\n`);
+      else {
+        say(`  summary: ${JSON.stringify(report.summary)}`);
+        say(`  facts: ${JSON.stringify(report.facts)}`);
+        say(found.length ? `\nFAILED: ${found.join("; ")}` : "\nno job lost, no duplicate runner");
+      }
+      return found.length ? 1 : 0;
     }
     const result = await runDefaultScenario(pipeline, say);
     const clean =

@@ -177,6 +177,14 @@ export class JobBoard {
     this.deliver(job, "completed");
   }
 
+  /** A running job's steps end now (it succeeds): its runner goes, `completed` is delivered. */
+  finish(id: number): StandInJob {
+    const job = this.known(id);
+    if (job.status !== "in_progress") throw new Error(`job ${id} is ${job.status}, not in_progress`);
+    this.complete(job, "success");
+    return job;
+  }
+
   /** Fails queued jobs that waited past GitHub's 24-hour limit (call as simulated time passes). */
   expire(): StandInJob[] {
     const expired = [...this.jobs.values()].filter(

@@ -14,7 +14,7 @@ import type { RouteContext } from "./context";
 import { DOCS, failureResult, HttpFailure, type RouteResult, send } from "./http";
 import { defaultRunnerRelease, ReleaseCatalogue, type RunnerRelease } from "./release";
 import { ROUTES, type RouteKey, matchRoute } from "./routes";
-import type { DeliveryRecord, OrgHook } from "./hooks";
+import type { DeliveryRecord, DeliveryRecord as HookDelivery, OrgHook } from "./hooks";
 import { JobBoard, type NewJob, type RunnerHistory, type StandInJob } from "./jobs";
 import { type AccountType, GitHubState, type InstallationToken, type StandInRunner, targetOfKey } from "./state";
 
@@ -31,6 +31,8 @@ export interface RecordedRequest {
   route: RouteKey | "unmatched";
   method: string;
   path: string;
+  /** The query string, with its "?" (or ""). */
+  search: string;
   body: unknown;
   status: number;
 }
@@ -94,10 +96,19 @@ export interface GitHubApi {
   approveJob(jobId: number): StandInJob;
   /** Cancels a job (queued: completed `cancelled` with no runner; running: its runner ends). */
   cancelJob(jobId: number): StandInJob;
+  /** A running job ends now, successfully (for jobs given a long `durationMs`). */
+  finishJob(jobId: number): StandInJob;
+  /**
+   * Runs `effect` once, right after the next answered call of `route` (e.g. a runner leaves between two pages of a
+   * list, as ephemeral runners do).
+   */
+  afterNextCall(route: RouteKey, effect: (request: RecordedRequest) => void): void;
   /** Fails the jobs queued longer than GitHub's 24 hours; returns them. */
   expireJobs(): StandInJob[];
   /** The organization webhook: where and how events are delivered. */
   configureHook(hook: OrgHook): void;
+  /** "Redeliver" on a recorded delivery (what the UI button and the attempts route do). */
+  redeliver(deliveryId: number): HookDelivery;
   /** Every delivery record, oldest first. */
   hookDeliveries: DeliveryRecord[];
   /** Resolves when every delivery made so far has an outcome. */
@@ -149,6 +160,7 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
   const calls = Object.fromEntries(Object.values(ROUTES).map((key) => [key, 0])) as Record<RouteKey, number>;
   const requests: RecordedRequest[] = [];
   const failures = new Map<RouteKey, HttpFailure[]>();
+  const afterCalls = new Map<RouteKey, Array<(request: RecordedRequest) => void>>();
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -161,6 +173,7 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
         route: route?.key ?? "unmatched",
         method,
         path: parsed.pathname,
+        search: parsed.search,
         body: undefined,
         status: 0,
       };
@@ -168,6 +181,8 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       const answer = (result: RouteResult) => {
         record.status = result.status;
         send(res, result);
+        const effects = route ? afterCalls.get(route.key) : undefined;
+        if (effects?.length) for (const effect of effects.splice(0)) effect(record);
       };
       const text = Buffer.concat(chunks).toString("utf8");
       try {
@@ -262,10 +277,19 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     approveJob: (id) => jobs.approve(id),
     cancelJob: (id) => jobs.cancel(id),
     expireJobs: () => jobs.expire(),
+    finishJob: (id) => jobs.finish(id),
+    afterNextCall(route, effect) {
+      afterCalls.set(route, [...(afterCalls.get(route) ?? []), effect]);
+    },
     configureHook(hook) {
       jobs.hooks.hook = { ...hook };
     },
     hookDeliveries: jobs.hooks.records,
+    redeliver(id) {
+      const found = jobs.hooks.records.find((r) => r.id === id);
+      if (!found) throw new Error(`the stand-in has no delivery ${id}`);
+      return jobs.hooks.redeliver(found);
+    },
     deliveriesSettled: () => jobs.hooks.settled(),
     deliveriesInFlight: () => jobs.hooks.inFlight(),
     whenRunnerRemoved: (id) => jobs.whenRemoved(id),
@@ -280,6 +304,7 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       jobs.hooks.records.length = 0;
       outage = undefined;
       failures.clear();
+      afterCalls.clear();
       requests.length = 0;
       for (const key of Object.keys(calls) as RouteKey[]) calls[key] = 0;
     },

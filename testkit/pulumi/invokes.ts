@@ -18,6 +18,27 @@ function reverseDnsPrefixOf(partition: string): string {
   return dnsSuffixOf(partition).split(".").reverse().join(".");
 }
 
+/**
+ * The SSM parameter each AMI id the mocks handed out came from, so that `getAmi` can describe the image as AWS
+ * would: Canonical's Ubuntu images have their root device at /dev/sda1, Amazon Linux (and any other) at /dev/xvda.
+ */
+const amiSources = new Map<string, string>();
+
+function describeAmi(id: string, partition: string): Properties {
+  const source = amiSources.get(id) ?? "";
+  const ubuntu = source.includes("/canonical/ubuntu/");
+  return {
+    id,
+    imageId: id,
+    arn: `arn:${partition}:ec2:::image/${id}`,
+    architecture: /arm64/.test(source) ? "arm64" : "x86_64",
+    rootDeviceName: ubuntu ? "/dev/sda1" : "/dev/xvda",
+    rootDeviceType: "ebs",
+    name: ubuntu ? "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04" : "al2023-ami-2023",
+    state: "available",
+  };
+}
+
 /** The result of data source `token` called with `inputs`. */
 export function invokeResult(token: string, inputs: Properties, { region, account }: MockLocation): Properties {
   const partition = partitionOf(region);
@@ -50,20 +71,27 @@ export function invokeResult(token: string, inputs: Properties, { region, accoun
         zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
         id: region,
       };
-    case "aws:ssm/getParameter:getParameter":
+    case "aws:ssm/getParameter:getParameter": {
+      const name = String(inputs.name);
+      const value = name.includes("ami") ? `ami-${shortHash(name).slice(0, 17)}` : "mock-value";
+      if (value.startsWith("ami-")) amiSources.set(value, name);
       return {
         name: inputs.name,
         // A read with decryption is of a SecureString (the GitHub App key ARC's secret is made from).
         type: inputs.withDecryption ? "SecureString" : "String",
-        value: String(inputs.name).includes("ami")
-          ? `ami-${shortHash(String(inputs.name)).slice(0, 17)}`
-          : "mock-value",
+        value,
         arn: `arn:${partition}:ssm:${region}:${account}:parameter/${String(inputs.name).replace(/^\//, "")}`,
         id: inputs.name,
         version: 1,
         insecureValue: "",
         withDecryption: inputs.withDecryption ?? true,
       };
+    }
+    case "aws:ec2/getAmi:getAmi": {
+      const id = (inputs.filters ?? []).find((f: { name: string }) => f.name === "image-id")?.values?.[0];
+      if (!id) throw new Error("the offline mocks answer aws.ec2.getAmi only for an image-id filter");
+      return describeAmi(String(id), partition);
+    }
     case "aws:eks/getCluster:getCluster": {
       const name = String(inputs.name);
       return {
