@@ -229,12 +229,12 @@ export class EphemeralRunners extends pulumi.ComponentResource {
     this.reconciliation = new JobReconciliation(
       `${name}-jobs`,
       {
+        stack,
         github,
         runners,
         ledger: this.ledger,
         jobQueue: this.jobQueue,
         launchEnvironment: launch,
-        launchScope,
         location,
         hookIds: this.ingress.hookIds,
         account,

@@ -158,3 +158,34 @@ export function runnerCacheStatements(
   }
   return statements;
 }
+
+export interface ReconcilerScope extends AwsLocation {
+  stack: string;
+  appPrivateKeyParameter: string;
+  jobQueueArn: string;
+}
+
+/**
+ * The reconciler (besides the ledger, ledger-policies.ts): it never launches — a job due for a runner goes back to
+ * the launcher through the job queue — but counts each pool's live instances to stay within capacity, and ends idle
+ * runners of finished jobs (deregistered as the App, then terminated).
+ */
+export function reconcilerStatements(scope: ReconcilerScope): PolicyStatement[] {
+  return [
+    { Sid: "DescribeInstances", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
+    {
+      Sid: "TerminateOwnInstances",
+      Effect: "Allow",
+      Action: ["ec2:TerminateInstances"],
+      Resource: ec2Arn(scope, "instance/*"),
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: scope.stack } },
+    },
+    { Sid: "RequeueJobs", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: scope.jobQueueArn },
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
+    },
+  ];
+}

@@ -1,7 +1,7 @@
 /**
- * The ledger's scheduled functions: the reconciler (every minute: relaunches jobs whose launch failed, waited for
- * capacity or whose runner another job took; ends idle runners of finished jobs; expires jobs past GitHub's 24-hour
- * limit) and the redeliver function (every five minutes: asks GitHub to redeliver failed webhook deliveries).
+ * The ledger's scheduled functions: the reconciler (every minute: hands jobs whose launch failed, waited for
+ * capacity or whose runner another job took back to the launcher; ends idle runners of finished jobs; expires jobs
+ * past GitHub's 24-hour limit) and the redeliver function (every five minutes: asks GitHub to redeliver failed webhook deliveries).
  *
  * Each is created only once the contract's FUNCTION_ENTRY names its handler: the bundler builds every entry, so an
  * entry exists only when its code does.
@@ -14,8 +14,8 @@ import type { PolicyStatement } from "../shared/iam";
 import { ScheduledFunction } from "../shared/scheduled-function";
 import { type LaunchEnvironment, reconcilerEnvironment, redeliverEnvironment } from "./function-environments";
 import type { JobLedger } from "./job-ledger";
-import { type LaunchScope, launchStatements } from "./launch-policies";
 import { ledgerStatements } from "./ledger-policies";
+import { reconcilerStatements } from "./policies";
 import { parameterArn, type AwsLocation } from "../../contract/arn";
 
 /** Often enough that a job waiting for capacity starts within a minute of a runner ending. */
@@ -31,14 +31,14 @@ export function functionEntry(name: string): string | undefined {
 }
 
 export interface JobReconciliationArgs {
+  /** Stack name: the reconciler terminates only instances tagged with it. */
+  readonly stack: string;
   readonly github: GitHubConfig;
   readonly runners: RunnersConfig;
   readonly ledger: JobLedger;
   readonly jobQueue: aws.sqs.Queue;
-  /** The launch variables the launcher gets (the reconciler launches the same way). */
+  /** The launch variables the launcher gets: the reconciler reads the pools, the target and the runner names. */
   readonly launchEnvironment: LaunchEnvironment;
-  /** What launching may touch: this stack's templates, subnets, security group, instance role, App key. */
-  readonly launchScope: pulumi.Output<LaunchScope>;
   readonly location: pulumi.Output<AwsLocation>;
   /** GitHub's id of each of the stack's webhooks, by target key. */
   readonly hookIds: pulumi.Output<Record<string, number>>;
@@ -75,7 +75,7 @@ export class JobReconciliation extends pulumi.ComponentResource {
         {
           entry: entries.reconciler,
           description:
-            "Relaunches jobs still waiting for a runner, ends idle runners of finished jobs, expires jobs past 24 hours",
+            "Requeues jobs still waiting for a runner, ends idle runners of finished jobs, expires jobs past 24 hours",
           scheduleExpression: RECONCILER_SCHEDULE,
           environment: {
             ...reconcilerEnvironment({
@@ -85,13 +85,16 @@ export class JobReconciliation extends pulumi.ComponentResource {
               runners: args.runners,
             }),
           },
+          // Exactly what its code calls: no launch rights, since jobs due for a runner go back through the queue.
           statements: pulumi
-            .all([args.launchScope, args.jobQueue.arn, args.ledger.tableArn, args.ledger.dueIndexArn])
-            .apply(([scope, queueArn, tableArn, dueIndexArn]): PolicyStatement[] => [
-              // Launching and ending runners: what the launcher may do (terminate, deregister, delete JIT configs).
-              ...launchStatements(scope),
-              // A job handed back to the launcher goes through the job queue like a webhook's.
-              { Sid: "RequeueJobs", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn },
+            .all([args.location, args.jobQueue.arn, args.ledger.tableArn, args.ledger.dueIndexArn])
+            .apply(([where, jobQueueArn, tableArn, dueIndexArn]): PolicyStatement[] => [
+              ...reconcilerStatements({
+                ...where,
+                stack: args.stack,
+                appPrivateKeyParameter: args.github.appPrivateKeyParameter,
+                jobQueueArn,
+              }),
               ...ledgerStatements("reconciler", { tableArn, dueIndexArn }),
             ]),
           // Memory buys CPU for the GitHub App's RS256 signing, as for the launcher.

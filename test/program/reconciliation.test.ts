@@ -17,7 +17,6 @@ import {
 type ReconciliationModule = typeof import("../../program/ephemeral-runners/reconciliation");
 
 const PREFIX = "/cirunners/dev/runners";
-const LAUNCH_TEMPLATE_ARN = `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/lt-0123456789abcdef0`;
 
 describe("JobReconciliation (reconciler and redeliver schedules)", () => {
   let recorded: RecordedResource[];
@@ -46,22 +45,9 @@ describe("JobReconciliation (reconciler and redeliver schedules)", () => {
     const location = pulumi.output({ partition: "aws", region: REGION, account: ACCOUNT });
     const ledger = new JobLedger(`${name}-ledger`, { location });
     const jobQueue = new aws.sqs.Queue(`${name}-jobs`, { fifoQueue: true, sqsManagedSseEnabled: true });
-    const hookIds = pulumi.output({ "org:acme-platform": 4242 });
-    const launchScope = pulumi.output({
-      partition: "aws",
-      region: REGION,
-      account: ACCOUNT,
-      stack: "dev",
-      parameterPrefix: PREFIX,
-      launchTemplateArns: [LAUNCH_TEMPLATE_ARN],
-      subnetIds: SUBNETS,
-      securityGroupArn: `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
-      instanceRoleArn: `arn:aws:iam::${ACCOUNT}:role/runner`,
-      appPrivateKeyParameter: APP_KEY,
-      amiParameters: [],
-      spot: true,
-    });
+    const hookIds = pulumi.output<Record<string, number>>({ "org:acme-platform": 4242 });
     const component = new mod.JobReconciliation(name, {
+      stack: "dev",
       github: config.github,
       runners: config.runners,
       ledger,
@@ -74,7 +60,6 @@ describe("JobReconciliation (reconciler and redeliver schedules)", () => {
         subnetIds: SUBNETS,
         parameterPrefix: PREFIX,
       }),
-      launchScope,
       location,
       hookIds,
       account: ACCOUNT,
@@ -121,7 +106,7 @@ describe("JobReconciliation (reconciler and redeliver schedules)", () => {
       assert.equal(env.CIRUNNERS_APP_PRIVATE_KEY_PARAMETER, APP_KEY);
     });
 
-    it("gives the reconciler the ledger query on the index, item reads and writes, requeueing and launching", () => {
+    it("gives the reconciler the ledger query on the index, item reads and writes, requeueing and ending runners, no launch rights", () => {
       const grants = grantsOf(built.children, "jobs-reconciler");
       assert.deepEqual(serviceGrants(grants, "dynamodb"), [
         `dynamodb:GetItem ${built.tableArn}`,
@@ -130,14 +115,19 @@ describe("JobReconciliation (reconciler and redeliver schedules)", () => {
       ]);
       const sqs = serviceGrants(grants, "sqs").filter((g) => !g.includes("-dlq"));
       assert.deepEqual(sqs, [`sqs:SendMessage ${built.queueArn}`]);
-      for (const needed of [
-        `ec2:CreateFleet ${LAUNCH_TEMPLATE_ARN}`,
+      assert.deepEqual(serviceGrants(grants, "ec2"), [
+        "ec2:DescribeInstances *",
         `ec2:TerminateInstances arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`,
-        `ssm:DeleteParameters arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PREFIX}/*`,
+      ]);
+      assert.deepEqual(serviceGrants(grants, "ssm"), [
         `ssm:GetParameter arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${APP_KEY}`,
-      ]) {
-        assert.ok(grants.includes(needed), `missing ${needed}`);
-      }
+      ]);
+      assert.deepEqual(serviceGrants(grants, "iam"), [], "no iam:PassRole: it launches nothing");
+      const policy = JSON.parse(
+        named(built.children, "aws:iam/rolePolicy:RolePolicy", "jobs-reconciler").inputs.policy,
+      );
+      const terminate = policy.Statement.find((s: { Sid: string }) => s.Sid === "TerminateOwnInstances");
+      assert.deepEqual(terminate.Condition, { StringEquals: { "aws:ResourceTag/cirunners:stack": "dev" } });
     });
 
     it("tells the redeliver function the App, the owner's targets and the hook ids by target key", () => {

@@ -226,6 +226,10 @@ export function customResourceState(
       state.uuid = id;
       state.functionArn = inputs.functionName;
       break;
+    case "aws:dynamodb/table:Table":
+      id = named();
+      state.arn = `arn:${partition}:dynamodb:${region}:${account}:table/${state.name}`;
+      break;
     case "aws:eks/cluster:Cluster":
       // What a created cluster reports once active: the API endpoint and the CA the Kubernetes provider needs.
       id = named();
