@@ -3,8 +3,8 @@
  * up to 100 characters with dots; several of these names do not: checking here turns what would be a failed
  * `pulumi up` (or a silently truncated, colliding name) into a config error at preview.
  *
- * Each entry says where the program builds the name; test/preview checks the longest accepted stack name against
- * the names the program really declares, so a longer component name added there fails a test instead of a deploy.
+ * Each entry says where the program builds the name: a longer component name there must be reflected here (no
+ * test ties the two yet).
  * Names Pulumi auto-names (IAM roles, DynamoDB tables, log groups with a prefix) carry no stack name, and the
  * runner-cache bucket keeps a hash when its name would pass S3's 63 characters: none of them is listed.
  */
