@@ -102,7 +102,7 @@ export async function deployStack(
   };
   await deploySecrets(snapshot, clients.ssm, parameters, secrets, steps);
   const bucket = await deployCacheBucket(snapshot, clients.s3, region, steps);
-  const ledgerTable = await deployLedgerTable(snapshot, clients.dynamodb, steps);
+  const ledgerTable = await deployLedgerTable(snapshot, clients.dynamodb, webhookEnv[ENV.ledgerTable], steps);
 
   return {
     region,

@@ -36,6 +36,8 @@ function keySchema(hash?: string, range?: string, explicit?: RecordedIndex["keyS
 export async function deployLedgerTable(
   snapshot: StackSnapshot,
   dynamodb: DynamoDBClient,
+  /** The table name the functions' environment holds (the table is auto-named: the mocks' output name). */
+  recordedName: string | undefined,
   steps: string[],
 ): Promise<string | undefined> {
   const tables = resourcesOfType(snapshot, "aws:dynamodb/table:Table");
@@ -43,8 +45,8 @@ export async function deployLedgerTable(
   if (tables.length > 1)
     throw new Error(`stack ${snapshot.stack} declares ${tables.length} DynamoDB tables, expected 1`);
   const inputs = tables[0].inputs as Record<string, unknown>;
-  const name = str(inputs.name);
-  if (!name) throw new Error(`the ledger table ${tables[0].name} has no recorded name`);
+  const name = str(inputs.name) ?? recordedName;
+  if (!name) throw new Error(`the ledger table ${tables[0].name} has no name, and no function names it`);
   const billing = str(inputs.billingMode) ?? "PROVISIONED";
   const attributes = (inputs.attributes as Array<{ name: string; type: string }>) ?? [];
   const indexes = (inputs.globalSecondaryIndexes as RecordedIndex[] | undefined) ?? [];
