@@ -103,6 +103,15 @@ function burstDeliveries(pipeline: Pipeline, jobs: number, firstJobId: number): 
   );
   return Array.from({ length: jobs }, (_, i) => {
     const pool = weighted[i % weighted.length];
+    // The job exists on GitHub, so the runner launched for it takes it and ends (the deliveries are made here).
+    pipeline.github.createJob({
+      id: firstJobId + i,
+      owner,
+      repository: `service-${i % 7}`,
+      labels: pool.labels,
+      durationMs: 200,
+      deliver: false,
+    });
     return workflowJobDelivery(
       { jobId: firstJobId + i, labels: pool.labels, owner, repository: `service-${i % 7}` },
       pipeline.webhookSecret,
@@ -298,7 +307,7 @@ async function measureEmulatorFloor(
 export async function benchPipelineBurst(options: BurstOptions): Promise<BurstResult> {
   const log = options.log ?? (() => undefined);
   const concurrentRequests = options.concurrentRequests ?? 16;
-  const pipeline = await startPipeline({ stack: options.stack, jobMilliseconds: 200, log: (line) => log(line) });
+  const pipeline = await startPipeline({ stack: options.stack, log: (line) => log(line) });
   try {
     // Warm-up (not measured): containers start, installation tokens are minted, moto warms its caches. Then wait
     // out the launcher's 15 s capacity cache so the measured burst starts from a fresh count.

@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { benchLedgerBurst, type LedgerBurstResult } from "../simulation/ledger-burst";
 import { benchPipelineBurst, percentiles, type BurstResult } from "./pipeline";
 import { benchPackColdStart, benchPolicyEvaluation } from "./policy";
 
@@ -128,6 +129,24 @@ function markdown(result: {
   return `${lines.join("\n")}\n`;
 }
 
+/** Issue 12's burst: jobs lost and duplicate runners must be 0. */
+function ledgerMarkdown(ledger: LedgerBurstResult): string {
+  const s = ledger.summary;
+  const c = ledger.callsPerJob;
+  return [
+    "",
+    `Ledger burst: ${ledger.jobs} jobs, ${ledger.cancelled} cancelled before they started, ${ledger.fewerLabels} asking for fewer labels than their pool (${ledger.simulatedMinutes} simulated minutes, ${ledger.wallSeconds} s)`,
+    "",
+    "| measurement | value | target | result |",
+    "|---|---|---|---|",
+    `| jobs lost | ${s.jobsLost} of ${s.jobsSeen} (${s.jobsRun} run, ${s.jobsCancelled} cancelled) | 0 | ${s.jobsLost === 0 ? "PASS" : "FAIL"} |`,
+    `| duplicate runners | ${s.duplicateRunners} | 0 | ${s.duplicateRunners === 0 ? "PASS" : "FAIL"} |`,
+    `| idle runner-minutes | ${s.idleRunnerMinutes} (${s.idleRunnersLeft} idle runners left) | | |`,
+    `| calls per job | DynamoDB ${c.dynamodb}, SQS ${c.sqs}, GitHub ${c.github}, EC2 ${c.ec2} | | |`,
+    "",
+  ].join("\n");
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -150,6 +169,11 @@ async function main(): Promise<number> {
     jobs,
     log: (line) => (line.startsWith("  ") ? undefined : log(line)),
   });
+  log(`== ledger burst: ${jobs} jobs, 10 % cancelled, 10 % asking for fewer labels than their pool`);
+  const ledger = await benchLedgerBurst(values.stack, {
+    jobs,
+    log: (line) => (line.startsWith("  ") ? undefined : log(line)),
+  });
   log(`== offline preview of prod (${previewRuns} runs)`);
   const preview = timePreview(previewRuns);
   log("== policy evaluation");
@@ -158,11 +182,20 @@ async function main(): Promise<number> {
   log(`policy pack cold start (run-policy-pack, ts-node, empty cache): ${policyColdStartMs} ms`);
 
   const command = `npm run bench -- --jobs ${jobs}${values.stack === "prod" ? "" : ` --stack ${values.stack}`}`;
-  const result = { command, at: new Date().toISOString(), burst, targets: targets(burst), preview, policy, peer: PEER };
+  const result = {
+    command,
+    at: new Date().toISOString(),
+    burst,
+    ledger,
+    targets: targets(burst),
+    preview,
+    policy,
+    peer: PEER,
+  };
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  const table = markdown(result);
+  const table = `${markdown(result)}${ledgerMarkdown(ledger)}`;
   writeFileSync(path.join(dir, "latest.md"), table);
   process.stdout.write(table);
   return 0;
