@@ -119,19 +119,3 @@ function sameLabelSet(a: readonly string[], b: readonly string[]): boolean {
   const right = labelSet(b);
   return left.size === right.size && [...left].every((l) => right.has(l));
 }
-
-/**
- * Exact label-set matching (superseded by `routeJob` for routing; kept for callers that need equality). A job
- * goes to the pool whose label set EQUALS the job's (case-insensitively, duplicates collapsed, order ignored).
- */
-export function matchPool<P extends Pick<RuntimePool, "labels">>(
-  jobLabels: readonly string[],
-  pools: readonly P[],
-): P | undefined {
-  const wanted = labelSet(jobLabels);
-  if (wanted.size === 0) return undefined;
-  return pools.find((pool) => {
-    const offered = labelSet(pool.labels);
-    return offered.size === wanted.size && [...wanted].every((l) => offered.has(l));
-  });
-}

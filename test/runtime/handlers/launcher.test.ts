@@ -21,11 +21,13 @@ import {
   PREFIX,
   runnerParameters,
   STACK,
-  sqsEvent,
+  queuedEvent,
   tag,
   type World,
   X64_AMI,
 } from "../support/launcher-world.js";
+import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 import { resetAppEnvironment, startAppEnvironment, storeAppKey } from "../github/fixture.js";
 
 describe("launcher against moto and the GitHub stand-in", () => {
@@ -36,6 +38,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
   let ssm: SSMClient;
   let world: World;
   let handler: ReturnType<typeof launcherHandler>;
+  let ledger: Ledger;
 
   before(async () => {
     moto = await startMoto();
@@ -45,6 +48,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
     process.env[ENV.runnerScope] = "org";
     process.env[ENV.githubOwner] = "octo-org";
     process.env[ENV.runnerGroupId] = "3";
+    process.env[ENV.ledgerTable] = "jobs";
   });
   after(async () => {
     await github?.stop();
@@ -56,13 +60,14 @@ describe("launcher against moto and the GitHub stand-in", () => {
     ec2 = countingEc2(counts);
     ssm = new SSMClient({});
     world = await buildWorld(ec2);
+    ledger = await createLedgerTable(dynamoClient());
     counts.clear();
-    handler = launcherHandler(ec2, ssm, github.url);
+    handler = launcherHandler(ec2, ssm, github.url, ledger);
   });
 
   it("turns one job into one instance from the pool's template, tagged, with one SecureString named by instance id", async () => {
     const message = job("linux-x64");
-    const response = await handler(sqsEvent([{ body: message }]), CONTEXT);
+    const response = await handler(await queuedEvent(ledger, [{ body: message }]), CONTEXT);
     assert.deepEqual(response.batchItemFailures, []);
 
     const instances = await liveInstances();
@@ -106,14 +111,22 @@ describe("launcher against moto and the GitHub stand-in", () => {
 
   it("launches a batch of jobs for one pool with ONE CreateFleet, one DescribeInstances and one installation token", async () => {
     const messages = [job("linux-x64"), job("linux-x64"), job("linux-x64"), job("linux-x64")];
-    const { result: response, metrics } = await captureMetrics(() =>
-      handler(sqsEvent(messages.map((body) => ({ body }))), CONTEXT),
+    const event = await queuedEvent(
+      ledger,
+      messages.map((body) => ({ body })),
     );
+    const { result: response, metrics } = await captureMetrics(() => handler(event, CONTEXT));
     assert.deepEqual(response.batchItemFailures, []);
-    const launchedMetric = metrics.find((m) => "JobsLaunched" in m)!;
-    assert.deepEqual(launchedMetric.JobsLaunched, [1, 1, 1, 1]);
+    // JobsLaunched is published per job with its pool dimension; the latencies go out with the stored metrics.
+    const launched = metrics.filter((m) => "JobsLaunched" in m);
+    assert.deepEqual(
+      launched.map((m) => [m.JobsLaunched, m.pool]),
+      messages.map(() => [1, "linux-x64"]),
+    );
+    const latency = metrics.find((m) => "LaunchLatency" in m)?.LaunchLatency as number[];
+    assert.equal(latency.length, 4);
     assert.ok(
-      (launchedMetric.LaunchLatency as number[]).every((ms) => ms >= 1500),
+      latency.every((ms) => ms >= 1500),
       "latency counts from enqueuedAt",
     );
     assert.equal(counts.get("CreateFleetCommand"), 1);
@@ -136,7 +149,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
     }
 
     // A second batch within the cache TTL counts from the cache (and its own launches): no DescribeInstances.
-    await handler(sqsEvent([{ body: job("linux-x64") }]), CONTEXT);
+    await handler(await queuedEvent(ledger, [{ body: job("linux-x64") }]), CONTEXT);
     assert.equal(counts.get("DescribeInstancesCommand"), 1);
     assert.equal(
       github.calls[ROUTES.createInstallationToken],
@@ -147,30 +160,41 @@ describe("launcher against moto and the GitHub stand-in", () => {
 
   it("looks up the App installation once when messages come from an organization webhook (no installation id)", async () => {
     const messages = [job("linux-x64", { installationId: undefined }), job("linux-x64", { installationId: undefined })];
-    const response = await handler(sqsEvent(messages.map((body) => ({ body }))), CONTEXT);
+    const response = await handler(
+      await queuedEvent(
+        ledger,
+        messages.map((body) => ({ body })),
+      ),
+      CONTEXT,
+    );
     assert.deepEqual(response.batchItemFailures, []);
     assert.equal((await liveInstances()).length, 2);
     assert.equal(github.calls[ROUTES.orgInstallation], 1);
     assert.equal(github.calls[ROUTES.orgJitConfig], 2);
-    await handler(sqsEvent([{ body: job("linux-x64", { installationId: undefined }) }]), CONTEXT);
+    await handler(await queuedEvent(ledger, [{ body: job("linux-x64", { installationId: undefined }) }]), CONTEXT);
     assert.equal(github.calls[ROUTES.orgInstallation], 1, "the installation id is cached across invocations");
     assert.equal(github.calls[ROUTES.createInstallationToken], 1);
   });
 
-  it("returns the message when the installation lookup fails, and launches nothing", async () => {
+  it("acknowledges the message and backs the job off when the installation lookup fails, launching nothing", async () => {
     github.failNext(ROUTES.orgInstallation, 502);
     const message = job("linux-x64", { installationId: undefined });
-    const response = await handler(sqsEvent([{ body: message }]), CONTEXT);
-    assert.equal(response.batchItemFailures.length, 1);
+    const response = await handler(await queuedEvent(ledger, [{ body: message }]), CONTEXT);
+    assert.deepEqual(response.batchItemFailures, [], "the job waits in the ledger, not in the DLQ");
+    const record = await getJob(ledger, message.jobId);
+    assert.deepEqual([record?.state, record?.attempts], ["queued", 1]);
+    assert.match(record?.lastError ?? "", /^github-retryable: looking up the GitHub App installation/);
+    assert.ok(Date.parse(record?.nextAttemptAt ?? "") > Date.now());
     assert.equal((await liveInstances()).length, 0);
     assert.equal(github.calls[ROUTES.orgJitConfig], 0);
   });
 
-  it("respects the pool's max runners, counting instances that already run, and returns the rest", async () => {
+  it("respects the pool's max runners, counting instances that already run; the rest wait in the ledger", async () => {
     await moto.reset();
     await storeAppKey();
     world = await buildWorld(ec2, { x64: 3, arm: 10 });
-    handler = launcherHandler(ec2, ssm, github.url);
+    ledger = await createLedgerTable(dynamoClient());
+    handler = launcherHandler(ec2, ssm, github.url, ledger);
     // one runner of the pool already running, one of another stack (not ours)
     await ec2.send(
       new RunInstancesCommand({
@@ -205,22 +229,26 @@ describe("launcher against moto and the GitHub stand-in", () => {
       }),
     );
     counts.clear();
-    const event = sqsEvent([
-      { body: job("linux-x64") },
-      { body: job("linux-x64") },
-      { body: job("linux-x64") },
-      { body: job("linux-arm") },
-    ]);
+    const messages = [job("linux-x64"), job("linux-x64"), job("linux-x64"), job("linux-arm")];
+    const event = await queuedEvent(
+      ledger,
+      messages.map((body) => ({ body })),
+    );
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[2].messageId }]);
+    assert.deepEqual(response.batchItemFailures, [], "a capacity wait is acknowledged, never dead-lettered");
+    const waiting = await getJob(ledger, messages[2].jobId);
+    assert.deepEqual([waiting?.state, waiting?.attempts], ["queued", 0], "a capacity wait is no failed attempt");
+    assert.ok(Date.parse(waiting?.nextAttemptAt ?? "") > Date.now(), waiting?.nextAttemptAt);
     const ours = (await liveInstances()).filter((i) => tag(i, TAG.stack) === STACK);
     assert.equal(ours.filter((i) => tag(i, TAG.pool) === "linux-x64").length, 3);
     assert.equal(counts.get("DescribeInstancesCommand"), 1, "one DescribeInstances for both pools");
     assert.equal(github.calls[ROUTES.orgJitConfig], 3, "no JIT config for the job over capacity");
 
     // the cache knows about the two own launches: a further job is refused without describing again
-    const more = sqsEvent([{ body: job("linux-x64") }]);
-    assert.equal((await handler(more, CONTEXT)).batchItemFailures.length, 1);
+    const further = job("linux-x64");
+    const more = await queuedEvent(ledger, [{ body: further }]);
+    assert.deepEqual((await handler(more, CONTEXT)).batchItemFailures, []);
+    assert.equal((await getJob(ledger, further.jobId))?.state, "queued");
     assert.equal(counts.get("DescribeInstancesCommand"), 1);
   });
 
@@ -228,7 +256,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
     const good = job("linux-x64");
     const sameGroupAfter = job("linux-x64");
     const other = job("linux-x64");
-    const event = sqsEvent([
+    const event = await queuedEvent(ledger, [
       { body: "{not json", group: "g1" },
       { body: sameGroupAfter, group: "g1" },
       { body: JSON.stringify({ ...good, jobId: "x" }), group: "g2" },
@@ -247,7 +275,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
     );
   });
 
-  it("does not process a job that follows a failed one in its FIFO group (Powertools' skipGroupOnError)", async () => {
+  it("acknowledges a failed launch (EC2 throttled) and backs it off, so its FIFO group goes on", async () => {
     const send = ec2.send.bind(ec2) as (command: unknown) => Promise<unknown>;
     const armTemplate = world.pools.find((p) => p.name === "linux-arm")!.launchTemplateId;
     (ec2 as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command: unknown) => {
@@ -262,36 +290,38 @@ describe("launcher against moto and the GitHub stand-in", () => {
     const first = job("linux-arm");
     const second = job("linux-x64");
     const independent = job("linux-x64");
-    const event = sqsEvent([
+    const event = await queuedEvent(ledger, [
       { body: first, group: "repo-a" },
       { body: second, group: "repo-a" },
       { body: independent, group: "repo-b" },
     ]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(
-      response.batchItemFailures.map((f) => f.itemIdentifier),
-      [event.Records[0].messageId, event.Records[1].messageId],
-    );
+    // Only a message that can never succeed holds its group back (see the malformed-message test).
+    assert.deepEqual(response.batchItemFailures, []);
+    const record = await getJob(ledger, first.jobId);
+    assert.deepEqual([record?.state, record?.attempts], ["queued", 1]);
+    assert.match(record?.lastError ?? "", /Request limit exceeded/);
     const instances = await liveInstances();
     assert.deepEqual(
-      instances.map((i) => tag(i, TAG.jobId)),
-      [String(independent.jobId)],
+      instances.map((i) => tag(i, TAG.jobId)).sort(),
+      [String(second.jobId), String(independent.jobId)].sort(),
     );
+    assert.equal((await runnerParameters(ssm)).length, 2);
     assert.deepEqual(
-      (await runnerParameters(ssm)).map((p) => p.Name),
-      [`${PREFIX}/${instances[0].InstanceId}`],
-    );
-    assert.deepEqual(
-      [...github.runners.values()].map((r) => r.name),
-      [tag(instances[0], TAG.runnerName)],
+      [...github.runners.values()].map((r) => r.name).sort(),
+      instances.map((i) => tag(i, TAG.runnerName)).sort(),
+      "no JIT runner is left behind for the failed launch",
     );
   });
 
   it("registers repo-scoped runners on the job's repository", async () => {
     process.env[ENV.runnerScope] = "repo";
     try {
-      handler = launcherHandler(ec2, ssm, github.url);
-      const response = await handler(sqsEvent([{ body: job("linux-x64", { repository: "octo-org/api" }) }]), CONTEXT);
+      handler = launcherHandler(ec2, ssm, github.url, ledger);
+      const response = await handler(
+        await queuedEvent(ledger, [{ body: job("linux-x64", { repository: "octo-org/api" }) }]),
+        CONTEXT,
+      );
       assert.deepEqual(response.batchItemFailures, []);
       assert.equal(github.calls[ROUTES.repoJitConfig], 1);
       assert.equal([...github.runners.values()][0].scope, "repo:octo-org/api");

@@ -1,7 +1,8 @@
 /**
- * The real handler (runtime/handlers/webhook.ts) against moto: SQS FIFO queue and SSM SecureString secret are
- * emulated, nothing in the AWS SDK is mocked. Every workflow_job example from @octokit/webhooks-examples is sent
- * signed and unsigned, and the test asserts exactly what lands in the queue.
+ * The real handler (runtime/handlers/webhook.ts) against moto: SQS FIFO queue, SSM SecureString secret and the job
+ * ledger (DynamoDB) are emulated, nothing in the AWS SDK is mocked. Every workflow_job example from
+ * @octokit/webhooks-examples is sent signed and unsigned, and the test asserts what the ledger records and exactly
+ * what lands in the queue.
  */
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import {
@@ -20,6 +21,8 @@ import type { RuntimePool } from "../../../contract/pool";
 import type { JobMessage } from "../../../contract/job";
 import type { WebhookHandler } from "../../../runtime/services/accept-webhook.js";
 import { startMoto, type MotoServer } from "../../../testkit/moto";
+import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 import { githubEvent, pool, SECRET } from "../support/webhook.js";
 
 interface WorkflowJobExample {
@@ -56,8 +59,8 @@ function workflowJobExamples(): { source: string; payload: WorkflowJobExample; b
   return out;
 }
 
-// Some examples match (the k8s pool, case differs), some do not (ubuntu-latest), and one pool matches the labels
-// of an example that is not queued (gpu/db-app/dc-03 is in_progress): only queued jobs may be enqueued.
+// The stack serves lineville's jobs: its k8s job (labels differ in case from the pool's) is announced `queued` with
+// status `waiting` (an environment approval) and then `waiting`. The other examples belong to other owners.
 const POOLS: RuntimePool[] = [
   pool("k8s", ["Self-Hosted", "K8S"]),
   pool("linux-x64", ["self-hosted", "linux", "x64"]),
@@ -65,6 +68,8 @@ const POOLS: RuntimePool[] = [
 ];
 const SECRET_PARAMETER = "/cirunners/test/webhook-secret";
 const QUEUE_NAME = "ingress-test-jobs.fifo";
+const LEDGER_TABLE = "ingress-test-jobs";
+const K8S_JOB = 12877621891;
 
 describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
   this.timeout(120_000);
@@ -72,6 +77,7 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
   let sqs: SQSClient;
   let queueUrl: string;
   let handler: WebhookHandler;
+  let ledger: Ledger;
   const savedEnv: Record<string, string | undefined> = {};
   const examples = workflowJobExamples();
 
@@ -93,8 +99,13 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
         },
       }),
     ));
+    ledger = await createLedgerTable(dynamoClient(), LEDGER_TABLE);
     const functionEnv: Record<string, string> = {
       [ENV.pools]: JSON.stringify(POOLS),
+      [ENV.ledgerTable]: LEDGER_TABLE,
+      [ENV.githubOwner]: "lineville",
+      [ENV.runnerScope]: "org",
+      [ENV.repositories]: "[]",
       [ENV.jobQueueUrl]: queueUrl,
       [ENV.webhookSecretParameter]: SECRET_PARAMETER,
       POWERTOOLS_SERVICE_NAME: "cirunners-webhook",
@@ -155,36 +166,52 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
     assert.ok(queued.includes("self-hosted,k8s") && queued.includes("ubuntu-latest"), queued.join(" | "));
   });
 
-  it("queues exactly the queued examples whose labels equal a pool's, with the full message", async () => {
-    const sent = new Map<string, WorkflowJobExample>();
-    for (const example of examples) {
-      const delivery = randomUUID();
-      const response = await handler(await githubEvent(example.body, { delivery }));
-      const expected =
-        example.payload.action !== "queued"
-          ? [200, "action-not-queued"]
-          : example.payload.workflow_job.labels.includes("k8s")
-            ? [202, undefined]
-            : [200, "no-matching-pool"];
-      assert.deepEqual([response.statusCode, JSON.parse(response.body ?? "{}").reason], expected, example.source);
-      if (response.statusCode === 202) sent.set(delivery, example.payload);
-    }
-    assert.equal(sent.size, 1, "exactly one example is a queued job of a configured pool");
+  /** The k8s job's `queued` example, as GitHub sends it once the approval is granted (status `queued`). */
+  function approved(jobId = K8S_JOB): string {
+    const queued = examples.find((e) => e.payload.action === "queued" && e.payload.workflow_job.labels.includes("k8s"));
+    assert.ok(queued);
+    const payload = JSON.parse(queued.body);
+    payload.workflow_job = { ...payload.workflow_job, id: jobId, status: "queued" };
+    return JSON.stringify(payload);
+  }
 
-    const messages = await drain();
-    assert.equal(messages.length, 1);
-    const [[delivery, payload]] = [...sent];
-    const [message] = messages;
+  it("records the owner's waiting job without a runner, answers other owners 200, and queues nothing", async () => {
+    for (const example of examples) {
+      const response = await handler(await githubEvent(example.body, { delivery: randomUUID() }));
+      const ours = example.payload.repository.owner.login === "lineville";
+      // The first of the two k8s examples records the job; the second (waiting again) changes nothing.
+      const expected = !ours
+        ? [200, "other-owner"]
+        : example.payload.action === "queued"
+          ? [202, undefined]
+          : [200, "no-change"];
+      assert.deepEqual([response.statusCode, JSON.parse(response.body ?? "{}").reason], expected, example.source);
+    }
+    const record = await getJob(ledger, K8S_JOB);
+    assert.equal(record?.state, "waiting");
+    assert.equal(record?.pool, "k8s");
+    assert.deepEqual(await drain(), [], "a job waiting for approval gets no runner");
+  });
+
+  it("queues one launch with the full message once the job is approved (status queued)", async () => {
+    const delivery = randomUUID();
+    const response = await handler(await githubEvent(approved(), { delivery }));
+    assert.equal(response.statusCode, 202, response.body);
+    const [message, ...more] = await drain();
+    assert.deepEqual(more, []);
     const body = JSON.parse(message.Body ?? "") as JobMessage;
     assert.ok(
       !Number.isNaN(Date.parse(body.enqueuedAt)) && Math.abs(Date.now() - Date.parse(body.enqueuedAt)) < 60_000,
       body.enqueuedAt,
     );
+    const record = await getJob(ledger, K8S_JOB);
+    assert.equal(record?.state, "queued");
     assert.deepEqual(body, {
       version: 1,
       deliveryId: delivery,
+      recordVersion: record?.version,
       pool: "k8s",
-      jobId: 12877621891,
+      jobId: K8S_JOB,
       runId: 4747967848,
       runAttempt: 1,
       repository: "lineville/elastic-machines-testing",
@@ -193,50 +220,39 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
       labels: ["self-hosted", "k8s"],
       enqueuedAt: body.enqueuedAt,
     });
-    assert.equal(body.jobId, payload.workflow_job.id);
-    assert.equal(message.Attributes?.MessageGroupId, "12877621891");
-    assert.equal(message.Attributes?.MessageDeduplicationId, delivery);
+    assert.equal(message.Attributes?.MessageGroupId, String(K8S_JOB));
+    assert.equal(message.Attributes?.MessageDeduplicationId, `${K8S_JOB}-${record?.version}`);
   });
 
-  it("queues nothing for unsigned or wrongly signed examples (401)", async () => {
-    for (const example of examples) {
-      const unsigned = await handler(await githubEvent(example.body, { secret: false, delivery: randomUUID() }));
-      assert.equal(unsigned.statusCode, 401, example.source);
-      const wrong = await handler(
-        await githubEvent(example.body, { secret: "not-the-secret", delivery: randomUUID() }),
-      );
-      assert.equal(wrong.statusCode, 401, example.source);
+  it("records and queues nothing for unsigned or wrongly signed examples (401)", async () => {
+    for (const body of [...examples.map((e) => e.body), approved(501)]) {
+      const unsigned = await handler(await githubEvent(body, { secret: false, delivery: randomUUID() }));
+      assert.equal(unsigned.statusCode, 401, body.slice(0, 80));
+      const wrong = await handler(await githubEvent(body, { secret: "not-the-secret", delivery: randomUUID() }));
+      assert.equal(wrong.statusCode, 401, body.slice(0, 80));
     }
     assert.deepEqual(await drain(), []);
+    assert.equal(await getJob(ledger, 501), undefined);
   });
 
   it("accepts base64-encoded bodies the same way", async () => {
-    const queued = examples.find((e) => e.payload.action === "queued" && e.payload.workflow_job.labels.includes("k8s"));
-    assert.ok(queued);
-    const response = await handler(await githubEvent(queued.body, { base64: true, delivery: randomUUID() }));
+    const response = await handler(await githubEvent(approved(502), { base64: true, delivery: randomUUID() }));
     assert.equal(response.statusCode, 202);
     assert.equal((await drain()).length, 1);
   });
 
-  it("turns a redelivery (same X-GitHub-Delivery) into one message; a new delivery id is a new message", async () => {
-    const queued = examples.find((e) => e.payload.action === "queued" && e.payload.workflow_job.labels.includes("k8s"));
-    assert.ok(queued);
+  it("turns any number of deliveries of one job, same id or new, into one record and one launch", async () => {
     const delivery = randomUUID();
-    for (let i = 0; i < 3; i++) {
-      assert.equal((await handler(await githubEvent(queued.body, { delivery }))).statusCode, 202, `delivery ${i + 1}`);
-    }
-    const once = await drain();
-    assert.deepEqual(
-      once.map((m) => m.Attributes?.MessageDeduplicationId),
-      [delivery],
-    );
-
-    // What a redelivery after SQS's 5-minute window looks like to the queue (documented in docs/webhook.md).
-    const other = randomUUID();
-    assert.equal((await handler(await githubEvent(queued.body, { delivery: other }))).statusCode, 202);
+    const answers: (number | undefined)[] = [];
+    for (let i = 0; i < 3; i++)
+      answers.push((await handler(await githubEvent(approved(503), { delivery }))).statusCode);
+    // A redelivery long after SQS's 5-minute window, or a second webhook, carries a new delivery id.
+    answers.push((await handler(await githubEvent(approved(503), { delivery: randomUUID() }))).statusCode);
+    assert.deepEqual(answers, [202, 200, 200, 200]);
     assert.deepEqual(
       (await drain()).map((m) => JSON.parse(m.Body ?? "").deliveryId),
-      [other],
+      [delivery],
     );
+    assert.equal((await getJob(ledger, 503))?.version, 0, "created once, never rewritten");
   });
 });

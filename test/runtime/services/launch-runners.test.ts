@@ -26,10 +26,12 @@ import {
   PREFIX,
   runnerParameters,
   STACK,
-  sqsEvent,
+  queuedEvent,
   tag,
   type World,
 } from "../support/launcher-world.js";
+import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 
 describe("launch service against moto and the GitHub stand-in", () => {
@@ -40,6 +42,7 @@ describe("launch service against moto and the GitHub stand-in", () => {
   let ssm: SSMClient;
   let world: World;
   let handler: ReturnType<typeof launcherHandler>;
+  let ledger: Ledger;
 
   before(async () => {
     moto = await startMoto();
@@ -49,6 +52,7 @@ describe("launch service against moto and the GitHub stand-in", () => {
     process.env[ENV.runnerScope] = "org";
     process.env[ENV.githubOwner] = "octo-org";
     process.env[ENV.runnerGroupId] = "3";
+    process.env[ENV.ledgerTable] = "jobs";
   });
   after(async () => {
     await github?.stop();
@@ -60,9 +64,20 @@ describe("launch service against moto and the GitHub stand-in", () => {
     ec2 = countingEc2(counts);
     ssm = new SSMClient({});
     world = await buildWorld(ec2);
+    ledger = await createLedgerTable(dynamoClient());
     counts.clear();
-    handler = launcherHandler(ec2, ssm, github.url);
+    handler = launcherHandler(ec2, ssm, github.url, ledger);
   });
+
+  /** A failed launch is acknowledged and the job waits in the ledger: queued, one more attempt, backoff. */
+  async function assertBackedOff(jobId: number, error: RegExp) {
+    const record = await getJob(ledger, jobId);
+    assert.equal(record?.state, "queued");
+    assert.equal(record?.attempts, 1);
+    assert.match(record?.lastError ?? "", error);
+    assert.ok(Date.parse(record?.nextAttemptAt ?? "") > Date.now(), record?.nextAttemptAt);
+    assert.deepEqual(record?.runners, []);
+  }
 
   it("falls back to on-demand for the remainder when spot reports capacity errors", async () => {
     const fleetInputs: Array<{ lifecycle?: string; count?: number }> = [];
@@ -93,7 +108,7 @@ describe("launch service against moto and the GitHub stand-in", () => {
       return send(command);
     };
     const response = await handler(
-      sqsEvent([{ body: job("linux-arm") }, { body: job("linux-arm") }, { body: job("linux-arm") }]),
+      await queuedEvent(ledger, [{ body: job("linux-arm") }, { body: job("linux-arm") }, { body: job("linux-arm") }]),
       CONTEXT,
     );
     assert.deepEqual(response.batchItemFailures, []);
@@ -115,26 +130,30 @@ describe("launch service against moto and the GitHub stand-in", () => {
         return { Instances: [], Errors: [{ ErrorCode: "InvalidLaunchTemplateId.NotFound", ErrorMessage: "gone" }] };
       return send(command);
     };
-    const event = sqsEvent([{ body: job("linux-arm") }, { body: job("linux-arm") }]);
-    const response = await handler(event, CONTEXT);
-    assert.deepEqual(
-      response.batchItemFailures.map((f) => f.itemIdentifier).sort(),
-      event.Records.map((r) => r.messageId).sort(),
+    const messages = [job("linux-arm"), job("linux-arm")];
+    const event = await queuedEvent(
+      ledger,
+      messages.map((body) => ({ body })),
     );
+    const response = await handler(event, CONTEXT);
+    assert.deepEqual(response.batchItemFailures, [], "acknowledged: the jobs wait in the ledger, not in the DLQ");
+    for (const m of messages) await assertBackedOff(m.jobId, /InvalidLaunchTemplateId|gone/);
     assert.equal(counts.get("CreateFleetCommand") ?? 0, 0);
     assert.equal(github.runners.size, 0, "no JIT runner without an instance");
     assert.equal((await runnerParameters(ssm)).length, 0);
   });
 
   for (const status of [500, 502, 429]) {
-    it(`returns the message on GitHub ${status} and leaves no parameter and no instance`, async () => {
+    it(`backs off on GitHub ${status} (acknowledged) and leaves no parameter and no instance`, async () => {
       github.failNext(ROUTES.orgJitConfig, status, 1);
-      const event = sqsEvent([{ body: job("linux-x64") }]);
+      const message = job("linux-x64");
+      const event = await queuedEvent(ledger, [{ body: message }]);
       const { result: response, metrics } = await captureMetrics(() => handler(event, CONTEXT));
-      assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[0].messageId }]);
+      assert.deepEqual(response.batchItemFailures, []);
+      await assertBackedOff(message.jobId, /^github-retryable/);
       assert.deepEqual(
-        metrics.map((m) => [m.Reason, m.LaunchFailures]),
-        [["github-retryable", 1]],
+        metrics.filter((m) => "LaunchFailures" in m).map((m) => [m.pool, m.LaunchFailures]),
+        [["linux-x64", 1]],
       );
       assert.equal((await liveInstances()).length, 0);
       assert.equal((await runnerParameters(ssm)).length, 0);
@@ -143,12 +162,14 @@ describe("launch service against moto and the GitHub stand-in", () => {
     });
   }
 
-  it("fails a job with a permanent GitHub error (it reaches the DLQ) and still launches the others", async () => {
+  it("backs off a job with a permanent GitHub error (a person may fix the App) and still launches the others", async () => {
     github.failNext(ROUTES.orgJitConfig, 422, 1);
-    const event = sqsEvent([{ body: job("linux-x64") }]);
+    const failing = job("linux-x64");
+    const event = await queuedEvent(ledger, [{ body: failing }]);
     const response = await handler(event, CONTEXT);
-    assert.equal(response.batchItemFailures.length, 1);
-    const next = sqsEvent([{ body: job("linux-x64") }]);
+    assert.deepEqual(response.batchItemFailures, []);
+    await assertBackedOff(failing.jobId, /^github-permanent/);
+    const next = await queuedEvent(ledger, [{ body: job("linux-x64") }]);
     assert.deepEqual((await handler(next, CONTEXT)).batchItemFailures, []);
     assert.equal((await liveInstances()).length, 1);
   });
@@ -161,9 +182,15 @@ describe("launch service against moto and the GitHub stand-in", () => {
         throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
       return send(command);
     };
-    const event = sqsEvent([{ body: job("linux-x64") }, { body: job("linux-x64") }, { body: job("linux-x64") }]);
+    const messages = [job("linux-x64"), job("linux-x64"), job("linux-x64")];
+    const event = await queuedEvent(
+      ledger,
+      messages.map((body) => ({ body })),
+    );
     const response = await handler(event, CONTEXT);
-    assert.equal(response.batchItemFailures.length, 1);
+    assert.deepEqual(response.batchItemFailures, []);
+    const states = await Promise.all(messages.map(async (m) => (await getJob(ledger, m.jobId))?.state));
+    assert.deepEqual(states.sort(), ["launched", "launched", "queued"], "the failed one backs off");
     const instances = await liveInstances();
     const parameters = await runnerParameters(ssm);
     assert.equal(instances.length, 2);
@@ -193,13 +220,12 @@ describe("launch service against moto and the GitHub stand-in", () => {
       }
       return send(command);
     };
-    const event = sqsEvent([{ body: job("linux-x64") }, { body: job("linux-x64") }]);
+    const [first, surplus] = [job("linux-x64"), job("linux-x64")];
+    const event = await queuedEvent(ledger, [{ body: first }, { body: surplus }]);
     const response = await handler(event, CONTEXT);
-    assert.deepEqual(
-      response.batchItemFailures,
-      [{ itemIdentifier: event.Records[1].messageId }],
-      "the later job is the surplus",
-    );
+    assert.deepEqual(response.batchItemFailures, []);
+    assert.equal((await getJob(ledger, first.jobId))?.state, "launched");
+    await assertBackedOff(surplus.jobId, /capacity/);
     const instances = await liveInstances();
     assert.equal(instances.length, 1);
     assert.equal(github.runners.size, 1);

@@ -18,7 +18,7 @@ import { ENV } from "../../../contract/names.js";
 import type { RuntimePool } from "../../../contract/pool.js";
 import { readSettings } from "../../../contract/settings.js";
 import { createLauncherHandler, launchEnvironment } from "../../../runtime/handlers/launcher.js";
-import type { Ledger } from "../../../runtime/adapters/ledger.js";
+import { type Ledger, recordJob } from "../../../runtime/adapters/ledger.js";
 import { LiveCapacity } from "../../../runtime/services/live-capacity.js";
 import { testGitHubApp } from "../github/fixture.js";
 
@@ -134,6 +134,22 @@ export function sqsEvent(items: Array<{ body: JobMessage | string; group?: strin
     awsRegion: "us-east-1",
   }));
   return { Records: records };
+}
+
+/**
+ * The SQS event for `items`, after recording each job message's job as `queued` in the ledger (what the webhook
+ * does before it sends one), so the launcher can claim it.
+ */
+export async function queuedEvent(
+  ledger: Ledger,
+  items: Array<{ body: JobMessage | string; group?: string }>,
+): Promise<SQSEvent> {
+  for (const { body } of items) {
+    if (typeof body === "string") continue;
+    const { version: _, deliveryId: __, recordVersion: ___, enqueuedAt, ...job } = body;
+    await recordJob(ledger, { ...job, state: "queued", queuedAt: enqueuedAt }, new Date());
+  }
+  return sqsEvent(items);
 }
 
 /** Inspects moto with its own client, so the launcher's EC2 call counts stay untouched. */

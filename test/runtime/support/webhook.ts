@@ -1,6 +1,7 @@
 /** Test helpers: API Gateway events, signing, pools, and recording logger/metrics for the webhook handler. */
 import { createHmac } from "node:crypto";
 import type { RuntimePool } from "../../../contract/pool.js";
+import type { Served } from "../../../runtime/core/webhook/classify.js";
 import type { WebhookLogger, WebhookMetrics } from "../../../runtime/services/accept-webhook.js";
 import type { HttpEvent } from "../../../runtime/core/webhook/request.js";
 
@@ -20,6 +21,9 @@ export const POOLS: RuntimePool[] = [
   pool("linux-arm64", ["self-hosted", "linux", "arm64"], { architecture: "arm64", instanceTypes: ["m7g.large"] }),
   pool("linux-x64-release", ["self-hosted", "linux", "x64", "release"]),
 ];
+
+/** The stack the webhook tests serve: the owner of `queuedJob`'s repository, organization scope. */
+export const SERVED: Served = { pools: POOLS, owner: "acme-platform", scope: "org", repositories: [] };
 
 export interface EventOptions {
   method?: string;

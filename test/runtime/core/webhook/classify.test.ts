@@ -3,15 +3,16 @@ import { classifyEvent, parseWorkflowJob } from "../../../../runtime/core/webhoo
 import { sendMessageInput } from "../../../../runtime/adapters/sqs.js";
 import { buildJobMessage, encodeForQueue } from "../../../../runtime/core/webhook/job-message.js";
 import type { Classification } from "../../../../runtime/core/webhook/outcome.js";
-import { POOLS, queuedJob } from "../../support/webhook.js";
+import { queuedJob, SERVED } from "../../support/webhook.js";
 
 const DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
 const headers = (event = "workflow_job", delivery = DELIVERY) => ({
   "x-github-event": event,
   "x-github-delivery": delivery,
 });
-const classify = (body: unknown, h: Record<string, string> = headers()) =>
-  classifyEvent(h, typeof body === "string" ? body : JSON.stringify(body), POOLS);
+const classify = (body: unknown, h: Record<string, string> = headers(), served = SERVED) =>
+  classifyEvent(h, typeof body === "string" ? body : JSON.stringify(body), served);
+const routedTo = (result: Classification) => (result.kind === "accept" ? result.delivery.pool : result.kind);
 
 function rejection(result: Classification): [number, string, string] {
   assert.equal(result.kind, "reject", JSON.stringify(result));
@@ -25,15 +26,20 @@ describe("webhook: classifyEvent", () => {
       kind: "accept",
       status: 202,
       deliveryId: DELIVERY,
-      pool: POOLS[0],
-      job: {
-        jobId: 29679449,
-        runId: 10465521,
-        runAttempt: 2,
-        repository: "acme-platform/orders-service",
-        owner: "acme-platform",
-        installationId: 4242,
-        labels: ["self-hosted", "Linux", "x64"],
+      delivery: {
+        action: "queued",
+        status: "queued",
+        pool: "linux-x64",
+        runnerName: undefined,
+        job: {
+          jobId: 29679449,
+          runId: 10465521,
+          runAttempt: 2,
+          repository: "acme-platform/orders-service",
+          owner: "acme-platform",
+          installationId: 4242,
+          labels: ["self-hosted", "Linux", "x64"],
+        },
       },
     });
   });
@@ -53,22 +59,80 @@ describe("webhook: classifyEvent", () => {
     }
   });
 
-  it("ignores workflow_job actions other than queued with 200, without reading further", () => {
-    for (const action of ["in_progress", "completed", "waiting", "something_new"]) {
+  it("accepts every job action the ledger records, and ignores unknown ones with 200 without reading further", () => {
+    for (const action of ["queued", "waiting", "in_progress", "completed"]) {
+      const result = classify(queuedJob(["self-hosted", "linux", "x64"], { action }));
+      assert.equal(result.kind === "accept" && result.delivery.action, action, action);
+    }
+    for (const action of ["requested", "something_new"]) {
       const result = classify({ action });
-      assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "action-not-queued"], action);
+      assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "action-not-handled"], action);
     }
   });
 
-  it("ignores queued jobs no pool serves (subset, superset, GitHub-hosted) with 200, logging the labels", () => {
-    for (const labels of [["ubuntu-latest"], ["self-hosted", "linux"], ["self-hosted", "linux", "x64", "gpu"], []]) {
+  it("routes by GitHub's rule: a subset of a pool's labels, case-insensitively, to the most specific pool", () => {
+    assert.equal(routedTo(classify(queuedJob(["self-hosted", "linux", "x64"]))), "linux-x64");
+    assert.equal(routedTo(classify(queuedJob(["Self-Hosted", "LINUX", "X64", "release"]))), "linux-x64-release");
+    assert.equal(routedTo(classify(queuedJob(["release"]))), "linux-x64-release");
+    assert.equal(routedTo(classify(queuedJob(["arm64"]))), "linux-arm64");
+    // linux-x64 and linux-arm64 both add one label: the tie goes to the first in config order.
+    assert.equal(routedTo(classify(queuedJob(["self-hosted", "linux"]))), "linux-x64");
+    assert.equal(routedTo(classify(queuedJob(["self-hosted"]))), "linux-x64");
+  });
+
+  it("ignores queued jobs no pool serves (superset, GitHub-hosted, none) with 200, logging the labels", () => {
+    for (const labels of [["ubuntu-latest"], ["self-hosted", "linux", "x64", "gpu"], ["x64", "arm64"], []]) {
       const result = classify(queuedJob(labels));
       assert.equal(result.kind, "ignore", JSON.stringify(labels));
       if (result.kind !== "ignore") continue;
+      assert.equal(result.status, 200);
       assert.equal(result.reason, "no-matching-pool");
       assert.deepEqual(result.details?.labels, labels);
       assert.equal(result.details?.jobId, 29679449);
     }
+  });
+
+  it("records a job no pool serves once it runs on a runner this stack launched (it took that runner)", () => {
+    const onOurs = { runner_name: "linux-x64-31-0a1b2c" };
+    for (const action of ["in_progress", "completed"]) {
+      const job = queuedJob(["ubuntu-latest"], { action });
+      (job.workflow_job as Record<string, unknown>).runner_name = onOurs.runner_name;
+      const result = classify(job);
+      assert.equal(result.kind, "accept", action);
+      assert.equal(result.kind === "accept" && result.delivery.pool, undefined);
+      assert.equal(result.kind === "accept" && result.delivery.runnerName, onOurs.runner_name);
+    }
+    const elsewhere = queuedJob(["ubuntu-latest"], { action: "in_progress" });
+    (elsewhere.workflow_job as Record<string, unknown>).runner_name = "GitHub Actions 12";
+    assert.equal(classify(elsewhere).kind, "ignore");
+  });
+
+  it("answers 200 without recording for another owner's repository, whatever its labels", () => {
+    const job = queuedJob(["self-hosted", "linux", "x64"], {
+      repository: { full_name: "intruder/app", name: "app", owner: { login: "intruder" } },
+    });
+    const result = classify(job);
+    assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "other-owner"]);
+    // Logins are case-insensitive.
+    assert.equal(classify(queuedJob(["self-hosted"]), headers(), { ...SERVED, owner: "ACME-Platform" }).kind, "accept");
+  });
+
+  it("in repo scope, answers 200 without recording for a repository the stack does not serve", () => {
+    const repoScope = { ...SERVED, scope: "repo" as const, repositories: ["billing"] };
+    const result = classify(queuedJob(["self-hosted"]), headers(), repoScope);
+    assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "repository-not-configured"]);
+    const served = { ...repoScope, repositories: ["billing", "Orders-Service"] };
+    assert.equal(classify(queuedJob(["self-hosted"]), headers(), served).kind, "accept");
+    // Organization scope serves every repository of the owner.
+    assert.equal(
+      classify(queuedJob(["self-hosted"]), headers(), { ...SERVED, repositories: ["billing"] }).kind,
+      "accept",
+    );
+  });
+
+  it("answers 200 (no pool) when the stack has no pool for the labels at all", () => {
+    const result = classify(queuedJob(["self-hosted"]), headers(), { ...SERVED, pools: [] });
+    assert.deepEqual(result.kind === "ignore" && [result.status, result.reason], [200, "no-matching-pool"]);
   });
 
   it("does not require fields of jobs it ignores (e.g. installation on a GitHub-hosted job)", () => {
@@ -120,7 +184,7 @@ describe("webhook: classifyEvent", () => {
 });
 
 describe("webhook: parseWorkflowJob", () => {
-  const parse = (payload: Record<string, unknown>) => parseWorkflowJob(payload, POOLS);
+  const parse = (payload: Record<string, unknown>) => parseWorkflowJob(payload, SERVED);
   const withJob = (job: Record<string, unknown>) =>
     queuedJob(["self-hosted", "linux", "x64"], {
       workflow_job: { id: 1, run_id: 2, run_attempt: 1, labels: ["self-hosted", "linux", "x64"], ...job },
@@ -133,14 +197,16 @@ describe("webhook: parseWorkflowJob", () => {
     assert.equal(messageOf(parse({ action: 3 })), "400 field-invalid: field action must be a string");
   });
 
-  it("names the missing field of a queued job", () => {
+  it("names the missing field of a queued job, the repository's owner and name first", () => {
+    const repository = queuedJob([]).repository;
     const cases: [Record<string, unknown>, string][] = [
-      [{ action: "queued" }, "missing field workflow_job.labels"],
-      [{ action: "queued", workflow_job: "x" }, "missing field workflow_job.labels"],
+      [{ action: "queued" }, "missing field repository.owner.login"],
+      [{ action: "queued", repository, workflow_job: "x" }, "missing field workflow_job.labels"],
       [withJob({ id: undefined }), "missing field workflow_job.id"],
       [withJob({ run_id: null }), "missing field workflow_job.run_id"],
       [withJob({ run_attempt: undefined }), "missing field workflow_job.run_attempt"],
-      [{ ...withJob({}), repository: undefined }, "missing field repository.full_name"],
+      [{ ...withJob({}), repository: undefined }, "missing field repository.owner.login"],
+      [{ ...withJob({}), repository: { owner: { login: "acme-platform" } } }, "missing field repository.full_name"],
       [{ ...withJob({}), repository: { full_name: "a/b" } }, "missing field repository.owner.login"],
     ];
     for (const [payload, message] of cases) {
@@ -185,10 +251,10 @@ describe("webhook: parseWorkflowJob", () => {
     for (const installation of [undefined, null, {}]) {
       const result = parse({ ...withJob({}), installation });
       assert.equal(result.kind, "accept", JSON.stringify(installation));
-      assert.equal(result.kind === "accept" && result.job.installationId, undefined);
+      assert.equal(result.kind === "accept" && result.delivery.job.installationId, undefined);
     }
     const fromApp = parse({ ...withJob({}), installation: { id: 77 } });
-    assert.equal(fromApp.kind === "accept" && fromApp.job.installationId, 77);
+    assert.equal(fromApp.kind === "accept" && fromApp.delivery.job.installationId, 77);
   });
 
   it("does not read inherited properties as fields", () => {
@@ -199,7 +265,7 @@ describe("webhook: parseWorkflowJob", () => {
 });
 
 describe("webhook: buildJobMessage, encodeForQueue and sendMessageInput", () => {
-  const job = {
+  const record = {
     jobId: 29679449,
     runId: 10465521,
     runAttempt: 2,
@@ -207,22 +273,26 @@ describe("webhook: buildJobMessage, encodeForQueue and sendMessageInput", () => 
     owner: "acme-platform",
     installationId: 4242,
     labels: ["self-hosted", "linux", "x64"],
+    pool: "linux-x64",
+    version: 3,
   };
+  const { version, ...job } = record;
 
-  it("builds the version 1 message", () => {
-    const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date("2025-01-02T03:04:05.678Z"));
+  it("builds the version 1 message from the record the launch decision wrote", () => {
+    const message = buildJobMessage(record, new Date("2025-01-02T03:04:05.678Z"), DELIVERY);
     assert.deepEqual(message, {
       version: 1,
       deliveryId: DELIVERY,
-      pool: "linux-x64",
+      recordVersion: version,
       ...job,
       enqueuedAt: "2025-01-02T03:04:05.678Z",
     });
-    assert.notEqual(message.labels, job.labels, "labels are copied");
+    assert.notEqual(message.labels, record.labels, "labels are copied");
+    assert.equal("deliveryId" in buildJobMessage(record, new Date(0)), false, "the reconciler's has no delivery");
   });
 
-  it("groups by job and deduplicates by delivery", () => {
-    const message = buildJobMessage(job, POOLS[0], DELIVERY, new Date(0));
+  it("groups by job and deduplicates by launch decision (job and record version), not by delivery", () => {
+    const message = buildJobMessage(record, new Date(0), DELIVERY);
     const encoded = encodeForQueue(message);
     assert.ok("body" in encoded);
     const input = sendMessageInput("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo", message, encoded.body);
@@ -230,14 +300,16 @@ describe("webhook: buildJobMessage, encodeForQueue and sendMessageInput", () => 
       QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo",
       MessageBody: JSON.stringify(message),
       MessageGroupId: "29679449",
-      MessageDeduplicationId: DELIVERY,
+      MessageDeduplicationId: "29679449-3",
     });
     assert.equal("DelaySeconds" in input, false);
+    const relaunch = buildJobMessage({ ...record, version: 5 }, new Date(0), DELIVERY);
+    assert.equal(sendMessageInput("q", relaunch, "{}").MessageDeduplicationId, "29679449-5");
   });
 
   it("refuses what the job message codec refuses, naming the delivery's field", () => {
-    const refusal = (overrides: Partial<typeof job>) => {
-      const encoded = encodeForQueue(buildJobMessage({ ...job, ...overrides }, POOLS[0], DELIVERY, new Date(0)));
+    const refusal = (overrides: Partial<typeof record>) => {
+      const encoded = encodeForQueue(buildJobMessage({ ...record, ...overrides }, new Date(0), DELIVERY));
       return "kind" in encoded ? `${encoded.status} ${encoded.reason}: ${encoded.message}` : "accepted";
     };
     assert.equal(

@@ -1,65 +1,80 @@
 import { strict as assert } from "node:assert";
 import { ENV } from "../../../../contract/names.js";
-import { distinctLabels, labelSet, matchPool } from "../../../../contract/pool.js";
+import { ambiguousLabelSets, distinctLabels, labelSet, routeJob } from "../../../../contract/pool.js";
 import { readSettings } from "../../../../contract/settings.js";
 import { POOLS, pool } from "../../support/webhook.js";
 
-describe("webhook: matchPool", () => {
-  const name = (labels: string[]) => matchPool(labels, POOLS)?.name;
+describe("webhook: routeJob (GitHub's assignment rule)", () => {
+  const name = (labels: string[]) => routeJob(labels, POOLS)?.name;
 
-  it("matches a job whose label set equals a pool's", () => {
+  it("routes a job whose label set equals a pool's to that pool, in any order", () => {
     assert.equal(name(["self-hosted", "linux", "x64"]), "linux-x64");
-    assert.equal(name(["self-hosted", "linux", "arm64"]), "linux-arm64");
-    assert.equal(name(["self-hosted", "linux", "x64", "release"]), "linux-x64-release");
-  });
-
-  it("ignores order", () => {
     assert.equal(name(["x64", "linux", "self-hosted"]), "linux-x64");
+    assert.equal(name(["self-hosted", "linux", "arm64"]), "linux-arm64");
     assert.equal(name(["release", "x64", "self-hosted", "linux"]), "linux-x64-release");
   });
 
-  it("compares case-insensitively, on both sides", () => {
-    assert.equal(name(["Self-Hosted", "LINUX", "X64"]), "linux-x64");
-    assert.equal(matchPool(["self-hosted", "gpu"], [pool("gpu", ["Self-Hosted", "GPU"])])?.name, "gpu");
+  it("routes a subset of a pool's labels, as GitHub assigns it to that pool's runners", () => {
+    assert.equal(name(["x64"]), "linux-x64");
+    assert.equal(name(["arm64"]), "linux-arm64");
+    assert.equal(name(["release"]), "linux-x64-release");
+    assert.equal(name(["linux", "arm64"]), "linux-arm64");
   });
 
-  it("collapses duplicate labels in the job's list, in any case", () => {
+  it("compares case-insensitively, on both sides, and collapses duplicates", () => {
+    assert.equal(name(["Self-Hosted", "LINUX", "X64"]), "linux-x64");
+    assert.equal(routeJob(["self-hosted", "gpu"], [pool("gpu", ["Self-Hosted", "GPU"])])?.name, "gpu");
     assert.equal(name(["self-hosted", "linux", "x64", "linux", "X64"]), "linux-x64");
   });
 
-  it("rejects a subset of a pool's labels", () => {
-    assert.equal(name(["self-hosted", "linux"]), undefined);
-    assert.equal(name(["self-hosted"]), undefined);
-    assert.equal(name(["x64"]), undefined);
+  it("picks the most specific pool (fewest labels the job did not ask for), never a specialised one first", () => {
+    const pools = [pool("big", ["self-hosted", "linux", "x64", "gpu"]), pool("plain", ["self-hosted", "linux"])];
+    assert.equal(routeJob(["self-hosted"], pools)?.name, "plain");
+    assert.equal(routeJob(["linux", "gpu"], pools)?.name, "big");
+    assert.equal(name(["self-hosted", "linux", "x64"]), "linux-x64", "not the release pool, a superset");
   });
 
-  it("rejects a superset of a pool's labels", () => {
+  it("breaks ties by config order", () => {
+    assert.equal(name(["self-hosted", "linux"]), "linux-x64");
+    assert.equal(routeJob(["self-hosted", "linux"], [POOLS[1], POOLS[0]])?.name, "linux-arm64");
+    const same = [pool("first", ["a", "b"]), pool("second", ["B", "A"])];
+    assert.equal(routeJob(["a", "b"], same)?.name, "first");
+  });
+
+  it("routes nothing for a superset of every pool, no labels, GitHub-hosted labels, or no pools", () => {
     assert.equal(name(["self-hosted", "linux", "x64", "gpu"]), undefined);
     assert.equal(name(["self-hosted", "linux", "arm64", "release"]), undefined);
-  });
-
-  it("does not mistake one pool's superset for the pool that has it exactly", () => {
-    // The release pool is a superset of linux-x64: each job lands on exactly its own set.
-    assert.equal(name(["self-hosted", "linux", "x64"]), "linux-x64");
-    assert.equal(name(["self-hosted", "linux", "x64", "release"]), "linux-x64-release");
-  });
-
-  it("matches nothing for no labels, GitHub-hosted labels, or no pools", () => {
     assert.equal(name([]), undefined);
     assert.equal(name(["ubuntu-latest"]), undefined);
-    assert.equal(matchPool(["self-hosted", "linux", "x64"], []), undefined);
+    assert.equal(routeJob(["self-hosted"], []), undefined);
   });
 
   it("does not trim or otherwise rewrite labels", () => {
     assert.equal(name([" self-hosted", "linux", "x64"]), undefined);
     assert.equal(name(["self-hosted", "linux", "x64 "]), undefined);
   });
+});
 
-  it("takes the first pool in configuration order if two ever had the same set", () => {
-    const pools = [pool("first", ["a", "b"]), pool("second", ["B", "A"])];
-    assert.equal(matchPool(["a", "b"], pools)?.name, "first");
+describe("webhook: ambiguousLabelSets", () => {
+  it("names pools whose label sets are equal (case-insensitively): the later one would never get a job", () => {
+    const pools = [pool("a", ["x", "Y"]), pool("b", ["y", "x"]), pool("c", ["x"]), pool("d", ["X", "y", "x"])];
+    assert.deepEqual(
+      ambiguousLabelSets(pools).map(([p, q]) => [p.name, q.name]),
+      [
+        ["a", "b"],
+        ["a", "d"],
+        ["b", "d"],
+      ],
+    );
   });
 
+  it("accepts a subset next to its superset (the most specific pool decides) and the example pools", () => {
+    assert.deepEqual(ambiguousLabelSets([pool("a", ["x"]), pool("b", ["x", "y"])]), []);
+    assert.deepEqual(ambiguousLabelSets(POOLS), []);
+  });
+});
+
+describe("webhook: label sets", () => {
   it("labelSet lower-cases and de-duplicates", () => {
     assert.deepEqual([...labelSet(["A", "a", "B"])], ["a", "b"]);
   });
@@ -78,6 +93,9 @@ describe("webhook: pools from the environment", () => {
     [ENV.pools]: pools,
     [ENV.jobQueueUrl]: "https://sqs.example/q.fifo",
     [ENV.webhookSecretParameter]: "/s",
+    [ENV.ledgerTable]: "jobs",
+    [ENV.githubOwner]: "acme",
+    [ENV.repositories]: "[]",
   });
 
   it("reads a JSON array of pool specs", () => {
