@@ -99,7 +99,7 @@ export type JobRecord = z.infer<typeof jobRecordSchema>;
 /** The table's key and its one index (the reconciler's work list: jobs that may need a runner, by due time). */
 export const LEDGER_KEYS = {
   partitionKey: "jobId",
-  /** Sparse GSI: only records in `queued`, `launching` or `launched` carry `dueAt`; keyed by pool. */
+  /** Sparse GSI: only records in `waiting`, `queued`, `launching` or `launched` carry `dueAt`; keyed by pool. */
   dueIndex: "due",
   dueIndexPartitionKey: "pool",
   dueIndexSortKey: "dueAt",

@@ -55,10 +55,13 @@ export const LAUNCH_LEASE_MS = 15 * 60 * 1000;
 /**
  * When a record in `state` next needs the reconciler's attention (the index's sort key), or undefined for states
  * that leave the work list: a queued job when its backoff ends (now, without one); a launching job when the
- * launcher's lease runs out; a launched job from its launch on (the reconciler applies its boot grace).
+ * launcher's lease runs out; a launched job from its launch on (the reconciler applies its boot grace); a waiting
+ * job at once, so the reconciler asks GitHub whether its approval came (approval sends no delivery this stack can
+ * count on); the reconciler then moves its `dueAt` on by `WAITING_POLL_MS` after each check (`deferJob`).
  */
 export function dueAtFor(state: JobState, now: Date, nextAttemptAt?: string): string | undefined {
   if (state === "queued") return nextAttemptAt ?? now.toISOString();
+  if (state === "waiting") return now.toISOString();
   if (state === "launching") return new Date(now.getTime() + LAUNCH_LEASE_MS).toISOString();
   if (state === "launched") return now.toISOString();
   return undefined;
@@ -188,6 +191,34 @@ export async function moveJob(
 }
 
 /**
+ * Moves a record's due time to `dueAt` without changing anything else (a waiting job checked and still waiting):
+ * conditional on the state and version read, and without bumping the version, so a delivery that moves the job
+ * meanwhile is never refused because of it. Returns false when the record moved on first.
+ */
+export async function deferJob(
+  ledger: Ledger,
+  record: Pick<JobRecord, "jobId" | "state" | "version">,
+  dueAt: string,
+): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new UpdateCommand({
+        TableName: ledger.table,
+        Key: { [LEDGER_KEYS.partitionKey]: record.jobId },
+        UpdateExpression: "SET #due = :due",
+        ConditionExpression: "#state = :state AND #version = :version",
+        ExpressionAttributeNames: { "#due": LEDGER_KEYS.dueIndexSortKey, "#state": "state", "#version": "version" },
+        ExpressionAttributeValues: { ":due": dueAt, ":state": record.state, ":version": record.version },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
  * Appends a runner to the job's record whatever its state (a launch that finished after the job was cancelled
  * or stolen must still be recorded, so the reconciler can end that runner). Undefined when there is no record.
  */
@@ -247,7 +278,7 @@ export async function markRunnerEnded(
   }
 }
 
-/** Up to `limit` records of `pool` that are due at `now` (queued, launching, launched), earliest first. */
+/** Up to `limit` records of `pool` that are due at `now` (waiting, queued, launching, launched), earliest first. */
 export async function dueJobs(ledger: Ledger, pool: string, now: Date, limit: number): Promise<JobRecord[]> {
   const records: JobRecord[] = [];
   const pages = paginateQuery(

@@ -43,14 +43,19 @@ export function reconcilerSettings(settings: SettingsOf<"reconciler">): Reconcil
   };
 }
 
-/** JobsExpired, CapacityWaits and IdleRunnersEnded per pool. */
+/** JobsQueued (approval granted), JobsCancelled, JobsExpired, CapacityWaits and IdleRunnersEnded per pool. */
 export function publishReconcileMetrics(report: ReconcileReport, sink: Metrics = metrics): void {
   const counts = new Map<string, number>();
   const count = (metric: string, pool: string | undefined) => {
     const key = `${metric}\u0000${pool ?? "unknown"}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
-  for (const move of report.moved) if (move.to === "expired") count(METRIC.jobsExpired, move.pool);
+  for (const move of report.moved) {
+    if (move.to === "expired") count(METRIC.jobsExpired, move.pool);
+    if (move.to === "cancelled") count(METRIC.jobsCancelled, move.pool);
+    // The webhook counts a job queued on its first delivery; a waiting job is counted when its approval is seen.
+    if (move.from === "waiting" && move.to === "queued") count(METRIC.jobsQueued, move.pool);
+  }
   for (const wait of report.capacityWaits) count(METRIC.capacityWaits, wait.pool);
   for (const idle of report.idleRunnersEnded) count(METRIC.idleRunnersEnded, idle.pool);
   for (const [key, value] of counts) {

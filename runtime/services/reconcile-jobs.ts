@@ -21,7 +21,7 @@ import { describeStackInstances, LIVE_STATES, terminateInstances } from "../adap
 import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { getJob as getGitHubJob } from "../adapters/github/jobs.js";
 import { deleteRunner, findRunnerByName } from "../adapters/github/runners.js";
-import { dueJobs, getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
+import { deferJob, dueJobs, getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { sendJobMessage } from "../adapters/sqs.js";
 import { type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
 import { planAfterCheck, planJob, RECHECK_AFTER_MS, type Step } from "../core/reconcile/plan.js";
@@ -59,6 +59,12 @@ export interface ReconcileReport {
 }
 
 export const DEFAULT_PAGE_SIZE = 25;
+
+/**
+ * A waiting job is asked about again after this long. Its due time moves on after each check, so waiting jobs
+ * rotate to the back of the due index and never fill the per-run page ahead of jobs that can launch.
+ */
+export const WAITING_POLL_MS = 60_000;
 
 export async function reconcileJobs(
   settings: ReconcileSettings,
@@ -100,6 +106,10 @@ async function reconcileJob(
     const target = runnerTargetFor(settings.scope, settings.owner, record.repository);
     const client = await deps.github.clientFor(target, record.installationId);
     step = planAfterCheck(record, await getGitHubJob(client, record.repository, record.jobId), now);
+  }
+  if (step.kind === "none" && record.state === "waiting") {
+    await deferJob(deps.ledger, record, new Date(now.getTime() + WAITING_POLL_MS).toISOString());
+    return "done";
   }
   let current = record;
   if (step.kind === "move") {

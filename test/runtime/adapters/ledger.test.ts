@@ -3,6 +3,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LEDGER_RETENTION_MS, type NewJobRecord } from "../../../contract/ledger.js";
 import {
   addRunner,
+  deferJob,
   dueJobs,
   getJob,
   type Ledger,
@@ -129,8 +130,9 @@ describe("adapters/ledger against moto's DynamoDB", () => {
     assert.equal(cleared.record?.attempts, 1);
   });
 
-  it("lists a pool's due jobs by due time; only queued, launching and launched records are listed", async () => {
+  it("lists a pool's due jobs by due time; only waiting, queued, launching and launched records are listed", async () => {
     await recordJob(ledger, job(1), NOW);
+    // A waiting job is due at once: the reconciler asks GitHub whether its approval came.
     await recordJob(ledger, job(2, { state: "waiting" }), NOW);
     await recordJob(ledger, job(3, { pool: "arm" }), NOW);
     await recordJob(ledger, job(4), later(-10));
@@ -139,16 +141,30 @@ describe("adapters/ledger against moto's DynamoDB", () => {
     assert.equal((await moveJob(ledger, 1, "queued", 0, { state: "launching" }, NOW)).moved, true);
     assert.deepEqual(
       (await dueJobs(ledger, "linux", later(1), 10)).map((r) => r.jobId),
-      [4],
+      [4, 2],
     );
     assert.deepEqual(
       (await dueJobs(ledger, "linux", later(16 * 60), 10)).map((r) => r.jobId),
-      [4, 1],
+      [4, 2, 1],
     );
     await moveJob(ledger, 4, "queued", 0, { state: "cancelled" }, later(2));
+    // Deferred (checked, still waiting): due again only at the new time; a stale version defers nothing.
+    assert.equal(
+      await deferJob(ledger, { jobId: 2, state: "waiting", version: 1 }, later(20 * 60).toISOString()),
+      false,
+    );
+    assert.equal(
+      await deferJob(ledger, { jobId: 2, state: "waiting", version: 0 }, later(20 * 60).toISOString()),
+      true,
+    );
+    assert.equal((await getJob(ledger, 2))?.version, 0, "deferring bumps no version");
     assert.deepEqual(
       (await dueJobs(ledger, "linux", later(16 * 60), 10)).map((r) => r.jobId),
       [1],
+    );
+    assert.deepEqual(
+      (await dueJobs(ledger, "linux", later(21 * 60), 10)).map((r) => r.jobId),
+      [1, 2],
     );
     assert.deepEqual(
       (await dueJobs(ledger, "arm", later(1), 10)).map((r) => r.jobId),

@@ -5,7 +5,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/c
 import { decodeJobMessage } from "../../../contract/job.js";
 import type { NewJobRecord } from "../../../contract/ledger.js";
 import { TAG } from "../../../contract/names.js";
-import { getJob, type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
+import { dueJobs, getJob, type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
 import { type ReconcileSettings, reconcileJobs } from "../../../runtime/services/reconcile-jobs.js";
 import type { GitHubApi } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -118,6 +118,39 @@ describe("reconcileJobs (moto + GitHub stand-in)", function () {
     assert.deepEqual(freed.enqueued, [1]);
     const [message] = await queuedMessages();
     assert.deepEqual([message.jobId, message.pool, message.recordVersion], [1, POOL, 0]);
+  });
+
+  it("notices a waiting job's approval (GitHub's job API reports it queued) and sends it to the launcher", async () => {
+    github.createJob({ id: 5, owner: ORG, labels: ["self-hosted", "linux"], needsApproval: true, deliver: false });
+    const start = new Date();
+    await recordJob(ledger, job(5, { state: "waiting" }), start);
+    assert.deepEqual(
+      (await dueJobs(ledger, POOL, start, 25)).map((r) => r.jobId),
+      [5],
+      "a waiting job is on the due index at once",
+    );
+
+    const still = await run(settings(), start);
+    assert.deepEqual([still.moved, still.enqueued, still.failures], [[], [], []]);
+    assert.deepEqual(await queuedMessages(), []);
+    assert.deepEqual(await dueJobs(ledger, POOL, start, 25), [], "checked: it leaves the page until the next poll");
+    const nextPoll = new Date(start.getTime() + 61_000);
+    assert.deepEqual(
+      (await dueJobs(ledger, POOL, nextPoll, 25)).map((r) => r.jobId),
+      [5],
+    );
+
+    github.approveJob(5);
+    const approved = await run(settings(), nextPoll);
+    assert.deepEqual(
+      approved.moved.map((m) => [m.jobId, m.from, m.to]),
+      [[5, "waiting", "queued"]],
+    );
+    assert.deepEqual(approved.enqueued, [5]);
+    const record = await getJob(ledger, 5);
+    assert.equal(record?.state, "queued");
+    const [message] = await queuedMessages();
+    assert.deepEqual([message.jobId, message.recordVersion], [5, record?.version]);
   });
 
   it("expires a job queued past GitHub's 24 hours and returns a stuck launching job to the queue", async () => {
