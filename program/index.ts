@@ -6,14 +6,19 @@
  *   codebuild-<region> CodeBuild-hosted runners inside a VPC, one project per configured region
  *   task-<name>        one-shot tasks (migrations): GitHub OIDC → ECR → Step Functions → ECS Fargate
  *   arc                runners on EKS through actions-runner-controller (only when `cirunners:arc` is set)
+ *   runner-images      EC2 Image Builder pipeline per architecture (only when a pool has `image: baked`)
+ *   ai-review          the OIDC role for pull-request AI review through Bedrock (only when `cirunners:aiReview` is set)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ArcRunners } from "./arc-runners";
+import { AiReviewRole } from "./ai-review";
 import { isExistingNetwork, loadStackConfig } from "./config";
 import { CodeBuildRunners, githubConnection } from "./codebuild-runners";
 import { EphemeralRunners } from "./ephemeral-runners";
 import { githubOidcProvider } from "./github-oidc";
 import { RunnerNetwork } from "./network";
+import { RunnerImages } from "./runner-images/runner-images";
+import { awsLocation } from "./shared/location";
 import { TaskRunner } from "./task-runner";
 
 const config = loadStackConfig();
@@ -34,6 +39,25 @@ const runners = new EphemeralRunners("runners", {
   alarmTopicArn: config.alarmTopicArn,
   tags,
 });
+
+// Baked images are built in the stack's private subnets from the runner cache, one pipeline per architecture in use.
+const bakedArchitectures = [
+  ...new Set(config.runners.pools.filter((p) => p.image === "baked").map((p) => p.architecture)),
+];
+const runnerImages =
+  bakedArchitectures.length > 0
+    ? new RunnerImages("runner-images", {
+        stack: config.stack,
+        architectures: bakedArchitectures,
+        cacheBucket: runners.runnerCacheBucket,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        location: awsLocation({}),
+        settings: config.runnerImages,
+        logRetentionDays: config.logRetentionDays,
+        tags,
+      })
+    : undefined;
 
 // CodeBuild: one connection to GitHub for the organization, one project per region.
 const codebuild = config.codebuild;
@@ -58,9 +82,9 @@ const codebuildRunners = (codebuild?.regions ?? []).map(
     }),
 );
 
-// One-shot tasks share the account's GitHub OIDC provider.
+// One-shot tasks and the AI review role share the account's GitHub OIDC provider.
 const oidcProviderArn =
-  config.tasks.length > 0
+  config.tasks.length > 0 || config.aiReview
     ? githubOidcProvider("github-actions", { existingProviderArn: config.githubOidcProviderArn, tags })
     : undefined;
 const tasks = config.tasks.map(
@@ -75,6 +99,15 @@ const tasks = config.tasks.map(
       tags,
     }),
 );
+
+const aiReview = config.aiReview
+  ? new AiReviewRole("ai-review", {
+      config: config.aiReview,
+      oidcProviderArn: oidcProviderArn!,
+      githubOwner: config.github.owner,
+      tags,
+    })
+  : undefined;
 
 // Runners on EKS share the GitHub App (its key stays in the one SSM parameter) and the stack's private network.
 const arc = config.arc
@@ -126,4 +159,6 @@ export const arcRunners = arc && {
   ecrRoleArn: arc.ecrRoleArn,
   buildLogGroupName: arc.buildLogGroupName,
 };
+export const runnerImageParameters = runnerImages?.parameterNames;
+export const aiReviewRoleArn = aiReview?.roleArn;
 export const stack = pulumi.getStack();

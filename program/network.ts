@@ -151,14 +151,13 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.publicSubnets.forEach(
-      (s, i) =>
-        new aws.ec2.RouteTableAssociation(
-          `${name}-public-${i + 1}`,
-          { subnetId: s.id, routeTableId: publicRoutes.id },
-          parent,
-        ),
-    );
+    this.publicSubnets.forEach((s, i) => {
+      new aws.ec2.RouteTableAssociation(
+        `${name}-public-${i + 1}`,
+        { subnetId: s.id, routeTableId: publicRoutes.id },
+        parent,
+      );
+    });
 
     // One NAT gateway (cheapest; its AZ is a single point of failure) or one per AZ (each AZ keeps its way out).
     this.natGateways = Array.from({ length: natGatewayCount(network.natGateways, zones) }, (_, i) => {

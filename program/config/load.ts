@@ -3,6 +3,7 @@
  * `ConfigError` out) so that every bad input can be tested without Pulumi; `loadStackConfig` feeds it from the
  * Pulumi runtime.
  */
+import { bakedDiskIssues } from "../runner-images/config";
 import * as pulumi from "@pulumi/pulumi";
 import { crossChecks, mixesNetworkModes } from "./checks";
 import { ConfigError, formatIssue } from "./errors";
@@ -41,6 +42,8 @@ export function parseStackConfig(
     ...crossChecks(given, { stack, region, githubOwner: context.githubOwner, file }),
     ...schemaIssues.flatMap(formatIssue),
   ];
+  // Checks that need the defaults filled in (a pool's disk against the baked image's volume) run on the parsed config.
+  if (result.success) problems.push(...bakedDiskIssues(result.data.runners.pools, result.data.runnerImages));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, file);
   const parsed = result.data;
   return {

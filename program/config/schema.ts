@@ -4,7 +4,9 @@
  */
 import { z } from "zod";
 import { ARCHITECTURES, warmScheduleSchema } from "../../contract/pool";
+import { aiReviewSchema } from "../ai-review/config";
 import { arcConfigSchema } from "../arc-runners/config";
+import { runnerImagesSchema } from "../runner-images/config";
 import {
   arn,
   githubLogin,
@@ -181,6 +183,10 @@ export const stackConfigSchema = z
     alarmTopicArn: arn.optional(),
     /** actions-runner-controller on EKS (program/arc-runners): absent deploys none. */
     arc: arcConfigSchema.optional(),
+    /** The EC2 Image Builder pipeline for pools with `image: baked` (program/runner-images). */
+    runnerImages: runnerImagesSchema.prefault({}),
+    /** The OIDC role application repositories' AI review workflow assumes (program/ai-review): absent creates none. */
+    aiReview: aiReviewSchema.optional(),
   })
   .strict();
 

@@ -282,7 +282,7 @@ export class EphemeralRunners extends pulumi.ComponentResource {
   private launchScope(location: pulumi.Output<AwsLocation>, args: EphemeralRunnersArgs): pulumi.Output<LaunchScope> {
     const { runners, github } = args;
     const amiParameters = runners.pools
-      .map((pool) => launchTemplateImage(pool).amiParameter)
+      .map((pool) => launchTemplateImage(pool, args.stack).amiParameter)
       .filter((p): p is string => p !== undefined);
     return pulumi
       .all([

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
+import { METRICS_NAMESPACE, runnerCacheKey, runnerCacheManifestKey, runnerParameterName } from "../../contract/names";
+import { METRIC, POOL_DIMENSION } from "../../contract/metrics";
 import type { StackConfig } from "../../program/config";
 import { descendantsOf, settleRegistrations, type RecordedResource } from "../../testkit/pulumi-mocks";
 
@@ -171,7 +172,8 @@ describe("EphemeralRunners", () => {
         assert.equal(lt.instanceInitiatedShutdownBehavior, "terminate");
         assert.deepEqual(lt.blockDeviceMappings, [
           {
-            deviceName: "/dev/xvda",
+            // The root device of the pool's AMI, read at deploy time: Canonical's Ubuntu images boot from /dev/sda1.
+            deviceName: pool.name === "ubuntu" ? "/dev/sda1" : "/dev/xvda",
             ebs: {
               volumeType: "gp3",
               volumeSize: pool.diskSizeGiB ?? 40,
@@ -244,6 +246,17 @@ describe("EphemeralRunners", () => {
           CIRUNNERS_RUNNER_PARAMETER_TEMPLATE: runnerParameterName(PREFIX, "{instance-id}"),
           CIRUNNERS_RUNNER_TARBALL_KEY: runnerCacheKey(architecture),
           CIRUNNERS_RUNNER_MANIFEST_KEY: runnerCacheManifestKey(architecture),
+          // Per pool: docker on and sudo off by default; the start-failure report names the pool.
+          CIRUNNERS_POOL: pool,
+          CIRUNNERS_DOCKER: "true",
+          CIRUNNERS_SUDO: "false",
+          CIRUNNERS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          CIRUNNERS_POOL_DIMENSION: POOL_DIMENSION,
+          CIRUNNERS_START_FAILURE_METRIC: METRIC.runnerStartFailures,
+          CIRUNNERS_START_FAILURE_TOKEN: "RUNNER_START_FAILURE",
+          CIRUNNERS_IMAGE_MARKER: "/etc/cirunners/runner-image.json",
+          CIRUNNERS_AWS_CLI_URL: `https://awscli.amazonaws.com/awscli-exe-linux-${architecture === "arm64" ? "aarch64" : "x86_64"}.zip`,
+          CIRUNNERS_CW_AGENT_DEB_URL: `https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/${architecture === "arm64" ? "arm64" : "amd64"}/latest/amazon-cloudwatch-agent.deb`,
         });
       }
     });
@@ -286,6 +299,7 @@ describe("EphemeralRunners", () => {
       const logGroup = built.named("aws:cloudwatch/logGroup:LogGroup", "runners-runners");
       const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
       assert.deepEqual(Object.keys(bySid).sort(), [
+        "PutRunnerStartFailureMetric",
         "ReadAndDeleteOwnRunnerConfig",
         "ReadRunnerBinaryCache",
         "SessionManagerChannels",
@@ -318,7 +332,13 @@ describe("EphemeralRunners", () => {
       for (const action of list(session.Action))
         assert.match(action, /^(ssmmessages:(Create|Open)(Control|Data)Channel|ec2messages:[A-Z]\w+)$/);
       assert.ok(list(session.Action).includes("ssmmessages:OpenDataChannel"));
-      for (const s of statements.filter((x) => x.Sid !== "SessionManagerChannels")) {
+      // PutMetricData on "*" is narrowed to the project's namespace by its condition key.
+      assert.deepEqual(bySid.PutRunnerStartFailureMetric.Condition, {
+        StringEquals: { "cloudwatch:namespace": METRICS_NAMESPACE },
+      });
+      for (const s of statements.filter(
+        (x) => x.Sid !== "SessionManagerChannels" && x.Sid !== "PutRunnerStartFailureMetric",
+      )) {
         assert.ok(!list(s.Resource).includes("*"), `${s.Sid} is scoped to resources`);
       }
     });
@@ -672,7 +692,8 @@ describe("EphemeralRunners", () => {
       assert.equal(component.warmPool, undefined);
       assert.ok(!byType("aws:lambda/function:Function").some((f) => f.name.includes("warm-pool")));
       assert.ok(!byType("aws:scheduler/schedule:Schedule").some((s) => s.name.includes("warm-pool")));
-      assert.equal(byType("aws:scheduler/schedule:Schedule").length, 2);
+      // reaper, runner cache, reconciler and redeliver: no warm-pool schedule.
+      assert.equal(byType("aws:scheduler/schedule:Schedule").length, 4);
       const sids = rolePolicy(children, named("aws:iam/role:Role", "plain-launcher")).map((s) => s.Sid);
       assert.ok(!sids.includes("ResolveAmiParameters"), "a pinned AMI needs no SSM read");
       assert.ok(!sids.includes("CreateSpotServiceLinkedRole"));
