@@ -52,7 +52,7 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
         ...job(205, X64, { name: "no signature" }),
         headers: Object.fromEntries(Object.entries(job(205, X64).headers).filter(([h]) => h !== "X-Hub-Signature-256")),
       },
-      job(206, ["self-hosted", "linux"], { name: "labels no pool serves" }),
+      job(206, ["self-hosted", "linux", "gpu"], { name: "labels no pool serves" }),
     ];
     pipeline.pauseInstanceBoots();
     for (const delivery of deliveries)
