@@ -29,9 +29,13 @@ export interface EvalResource {
   parent?: string;
   /** Provider reference (`<provider URN>::<id>`) or provider URN. */
   provider?: string;
-  /** URNs this resource depends on. */
+  /** URNs this resource depends on (the engine sends them to stack policies: property dependencies and dependsOn). */
   dependencies?: string[];
-  /** URNs each top-level property depends on (the engine fills this in; used to resolve unknown references). */
+  /**
+   * URNs each top-level property depends on, as the engine sends them to stack policies (the resources the
+   * property's value was computed from). Used to resolve unknown references and to tell which launch templates
+   * EKS node groups launch from; leave it out only where the engine would send none.
+   */
   propertyDependencies?: Record<string, string[]>;
 }
 

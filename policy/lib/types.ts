@@ -23,6 +23,8 @@ export const T = {
   instance: "aws:ec2/instance:Instance",
   ebsVolume: "aws:ebs/volume:Volume",
   ebsEncryptionByDefault: "aws:ebs/encryptionByDefault:EncryptionByDefault",
+  // EKS
+  eksNodeGroup: "aws:eks/nodeGroup:NodeGroup",
   // Messaging, registry, logs
   sqsQueue: "aws:sqs/queue:Queue",
   ecrRepository: "aws:ecr/repository:Repository",

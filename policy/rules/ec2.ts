@@ -1,6 +1,9 @@
-// EC2 policies for the runner fleet: terminate on shutdown, IMDSv2, no public IPs (EBS volumes: rules/ebs.ts).
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { defineResourcePolicy } from "../lib/kit";
+// EC2 policies for the runner fleet: terminate on shutdown (not for EKS node group templates), IMDSv2, no public IPs
+// (EBS volumes: rules/ebs.ts). The IMDS and public-IP rules apply to node group templates too: EKS accepts both.
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ExemptionConfig } from "../lib/exemptions";
+import { defineResourcePolicy, defineStackPolicy, stackExempt } from "../lib/kit";
+import { nodeGroupLaunchTemplates } from "../lib/node-groups";
 import { type InstanceProps, type LaunchTemplateProps, T } from "../lib/types";
 import { boolish, isRecord, isUnknown, show } from "../lib/unknown";
 
@@ -20,26 +23,48 @@ function inheritsFromLaunchTemplate(type: string, props: InstanceProps, value: u
   );
 }
 
-export const terminateOnShutdown: ResourceValidationPolicy = defineResourcePolicy<LaunchTemplateProps & InstanceProps>({
+// aws-ec2-instance-terminate-on-shutdown — a STACK policy, because whether a launch template is a runner template
+// is a property of the stack: a template that an EKS managed node group launches its nodes from must NOT set the
+// shutdown behaviour (EKS rejects TerminateInstances in a node group's template; its autoscaling group owns the
+// nodes' lifecycle), and only the stack shows which node group uses which template (lib/node-groups.ts). One stack
+// policy rather than a resource policy for instances plus a stack policy for templates: the policy keeps its one
+// name, level and exemption config. The props are outputs here (AnalyzeStack), where an unset string may be "".
+
+/** Why this instance or launch template does not terminate on shutdown, or undefined. */
+function shutdownProblem(type: string, props: InstanceProps): string | undefined {
+  const raw = props.instanceInitiatedShutdownBehavior;
+  const value = raw === "" ? undefined : raw;
+  if (isUnknown(value) || value === "terminate" || inheritsFromLaunchTemplate(type, props, value)) {
+    return undefined;
+  }
+  return (
+    `instanceInitiatedShutdownBehavior is ${value === undefined || value === null ? 'not set (the default is "stop")' : `"${String(value)}"`}: ` +
+    `a runner that powers off stays as a stopped instance with its EBS volume. Set instanceInitiatedShutdownBehavior: "terminate".`
+  );
+}
+
+export const terminateOnShutdown: StackValidationPolicy = defineStackPolicy<ExemptionConfig>({
   name: "aws-ec2-instance-terminate-on-shutdown",
   description:
-    'Launch templates and instances must set instanceInitiatedShutdownBehavior: "terminate" (ephemeral runners delete themselves on poweroff).',
+    'Launch templates and instances must set instanceInitiatedShutdownBehavior: "terminate" (ephemeral runners delete themselves on poweroff); ' +
+    "launch templates of EKS managed node groups are not runner templates and must not set it.",
   enforcementLevel: "mandatory",
   severity: "medium",
   remediationSteps:
     'Set instanceInitiatedShutdownBehavior: "terminate" so that `poweroff` at the end of a job (or after a failed bootstrap) deletes the ' +
-    "instance instead of leaving a stopped orphan with its volume. Long-lived instances can be exempted by name or tag in the policy config.",
+    "instance instead of leaving a stopped orphan with its volume. Long-lived instances can be exempted by name or tag in the policy config. " +
+    "A launch template for an aws.eks.NodeGroup is recognised when the node group's launchTemplate references it (launchTemplate: { id: template.id, ... }).",
   tags: RUNNER_TAGS,
   types: INSTANCE_TYPES,
-  check: ({ type, props, report }) => {
-    const value = props.instanceInitiatedShutdownBehavior;
-    if (isUnknown(value) || value === "terminate" || inheritsFromLaunchTemplate(type, props, value)) {
-      return;
+  check: ({ resources, ofType, config, report }) => {
+    const nodeGroupTemplates = nodeGroupLaunchTemplates(resources);
+    for (const type of INSTANCE_TYPES) {
+      for (const r of ofType(type)) {
+        if (stackExempt(r, config) || nodeGroupTemplates.has(r.urn)) continue;
+        const problem = shutdownProblem(type, r.props as InstanceProps);
+        if (problem) report(problem, r.urn);
+      }
     }
-    report(
-      `instanceInitiatedShutdownBehavior is ${value === undefined || value === null ? 'not set (the default is "stop")' : `"${String(value)}"`}: ` +
-        `a runner that powers off stays as a stopped instance with its EBS volume. Set instanceInitiatedShutdownBehavior: "terminate".`,
-    );
   },
 });
 
@@ -112,4 +137,8 @@ export const noPublicIp: ResourceValidationPolicy = defineResourcePolicy<LaunchT
   },
 });
 
-export const ec2Policies: ResourceValidationPolicy[] = [terminateOnShutdown, imdsv2Required, noPublicIp];
+export const ec2Policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+  terminateOnShutdown,
+  imdsv2Required,
+  noPublicIp,
+];

@@ -3,59 +3,6 @@ import { UNKNOWN } from "../../policy/evaluate";
 import { goodInstance, goodLt, INSTANCE, LT, VOLUME } from "./ec2-fixtures";
 import { assertClean, assertNotApplicable, assertViolates, messages, res, runPolicy } from "./helpers";
 
-describe("aws-ec2-instance-terminate-on-shutdown", () => {
-  const P = "aws-ec2-instance-terminate-on-shutdown";
-
-  it("flags launch templates and instances without terminate", async () => {
-    await assertViolates(
-      P,
-      [res(LT, "lt", goodLt({ instanceInitiatedShutdownBehavior: undefined }))],
-      'instanceInitiatedShutdownBehavior is not set (the default is "stop")',
-    );
-    await assertViolates(
-      P,
-      [res(INSTANCE, "i", goodInstance({ instanceInitiatedShutdownBehavior: "stop" }))],
-      'instanceInitiatedShutdownBehavior is "stop"',
-    );
-  });
-
-  it("accepts terminate, unknown values, and instances inheriting from a launch template", async () => {
-    await assertClean(P, [
-      res(LT, "lt", goodLt()),
-      res(INSTANCE, "i", goodInstance()),
-      res(LT, "u", goodLt({ instanceInitiatedShutdownBehavior: UNKNOWN })),
-      res(INSTANCE, "from-lt", { launchTemplate: { name: "runner" } }),
-    ]);
-  });
-
-  it("exemptions by name pattern and tag; default: none", async () => {
-    const bastion = res(
-      INSTANCE,
-      "bastion-1",
-      goodInstance({ instanceInitiatedShutdownBehavior: "stop", tags: { lifecycle: "long-lived" } }),
-    );
-    assert.equal((await messages(P, [bastion])).length, 1, "no exemptions by default");
-    const byName = await runPolicy(P, [bastion], { config: { [P]: { exemptNamePatterns: ["bastion-*"] } } });
-    assert.deepEqual(byName.violations, []);
-    assertNotApplicable(byName, P, /exempt name pattern "bastion-\*"/, bastion.urn);
-    assert.deepEqual(await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "*" } } } }), []);
-    assert.equal(
-      (await messages(P, [bastion], { config: { [P]: { exemptTags: { lifecycle: "ephemeral" } } } })).length,
-      1,
-    );
-  });
-
-  it("is not applicable to other types", async () => {
-    const v = res(VOLUME, "v", {});
-    assertNotApplicable(
-      await runPolicy(P, [v]),
-      P,
-      /Policy only applies to resources of types 'aws:ec2\/launchTemplate:LaunchTemplate', 'aws:ec2\/instance:Instance'/,
-      v.urn,
-    );
-  });
-});
-
 describe("aws-ec2-instance-imdsv2-required", () => {
   const P = "aws-ec2-instance-imdsv2-required";
 

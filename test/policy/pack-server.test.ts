@@ -3,88 +3,40 @@
 // AnalyzeStack calls for a mixed stack (with unknown values, config and stack tags), and checks that
 // evaluate() returns exactly the same diagnostics and not-applicable records.
 import * as assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { copyPack, startPackLikeCli } from "../../policy/dev/start-pack";
-import {
-  type EvalResource,
-  evaluateDetailed,
-  type EvaluateOptions,
-  resolvePolicyConfig,
-  toEngineProperties,
-  UNKNOWN,
-} from "../../policy/evaluate";
-import { policies } from "../../policy/policies";
+import { type EvalResource, evaluateDetailed, type EvaluateOptions, UNKNOWN } from "../../policy/evaluate";
 import { res } from "./helpers";
+import {
+  analyzeAll,
+  call,
+  canon,
+  configure,
+  type Diag,
+  describeResource,
+  grpc,
+  pb,
+  services,
+  startPack,
+} from "./pack-grpc";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const POLICY_DIR = path.resolve(__dirname, "../../policy");
-// Resolve the gRPC stubs the way the pack resolves @pulumi/pulumi (a workspace: possibly hoisted to the root).
-const packRequire = createRequire(path.join(POLICY_DIR, "package.json"));
-const protoRequire = createRequire(packRequire.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb.js"));
-const grpc: any = protoRequire("@grpc/grpc-js");
-const services: any = protoRequire("./analyzer_grpc_pb");
-const pb: any = protoRequire("./analyzer_pb");
-const structPb: any = protoRequire("google-protobuf/google/protobuf/struct_pb");
 
-const LEVEL_TO_PROTO: Record<string, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
-const PROTO_TO_LEVEL = ["advisory", "mandatory", "disabled", "remediate"];
-
-function startPack(): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), "index.ts"], {
-      cwd: POLICY_DIR,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not start: ${err}`)), 45_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /^(\d+)\s*$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${err}`)));
-  });
+/** evaluate()'s diagnostics and not-applicable records in the served form. */
+async function local(resources: EvalResource[], evalOptions: EvaluateOptions): Promise<{ mine: Diag[]; na: string[] }> {
+  const result = await evaluateDetailed(resources, evalOptions);
+  return {
+    mine: result.violations.map((v) => ({
+      policy: v.policy,
+      level: v.enforcementLevel,
+      message: v.message,
+      urn: v.urn,
+    })),
+    na: result.notApplicable.map((n) => `${n.policy}|${n.urn}|${n.reason}`),
+  };
 }
-
-function call<T>(client: any, method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) =>
-    client[method](request, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))),
-  );
-}
-
-function options(parent?: string): any {
-  const o = new pb.AnalyzerResourceOptions();
-  o.setProtect(false);
-  if (parent) o.setParent(parent);
-  return o;
-}
-
-/** Fills an AnalyzeRequest or an AnalyzerResource (same setters) with what the engine sends for the resource. */
-function describeResource(message: any, r: EvalResource): any {
-  message.setType(r.type);
-  message.setName(r.name);
-  message.setUrn(r.urn);
-  message.setProperties(structPb.Struct.fromJavaScript(toEngineProperties(r.props)));
-  message.setOptions(options(r.parent));
-  return message;
-}
-
-interface Diag {
-  policy: string;
-  level: string;
-  message: string;
-  urn?: string;
-}
-
-const canon = (d: Diag[]) => d.map((x) => JSON.stringify(x)).sort();
 
 describe("policy pack served over gRPC matches evaluate()", function () {
   this.timeout(120_000);
@@ -196,70 +148,9 @@ describe("policy pack served over gRPC matches evaluate()", function () {
   };
 
   it("Configure + ConfigureStack + Analyze + AnalyzeStack equal evaluate()", async () => {
-    // Configure the way the CLI does: every policy with its reconciled level and properties (defaults + given).
-    const configure = new pb.ConfigureAnalyzerRequest();
-    for (const [name, cfg] of resolvePolicyConfig(policies, evalOptions.config)) {
-      const pc = new pb.PolicyConfig();
-      pc.setEnforcementlevel(LEVEL_TO_PROTO[cfg.enforcementLevel]);
-      pc.setProperties(structPb.Struct.fromJavaScript(cfg.properties));
-      configure.getPolicyconfigMap().set(name, pc);
-    }
-    await call(client, "configure", configure);
-    const stackConfigure = new pb.AnalyzerStackConfigureRequest();
-    stackConfigure.setStack("dev");
-    stackConfigure.setProject("cirunners");
-    stackConfigure.setDryRun(true);
-    for (const [k, v] of Object.entries(evalOptions.stackTags as Record<string, string>))
-      stackConfigure.getTagsMap().set(k, v);
-    await call(client, "configureStack", stackConfigure);
-
-    const served: Diag[] = [];
-    const servedNa: string[] = [];
-    for (const r of resources) {
-      const req = describeResource(new pb.AnalyzeRequest(), r);
-      const resp: any = await call(client, "analyze", req);
-      for (const d of resp.getDiagnosticsList())
-        served.push({
-          policy: d.getPolicyname(),
-          level: PROTO_TO_LEVEL[d.getEnforcementlevel()],
-          message: d.getMessage(),
-          urn: r.urn,
-        });
-      for (const na of resp.getNotApplicableList()) servedNa.push(`${na.getPolicyName()}|${r.urn}|${na.getReason()}`);
-    }
-    const stackReq = new pb.AnalyzeStackRequest();
-    stackReq.setResourcesList(
-      resources.map((r) => {
-        const ar = describeResource(new pb.AnalyzerResource(), r);
-        ar.setDependenciesList(r.dependencies ?? []);
-        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
-          const deps = new pb.AnalyzerPropertyDependencies();
-          deps.setUrnsList(urns);
-          ar.getPropertydependenciesMap().set(k, deps);
-        }
-        return ar;
-      }),
-    );
-    const stackResp: any = await call(client, "analyzeStack", stackReq);
-    for (const d of stackResp.getDiagnosticsList())
-      served.push({
-        policy: d.getPolicyname(),
-        level: PROTO_TO_LEVEL[d.getEnforcementlevel()],
-        message: d.getMessage(),
-        urn: d.getUrn() || undefined,
-      });
-    for (const na of stackResp.getNotApplicableList())
-      servedNa.push(`${na.getPolicyName()}|undefined|${na.getReason()}`);
-
-    const local = await evaluateDetailed(resources, evalOptions);
-    const mine: Diag[] = local.violations.map((v) => ({
-      policy: v.policy,
-      level: v.enforcementLevel,
-      message: v.message,
-      urn: v.urn,
-    }));
-    const mineNa = local.notApplicable.map((n) => `${n.policy}|${n.urn}|${n.reason}`);
-
+    await configure(client, evalOptions);
+    const { served, na: servedNa } = await analyzeAll(client, resources);
+    const { mine, na: mineNa } = await local(resources, evalOptions);
     assert.ok(served.length >= 15, `the scenario should produce many diagnostics, got ${served.length}`);
     assert.deepEqual(canon(mine), canon(served));
     assert.deepEqual([...mineNa].sort(), [...servedNa].sort());
@@ -288,6 +179,66 @@ describe("policy pack served over gRPC matches evaluate()", function () {
       !served.some((d) => d.policy === "aws-ec2-instance-terminate-on-shutdown" && d.urn?.endsWith("::bastion")),
       "exempt by tag",
     );
+    assert.ok(
+      served.some((d) => d.policy === "aws-ec2-instance-terminate-on-shutdown" && d.urn?.endsWith("::runner")),
+      "a runner template without terminate",
+    );
+  });
+
+  it("EKS node group templates: the pack sees the engine's dependencies exactly as evaluate() does", async () => {
+    const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+    const NG = "aws:eks/nodeGroup:NodeGroup";
+    const component = res("cirunners:arc:SpotCapacity", "capacity", {});
+    const child = { parent: component.urn };
+    const nodeLt = (name: string, extra: Record<string, unknown> = {}) =>
+      res(
+        LT,
+        name,
+        {
+          blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true" } }],
+          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+          ...extra,
+        },
+        child,
+      );
+    const system = nodeLt("system-lt");
+    const spot = nodeLt("spot-lt", { id: "lt-0123" });
+    const runner = nodeLt("runner-lt");
+    const dependsOnly = nodeLt("depends-only-lt");
+    const ngOpts = (lt: EvalResource) => ({
+      ...child,
+      propertyDependencies: { launchTemplate: [lt.urn] },
+      dependencies: [lt.urn],
+    });
+    const resources: EvalResource[] = [
+      component,
+      system,
+      spot,
+      runner,
+      dependsOnly,
+      res(NG, "system", { clusterName: "ci", launchTemplate: { id: UNKNOWN, version: UNKNOWN } }, ngOpts(system)),
+      res(NG, "spot", { clusterName: "ci", launchTemplate: { id: "lt-0123", version: "1" } }, child),
+      res(
+        NG,
+        "other",
+        { clusterName: "ci", launchTemplate: { id: "lt-9", version: "1" } },
+        {
+          ...child,
+          dependencies: [dependsOnly.urn],
+          propertyDependencies: { clusterName: [dependsOnly.urn] },
+        },
+      ),
+    ];
+    await configure(client, {});
+    const { served, na: servedNa } = await analyzeAll(client, resources);
+    const { mine, na: mineNa } = await local(resources, {});
+    assert.deepEqual(canon(mine), canon(served));
+    assert.deepEqual([...mineNa].sort(), [...servedNa].sort());
+    const flagged = served
+      .filter((d) => d.policy === "aws-ec2-instance-terminate-on-shutdown")
+      .map((d) => d.urn)
+      .sort();
+    assert.deepEqual(flagged, [dependsOnly.urn, runner.urn].sort());
   });
 });
 

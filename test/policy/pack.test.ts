@@ -56,6 +56,7 @@ describe("policy pack metadata", () => {
       .sort();
     assert.deepEqual(stack, [
       "aws-ebs-volume-encrypted",
+      "aws-ec2-instance-terminate-on-shutdown",
       "aws-lambda-function-async-failure-destination",
       "aws-s3-bucket-encryption",
       "aws-s3-bucket-public-access-blocked",
