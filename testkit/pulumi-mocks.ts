@@ -30,6 +30,10 @@ export interface RecordedResource {
   state: Record<string, any>;
   /** The provider reference, when explicit. */
   provider?: string;
+  /** URNs the resource depends on (`dependsOn` and every input's resources), as the engine sends them. */
+  dependencies: string[];
+  /** Per input property, the URNs of the resources its value came from (what stack policies see). */
+  propertyDependencies: Record<string, string[]>;
 }
 
 /**
@@ -56,12 +60,23 @@ export function recordRegistrations(): RecordedResource[] {
           wireInputs: req.getObject().toJavaScript(),
           state: entry ? pulumi.runtime.deserializeProperties({ toJavaScript: () => entry.state } as any) : {},
           provider: req.getProvider() || undefined,
+          dependencies: req.getDependenciesList(),
+          propertyDependencies: propertyDependenciesOf(req),
         });
       }
       callback(err, resp);
     });
   };
   return recorded;
+}
+
+/** The request's property dependencies (a protobuf map: key → { urns }) as plain URN lists. */
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((value: { getUrnsList(): string[] }, key: string) => {
+    out[key] = value.getUrnsList();
+  });
+  return out;
 }
 
 /** Every resource registered below `urn`, at any depth, in registration order. */

@@ -128,6 +128,8 @@ async function evaluatePolicies(
     urn: r.urn,
     parent: r.parentUrn,
     provider: r.provider,
+    dependencies: r.dependencies,
+    propertyDependencies: r.propertyDependencies,
     props: fromWire(r.wireInputs, { secrets: "reveal", unknown: UNKNOWN }) as Record<string, unknown>,
   }));
   const violations = await evaluate(evalResources, { config: policyConfig as never });
