@@ -2,7 +2,7 @@
  * The job message: what the webhook puts on the job queue and the launcher takes off it. One schema, one encoder
  * (webhook) and one decoder (launcher), so a message the webhook can produce is a message the launcher accepts.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * `owner/name`. Owners are GitHub logins (letters, digits, hyphens; Enterprise Managed Users add `_shortcode`),

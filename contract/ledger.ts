@@ -7,7 +7,7 @@
  * one job still gets one runner. States only move along `TRANSITIONS`; the two moves back to `queued` (a failed
  * launch, a runner taken by another job) count an attempt.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const JOB_STATES = [
   /** Waiting for an environment's approval (`workflow_job.status: "waiting"`): no runner until it can run. */

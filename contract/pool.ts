@@ -3,7 +3,7 @@
  * from the user's `runners.pools`; the functions decode them from `CIRUNNERS_POOLS` / `CIRUNNERS_WARM_POOLS`
  * with the same schemas, so the two sides cannot disagree on a field.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ARCHITECTURES = ["x64", "arm64"] as const;
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;

@@ -3,7 +3,7 @@
  * its settings once per container with `readSettings`; a misconfigured function fails at start-up with every bad
  * variable named, instead of dropping jobs later. The program builds the same variables with `settingsEnvironment`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ENV } from "./names";
 import { runtimePoolSchema, warmPoolSchema } from "./pool";
 

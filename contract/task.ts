@@ -3,7 +3,7 @@
  * machine (program/task-runner): the execution input and the execution name that ties an execution to one
  * GitHub Actions run attempt. Zod only, so the bundled action carries no Pulumi code.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** ECR's image tag syntax (up to 128 characters, no leading dot or dash); the state machine checks the same. */
 export const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
