@@ -1,0 +1,145 @@
+/**
+ * The launcher's batch (services/launch-jobs.ts) against moto (DynamoDB ledger, SQS FIFO, EC2, SSM) and the GitHub
+ * stand-in, fed with what the webhook's record path really queued: SQS hands a message out more than once (a
+ * visibility timeout ran out, a second launcher took it), and a job can end before its message is processed.
+ */
+import "../handlers/quiet.js";
+import { strict as assert } from "node:assert";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { ENV, TAG } from "../../../contract/names.js";
+import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { recordDelivery } from "../../../runtime/services/record-job.js";
+import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
+import { type MotoServer, startMoto } from "../../../testkit/moto.js";
+import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
+import {
+  again,
+  createJobQueue,
+  delivery,
+  launchAll,
+  launcherBatch,
+  OWNER,
+  receiveAll,
+  recordDeps,
+} from "../support/job-pipeline.js";
+import { buildWorld, liveInstances, PREFIX, STACK, tag } from "../support/launcher-world.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+import { EC2Client } from "@aws-sdk/client-ec2";
+
+describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", function () {
+  this.timeout(60_000);
+  let moto: MotoServer;
+  let github: GitHubApi;
+  let ledger: Ledger;
+  let sqs: SQSClient;
+  let queueUrl: string;
+
+  before(async () => {
+    moto = await startMoto();
+    github = await startAppEnvironment({ [OWNER]: 7 });
+    Object.assign(process.env, {
+      [ENV.stack]: STACK,
+      [ENV.runnerParameterPrefix]: PREFIX,
+      [ENV.runnerScope]: "org",
+      [ENV.githubOwner]: OWNER,
+      [ENV.runnerGroupId]: "3",
+      [ENV.ledgerTable]: "jobs",
+    });
+  });
+  after(async () => {
+    await github?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await resetAppEnvironment(moto, github);
+    await buildWorld(new EC2Client({}));
+    ledger = await createLedgerTable(dynamoClient());
+    sqs = new SQSClient({});
+    queueUrl = await createJobQueue(sqs);
+  });
+
+  /** The webhook records a `queued` delivery of `jobId`; the one launch request it queued, as SQS hands it out. */
+  async function queued(jobId: number) {
+    const result = await recordDelivery(delivery("queued", jobId), `d-${jobId}`, recordDeps(ledger, sqs, queueUrl));
+    assert.equal(result.enqueued, 1);
+    const [message, ...more] = await receiveAll(sqs, queueUrl);
+    assert.deepEqual(more, [], "one launch request per queued job");
+    return message;
+  }
+
+  const instancesOf = async (jobId: number) =>
+    (await liveInstances()).filter((i) => tag(i, TAG.jobId) === String(jobId));
+
+  it("launches one instance for a message received twice in one batch", async () => {
+    const message = await queued(101);
+    const records = [message, again(message, "redelivered")];
+    const outcomes = await launchAll(launcherBatch(records, ledger, github.url), records);
+
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ["launched", "skipped"],
+    );
+    assert.equal((await instancesOf(101)).length, 1);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 1, "one runner registered");
+    const record = await getJob(ledger, 101);
+    assert.deepEqual([record?.state, record?.runners.length], ["launched", 1]);
+  });
+
+  it("launches one instance for a message received by two launchers at once and again later", async () => {
+    const message = await queued(102);
+    const first = [message];
+    const second = [again(message, "second-launcher")];
+    const [one, two] = await Promise.all([
+      launchAll(launcherBatch(first, ledger, github.url), first),
+      launchAll(launcherBatch(second, ledger, github.url), second),
+    ]);
+    // Both claim `queued → launching` at the same version; the ledger lets exactly one of them through.
+    assert.deepEqual([...one, ...two].map((o) => o.kind).sort(), ["launched", "skipped"]);
+
+    const late = [again(message, "after-visibility-timeout")];
+    const [third] = await launchAll(launcherBatch(late, ledger, github.url), late);
+    assert.equal(third.kind, "skipped");
+    assert.match(third.kind === "skipped" ? third.reason : "", /the job is launched/);
+
+    const instances = await instancesOf(102);
+    assert.equal(instances.length, 1);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 1);
+    const record = await getJob(ledger, 102);
+    assert.deepEqual(
+      record?.runners.map((r) => r.instanceId),
+      [instances[0].InstanceId],
+    );
+  });
+
+  it("skips (acknowledges) the message of a job cancelled before it was processed: no instance, no runner", async () => {
+    const message = await queued(103);
+    // Cancelled at GitHub while the message waited in the queue: `completed` without a runner.
+    const cancel = await recordDelivery(
+      delivery("completed", 103, { status: "completed" }),
+      "d-cancel",
+      recordDeps(ledger, sqs, queueUrl),
+    );
+    assert.equal(cancel.outcome, "cancelled");
+
+    const [outcome] = await launchAll(launcherBatch([message], ledger, github.url), [message]);
+    assert.equal(outcome.kind, "skipped", "resolved, not thrown: the message is acknowledged");
+    assert.match(outcome.kind === "skipped" ? outcome.reason : "", /cancelled/);
+    assert.deepEqual(await instancesOf(103), []);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 0);
+    assert.equal(github.runners.size, 0);
+    const record = await getJob(ledger, 103);
+    assert.deepEqual([record?.state, record?.runners], ["cancelled", []]);
+  });
+
+  it("launches each job of a batch once when every message of the batch arrives twice", async () => {
+    const messages = [await queued(104), await queued(105), await queued(106)];
+    const records = [...messages, ...messages.map((m) => again(m, "dup"))];
+    const outcomes = await launchAll(launcherBatch(records, ledger, github.url), records);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ["launched", "launched", "launched", "skipped", "skipped", "skipped"],
+    );
+    for (const jobId of [104, 105, 106]) assert.equal((await instancesOf(jobId)).length, 1, `job ${jobId}`);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 3);
+  });
+});

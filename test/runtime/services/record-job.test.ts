@@ -1,0 +1,149 @@
+/**
+ * The webhook's record path (services/record-job.ts) against moto (DynamoDB ledger, SQS FIFO job queue) with the
+ * launcher's batch behind it: a just-in-time runner is not bound to its job, so job A can start on the runner
+ * launched for job B. B must then be launched again, once, however often and however concurrently A's `in_progress`
+ * arrives.
+ */
+import "../handlers/quiet.js";
+import { strict as assert } from "node:assert";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { ENV, TAG } from "../../../contract/names.js";
+import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { recordDelivery } from "../../../runtime/services/record-job.js";
+import type { GitHubApi } from "../../../testkit/github/server.js";
+import { type MotoServer, startMoto } from "../../../testkit/moto.js";
+import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
+import {
+  createJobQueue,
+  delivery,
+  launchAll,
+  launcherBatch,
+  OWNER,
+  receiveAll,
+  recordDeps,
+} from "../support/job-pipeline.js";
+import { buildWorld, liveInstances, PREFIX, STACK, tag } from "../support/launcher-world.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+
+const VICTIM = 201;
+const THIEF = 202;
+
+describe("record-job: a runner taken by another job (moto + GitHub stand-in)", function () {
+  this.timeout(60_000);
+  let moto: MotoServer;
+  let github: GitHubApi;
+  let ledger: Ledger;
+  let sqs: SQSClient;
+  let queueUrl: string;
+
+  before(async () => {
+    moto = await startMoto();
+    github = await startAppEnvironment({ [OWNER]: 7 });
+    Object.assign(process.env, {
+      [ENV.stack]: STACK,
+      [ENV.runnerParameterPrefix]: PREFIX,
+      [ENV.runnerScope]: "org",
+      [ENV.githubOwner]: OWNER,
+      [ENV.runnerGroupId]: "3",
+      [ENV.ledgerTable]: "jobs",
+    });
+  });
+  after(async () => {
+    await github?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await resetAppEnvironment(moto, github);
+    await buildWorld(new EC2Client({}));
+    ledger = await createLedgerTable(dynamoClient());
+    sqs = new SQSClient({});
+    queueUrl = await createJobQueue(sqs);
+  });
+
+  const record = (d: ReturnType<typeof delivery>, id: string) =>
+    recordDelivery(d, id, recordDeps(ledger, sqs, queueUrl));
+  const instancesOf = async (jobId: number) =>
+    (await liveInstances()).filter((i) => tag(i, TAG.jobId) === String(jobId));
+
+  /** Both jobs queued; the victim's runner launched; the thief's launch request still in the queue. */
+  async function victimLaunched() {
+    await record(delivery("queued", VICTIM), "d-victim");
+    const [victimMessage] = await receiveAll(sqs, queueUrl);
+    const [launched] = await launchAll(launcherBatch([victimMessage], ledger, github.url), [victimMessage]);
+    assert.equal(launched.kind, "launched");
+    await record(delivery("queued", THIEF), "d-thief");
+    const [thiefMessage] = await receiveAll(sqs, queueUrl);
+    const victim = await getJob(ledger, VICTIM);
+    assert.equal(victim?.state, "launched");
+    return { runnerName: victim?.runners[0].runnerName as string, thiefMessage };
+  }
+
+  const startedOn = (runnerName: string) =>
+    delivery("in_progress", THIEF, { runnerName, startedAt: new Date().toISOString() });
+
+  it("queues the victim again with one more attempt and requests its launch once (id jobId-version)", async () => {
+    const { runnerName } = await victimLaunched();
+
+    const result = await record(startedOn(runnerName), "d-started");
+    assert.equal(result.outcome, "started");
+    assert.deepEqual(result.compensated, { jobId: VICTIM, pool: "linux-x64" });
+    assert.equal(result.enqueued, 1, "the thief itself needs no launch");
+
+    const thief = await getJob(ledger, THIEF);
+    assert.deepEqual([thief?.state, thief?.ranOn], ["running", runnerName]);
+    const victim = await getJob(ledger, VICTIM);
+    assert.deepEqual([victim?.state, victim?.attempts], ["queued", 1]);
+    assert.equal(victim?.lastError, `runner ${runnerName} was taken by job ${THIEF}`);
+
+    const [message, ...more] = await receiveAll(sqs, queueUrl);
+    assert.deepEqual(more, []);
+    assert.deepEqual([message.message.jobId, message.message.recordVersion], [VICTIM, victim?.version]);
+    assert.equal(message.deduplicationId, `${VICTIM}-${victim?.version}`);
+    assert.equal(message.groupId, String(VICTIM));
+  });
+
+  it("compensates once when the thief's in_progress arrives twice at once and is redelivered later", async () => {
+    const { runnerName } = await victimLaunched();
+    const concurrent = await Promise.all([
+      record(startedOn(runnerName), "d-started"),
+      record(startedOn(runnerName), "d-started-retry"),
+    ]);
+    const redelivered = await record(startedOn(runnerName), "d-started");
+    const results = [...concurrent, redelivered];
+
+    // The thief's `queued → running` is one conditional write: only its winner compensates.
+    assert.equal(results.filter((r) => r.compensated).length, 1);
+    assert.equal(
+      results.reduce((sum, r) => sum + r.enqueued, 0),
+      1,
+    );
+    assert.deepEqual(results.map((r) => r.outcome ?? "nothing").sort(), ["nothing", "nothing", "started"]);
+    const victim = await getJob(ledger, VICTIM);
+    assert.deepEqual([victim?.state, victim?.attempts], ["queued", 1]);
+    const messages = await receiveAll(sqs, queueUrl);
+    assert.deepEqual(
+      messages.map((m) => m.deduplicationId),
+      [`${VICTIM}-${victim?.version}`],
+    );
+  });
+
+  it("gives the victim a runner of its own and the thief, already running, none", async () => {
+    const { runnerName, thiefMessage } = await victimLaunched();
+    await record(startedOn(runnerName), "d-started");
+    const [relaunch] = await receiveAll(sqs, queueUrl);
+
+    const records = [thiefMessage, relaunch];
+    const outcomes = await launchAll(launcherBatch(records, ledger, github.url), records);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ["skipped", "launched"],
+    );
+    assert.deepEqual(await instancesOf(THIEF), []);
+    assert.equal((await instancesOf(VICTIM)).length, 2, "the taken runner's instance and the new one");
+    const victim = await getJob(ledger, VICTIM);
+    assert.equal(victim?.state, "launched");
+    assert.equal(victim?.runners.length, 2);
+    assert.notEqual(victim?.runners[1].runnerName, runnerName);
+  });
+});
