@@ -9,7 +9,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { METRIC, POOL_DIMENSION } from "../../contract/metrics.js";
-import { ENV } from "../../contract/names.js";
+import { ENV, parseRunnerName } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import { ledgerOf } from "../adapters/ledger.js";
 import {
@@ -23,6 +23,9 @@ import { gitHubAppFrom } from "../shared/clients.js";
 import { type Handler, perContainer, powertools } from "../shared/lambda.js";
 
 const { logger, metrics } = powertools("reconciler");
+
+/** Jobs the run could not move on (each is tried again next minute): stored per run, so every run is flushed. */
+export const RECONCILE_FAILURES = "ReconcileFailures";
 
 export interface ReconcilerResult {
   enqueued: number;
@@ -43,7 +46,12 @@ export function reconcilerSettings(settings: SettingsOf<"reconciler">): Reconcil
   };
 }
 
-/** JobsQueued (approval granted), JobsCancelled, JobsExpired, CapacityWaits and IdleRunnersEnded per pool. */
+/**
+ * Per pool: JobsQueued (approval granted), JobsStarted and JobsCompleted (GitHub's job API told what the webhook
+ * did not: a lost or late delivery), JobsCancelled, JobsExpired, CapacityWaits and IdleRunnersEnded; then the
+ * run's ReconcileFailures, flushed with the stored metrics. A move is reported only when its conditional write
+ * landed, so a job the webhook moved first is counted there and not here.
+ */
 export function publishReconcileMetrics(report: ReconcileReport, sink: Metrics = metrics): void {
   const counts = new Map<string, number>();
   const count = (metric: string, pool: string | undefined) => {
@@ -55,6 +63,9 @@ export function publishReconcileMetrics(report: ReconcileReport, sink: Metrics =
     if (move.to === "cancelled") count(METRIC.jobsCancelled, move.pool);
     // The webhook counts a job queued on its first delivery; a waiting job is counted when its approval is seen.
     if (move.from === "waiting" && move.to === "queued") count(METRIC.jobsQueued, move.pool);
+    // As the webhook counts them: started only on one of our runners (the name says so), completed after running.
+    if (move.to === "running" && move.ranOn && parseRunnerName(move.ranOn)) count(METRIC.jobsStarted, move.pool);
+    if (move.to === "done") count(METRIC.jobsCompleted, move.pool);
   }
   for (const wait of report.capacityWaits) count(METRIC.capacityWaits, wait.pool);
   for (const idle of report.idleRunnersEnded) count(METRIC.idleRunnersEnded, idle.pool);
@@ -64,6 +75,7 @@ export function publishReconcileMetrics(report: ReconcileReport, sink: Metrics =
     single.addDimension(POOL_DIMENSION, pool);
     single.addMetric(metric, MetricUnit.Count, value);
   }
+  sink.addMetric(RECONCILE_FAILURES, MetricUnit.Count, report.failures.length);
 }
 
 export function createReconcilerHandler(
@@ -72,21 +84,31 @@ export function createReconcilerHandler(
 ): Handler<unknown, ReconcilerResult> {
   return async (_event, context) => {
     logger.addContext(context);
-    const report = await reconcileJobs(settings, { ...deps, now: () => new Date(), log: logger });
-    publishReconcileMetrics(report);
-    logger.info("reconciler run", {
-      enqueued: report.enqueued,
-      moved: report.moved,
-      capacityWaits: report.capacityWaits.length,
-      idleRunnersEnded: report.idleRunnersEnded,
-      failures: report.failures,
-    });
-    return {
-      enqueued: report.enqueued.length,
-      moved: report.moved.length,
-      idleRunnersEnded: report.idleRunnersEnded.length,
-      failures: report.failures.length,
-    };
+    try {
+      const report = await reconcileJobs(settings, { ...deps, now: () => new Date(), log: logger });
+      publishReconcileMetrics(report);
+      logger.info("reconciler run", {
+        enqueued: report.enqueued,
+        moved: report.moved,
+        capacityWaits: report.capacityWaits.length,
+        idleRunnersEnded: report.idleRunnersEnded,
+        failures: report.failures,
+      });
+      return {
+        enqueued: report.enqueued.length,
+        moved: report.moved.length,
+        idleRunnersEnded: report.idleRunnersEnded.length,
+        failures: report.failures.length,
+      };
+    } catch (error) {
+      // A run that fails as a whole (EC2, the ledger or the queue unreachable) is one failure on the same graph.
+      metrics.addMetric(RECONCILE_FAILURES, MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      // Stored metrics live in the module's Metrics across invocations: unflushed, they would be lost or published
+      // with the next run's.
+      metrics.publishStoredMetrics();
+    }
   };
 }
 

@@ -50,8 +50,8 @@ export interface ReconcileDependencies {
 export interface ReconcileReport {
   /** Job ids sent to the launcher. */
   enqueued: number[];
-  /** Moves made, per job: "queued→expired" and so on. */
-  moved: { jobId: number; pool?: string; from: string; to: string; reason: string }[];
+  /** Moves made, per job: "queued→expired" and so on; `ranOn` is the runner the record names after the move. */
+  moved: { jobId: number; pool?: string; from: string; to: string; reason: string; ranOn?: string }[];
   /** Due jobs left queued because their pool is full. */
   capacityWaits: { jobId: number; pool: string }[];
   idleRunnersEnded: IdleRunner[];
@@ -122,6 +122,7 @@ async function reconcileJob(
       from: record.state,
       to: step.move.state,
       reason: step.reason,
+      ...(current.ranOn ? { ranOn: current.ranOn } : {}),
     });
     if (current.state !== "queued") return "done";
   } else if (step.kind !== "launch") return "done";
