@@ -62,9 +62,13 @@ export function planJob(record: JobRecord, options: PlanOptions): Step {
         reason: "launch lease expired",
       };
     case "launched": {
-      const newest = record.runners.reduce((latest, r) => (r.launchedAt > latest ? r.launchedAt : latest), "");
-      const since = newest || record.updatedAt;
-      return age(since, now) <= options.bootGraceMs ? { kind: "none", reason: "runner booting" } : { kind: "check" };
+      // The grace runs from the newest launch (a relaunched job boots its latest runner). Compared as epoch ms:
+      // Math.max of the ISO strings themselves would be NaN.
+      const newest = Math.max(...record.runners.map((r) => Date.parse(r.launchedAt)));
+      const since = Number.isFinite(newest) ? newest : Date.parse(record.updatedAt);
+      return now.getTime() - since <= options.bootGraceMs
+        ? { kind: "none", reason: "runner booting" }
+        : { kind: "check" };
     }
     case "waiting":
       return { kind: "check" };

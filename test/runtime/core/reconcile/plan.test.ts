@@ -48,6 +48,13 @@ describe("reconcile: planJob and planAfterCheck", () => {
     });
     assert.equal(planJob(record({ state: "launched", runners: [runner(9)] }), options).kind, "none");
     assert.equal(planJob(record({ state: "launched", runners: [runner(11)] }), options).kind, "check");
+    // A relaunched job: the grace runs from its newest runner, wherever it sits in the list.
+    assert.equal(planJob(record({ state: "launched", runners: [runner(30), runner(9)] }), options).kind, "none");
+    assert.equal(planJob(record({ state: "launched", runners: [runner(9), runner(30)] }), options).kind, "none");
+    assert.equal(planJob(record({ state: "launched", runners: [runner(30), runner(12)] }), options).kind, "check");
+    // No runner recorded (a record written before runners were): the grace runs from its last write.
+    assert.equal(planJob(record({ state: "launched", updatedAt: ago(9) }), options).kind, "none");
+    assert.equal(planJob(record({ state: "launched", updatedAt: ago(11) }), options).kind, "check");
     assert.equal(planJob(record({ state: "waiting" }), options).kind, "check");
   });
 
