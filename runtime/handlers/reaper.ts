@@ -1,10 +1,12 @@
 /** Reaper Lambda (scheduled): ends what the normal path left behind (`services/reap.ts`). */
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
+import { ledgerOf } from "../adapters/ledger.js";
 import { type ReaperDependencies, type ReaperSettings, type ReapReport, reap } from "../services/reap.js";
 import { gitHubAppFrom } from "../shared/clients.js";
 import { type Handler, perContainer, powertools } from "../shared/lambda.js";
@@ -65,5 +67,6 @@ export const handler = perContainer(() => {
     ec2: new EC2Client({}),
     ssm,
     github: gitHubAppFrom(settings, ssm),
+    ledger: ledgerOf(new DynamoDBClient({}), settings[ENV.ledgerTable]),
   });
 });

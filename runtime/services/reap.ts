@@ -6,20 +6,26 @@
  * list a busy runner could not be told from an orphan. The list is read page by page while ephemeral runners
  * disappear, so a runner can slip across a page boundary unseen: every runner of a live instance past the grace
  * time that the list did not show is looked up by name before its instance may be called "never registered".
+ * Before anything is ended, the job ledger is asked too (issue 12, item 7): a runner whose job is recorded
+ * `running` on it is never ended, whatever GitHub showed.
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { parseRunnerName } from "../../contract/names.js";
 import { type RunnerScope, type RunnerTarget, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
 import { describeStackInstances, terminateInstances } from "../adapters/ec2.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { gitHubErrorReason } from "../adapters/github/errors.js";
 import { deleteRunner, findRunnerByName, listRunners } from "../adapters/github/runners.js";
+import { getJob, type Ledger } from "../adapters/ledger.js";
 import { deleteParameters, listRunnerParameters } from "../adapters/ssm.js";
 import {
   type DeregisterDecision,
   decideReaping,
   isLive,
   type ReaperDecision,
+  type ReaperInput,
+  type ReaperInstance,
   type ReaperRunner,
   type TerminateReason,
   unseenRunnerNames,
@@ -39,6 +45,8 @@ export interface ReaperDependencies {
   ec2: EC2Client;
   ssm: SSMClient;
   github: GitHubApp;
+  /** Read only (GetItem): is a runner's job recorded running on it? */
+  ledger: Ledger;
   now: () => Date;
   log: Log;
 }
@@ -108,6 +116,46 @@ async function lookUpRunners(
   return { found, unverified };
 }
 
+/**
+ * The runners `decision` would end (terminate their instance, or remove a live instance's runner) whose job the
+ * ledger records `running` on that very runner, and those whose job's record could not be read. One consistent
+ * GetItem per job, and only for what is about to be ended: most runs end nothing and read nothing.
+ */
+async function consultLedger(
+  deps: ReaperDependencies,
+  instances: ReaperInstance[],
+  decision: ReaperDecision,
+): Promise<{ running: Set<string>; unreadable: Set<string> }> {
+  const byId = new Map(instances.map((i) => [i.instanceId, i]));
+  const liveNames = new Set(instances.filter(isLive).flatMap((i) => (i.runnerName ? [i.runnerName] : [])));
+  const names = [
+    ...decision.terminate.flatMap((t) => byId.get(t.instanceId)?.runnerName ?? []),
+    ...decision.deregister.flatMap((d) => (liveNames.has(d.name) ? [d.name] : [])),
+  ];
+  const namesByJob = new Map<number, Set<string>>();
+  for (const name of names) {
+    const jobId = parseRunnerName(name)?.jobId;
+    // A warm runner was launched for no job; a name we cannot parse is not one of our job runners.
+    if (jobId === undefined || jobId === "warm") continue;
+    namesByJob.set(jobId, (namesByJob.get(jobId) ?? new Set()).add(name));
+  }
+  const running = new Set<string>();
+  const unreadable = new Set<string>();
+  await forEachLimited([...namesByJob], DEREGISTER_CONCURRENCY, async ([jobId, jobNames]) => {
+    try {
+      const record = await getJob(deps.ledger, jobId);
+      if (record?.state === "running" && record.ranOn && jobNames.has(record.ranOn)) running.add(record.ranOn);
+    } catch (error) {
+      for (const name of jobNames) unreadable.add(name);
+      deps.log.warn("could not read a runner's job in the ledger: its instance is spared", {
+        jobId,
+        error: String(error),
+      });
+    }
+  });
+  return { running, unreadable };
+}
+
 /** Bounded parallelism over `items`. */
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -132,7 +180,7 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
   const unseen = unseenRunnerNames({ instances, runners: listed, now, bootGraceMinutes: settings.bootGraceMinutes });
   const { found, unverified } = await lookUpRunners(settings, deps, instances, unseen);
   const runners = [...listed, ...found];
-  const decision = decideReaping({
+  const input: ReaperInput = {
     instances,
     runners,
     parameters,
@@ -140,6 +188,12 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
     bootGraceMinutes: settings.bootGraceMinutes,
     maxJobHours: settings.maxJobHours,
     unverified,
+  };
+  const ledger = await consultLedger(deps, instances, decideReaping(input));
+  const decision = decideReaping({
+    ...input,
+    unverified: new Set([...unverified, ...ledger.unreadable]),
+    runningInLedger: ledger.running,
   });
 
   const report: ReapReport = {
@@ -193,6 +247,7 @@ export async function reap(settings: ReaperSettings, deps: ReaperDependencies): 
     instances: instances.filter(isLive).length,
     runners: runners.length,
     lookedUp: unseen.length,
+    runningInLedger: [...ledger.running],
     terminated: report.terminated,
     keptBusy: report.keptBusy,
     deregistered: report.deregistered.map((d) => ({ runnerId: d.runnerId, name: d.name, reason: d.reason })),

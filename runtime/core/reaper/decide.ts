@@ -6,6 +6,9 @@
  * - A busy runner is never touched: neither its instance nor its registration. Not even past `maxJobHours`:
  *   a job that runs too long is bounded by its own `timeout-minutes` (GitHub cancels it, the ephemeral runner
  *   exits and the instance powers off); killing it here would fail a job that was still doing work.
+ * - Busy by the job ledger's word counts the same (`runningInLedger`: the runner's job is recorded `running` on
+ *   that very runner): GitHub's view of a runner can lag or be lost between list pages, and a second witness
+ *   costs one read, while ending a running job costs the job. A ledger read that failed (`unverified`) spares too.
  * - Nothing is touched inside the boot grace time (age <= grace, measured from the instance's launch time):
  *   a just-in-time runner is registered (offline) before its instance exists and stays offline until the
  *   instance has booted.
@@ -68,13 +71,18 @@ export interface ReaperInput {
   now: Date;
   bootGraceMinutes: number;
   maxJobHours: number;
-  /** Runner names that were missing from the list and whose lookup by name failed: their instances are spared. */
+  /**
+   * Runner names that could not be verified (missing from the list and their lookup by name failed, or their job's
+   * ledger record could not be read): their live instances are spared, their runners kept.
+   */
   unverified?: ReadonlySet<string>;
+  /** Runner names whose job the ledger records `running` on that runner: spared like busy runners. */
+  runningInLedger?: ReadonlySet<string>;
 }
 
 export type TerminateReason = "never-registered" | "runner-offline" | "max-lifetime";
 export type DeregisterReason = "instance-gone" | "offline-beyond-grace" | "idle-beyond-lifetime";
-export type SpareReason = "busy" | "booting" | "idle-within-lifetime" | "unverified";
+export type SpareReason = "busy" | "running-in-ledger" | "booting" | "idle-within-lifetime" | "unverified";
 
 export interface TerminateDecision {
   instanceId: string;
@@ -170,9 +178,11 @@ export function decideReaping(input: ReaperInput): ReaperDecision {
     const base = { instanceId: instance.instanceId, ...(instance.pool ? { pool: instance.pool } : {}) };
     if (runner?.busy) {
       decision.spared.push({ instanceId: instance.instanceId, reason: "busy" });
+    } else if (instance.runnerName && input.runningInLedger?.has(instance.runnerName)) {
+      decision.spared.push({ instanceId: instance.instanceId, reason: "running-in-ledger" });
     } else if (ageOf(instance) <= graceMs) {
       decision.spared.push({ instanceId: instance.instanceId, reason: "booting" });
-    } else if (!runner && instance.runnerName && input.unverified?.has(instance.runnerName)) {
+    } else if (instance.runnerName && input.unverified?.has(instance.runnerName)) {
       decision.spared.push({ instanceId: instance.instanceId, reason: "unverified" });
     } else if (!runner) {
       decision.terminate.push({ ...base, reason: "never-registered" });
@@ -191,6 +201,7 @@ export function decideReaping(input: ReaperInput): ReaperDecision {
     if (runner.busy || runner.status === "online") continue;
     const instance = instanceByRunnerName.get(runner.name);
     if (!instance) continue; // not provably ours, or its instance is still being created
+    if (isLive(instance) && (input.runningInLedger?.has(runner.name) || input.unverified?.has(runner.name))) continue;
     if (!isLive(instance)) deregister(runner, "instance-gone");
     else if (ageOf(instance) > graceMs) deregister(runner, "offline-beyond-grace");
   }

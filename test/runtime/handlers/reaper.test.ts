@@ -19,6 +19,8 @@ import { startMoto, type MotoServer } from "../../../testkit/moto.js";
 import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
+import { type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 
 const STACK = "dev";
 const ORG = "acme";
@@ -32,6 +34,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
   let moto: MotoServer;
   let github: GitHubApi;
   let reaper: typeof import("../../../runtime/handlers/reaper.js");
+  let ledger: Ledger;
 
   before(async () => {
     moto = await startMoto({ region: "eu-west-1" });
@@ -44,6 +47,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
   });
   beforeEach(async () => {
     await resetAppEnvironment(moto, github);
+    ledger = await createLedgerTable(dynamoClient());
   });
 
   async function launch(runnerName: string, extraTags: Record<string, string> = {}): Promise<string> {
@@ -102,6 +106,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       ec2: new EC2Client({}),
       ssm: new SSMClient({}),
       github: testGitHubApp(github.url),
+      ledger,
       now,
       log: silent,
     };
@@ -221,20 +226,31 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
     assert.equal(github.calls[ROUTES.repoInstallation], 1);
   });
 
-  it("runs as a Lambda handler from its environment", async () => {
-    const orphan = await launch("orphan-1");
+  it("runs as a Lambda handler from its environment, asking the ledger it names before ending a runner", async () => {
     Object.assign(process.env, {
       [ENV.stack]: STACK,
       [ENV.runnerParameterPrefix]: PREFIX,
-      [ENV.bootGraceMinutes]: "10",
+      [ENV.bootGraceMinutes]: String(3 / 60),
       [ENV.maxJobHours]: "8",
       [ENV.githubOwner]: ORG,
       [ENV.runnerScope]: "org",
       [ENV.ledgerTable]: "jobs",
     });
-    // Freshly launched: inside the grace time, so the handler must spare it.
-    assert.deepEqual(await reaper.handler({}, CONTEXT), { terminated: 0, deregistered: 0, deletedParameters: 0 });
-    assert.equal((await states())[orphan], "running");
+    // Neither runner is on GitHub; the ledger (the table the environment names) has job 7 running on its runner.
+    const orphan = await launch("linux-x64-6-aaaaaa");
+    const runningJob = await launch("linux-x64-7-bbbbbb");
+    const fields = { runId: 70, runAttempt: 1, repository: `${ORG}/app`, owner: ORG, labels: ["self-hosted"] };
+    const queuedAt = new Date().toISOString();
+    const { record } = await recordJob(ledger, { jobId: 7, ...fields, state: "queued", queuedAt }, new Date());
+    await moveJob(ledger, 7, "queued", record.version, { state: "running", ranOn: "linux-x64-7-bbbbbb" }, new Date());
+    await new Promise((resolve) => setTimeout(resolve, 4200)); // past the 3-second grace (moto's clock)
+    const booting = await launch("linux-x64-8-cccccc");
+
+    assert.deepEqual(await reaper.handler({}, CONTEXT), { terminated: 1, deregistered: 0, deletedParameters: 0 });
+    const after = await states();
+    assert.notEqual(after[orphan], "running");
+    assert.equal(after[runningJob], "running");
+    assert.equal(after[booting], "running", "inside the grace time");
   });
 
   it("names the variable that is missing or malformed", () => {

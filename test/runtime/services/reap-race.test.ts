@@ -13,6 +13,7 @@ import { reap } from "../../../runtime/services/reap.js";
 import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
+import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 
 const ORG = "acme";
 const silent = { info() {}, warn() {}, error() {} };
@@ -102,6 +103,7 @@ describe("reap: runner list pagination race (moto + GitHub stand-in)", function 
           ec2: new EC2Client({}),
           ssm: new SSMClient({}),
           github: testGitHubApp(proxy.url),
+          ledger: await createLedgerTable(dynamoClient()),
           now: anHourLater,
           log: silent,
         },
