@@ -98,14 +98,3 @@ export async function runLedgerBurst(pipeline: Pipeline, options: LedgerBurstOpt
     wallSeconds: Math.round((Date.now() - wallStart) / 1000),
   };
 }
-
-/** The ledger burst on a pipeline of its own (its accounting covers only its jobs). */
-export async function benchLedgerBurst(stack: string, options: LedgerBurstOptions): Promise<LedgerBurstResult> {
-  const { startPipeline } = await import("./pipeline");
-  const pipeline = await startPipeline({ stack, log: options.log });
-  try {
-    return await runLedgerBurst(pipeline, options);
-  } finally {
-    await pipeline.stop();
-  }
-}

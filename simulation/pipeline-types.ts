@@ -27,6 +27,12 @@ export interface PipelineOptions {
   retryVisibilitySeconds?: number;
   /** The reaper's boot grace (default 3 s, instead of the stack's minutes). */
   bootGraceSeconds?: number;
+  /**
+   * An SQS emulator (e.g. ElasticMQ, bench/sqs-emulator.ts) that serves every SQS call instead of moto: the counting
+   * proxy routes `AmazonSQS.*` requests there, so the queues are created there and call counts stay as they are.
+   * The caller starts and stops it. Default: moto serves SQS.
+   */
+  sqsEndpoint?: string;
   /** Step-by-step output (default: none). */
   log?: (line: string) => void;
   /** Each line a function logs (default: dropped). */

@@ -6,7 +6,8 @@
  * demand. Used by `npm run simulate`, the end-to-end test and the benchmark.
  *
  * Every AWS call of the functions, the event source and the instances goes through a counting proxy in front of
- * moto (callers.ts), so calls are counted per caller and action without touching the function code.
+ * moto (callers.ts), so calls are counted per caller and action without touching the function code. With
+ * `sqsEndpoint` (the benchmark's ElasticMQ) the proxy sends SQS calls there instead.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -114,8 +115,10 @@ async function assemble(
       }
     },
     (realMs) => clock.toSimulated(realMs),
+    options.sqsEndpoint,
   );
   cleanups.push(() => proxy.stop());
+  if (options.sqsEndpoint) log(`SQS calls go to ${options.sqsEndpoint} (the rest to moto), through the proxy`);
 
   const snapshot = await snapshotPromise;
   const region = snapshot.region;

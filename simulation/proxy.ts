@@ -2,6 +2,10 @@
  * A counting HTTP proxy in front of moto. Every simulated Lambda function (and the simulated instances) get
  * `AWS_ENDPOINT_URL` pointing here, so their AWS calls are counted without touching the function code.
  *
+ * With `sqsTarget` (the benchmark's ElasticMQ), requests whose `X-Amz-Target` starts with `AmazonSQS.` go there and
+ * everything else to moto; queue URLs in its answers are rewritten to name this proxy, so clients that send to a
+ * queue URL (the SDK does) still come through here and every call is counted as before.
+ *
  * Each request is recorded with the caller (the access key id in the SigV4 `Authorization` header: every
  * simulated function gets its own, like its own IAM role), the service and operation (`X-Amz-Target` for the
  * JSON protocols of SQS and SSM, the `Action` form field for EC2's query protocol, method + path for S3) and the
@@ -19,7 +23,7 @@ export interface AwsCall {
   action: string;
   /** Epoch ms when the request reached the proxy. */
   at: number;
-  /** Epoch ms when moto's answer was complete. */
+  /** Epoch ms when the emulator's answer was complete. */
   doneAt?: number;
   status?: number;
   /** CreateFleet only: the instance ids in the answer. */
@@ -83,13 +87,23 @@ export function toSimulatedTimestamps(
 /** Called when moto's answer to a call is complete, with the request body (JSON protocols carry the input). */
 export type CallListener = (call: AwsCall, requestBody: string) => void;
 
+/** Whether a request is an SQS call (the JSON protocol names it in X-Amz-Target). */
+export function isSqsRequest(req: IncomingMessage): boolean {
+  const target = req.headers["x-amz-target"];
+  return typeof target === "string" && target.startsWith("AmazonSQS.");
+}
+
 export async function startCountingProxy(
   target: string,
   onCall?: CallListener,
   /** The simulation clock's mapping of real to simulated time (clock.ts); none: timestamps pass unchanged. */
   toSimulated?: (realMs: number) => number,
+  /** Where SQS calls go instead of `target` (an SQS emulator such as ElasticMQ); none: moto serves SQS too. */
+  sqsTarget?: string,
 ): Promise<CountingProxy> {
   const upstream = new URL(target);
+  const sqsUpstream = sqsTarget ? new URL(sqsTarget) : undefined;
+  let ownOrigin = "";
   const calls: AwsCall[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -100,15 +114,25 @@ export async function startCountingProxy(
       const call: AwsCall = { caller, service, action: operation(req, body), at: Date.now() };
       calls.push(call);
       // The Host header is forwarded unchanged: moto builds queue URLs from it, so they point back at the proxy.
+      // The SQS emulator builds them from its own address: they are rewritten below.
+      const toSqs = sqsUpstream !== undefined && isSqsRequest(req);
+      const to = toSqs ? sqsUpstream : upstream;
       const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
           const parts: Buffer[] = [];
           answer.on("data", (chunk: Buffer) => parts.push(chunk));
           answer.on("end", () => {
             let payload = Buffer.concat(parts);
             const headers = { ...answer.headers };
-            if (toSimulated && answer.statusCode === 200) {
+            if (toSqs) {
+              const text = payload.toString("utf8");
+              const mapped = text.replaceAll(sqsUpstream.origin, ownOrigin);
+              if (mapped !== text) {
+                payload = Buffer.from(mapped, "utf8");
+                headers["content-length"] = String(payload.length);
+              }
+            } else if (toSimulated && answer.statusCode === 200) {
               const text = payload.toString("utf8");
               const mapped = toSimulatedTimestamps(call.action, text, toSimulated);
               if (mapped !== text) {
@@ -131,7 +155,7 @@ export async function startCountingProxy(
       forward.on("error", (error) => {
         call.status = 502;
         res.writeHead(502, { "content-type": "text/plain" });
-        res.end(`counting proxy could not reach moto: ${error.message}`);
+        res.end(`counting proxy could not reach ${toSqs ? "the SQS emulator" : "moto"}: ${error.message}`);
       });
       forward.end(body);
     });
@@ -143,8 +167,9 @@ export async function startCountingProxy(
   });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("counting proxy did not get a TCP port");
+  ownOrigin = `http://127.0.0.1:${address.port}`;
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: ownOrigin,
     calls,
     count(filter = {}) {
       const counts: Record<string, number> = {};

@@ -1,3 +1,4 @@
+import "./node-version";
 /**
  * Local end-to-end simulation of the runner pipeline:
  *   npm run simulate [-- --stack dev] [--verbose]

@@ -1,0 +1,69 @@
+/** AWS on loopback for bench/webhook.ts: answers the JSON-protocol calls the webhook makes, as the SDK expects. */
+import { createHash, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface AwsStub {
+  url: string;
+  secret: string;
+  calls: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** Answers the JSON-protocol calls the webhook makes (x-amz-target), with the fields the SDK checks. */
+
+export async function startAwsStub(secret: string): Promise<AwsStub> {
+  const calls = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const target = String(req.headers["x-amz-target"] ?? "");
+      const action = target.split(".").pop() ?? "";
+      calls.set(target, (calls.get(target) ?? 0) + 1);
+      const input = chunks.length
+        ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>)
+        : {};
+      let status = 200;
+      let body: unknown;
+      if (target === "AmazonSQS.SendMessage") {
+        body = {
+          MessageId: randomUUID(),
+          MD5OfMessageBody: createHash("md5")
+            .update(String(input.MessageBody ?? ""), "utf8")
+            .digest("hex"),
+          SequenceNumber: "1",
+        };
+      } else if (target === "AmazonSSM.GetParameter") {
+        body = { Parameter: { Name: input.Name, Type: "SecureString", Value: secret, Version: 1 } };
+      } else if (
+        target.startsWith("DynamoDB_20120810.") &&
+        /^(PutItem|UpdateItem|TransactWriteItems|GetItem)$/.test(action)
+      ) {
+        body = {};
+      } else {
+        status = 400;
+        body = { __type: "UnknownOperationException", message: `stub does not answer ${target}` };
+      }
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        "content-type": target.startsWith("DynamoDB") ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1",
+        "content-length": Buffer.byteLength(text),
+        "x-amzn-requestid": randomUUID(),
+      });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    secret,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
