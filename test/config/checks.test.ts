@@ -3,43 +3,18 @@
  * good case (the same key, corrected, passes).
  */
 import * as assert from "node:assert/strict";
-import { ConfigError, type ParseContext, parseStackConfig } from "../../program/config";
+import { parseStackConfig } from "../../program/config";
+import { problemsOf, validConfig, type Where } from "./support";
 
-function validConfig(): any {
-  return {
-    github: { owner: "acme", appId: 42, appPrivateKeyParameter: "/cirunners/test/app-key" },
-    runners: {
-      pools: [
-        {
-          name: "linux-x64",
-          labels: ["self-hosted", "x64"],
-          instanceTypes: ["m7i.large"],
-          architecture: "x64",
-          maxRunners: 5,
-        },
-      ],
-    },
-  };
-}
-
-interface Case {
+interface Case extends Where {
   mutate?: (c: any) => void;
-  stack?: string;
-  region?: string;
-  context?: ParseContext;
 }
 
 /** The problems reported for a changed config; [] when it parses. */
-function problems({ mutate, stack = "test", region = "eu-west-1", context }: Case): string[] {
+function problems({ mutate, ...where }: Case): string[] {
   const config = validConfig();
   mutate?.(config);
-  try {
-    parseStackConfig(config, stack, region, context);
-    return [];
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error.problems;
-  }
+  return problemsOf(config, where);
 }
 
 function rejects(c: Case, pattern: RegExp): void {
@@ -119,10 +94,10 @@ describe("stack configuration checks", () => {
     const second = (labels: string[]) => (c: any) =>
       c.runners.pools.push({ ...c.runners.pools[0], name: "linux-x64-big", labels, instanceTypes: ["m7i.2xlarge"] });
     rejects(
-      { mutate: second(["X64", "Self-Hosted"]) },
+      { mutate: second(["X64", "Linux", "Self-Hosted"]) },
       /^cirunners:runners\.pools\[1\]\.labels: same label set as pools\[0\] \(pools "linux-x64" and "linux-x64-big"\)/,
     );
-    accepts({ mutate: second(["self-hosted", "x64", "big"]) });
+    accepts({ mutate: second(["self-hosted", "linux", "x64", "big"]) });
   });
 
   it("scope repo with CodeBuild takes exactly one repository", () => {

@@ -1,37 +1,14 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseStackConfig } from "../../program/config";
-
-const STACK_REGION = "eu-west-1";
+import { parseStackConfig } from "../../program/config";
+import { problemsOf, STACK_REGION, validConfig } from "./support";
 
 /** A minimal valid stack config around a `codebuild` section (raw, as the stack file would give it). */
 function baseConfig(codebuild: unknown): Record<string, unknown> {
-  return {
-    github: { owner: "acme-platform", appId: 42, appPrivateKeyParameter: "/cirunners/test/app-key" },
-    runners: {
-      pools: [
-        {
-          name: "linux-x64",
-          labels: ["self-hosted", "linux", "x64"],
-          instanceTypes: ["m7i.large"],
-          architecture: "x64",
-          maxRunners: 5,
-        },
-      ],
-    },
-    codebuild,
-  };
+  return { ...validConfig(), codebuild };
 }
 
 /** The problems the parser reports for a `codebuild` section (empty when it is accepted). */
-function problems(codebuild: unknown): string[] {
-  try {
-    parseStackConfig(baseConfig(codebuild), "test", STACK_REGION);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error.problems;
-  }
-  return [];
-}
+const problems = (codebuild: unknown): string[] => problemsOf(baseConfig(codebuild));
 
 function assertOnlyProblem(list: string[], pattern: RegExp): void {
   assert.equal(list.length, 1, `expected exactly one problem, got:\n${list.join("\n")}`);
