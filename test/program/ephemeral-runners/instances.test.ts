@@ -3,13 +3,13 @@
  * group and role.
  */
 import { strict as assert } from "node:assert";
+import { METRIC, POOL_DIMENSION } from "../../../contract/metrics";
 import {
   METRICS_NAMESPACE,
   runnerCacheKey,
   runnerCacheManifestKey,
   runnerParameterName,
 } from "../../../contract/names";
-import { METRIC, POOL_DIMENSION } from "../../../contract/metrics";
 import { assertNoWildcardActions, list, rolePolicy } from "../support";
 import { ACCOUNT, fullConfig, GOLDEN, PREFIX, REGION, type Built, UBUNTU, useEphemeralRunners, VPC } from "./harness";
 
