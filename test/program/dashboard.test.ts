@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { METRIC } from "../../contract/metrics";
-import { descendantsOf, type RecordedResource, settleRegistrations } from "../../testkit/pulumi-mocks";
-import { named, REGION, rawConfig, SUBNETS, stackConfig, VPC } from "./ledger-fixtures";
+import { outputValue } from "../../testkit/pulumi-mocks";
+import { useEphemeralRunners } from "./ephemeral-runners/harness";
+import { named, REGION, rawConfig } from "./ledger-fixtures";
 
 type DashboardModule = typeof import("../../program/ephemeral-runners/dashboard");
 
@@ -12,14 +13,9 @@ interface Series {
 }
 
 describe("RunnersDashboard", () => {
-  let recorded: RecordedResource[];
-  let outputValue: <T>(o: unknown) => Promise<T>;
+  const h = useEphemeralRunners();
   let dashboard: DashboardModule;
-
   before(async () => {
-    const mocks = await import("../../testkit/pulumi-mocks");
-    ({ recorded } = await mocks.installMocks({ region: REGION, stack: "dev" }));
-    outputValue = mocks.outputValue as never;
     dashboard = await import("../../program/ephemeral-runners/dashboard");
   });
 
@@ -79,20 +75,8 @@ describe("RunnersDashboard", () => {
   });
 
   it("in EphemeralRunners: the dashboard names the config's pools and the job DLQ, the expiry alarm pages the topic", async () => {
-    const runners = await import("../../program/ephemeral-runners");
-    const config = stackConfig(rawConfig());
     const topic = `arn:aws:sns:${REGION}:123456789012:alerts`;
-    const component = new runners.EphemeralRunners("dash", {
-      stack: "dev",
-      github: config.github,
-      runners: config.runners,
-      network: { vpcId: VPC, privateSubnetIds: SUBNETS },
-      logRetentionDays: 14,
-      alarmTopicArn: topic,
-    });
-    const urn = await outputValue<string>(component.urn);
-    await settleRegistrations(recorded);
-    const children = descendantsOf(recorded, urn);
+    const { component, config, children } = await h.build("dash", rawConfig(), "dev", { alarmTopicArn: topic });
     const board = named(children, "aws:cloudwatch/dashboard:Dashboard", "dash-dashboard");
     assert.equal(board.inputs.dashboardName, "dash-dashboard-dev");
     const body = JSON.parse(board.inputs.dashboardBody);

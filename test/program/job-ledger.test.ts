@@ -1,48 +1,15 @@
 import { strict as assert } from "node:assert";
 import { LEDGER_KEYS } from "../../contract/ledger";
-import { descendantsOf, type RecordedResource, settleRegistrations } from "../../testkit/pulumi-mocks";
-import {
-  ACCOUNT,
-  APP_KEY,
-  environmentOf,
-  grantsOf,
-  named,
-  REGION,
-  rawConfig,
-  SUBNETS,
-  serviceGrants,
-  stackConfig,
-  VPC,
-} from "./ledger-fixtures";
-
-type RunnersModule = typeof import("../../program/ephemeral-runners");
+import { outputValue } from "../../testkit/pulumi-mocks";
+import { useEphemeralRunners } from "./ephemeral-runners/harness";
+import { ACCOUNT, APP_KEY, environmentOf, grantsOf, REGION, rawConfig, serviceGrants } from "./ledger-fixtures";
 
 describe("JobLedger and the ledger's users in EphemeralRunners", () => {
-  let recorded: RecordedResource[];
-  let outputValue: <T>(o: unknown) => Promise<T>;
-  let runners: RunnersModule;
-
-  before(async () => {
-    const mocks = await import("../../testkit/pulumi-mocks");
-    ({ recorded } = await mocks.installMocks({ region: REGION, stack: "dev" }));
-    outputValue = mocks.outputValue as never;
-    runners = await import("../../program/ephemeral-runners");
-  });
+  const h = useEphemeralRunners();
 
   async function build(name: string, stack: string, raw = rawConfig()) {
-    const config = stackConfig(raw, stack);
-    const component = new runners.EphemeralRunners(name, {
-      stack,
-      github: config.github,
-      runners: config.runners,
-      network: { vpcId: VPC, privateSubnetIds: SUBNETS },
-      logRetentionDays: 14,
-      tags: { "cirunners:stack": stack },
-    });
-    const urn = await outputValue<string>(component.urn);
-    await settleRegistrations(recorded);
-    const children = descendantsOf(recorded, urn);
-    const table = named(children, "aws:dynamodb/table:Table", `${name}-ledger`);
+    const { component, children, named } = await h.build(name, raw, stack);
+    const table = named("aws:dynamodb/table:Table", `${name}-ledger`);
     const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table.state.name}`;
     return { component, children, table, tableArn };
   }

@@ -2,9 +2,9 @@
  * Shared by the ledger, reconciliation and dashboard tests: a small stack configuration, and reading a function's
  * environment and inline policy (as grants `action resource`) from what the mocks recorded.
  */
-import { strict as assert } from "node:assert";
 import type { StackConfig } from "../../program/config";
 import type { RecordedResource } from "../../testkit/pulumi-mocks";
+import { grantLines, lookups } from "./support";
 
 export const REGION = "eu-west-1";
 export const ACCOUNT = "123456789012";
@@ -53,9 +53,7 @@ export function stackConfig(raw: Record<string, unknown>, stack = "dev"): StackC
 }
 
 export function named(children: RecordedResource[], type: string, name: string): RecordedResource {
-  const found = children.find((r) => r.type === type && r.name === name);
-  assert.ok(found, `${type} ${name} was not registered`);
-  return found;
+  return lookups(children).named(type, name);
 }
 
 /** The function's environment variables. */
@@ -63,23 +61,10 @@ export function environmentOf(children: RecordedResource[], fn: string): Record<
   return named(children, "aws:lambda/function:Function", fn).inputs.environment.variables;
 }
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: string | string[];
-  Condition?: unknown;
-}
-
 /** The function's inline policy as sorted `action resource` grants (Allow only; conditions checked elsewhere). */
 export function grantsOf(children: RecordedResource[], fn: string): string[] {
   const policy = named(children, "aws:iam/rolePolicy:RolePolicy", fn);
-  const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
-  return statements
-    .flatMap((s) => {
-      assert.equal(s.Effect, "Allow");
-      return [s.Action].flat().flatMap((a) => [s.Resource].flat().map((r) => `${a} ${r}`));
-    })
-    .sort();
+  return grantLines(JSON.parse(policy.inputs.policy).Statement);
 }
 
 /** Only the grants of one service (`dynamodb`, `sqs`, ...). */

@@ -82,6 +82,8 @@ type Program = {
   policies: typeof import("../../../program/ephemeral-runners/policies");
 };
 
+type Args = ConstructorParameters<Program["runners"]["EphemeralRunners"]>[1];
+
 export interface Built extends Children {
   component: InstanceType<Program["runners"]["EphemeralRunners"]>;
   config: StackConfig;
@@ -89,7 +91,7 @@ export interface Built extends Children {
 
 export interface EphemeralRunnersHarness extends Mocked<Program> {
   /** Parses `raw` as the stack's configuration and builds the component in the shared network. */
-  build(name: string, raw: Record<string, unknown>, stack?: string): Promise<Built>;
+  build(name: string, raw: Record<string, unknown>, stack?: string, extra?: Partial<Args>): Promise<Built>;
 }
 
 export function useEphemeralRunners(): EphemeralRunnersHarness {
@@ -98,7 +100,7 @@ export function useEphemeralRunners(): EphemeralRunnersHarness {
     policies: await import("../../../program/ephemeral-runners/policies"),
   }));
   return Object.assign(mocked, {
-    async build(name: string, raw: Record<string, unknown>, stack = "dev"): Promise<Built> {
+    async build(name: string, raw: Record<string, unknown>, stack = "dev", extra: Partial<Args> = {}): Promise<Built> {
       // Loaded here: the config module imports @pulumi/pulumi, which must see the mocks first.
       const { parseStackConfig } = await import("../../../program/config");
       const config = parseStackConfig(raw, stack, REGION);
@@ -109,6 +111,7 @@ export function useEphemeralRunners(): EphemeralRunnersHarness {
         network: { vpcId: VPC, privateSubnetIds: SUBNETS },
         logRetentionDays: 14,
         tags: { "cirunners:stack": stack },
+        ...extra,
       });
       return { component, config, ...(await childrenOf(mocked.recorded, component)) };
     },

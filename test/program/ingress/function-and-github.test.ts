@@ -1,0 +1,180 @@
+/**
+ * WebhookIngress's webhook function (secret, permissions, environment) and its GitHub side (organization or
+ * repository webhooks, runner group) in each scope.
+ */
+import { strict as assert } from "node:assert";
+import { grantLines, type Statement } from "../support";
+import {
+  type Built,
+  buildOrgScope,
+  githubConfig,
+  LEDGER_STATEMENT,
+  LEDGER_TABLE,
+  ledger,
+  queuesOf,
+  runners,
+  secretValue,
+  useIngress,
+} from "./harness";
+
+describe("WebhookIngress", () => {
+  const h = useIngress();
+
+  describe("org scope", () => {
+    let built: Built;
+    before(async () => {
+      built = await buildOrgScope(h);
+    });
+
+    it("stores a generated 40-character secret as a SecureString under /cirunners/<stack>/webhook-secret", () => {
+      const password = built.one("random:index/randomPassword:RandomPassword");
+      assert.equal(password.inputs.length, 40);
+      const parameter = built.one("aws:ssm/parameter:Parameter");
+      assert.equal(parameter.inputs.name, "/cirunners/test/webhook-secret");
+      assert.equal(parameter.inputs.type, "SecureString");
+      assert.equal(
+        secretValue(parameter.inputs.value),
+        password.state.result,
+        "the value is the password, kept secret",
+      );
+    });
+
+    it("gives the function only sqs:SendMessage on this queue, ssm:GetParameter on the secret, the ledger statements it is handed and its own logs", () => {
+      const policy = built.one("aws:iam/rolePolicy:RolePolicy");
+      const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
+      const { jobs } = queuesOf(built);
+      const parameter = built.one("aws:ssm/parameter:Parameter");
+      const fnLogs = built
+        .byType("aws:cloudwatch/logGroup:LogGroup")
+        .find((g) => g.inputs.name.startsWith("/aws/lambda/"));
+      assert.ok(fnLogs);
+      assert.deepEqual(grantLines(statements), [
+        `dynamodb:GetItem ${LEDGER_STATEMENT.Resource}`,
+        `dynamodb:PutItem ${LEDGER_STATEMENT.Resource}`,
+        `dynamodb:UpdateItem ${LEDGER_STATEMENT.Resource}`,
+        `logs:CreateLogStream ${fnLogs.state.arn}:*`,
+        `logs:PutLogEvents ${fnLogs.state.arn}:*`,
+        `sqs:SendMessage ${jobs.state.arn}`,
+        `ssm:GetParameter ${parameter.state.arn}`,
+      ]);
+    });
+
+    it("configures the function: arm64 Node 22, 256 MiB, a short timeout, pools and names in its environment", () => {
+      const fn = built.one("aws:lambda/function:Function");
+      const { jobs } = queuesOf(built);
+      assert.equal(fn.inputs.memorySize, 256);
+      assert.ok(fn.inputs.timeout <= 10);
+      assert.deepEqual(fn.inputs.architectures, ["arm64"]);
+      assert.equal(fn.inputs.runtime, "nodejs22.x");
+      const env = fn.inputs.environment.variables;
+      assert.deepEqual(JSON.parse(env.CIRUNNERS_POOLS), [
+        {
+          name: "linux-x64",
+          labels: ["self-hosted", "linux", "x64"],
+          instanceTypes: ["m7i.large"],
+          architecture: "x64",
+          maxRunners: 10,
+          spot: true,
+        },
+        {
+          name: "linux-arm64",
+          labels: ["self-hosted", "linux", "arm64"],
+          instanceTypes: ["m7g.large"],
+          architecture: "arm64",
+          maxRunners: 5,
+          spot: false,
+        },
+      ]);
+      assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, jobs.state.url);
+      assert.equal(env.CIRUNNERS_WEBHOOK_SECRET_PARAMETER, "/cirunners/test/webhook-secret");
+      assert.equal(env.CIRUNNERS_LEDGER_TABLE, LEDGER_TABLE);
+      assert.equal(env.CIRUNNERS_GITHUB_OWNER, "acme-platform");
+      assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");
+      assert.equal(env.CIRUNNERS_REPOSITORIES, "[]", "one organization hook serves every repository");
+      assert.deepEqual(
+        Object.keys(env).filter((name) => name.startsWith("POWERTOOLS_")),
+        [],
+        "the handler names its Logger and Metrics in code",
+      );
+    });
+
+    it("creates the organization webhook for workflow_job, JSON, with the secret and the API URL", () => {
+      const hook = built.one("github:index/organizationWebhook:OrganizationWebhook");
+      const api = built.one("aws:apigatewayv2/api:Api");
+      const password = built.one("random:index/randomPassword:RandomPassword");
+      assert.deepEqual(hook.inputs.events, ["workflow_job"]);
+      assert.equal(hook.inputs.active, true);
+      // The configuration holds the secret, so Pulumi keeps all of it secret.
+      const configuration = secretValue(hook.inputs.configuration) as Record<string, unknown>;
+      assert.deepEqual(configuration, {
+        url: `${api.state.apiEndpoint}/github/webhook`,
+        contentType: "json",
+        secret: password.state.result,
+        insecureSsl: false,
+      });
+      assert.equal(built.webhookUrl, `${api.state.apiEndpoint}/github/webhook`);
+      assert.equal(built.byType("github:index/repositoryWebhook:RepositoryWebhook").length, 0);
+    });
+
+    it("creates the runner group visible to all repositories, no public ones, and exposes its numeric id", () => {
+      const group = built.one("github:index/actionsRunnerGroup:ActionsRunnerGroup");
+      assert.equal(group.inputs.name, "ephemeral-test");
+      assert.equal(group.inputs.visibility, "all");
+      assert.equal(group.inputs.allowsPublicRepositories, false);
+      assert.equal(built.runnerGroupId, Number(group.state.id));
+      assert.equal(Number.isInteger(built.runnerGroupId), true);
+    });
+  });
+
+  it("org scope with repositories: the runner group is restricted to them", async () => {
+    const built = await h.build("ingress-selected", githubConfig({ repositories: ["orders-service", "api"] }));
+    const group = built.one("github:index/actionsRunnerGroup:ActionsRunnerGroup");
+    assert.equal(group.inputs.visibility, "selected");
+    assert.deepEqual(group.inputs.selectedRepositoryIds, [1000 + "orders-service".length, 1000 + "api".length]);
+    assert.deepEqual(h.repositoryLookups.filter((r) => r.startsWith("acme-platform/")).sort(), [
+      "acme-platform/api",
+      "acme-platform/orders-service",
+    ]);
+  });
+
+  it("repo scope: one repository webhook per repository, no organization webhook, no runner group", async () => {
+    const built = await h.build(
+      "ingress-repo",
+      githubConfig({ scope: "repo", repositories: ["orders-service", "payments"] }),
+    );
+    assert.equal(built.component.runnerGroupId, undefined);
+    assert.equal(built.byType("github:index/actionsRunnerGroup:ActionsRunnerGroup").length, 0);
+    assert.equal(built.byType("github:index/organizationWebhook:OrganizationWebhook").length, 0);
+    const hooks = built.byType("github:index/repositoryWebhook:RepositoryWebhook");
+    assert.deepEqual(hooks.map((h) => h.inputs.repository).sort(), ["orders-service", "payments"]);
+    const api = built.one("aws:apigatewayv2/api:Api");
+    for (const hook of hooks) {
+      assert.deepEqual(hook.inputs.events, ["workflow_job"]);
+      const configuration = secretValue(hook.inputs.configuration) as Record<string, unknown>;
+      assert.equal(configuration.contentType, "json");
+      assert.equal(configuration.url, `${api.state.apiEndpoint}/github/webhook`);
+      assert.equal(typeof configuration.secret, "string");
+    }
+    // No alarm topic given: the alarm exists without actions.
+    assert.deepEqual(built.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs.alarmActions ?? [], []);
+  });
+
+  it("refuses pools that do not fit in the function's environment", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      ...runners.pools[0],
+      name: `pool-${i}`,
+      labels: ["self-hosted", `label-${i}`, "x64", "a-rather-long-label-name"],
+    }));
+    assert.throws(
+      () =>
+        new h.program.WebhookIngress("ingress-big", {
+          stack: "test",
+          github: githubConfig(),
+          runners: { ...runners, pools: many },
+          ledger,
+          logRetentionDays: 14,
+        }),
+      /over the 3072 that fit in the function's environment/,
+    );
+  });
+});
