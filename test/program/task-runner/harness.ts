@@ -3,10 +3,7 @@
  * mocks once per file and builds a TaskRunner whose children can be read back.
  */
 import * as assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { parseStackConfig, type TaskConfig } from "../../../program/config";
+import type { TaskConfig } from "../../../program/config";
 import {
   descendantsOf,
   installMocks,
@@ -14,6 +11,7 @@ import {
   type RecordedResource,
   settleRegistrations,
 } from "../../../testkit/pulumi-mocks";
+import { loadStackFile } from "../../../testkit/stack-files";
 
 export type Statement = {
   Sid?: string;
@@ -29,16 +27,7 @@ export const OIDC_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.ac
 
 /** The first task of Pulumi.dev.yaml, parsed by the stack schema. */
 export function devTask(): TaskConfig {
-  const raw = parseYaml(readFileSync(path.resolve(__dirname, "../../../Pulumi.dev.yaml"), "utf8")).config as Record<
-    string,
-    unknown
-  >;
-  const project = Object.fromEntries(
-    Object.entries(raw)
-      .filter(([k]) => k.startsWith("cirunners:"))
-      .map(([k, v]) => [k.slice("cirunners:".length), v]),
-  );
-  return parseStackConfig(project, "dev", REGION).tasks[0];
+  return loadStackFile("dev").tasks[0];
 }
 
 export interface TaskRunnerHarness {

@@ -1,20 +1,12 @@
 import * as assert from "node:assert/strict";
 import type { TaskConfig } from "../../../program/config";
+import { LOG_DELIVERY_ACTIONS } from "../../../program/task-runner/policies";
 import type { RecordedResource } from "../../../testkit/pulumi-mocks";
 import { ACCOUNT, devTask, list, OIDC_PROVIDER_ARN, REGION, type Statement, useTaskRunnerHarness } from "./harness";
 
-const STAR_ALLOWED = new Set([
-  "ecr:GetAuthorizationToken",
-  "ecs:DescribeTaskDefinition",
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
-]);
+// Actions without resource types: "*" is the only resource AWS accepts for them. The log delivery ones are the
+// program's own list, which says the same of them.
+const STAR_ALLOWED = new Set(["ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", ...LOG_DELIVERY_ACTIONS]);
 
 describe("TaskRunner IAM: trust and permissions", function () {
   this.timeout(60_000);
