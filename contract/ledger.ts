@@ -62,6 +62,16 @@ export const launchedRunnerSchema = z.object({
   launchedAt: z.iso.datetime(),
   /** Set once the runner is known to be ended (terminated and deregistered). */
   endedAt: z.iso.datetime().optional(),
+  /**
+   * Another job started on this runner (`workflow_job.runner_name`): it no longer serves this record's job. Runners
+   * are not bound to the job they were launched for (GitHub gives a job to any idle runner whose labels fit).
+   */
+  takenBy: z.number().int().positive().optional(),
+  /**
+   * This runner was handed to that job, whose record lists it too: this job ran on a runner it took from that job,
+   * so its own runner serves the other job instead of a new launch (the swap). The other record is the holder.
+   */
+  transferredTo: z.number().int().positive().optional(),
 });
 export type LaunchedRunner = z.infer<typeof launchedRunnerSchema>;
 

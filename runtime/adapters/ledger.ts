@@ -39,6 +39,8 @@ export function ledgerOf(dynamodb: DynamoDBClient, table: string): Ledger {
 export interface JobUpdate extends JobMove {
   /** Appended to `runners`. */
   addRunner?: LaunchedRunner;
+  /** The runner at this index of `runners` was taken by job `by` (the record's version guards the index). */
+  markTaken?: { index: number; by: number };
   /** Overrides the default due time (see `dueAtFor`). */
   dueAt?: string;
 }
@@ -67,11 +69,11 @@ export function dueAtFor(state: JobState, now: Date, nextAttemptAt?: string): st
   return undefined;
 }
 
-function expiresAt(now: Date): number {
+export function expiresAt(now: Date): number {
   return Math.ceil((now.getTime() + LEDGER_RETENTION_MS) / 1000);
 }
 
-function parseRecord(item: Record<string, unknown>): JobRecord {
+export function parseRecord(item: Record<string, unknown>): JobRecord {
   const parsed = jobRecordSchema.safeParse(item);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -158,6 +160,10 @@ export async function moveJob(
       set.push(`${field} = :${field}`);
       values[`:${field}`] = value;
     }
+  }
+  if (update.markTaken && update.markTaken.index >= 0) {
+    set.push(`runners[${update.markTaken.index}].takenBy = :takenBy`);
+    values[":takenBy"] = update.markTaken.by;
   }
   if (update.addRunner) {
     set.push("runners = list_append(if_not_exists(runners, :none), :runner)");

@@ -42,6 +42,7 @@ export const handler = perContainer<HttpEvent, APIGatewayProxyStructuredResultV2
       recordDelivery(delivery, deliveryId, {
         ledger,
         enqueue: (message, body) => sendJobMessage(sqs, queueUrl, message, body),
+        pools: settings[ENV.pools],
         now: () => new Date(),
       }),
   });

@@ -14,7 +14,9 @@ import type { JobRecord } from "../../contract/ledger.js";
 import { runnerName } from "../../contract/names.js";
 import type { RuntimePool } from "../../contract/pool.js";
 import { type RunnerScope, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
+import { terminateInstances } from "../adapters/ec2.js";
 import { isRetryableGitHubError } from "../adapters/github/errors.js";
+import { deleteRunner } from "../adapters/github/runners.js";
 import { addRunner, getJob, type Ledger, moveJob } from "../adapters/ledger.js";
 import { after, capacityWaitMs, launchRetryDelayMs } from "../core/jobs/backoff.js";
 import {
@@ -180,12 +182,63 @@ export class JobBatch {
     const requests = (await Promise.all(jobs.map((job) => this.#request(job)))).flatMap((r) => (r ? [r] : []));
     if (requests.length === 0) return;
     const result = await launchRunners(pool, requests, this.env, this.deps);
-    this.deps.capacity.recordLaunched(pool.name, result.launched.length);
     const byKey = new Map(jobs.map((job) => [job.messageId, job]));
+    const excess = new Set(await this.#excess(pool, result.launched));
+    let withdrawn = result.launched.filter((r) => excess.has(r.instanceId));
+    if (withdrawn.length > 0 && !(await this.#withdraw(withdrawn, new Map(requests.map((r) => [r.key, r])))))
+      withdrawn = []; // not terminated: they are runners, recorded as such
+    const kept = result.launched.filter((r) => !withdrawn.includes(r));
     await Promise.all([
-      ...result.launched.map((runner) => this.#launched(byKey.get(runner.key) as Claimed, runner)),
+      ...kept.map((runner) => this.#launched(byKey.get(runner.key) as Claimed, runner)),
+      ...withdrawn.map((runner) => this.#waitForCapacity(byKey.get(runner.key) as Claimed)),
       ...result.failed.map((f) => this.#failed(byKey.get(f.key) as Claimed, f)),
     ]);
+  }
+
+  /** The pool counted again once its runners exist (services/live-capacity.ts): its instances over the maximum. */
+  async #excess(pool: RuntimePool, launched: LaunchedRunner[]): Promise<string[]> {
+    try {
+      return await this.deps.capacity.excess(
+        pool.name,
+        pool.maxRunners,
+        launched.map((r) => r.instanceId),
+      );
+    } catch (error) {
+      // Unknown is not over: the pre-launch count held, and the next batch counts again.
+      this.deps.log.warn("could not count the pool after launching", { pool: pool.name, error: String(error) });
+      return [];
+    }
+  }
+
+  /** Ends runners started over the pool's maximum (deregistered, terminated); false if EC2 refused. */
+  async #withdraw(runners: LaunchedRunner[], requests: Map<string, RunnerRequest>): Promise<boolean> {
+    this.deps.log.info("pool over its maximum after launching: withdrawing runners", {
+      runners: runners.map((r) => r.runnerName),
+    });
+    await Promise.all(
+      runners.map(async (runner) => {
+        const request = requests.get(runner.key) as RunnerRequest;
+        try {
+          const client = await this.deps.github.installationClient(request.installationId);
+          await deleteRunner(client, request.target, runner.runnerId);
+        } catch (error) {
+          this.deps.log.warn("could not deregister a withdrawn runner; the reaper will", {
+            runnerName: runner.runnerName,
+            error: String(error),
+          });
+        }
+      }),
+    );
+    try {
+      await terminateInstances(
+        this.deps.ec2,
+        runners.map((r) => r.instanceId),
+      );
+      return true;
+    } catch (error) {
+      this.deps.log.warn("could not terminate withdrawn instances", { error: String(error) });
+      return false;
+    }
   }
 
   /**

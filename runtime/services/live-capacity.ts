@@ -1,42 +1,38 @@
 /**
- * Live-instance counts per pool, for `maxRunners`.
+ * Live-instance counts per pool, for `maxRunners`, as a bound that holds under concurrency.
  *
- * One `DescribeInstances` answers for every pool of a batch, and the counts are kept at module scope for a short
- * time and raised by this container's own launches. Trade-off: another concurrent launcher container, or instances
- * that ended, are seen only after the TTL, so a pool can overshoot `maxRunners` by what the other containers
- * launched within that window (at most their batch sizes), and may refuse jobs slightly early after instances end.
- * That is the price of not describing thousands of instances on every batch; a short TTL keeps the error small.
+ * Several launcher containers run at once (the job queue's message groups are per job), and a count read before
+ * a launch cannot see what another container launches in the meantime: a cached or merely fresh count lets a pool
+ * overshoot by what the others launched in that window. So the count is checked twice: before the launch (fresh,
+ * to launch no more than looks free) and after it (`excess`): once this container's instances exist, it counts
+ * the pool's live instances again and withdraws as many of its own as the pool is over. Of two containers that
+ * launched at once, the later one to count sees both launches (EC2 answers DescribeInstances with the instances a
+ * returned CreateFleet started), so at least one of them withdraws: the pool never stays above `maxRunners`. Both
+ * may withdraw, which only delays a launch to the next try. The price: two DescribeInstances per pool and batch,
+ * filtered server-side by the stack and pool tags, and now and then an instance started and withdrawn at once.
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { countLiveInstances } from "../adapters/ec2.js";
+import { overLimit } from "../core/launch/plan.js";
 
-export const CAPACITY_CACHE_TTL_MS = 15_000;
+/** Counts are no longer cached (a cache is not a bound); 0 for callers that wait a cache out (bench/). */
+export const CAPACITY_CACHE_TTL_MS = 0;
 
 export class LiveCapacity {
-  readonly #cache = new Map<string, { count: number; fetchedAt: number }>();
-
   constructor(
     private readonly ec2: EC2Client,
     private readonly stack: string,
-    private readonly ttlMs = CAPACITY_CACHE_TTL_MS,
   ) {}
 
-  /** Live (pending or running) instances per pool; describes only the pools whose cached count is stale. */
-  async counts(pools: string[], now = Date.now()): Promise<Map<string, number>> {
-    const stale = pools.filter((pool) => {
-      const cached = this.#cache.get(pool);
-      return !cached || now - cached.fetchedAt >= this.ttlMs;
-    });
-    if (stale.length > 0) {
-      const fresh = await countLiveInstances(this.ec2, this.stack, stale);
-      for (const [pool, count] of fresh) this.#cache.set(pool, { count, fetchedAt: now });
-    }
-    return new Map(pools.map((pool) => [pool, this.#cache.get(pool)?.count ?? 0]));
+  /** Live (pending or running) instances per pool, read now. */
+  async counts(pools: string[]): Promise<Map<string, number>> {
+    return countLiveInstances(this.ec2, this.stack, pools);
   }
 
-  /** Adds this container's own launches to the cached count. */
-  recordLaunched(pool: string, count: number): void {
-    const cached = this.#cache.get(pool);
-    if (cached) cached.count += count;
+  /** The instances of `launched` (just started in `pool`) to withdraw so the pool is not above `maxRunners`. */
+  async excess(pool: string, maxRunners: number, launched: readonly string[]): Promise<string[]> {
+    if (launched.length === 0) return [];
+    const live = (await this.counts([pool])).get(pool) ?? 0;
+    return overLimit(maxRunners, live, launched);
   }
 }

@@ -23,7 +23,7 @@ import { getJob as getGitHubJob } from "../adapters/github/jobs.js";
 import { deleteRunner, findRunnerByName } from "../adapters/github/runners.js";
 import { deferJob, dueJobs, getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { sendJobMessage } from "../adapters/sqs.js";
-import { type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
+import { handedOnTo, type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
 import { planAfterCheck, planJob, RECHECK_AFTER_MS, type Step } from "../core/reconcile/plan.js";
 import type { Log } from "../shared/lambda.js";
 
@@ -164,11 +164,16 @@ async function endIdleRunners(
   report: ReconcileReport,
 ): Promise<void> {
   const records = new Map<number, JobRecord>();
-  for (const jobId of jobIdsOf(live)) {
-    const record = await getJob(deps.ledger, jobId);
-    if (record) records.set(jobId, record);
+  // The jobs the runners' names name, then the jobs runners were handed on to (a swap chain is short).
+  let wanted = jobIdsOf(live);
+  for (let hop = 0; wanted.length > 0 && hop < 8; hop++) {
+    for (const jobId of wanted) {
+      const record = await getJob(deps.ledger, jobId);
+      if (record) records.set(jobId, record);
+    }
+    wanted = handedOnTo(records).filter((id) => !wanted.includes(id));
   }
-  for (const idle of idleRunnersOfEndedJobs(live, records)) {
+  for (const idle of idleRunnersOfEndedJobs(live, records, now)) {
     const record = records.get(idle.jobId) as JobRecord;
     try {
       const target = runnerTargetFor(settings.scope, settings.owner, idle.repository ?? record.repository);

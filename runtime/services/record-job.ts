@@ -1,20 +1,15 @@
 /**
  * Recording one `workflow_job` delivery in the ledger (core/jobs/lifecycle.ts decides, this applies): one
- * conditional write in the common case, a launch request on the job queue when the job needs a runner, and a
- * relaunch for a job whose runner another job took. A refused write means someone else moved the record first:
+ * conditional write in the common case, a launch request on the job queue when the job needs a runner, and, when
+ * the job started on a runner that served another job, that job's runner replaced (swap or relaunch). A refused write means someone else moved the record first:
  * decide again from the record as it now is.
  */
 import type { JobMessage } from "../../contract/job.js";
 import type { JobRecord } from "../../contract/ledger.js";
 import { getJob, type Ledger, moveJob, recordJob } from "../adapters/ledger.js";
-import {
-  decideCompensation,
-  decideDelivery,
-  type JobDelivery,
-  type Outcome,
-  type Verdict,
-  type Write,
-} from "../core/jobs/lifecycle.js";
+import { transferRunner } from "../adapters/ledger-transfer.js";
+import { decideDelivery, type JobDelivery, type Outcome, type Verdict, type Write } from "../core/jobs/lifecycle.js";
+import { decideSwap, holderStep, type PoolLabels } from "../core/jobs/swap.js";
 import { buildJobMessage, encodeForQueue } from "../core/webhook/job-message.js";
 
 /** Enough for any real interleaving of one job's deliveries, launcher and reconciler. */
@@ -24,6 +19,8 @@ export interface RecordDeps {
   ledger: Ledger;
   /** Sends one launch request (`body` is its encoding); throws when the queue did not take it. */
   enqueue(message: JobMessage, body: string): Promise<void>;
+  /** The stack's pools: which runner can serve which job when one job takes another's runner. */
+  pools: readonly PoolLabels[];
   now(): Date;
 }
 
@@ -36,6 +33,8 @@ export interface RecordResult {
   enqueued: number;
   /** The job relaunched because this job took its runner, with its pool. */
   compensated?: { jobId: number; pool?: string };
+  /** The job this job's own runner was handed to, because this job took that job's runner (nothing launched). */
+  swapped?: { jobId: number; pool?: string };
 }
 
 /** Applies `verdict` until it lands or the record says nothing is left to do. */
@@ -94,25 +93,65 @@ export async function recordDelivery(
     result.enqueued++;
   }
   if (verdict.tookRunnerOf !== undefined && delivery.runnerName) {
-    const victim = await relaunchVictim(deps, verdict.tookRunnerOf, delivery.job.jobId, delivery.runnerName);
-    if (victim) {
-      result.compensated = { jobId: victim.jobId, pool: victim.pool };
+    const { relaunched, transferred } = await compensate(
+      deps,
+      verdict.tookRunnerOf,
+      delivery.job.jobId,
+      delivery.runnerName,
+    );
+    if (relaunched) {
+      result.compensated = { jobId: relaunched.jobId, pool: relaunched.pool };
       result.enqueued++;
     }
+    if (transferred) result.swapped = { jobId: transferred.jobId, pool: transferred.pool };
   }
   return result;
 }
 
-/** Stealing compensated: the job whose runner was taken is queued again and a launch requested for it. */
-async function relaunchVictim(
+/** A runner's holder is found within this many hand-overs (each swap adds one; chains stay short). */
+const MAX_HOPS = 8;
+
+/** The job `runnerName` serves now: the job its name names, or the job that runner was handed on to. */
+async function findHolder(deps: RecordDeps, namedJobId: number, runnerName: string): Promise<JobRecord | undefined> {
+  let jobId = namedJobId;
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const record = await getJob(deps.ledger, jobId);
+    if (!record) return undefined;
+    const step = holderStep(record, runnerName);
+    if ("holder" in step) return step.holder;
+    jobId = step.follow;
+  }
+  throw new Error(`runner ${runnerName}: more than ${MAX_HOPS} hand-overs; it will be retried`);
+}
+
+/**
+ * Stealing, by GitHub's rules (core/jobs/swap.ts): the job that runner served keeps a runner — the thief's own, if
+ * one fits (nothing launched) — or goes back to `queued` with one launch request through the launcher's capacity
+ * check. Returns the job relaunched, if any. A refused write means a record moved: read both and decide again.
+ */
+async function compensate(
   deps: RecordDeps,
-  victimId: number,
+  namedJobId: number,
   thiefId: number,
   runnerName: string,
-): Promise<JobRecord | undefined> {
-  const first = await getJob(deps.ledger, victimId);
-  const { verdict, record } = await settle(deps, (current) => decideCompensation(current, thiefId, runnerName), first);
-  if (!verdict.write || !record) return undefined;
-  await enqueue(deps, record);
-  return record;
+): Promise<{ relaunched?: JobRecord; transferred?: JobRecord }> {
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    const thief = await getJob(deps.ledger, thiefId);
+    if (!thief) return {};
+    const holder = await findHolder(deps, namedJobId, runnerName);
+    const decision = decideSwap(holder, thief, runnerName, deps.pools);
+    if (decision.kind === "none" || !holder) return {};
+    if (decision.kind === "transfer") {
+      const { runner, thiefIndex, takenIndex, note } = decision;
+      const transfer = { holder, takenIndex, thiefId, thiefIndex, runner, note };
+      if (await transferRunner(deps.ledger, transfer, deps.now())) return { transferred: holder };
+      continue;
+    }
+    const update = { ...decision.move, markTaken: { index: decision.takenIndex, by: thiefId } };
+    const moved = await moveJob(deps.ledger, holder.jobId, holder.state, holder.version, update, deps.now());
+    if (!moved.moved) continue;
+    await enqueue(deps, moved.record);
+    return { relaunched: moved.record };
+  }
+  throw new Error("the records of a taken runner kept changing under this delivery; it will be retried");
 }

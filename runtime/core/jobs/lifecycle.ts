@@ -54,7 +54,7 @@ export interface Decision {
   outcome: Outcome;
   /** Once the write lands, this job needs a launch: one message on the job queue. */
   enqueue: boolean;
-  /** The job whose runner this job took (read from the runner's name): relaunch for it if it still needs one. */
+  /** The job the runner was launched for (its name), when not this job: core/jobs/swap.ts decides what it needs. */
   tookRunnerOf?: number;
 }
 
@@ -123,34 +123,6 @@ export function decideDelivery(delivery: JobDelivery, current: JobRecord | undef
     lastError: undefined,
   };
   return { ...decision, write: { kind: "create", record } };
-}
-
-/**
- * Stealing compensated: job `thiefJobId` runs on the runner launched for `victim`. If the victim still counts on
- * that runner (launching or launched, not yet running), it goes back to `queued` with one more attempt and is
- * launched again. A victim that is queued or waiting already awaits its own launch; one that runs or ended needs
- * nothing.
- */
-export function decideCompensation(victim: JobRecord | undefined, thiefJobId: number, runnerName: string): Verdict {
-  if (!victim) return { write: undefined, reason: `runner ${runnerName} names a job with no record` };
-  if (victim.state !== "launching" && victim.state !== "launched")
-    return { write: undefined, reason: `job ${victim.jobId} is ${victim.state}: nothing to relaunch` };
-  return {
-    outcome: "relaunch",
-    enqueue: true,
-    write: {
-      kind: "move",
-      jobId: victim.jobId,
-      from: victim.state,
-      version: victim.version,
-      move: {
-        state: "queued",
-        attempts: victim.attempts + 1,
-        nextAttemptAt: null,
-        lastError: `runner ${runnerName} was taken by job ${thiefJobId}`,
-      },
-    },
-  };
 }
 
 function describe(delivery: JobDelivery): string {

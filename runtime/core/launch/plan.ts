@@ -71,6 +71,16 @@ export function capacityAvailable(maxRunners: number, liveInstances: number): nu
   return Math.max(0, maxRunners - liveInstances);
 }
 
+/**
+ * The instances of `launched` (this launcher's, just started) to withdraw when the pool's live count, read after
+ * the launch and including them, is above `maxRunners`: as many as it is over, at most all of its own; the last
+ * started first. services/live-capacity.ts says why this bounds the pool under concurrent launchers.
+ */
+export function overLimit(maxRunners: number, liveAfterLaunch: number, launched: readonly string[]): string[] {
+  const over = Math.min(launched.length, Math.max(0, liveAfterLaunch - maxRunners));
+  return over > 0 ? launched.slice(launched.length - over) : [];
+}
+
 export interface WavePlan {
   /** Jobs to launch, per pool name, in batch order. */
   launches: Map<string, PlannedJob[]>;

@@ -52,6 +52,7 @@ describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", 
   });
   beforeEach(async () => {
     await resetAppEnvironment(moto, github);
+    // buildWorld sets the pools (maxRunners 10); a test may lower one.
     await buildWorld(new EC2Client({}));
     ledger = await createLedgerTable(dynamoClient());
     sqs = new SQSClient({});
@@ -141,5 +142,31 @@ describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", 
     );
     for (const jobId of [104, 105, 106]) assert.equal((await instancesOf(jobId)).length, 1, `job ${jobId}`);
     assert.equal(github.calls[ROUTES.orgJitConfig], 3);
+  });
+
+  it("never leaves a pool above maxRunners when launchers run at once: the over-limit runners are withdrawn", async () => {
+    const pools = JSON.parse(process.env[ENV.pools] as string) as { name: string; maxRunners: number }[];
+    process.env[ENV.pools] = JSON.stringify(pools.map((p) => (p.name === "linux-x64" ? { ...p, maxRunners: 2 } : p)));
+    const messages = [];
+    for (const jobId of [111, 112, 113, 114, 115, 116]) messages.push(await queued(jobId));
+    const batches = [messages.slice(0, 2), messages.slice(2, 4), messages.slice(4)];
+    // Three launcher containers, each with a fresh count of the empty pool, launch at the same moment.
+    const outcomes = (
+      await Promise.all(batches.map((records) => launchAll(launcherBatch(records, ledger, github.url), records)))
+    ).flat();
+
+    const live = await liveInstances();
+    assert.ok(live.length <= 2, `${live.length} live instances in a pool of at most 2`);
+    const launched = outcomes.filter((o) => o.kind === "launched");
+    assert.equal(launched.length, live.length, "every runner kept is recorded; none withdrawn is");
+    const waiting = outcomes.filter((o) => o.kind === "capacity-wait");
+    assert.equal(launched.length + waiting.length, 6, "the others wait for capacity, none is lost");
+    for (const outcome of waiting) {
+      const record = await getJob(ledger, outcome.message.jobId);
+      assert.deepEqual([record?.state, record?.attempts], ["queued", 0], "a capacity wait is no failed attempt");
+      assert.ok(record?.nextAttemptAt);
+    }
+    // Withdrawn runners are deregistered too: GitHub keeps only the kept ones.
+    assert.equal(github.runners.size, launched.length);
   });
 });

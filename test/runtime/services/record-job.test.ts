@@ -146,4 +146,87 @@ describe("record-job: a runner taken by another job (moto + GitHub stand-in)", f
     assert.equal(victim?.runners.length, 2);
     assert.notEqual(victim?.runners[1].runnerName, runnerName);
   });
+
+  /** Both jobs launched: each has a runner of its own in the same pool. */
+  async function bothLaunched() {
+    await record(delivery("queued", VICTIM), "d-victim");
+    await record(delivery("queued", THIEF), "d-thief");
+    const messages = await receiveAll(sqs, queueUrl);
+    const outcomes = await launchAll(launcherBatch(messages, ledger, github.url), messages);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ["launched", "launched"],
+    );
+    const victim = await getJob(ledger, VICTIM);
+    const thief = await getJob(ledger, THIEF);
+    return {
+      victimRunner: victim?.runners[0].runnerName as string,
+      thiefRunner: thief?.runners[0].runnerName as string,
+    };
+  }
+
+  it("hands the thief's own runner to the victim instead of launching: the victim keeps launched", async () => {
+    const { victimRunner, thiefRunner } = await bothLaunched();
+
+    const result = await record(startedOn(victimRunner), "d-started");
+    assert.equal(result.outcome, "started");
+    assert.equal(result.enqueued, 0, "nothing is launched: the thief's runner serves the victim");
+    assert.equal(result.compensated, undefined);
+    assert.deepEqual(result.swapped, { jobId: VICTIM, pool: "linux-x64" });
+    assert.deepEqual(await receiveAll(sqs, queueUrl), []);
+
+    const victim = await getJob(ledger, VICTIM);
+    assert.deepEqual([victim?.state, victim?.attempts], ["launched", 0]);
+    assert.deepEqual(
+      victim?.runners.map((r) => [r.runnerName, r.takenBy]),
+      [
+        [victimRunner, THIEF],
+        [thiefRunner, undefined],
+      ],
+    );
+    const thief = await getJob(ledger, THIEF);
+    assert.deepEqual([thief?.state, thief?.ranOn, thief?.runners[0].transferredTo], ["running", victimRunner, VICTIM]);
+
+    // The victim's in_progress on the thief's runner, and the thief's redelivered one, change nothing more.
+    const late = await record(
+      delivery("in_progress", VICTIM, { runnerName: thiefRunner, startedAt: new Date().toISOString() }),
+      "d-victim-started",
+    );
+    assert.deepEqual(
+      [late.outcome, late.enqueued, late.compensated, late.swapped],
+      ["started", 0, undefined, undefined],
+    );
+    const again = await record(startedOn(victimRunner), "d-started");
+    assert.deepEqual([again.enqueued, again.swapped], [0, undefined]);
+    assert.deepEqual(await receiveAll(sqs, queueUrl), []);
+    assert.equal((await instancesOf(VICTIM)).length + (await instancesOf(THIEF)).length, 2, "two jobs, two runners");
+  });
+
+  it("follows a runner handed on: a third job taking it makes that job's runner serve the holder", async () => {
+    const { victimRunner, thiefRunner } = await bothLaunched();
+    await record(startedOn(victimRunner), "d-started");
+    const THIRD = 203;
+    await record(delivery("queued", THIRD), "d-third");
+    const messages = await receiveAll(sqs, queueUrl);
+    await launchAll(launcherBatch(messages, ledger, github.url), messages);
+    const thirdRunner = (await getJob(ledger, THIRD))?.runners[0].runnerName as string;
+
+    // The third job starts on the thief's runner, which now serves the victim.
+    const result = await record(
+      delivery("in_progress", THIRD, { runnerName: thiefRunner, startedAt: new Date().toISOString() }),
+      "d-third-started",
+    );
+    assert.deepEqual([result.enqueued, result.swapped?.jobId], [0, VICTIM]);
+    const victim = await getJob(ledger, VICTIM);
+    assert.equal(victim?.state, "launched");
+    assert.deepEqual(
+      victim?.runners.map((r) => [r.runnerName, r.takenBy]),
+      [
+        [victimRunner, THIEF],
+        [thiefRunner, THIRD],
+        [thirdRunner, undefined],
+      ],
+    );
+    assert.equal((await getJob(ledger, THIRD))?.runners[0].transferredTo, VICTIM);
+  });
 });

@@ -50,6 +50,7 @@ describe("webhook → launcher: one job message codec", function () {
             enqueue: async (message, body) => {
               queued.push({ message, body });
             },
+            pools: SERVED.pools,
             now: () => new Date(),
           }),
       });

@@ -22,6 +22,11 @@ import { CONTEXT } from "./launcher-world.js";
 
 export const OWNER = "octo-org";
 export const POOL = "linux-x64";
+/** The launcher world's pools (support/launcher-world.ts), as the webhook knows them. */
+export const POOLS = [
+  { name: "linux-x64", labels: ["self-hosted", "linux", "x64"] },
+  { name: "linux-arm", labels: ["self-hosted", "linux", "arm64"] },
+];
 const silent = { info() {}, warn() {}, error() {} };
 
 /** A `workflow_job` delivery of `jobId` for the linux-x64 pool, as the webhook parses one. */
@@ -56,6 +61,7 @@ export function recordDeps(ledger: Ledger, sqs: SQSClient, queueUrl: string): Re
   return {
     ledger,
     enqueue: (message, body) => sendJobMessage(sqs, queueUrl, message, body),
+    pools: POOLS,
     now: () => new Date(),
   };
 }

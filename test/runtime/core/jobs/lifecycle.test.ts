@@ -2,12 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { JobRecord } from "../../../../contract/ledger.js";
 import { canMove } from "../../../../contract/ledger.js";
-import {
-  decideCompensation,
-  decideDelivery,
-  type JobDelivery,
-  type Verdict,
-} from "../../../../runtime/core/jobs/lifecycle.js";
+import { decideDelivery, type JobDelivery, type Verdict } from "../../../../runtime/core/jobs/lifecycle.js";
 
 const NOW = new Date("2026-05-01T10:00:00Z");
 const JOB = { jobId: 41, runId: 7, runAttempt: 1, repository: "acme/app", owner: "acme", labels: ["self-hosted"] };
@@ -112,35 +107,6 @@ describe("core/jobs: a job's lifecycle from its deliveries", () => {
       const v = decideDelivery(delivery("in_progress", { runnerName: name }), undefined, NOW);
       assert.equal(v.write && v.tookRunnerOf, undefined, String(name));
     }
-  });
-
-  it("relaunches for a job whose runner was taken only while it counted on that runner", () => {
-    const victim = (state: JobRecord["state"]) =>
-      ({
-        ...JOB,
-        pool: "linux",
-        state,
-        version: 3,
-        attempts: 1,
-        runners: [],
-        queuedAt: NOW.toISOString(),
-        updatedAt: NOW.toISOString(),
-        expiresAt: 1,
-      }) as JobRecord;
-    for (const state of ["launching", "launched"] as const) {
-      const verdict = decideCompensation(victim(state), 7, "linux-41-abcdef");
-      assert.ok(verdict.write?.kind === "move");
-      assert.deepEqual(verdict.write.move, {
-        state: "queued",
-        attempts: 2,
-        nextAttemptAt: null,
-        lastError: "runner linux-41-abcdef was taken by job 7",
-      });
-      assert.equal("enqueue" in verdict && verdict.enqueue, true);
-    }
-    for (const state of ["queued", "waiting", "running", "done", "cancelled", "expired"] as const)
-      assert.equal(decideCompensation(victim(state), 7, "linux-41-abcdef").write, undefined, state);
-    assert.equal(decideCompensation(undefined, 7, "linux-41-abcdef").write, undefined);
   });
 
   describe("any order and any repetition of one job's deliveries", () => {

@@ -4,6 +4,7 @@ import type { RuntimePool } from "../../../../contract/pool.js";
 import {
   type BatchRecord,
   capacityAvailable,
+  overLimit,
   decodeBatch,
   type PlannedJob,
   planWave,
@@ -132,5 +133,14 @@ describe("planWave", () => {
   it("computes free capacity", () => {
     assert.equal(capacityAvailable(10, 3), 7);
     assert.equal(capacityAvailable(2, 5), 0);
+  });
+});
+
+describe("launch plan: the pool counted again after a launch", () => {
+  it("withdraws as many of this launcher's instances as the pool is over its maximum, the last started first", () => {
+    assert.deepEqual(overLimit(5, 5, ["i-1", "i-2"]), []);
+    assert.deepEqual(overLimit(5, 6, ["i-1", "i-2"]), ["i-2"]);
+    assert.deepEqual(overLimit(5, 9, ["i-1", "i-2"]), ["i-1", "i-2"], "never more than its own");
+    assert.deepEqual(overLimit(5, 9, []), []);
   });
 });

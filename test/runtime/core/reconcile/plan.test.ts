@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { JobRecord } from "../../../../contract/ledger.js";
-import { idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../../../../runtime/core/reconcile/idle.js";
+import { handedOnTo, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../../../../runtime/core/reconcile/idle.js";
 import { planAfterCheck, planJob } from "../../../../runtime/core/reconcile/plan.js";
 
 const NOW = new Date("2025-06-02T12:00:00Z");
@@ -93,9 +93,36 @@ describe("reconcile: idle runners of ended jobs", () => {
       [3, record({ jobId: 3, state: "launched" })],
     ]);
     assert.deepEqual(
-      idleRunnersOfEndedJobs(instances, records).map((r) => r.instanceId),
+      idleRunnersOfEndedJobs(instances, records, NOW).map((r) => r.instanceId),
       ["i-cancelled"],
     );
+  });
+
+  it("judges a runner handed on (swap) by the job it serves now, and ends a running job's spare runner", () => {
+    const handed = { instanceId: "i-a", runnerName: "p-1-aaaaaa", launchedAt: ago(3) };
+    const instances = [instance("i-a", "p-1-aaaaaa"), instance("i-spare", "p-4-eeeeee")];
+    const records = new Map([
+      // Job 1 ran on job 2's runner and its own runner now serves job 2, which waits for it.
+      [1, record({ jobId: 1, state: "done", ranOn: "p-2-bbbbbb", runners: [{ ...handed, transferredTo: 2 }] })],
+      [2, record({ jobId: 2, state: "launched", runners: [handed] })],
+      // Job 4 runs on another runner; its own one has idled since.
+      [4, record({ jobId: 4, state: "running", ranOn: "p-9-ffffff", updatedAt: ago(3) })],
+    ]);
+    assert.deepEqual(handedOnTo(new Map([[1, records.get(1) as JobRecord]])), [2]);
+    assert.deepEqual(
+      idleRunnersOfEndedJobs(instances, records, NOW).map((r) => r.instanceId),
+      ["i-spare"],
+    );
+    // Once job 2 ended without it, the handed-on runner is idle; a job just started keeps its spare a while.
+    records.set(2, record({ jobId: 2, state: "cancelled", runners: [handed] }));
+    records.set(4, record({ jobId: 4, state: "running", ranOn: "p-9-ffffff", updatedAt: ago(0.5) }));
+    assert.deepEqual(
+      idleRunnersOfEndedJobs(instances, records, NOW).map((r) => [r.instanceId, r.jobId]),
+      [["i-a", 2]],
+    );
+    // A chain whose record is missing decides nothing.
+    records.delete(2);
+    assert.deepEqual(idleRunnersOfEndedJobs(instances, records, NOW), []);
   });
 
   it("gives a pool the launches its free capacity allows, never fewer than none", () => {
