@@ -27,7 +27,7 @@ import { median } from "./burst-measure";
 import { benchPipelineBurst } from "./pipeline";
 import { benchPackColdStart, benchPolicyEvaluation } from "./policy";
 import { type BenchResult, markdown, targets } from "./report";
-import { startTracked, stopAllTracked, stopOnSignals, track } from "./servers";
+import { startTracked, stopAllTracked, stoppingBySignal, stopOnSignals, track } from "./servers";
 import { ELASTICMQ, startSqsEmulator } from "./sqs-emulator";
 import { benchWebhook } from "./webhook";
 import { PEERS } from "./peers";
@@ -181,6 +181,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error) => {
+    // Stopped by a signal: the handler stops what runs and exits 130; the error is the servers going away.
+    if (stoppingBySignal()) return;
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(2);
   },

@@ -59,6 +59,11 @@ export async function stopAllTracked(log: (line: string) => void = () => undefin
   }
 }
 
+/** Whether a signal is stopping the run (errors that follow from servers going away are then expected). */
+export function stoppingBySignal(): boolean {
+  return stopping;
+}
+
 /** On SIGINT / SIGTERM: stop what runs and what is starting (up to 2 minutes), then exit 130. */
 export function stopOnSignals(log: (line: string) => void): void {
   const onSignal = (signal: NodeJS.Signals) => {
