@@ -3,9 +3,7 @@ import * as assert from "node:assert/strict";
 import { UNKNOWN } from "../../policy/evaluate";
 import { findSecret } from "../../policy/lib/secrets";
 import { assertClean, assertViolates, json, messages, res } from "./helpers";
-
-const FN = "aws:lambda/function:Function";
-const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+import { FN, LT } from "./resource-types";
 
 describe("aws-compute-no-plaintext-secrets (CKV_AWS_45/46)", () => {
   const P = "aws-compute-no-plaintext-secrets";

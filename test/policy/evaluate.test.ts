@@ -17,8 +17,7 @@ import { ENGINE_UNKNOWN_SENTINELS } from "../../policy/lib/unknown";
 import { PACK_NAME, PACK_VERSION } from "../../policy/pack";
 import { policies } from "../../policy/policies";
 import { res } from "./helpers";
-
-const QUEUE = "aws:sqs/queue:Queue";
+import { QUEUE } from "./resource-types";
 
 describe("policy/evaluate: resourceValidationArgs (mirrors @pulumi/policy 1.21)", () => {
   it("wraps props so reading an UNKNOWN throws the engine's UnknownValueError with its message", () => {

@@ -94,3 +94,10 @@ export function assertNotApplicable(result: EvaluationResult, name: string, reas
 
 export const doc = (...statements: unknown[]) => ({ Version: "2012-10-17", Statement: statements });
 export const json = (...statements: unknown[]) => JSON.stringify(doc(...statements));
+
+/** A role trust policy for Lambda: the usual trust of a role the tests attach policies to. */
+export const LAMBDA_TRUST = json({
+  Effect: "Allow",
+  Principal: { Service: "lambda.amazonaws.com" },
+  Action: "sts:AssumeRole",
+});

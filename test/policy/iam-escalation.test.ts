@@ -3,9 +3,8 @@
 import * as assert from "node:assert/strict";
 import { UNKNOWN } from "../../policy/evaluate";
 import { assertClean, assertViolates, json, messages, res } from "./helpers";
+import { POLICY, ROLE } from "./resource-types";
 
-const POLICY = "aws:iam/policy:Policy";
-const ROLE = "aws:iam/role:Role";
 const policyDoc = (...statements: unknown[]) => res(POLICY, "p", { policy: json(...statements) });
 
 describe("aws-iam-policy-known-actions", () => {

@@ -1,11 +1,7 @@
 import * as assert from "node:assert/strict";
 import { UNKNOWN } from "../../policy/evaluate";
 import { assertClean, assertNotApplicable, assertViolates, messages, res, runPolicy } from "./helpers";
-
-const QUEUE = "aws:sqs/queue:Queue";
-const REPO = "aws:ecr/repository:Repository";
-const LOGS = "aws:cloudwatch/logGroup:LogGroup";
-const BUCKET = "aws:s3/bucket:Bucket";
+import { BUCKET, LOGS, QUEUE, REPO } from "./resource-types";
 
 describe("aws-sqs-queue-encrypted", () => {
   const P = "aws-sqs-queue-encrypted";

@@ -4,9 +4,9 @@ import * as assert from "node:assert/strict";
 import { type EvalResource, evaluate, UNKNOWN } from "../../policy/evaluate";
 import { goodInstance, goodLt, INSTANCE, LT, VOLUME } from "./ec2-fixtures";
 import { assertClean, assertNotApplicable, assertViolates, messages, res, runPolicy } from "./helpers";
+import { NODE_GROUP } from "./resource-types";
 
 const P = "aws-ec2-instance-terminate-on-shutdown";
-const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 
 /** A node group template as program/arc-runners/spot-capacity.ts declares it: no shutdown behaviour, no subnet. */
 const nodeTemplate = (name: string, extra: Record<string, unknown> = {}) =>

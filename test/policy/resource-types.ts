@@ -1,0 +1,23 @@
+/** The Pulumi type tokens the policy tests build resources of, named once. */
+export const ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock";
+export const BUCKET = "aws:s3/bucket:Bucket";
+export const EIC = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig";
+export const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
+export const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+export const FN = "aws:lambda/function:Function";
+export const GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy";
+export const LOGS = "aws:cloudwatch/logGroup:LogGroup";
+export const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+export const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+export const NOTIFICATION = "aws:s3/bucketNotification:BucketNotification";
+export const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+export const PERMISSION = "aws:lambda/permission:Permission";
+export const POLICY = "aws:iam/policy:Policy";
+export const QUEUE = "aws:sqs/queue:Queue";
+export const REPO = "aws:ecr/repository:Repository";
+export const ROLE = "aws:iam/role:Role";
+export const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+export const SCHEDULE = "aws:scheduler/schedule:Schedule";
+export const SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
+export const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
+export const USER_POLICY = "aws:iam/userPolicy:UserPolicy";
