@@ -61,13 +61,27 @@ describe("offline preview", function () {
         "aws:sfn/stateMachine:StateMachine",
         "aws:ecr/repository:Repository",
         "github:index/organizationWebhook:OrganizationWebhook",
+        // The job ledger and its scheduled functions, the baked-image pipeline, AI review, runners on EKS.
+        "cirunners:index:JobLedger",
+        "aws:dynamodb/table:Table",
+        "aws:cloudwatch/dashboard:Dashboard",
+        "cirunners:index:RunnerImages",
+        "aws:imagebuilder/imagePipeline:ImagePipeline",
+        "cirunners:index:AiReviewRole",
+        "cirunners:index:ArcRunners",
+        "aws:eks/cluster:Cluster",
+        "aws:eks/nodeGroup:NodeGroup",
+        "kubernetes:helm.sh/v3:Release",
       ]) {
         assert.ok(types.has(type), `missing ${type}`);
       }
-      assert.equal(
-        json.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate").length,
-        3,
-        "one launch template per prod pool",
+      const runnerTemplates = json.resources.filter(
+        (r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && r.name.startsWith("runners-"),
+      );
+      assert.equal(runnerTemplates.length, 3, "one runner launch template per prod pool");
+      assert.ok(
+        json.resources.some((r) => r.type === "aws:lambda/function:Function" && r.name === "runners-jobs-reconciler"),
+        "the reconciler",
       );
       assert.equal(
         json.resources.filter((r) => r.type === "aws:codebuild/project:Project").length,
