@@ -24,7 +24,15 @@ import { deleteRunner, findRunnerByName } from "../adapters/github/runners.js";
 import { deferJob, dueJobs, getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { sendJobMessage } from "../adapters/sqs.js";
 import { handedOnTo, type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
-import { planAfterCheck, planJob, RECHECK_AFTER_MS, type Step } from "../core/reconcile/plan.js";
+import { servingRunners } from "../core/jobs/swap.js";
+import {
+  planAfterCheck,
+  planJob,
+  planRunnerCheck,
+  RECHECK_AFTER_MS,
+  type RunnerView,
+  type Step,
+} from "../core/reconcile/plan.js";
 import type { Log } from "../shared/lambda.js";
 
 export interface ReconcileSettings {
@@ -73,11 +81,12 @@ export async function reconcileJobs(
   const report: ReconcileReport = { enqueued: [], moved: [], capacityWaits: [], idleRunnersEnded: [], failures: [] };
   const now = deps.now();
   const live = await describeStackInstances(deps.ec2, settings.stack, LIVE_STATES);
+  const liveIds = new Set(live.map((i) => i.instanceId));
   for (const pool of settings.pools) {
     let budget = launchBudget(pool.maxRunners, live.filter((i) => i.pool === pool.name).length);
     for (const record of await dueJobs(deps.ledger, pool.name, now, settings.pageSize)) {
       try {
-        const outcome = await reconcileJob(record, settings, deps, now, budget > 0, report);
+        const outcome = await reconcileJob(record, settings, deps, now, budget > 0, report, liveIds);
         if (outcome === "enqueued") budget -= 1;
       } catch (error) {
         report.failures.push({ jobId: record.jobId, error: String(error) });
@@ -96,6 +105,7 @@ async function reconcileJob(
   now: Date,
   hasCapacity: boolean,
   report: ReconcileReport,
+  liveIds: ReadonlySet<string>,
 ): Promise<"enqueued" | "done"> {
   let step: Step = planJob(record, {
     now,
@@ -106,6 +116,10 @@ async function reconcileJob(
     const target = runnerTargetFor(settings.scope, settings.owner, record.repository);
     const client = await deps.github.clientFor(target, record.installationId);
     step = planAfterCheck(record, await getGitHubJob(client, record.repository, record.jobId), now);
+    if (step.kind === "check-runner") {
+      await checkRunner(record, settings, deps, now, report, liveIds);
+      return "done";
+    }
   }
   if (step.kind === "none" && record.state === "waiting") {
     await deferJob(deps.ledger, record, new Date(now.getTime() + WAITING_POLL_MS).toISOString());
@@ -133,6 +147,40 @@ async function reconcileJob(
   await enqueue(current, settings, deps, now);
   report.enqueued.push(current.jobId);
   return "enqueued";
+}
+
+/**
+ * A launched job GitHub still queues after the boot grace: its runner is looked up (GitHub by name, EC2 from this
+ * run's instance list). A runner that failed to start sends the job back to `queued` with a backoff (due again
+ * then, and launched by a later run) and is ended: deregistered unless busy, its instance terminated.
+ */
+async function checkRunner(
+  record: JobRecord,
+  settings: ReconcileSettings,
+  deps: ReconcileDependencies,
+  now: Date,
+  report: ReconcileReport,
+  liveIds: ReadonlySet<string>,
+): Promise<void> {
+  const target = runnerTargetFor(settings.scope, settings.owner, record.repository);
+  const client = await deps.github.clientFor(target, record.installationId);
+  const serving = servingRunners(record)[0];
+  const view: RunnerView | undefined = serving && {
+    runnerName: serving.runnerName,
+    instanceId: serving.instanceId,
+    github: await findRunnerByName(client, target, serving.runnerName),
+    instanceLive: liveIds.has(serving.instanceId),
+  };
+  const step = planRunnerCheck(record, view, now);
+  if (step.kind === "none") return;
+  const moved = await moveJob(deps.ledger, record.jobId, record.state, record.version, step.move, now);
+  if (!moved.moved) return; // a delivery moved it first (it started, or was cancelled): the next run sees that
+  report.moved.push({ jobId: record.jobId, pool: record.pool, from: record.state, to: "queued", reason: step.reason });
+  if (!step.end) return;
+  const { github, instanceId, instanceLive } = step.end;
+  if (github && !github.busy && !(await deleteRunner(client, target, github.id))) return; // it took a job meanwhile
+  if (instanceLive) await terminateInstances(deps.ec2, [instanceId]);
+  await markRunnerEnded(deps.ledger, moved.record, instanceId, now);
 }
 
 /** The job's launch message, as the webhook sends it, without a delivery id; deduplicated per record version. */

@@ -11,11 +11,16 @@
  * - A `launching` record that is due outlived the launcher's lease (a crashed launcher): back to `queued`, one
  *   more attempt.
  * - A `launched` job inside the boot grace is left alone (its runner is booting). After it, GitHub is asked: a job
- *   no longer queued moves on (running, done, cancelled); a job still queued keeps its runner (booting slowly).
+ *   no longer queued moves on (running, done, cancelled). For a job still queued its runner is looked at
+ *   (`planRunnerCheck`): online and idle, GitHub will give it the job; offline, unknown to GitHub or on an instance
+ *   that is gone, it failed to start (bootstrap failed, instance lost) and never will: the job goes back to
+ *   `queued` (one more attempt, backoff) and that runner is ended. Without this the job would wait for a dead
+ *   runner until GitHub fails it at 24 hours.
  * - A `waiting` job (environment approval) is asked about: approved (queued) → `queued` and launched; completed →
  *   `cancelled`.
  */
 import { GITHUB_QUEUE_LIMIT_MS, type JobMove, type JobRecord } from "../../../contract/ledger.js";
+import { after, launchRetryDelayMs } from "../jobs/backoff.js";
 
 /** A workflow job as GitHub reports it (`actions/get-job-for-workflow-run`). */
 export interface GitHubJob {
@@ -38,7 +43,24 @@ export type Step =
   | { kind: "none"; reason: string }
   | { kind: "launch" }
   | { kind: "check" }
+  /** GitHub still queues a launched job past the boot grace: look at its runner (`planRunnerCheck`). */
+  | { kind: "check-runner" }
   | { kind: "move"; move: JobMove; reason: string };
+
+/** The runner a launched job counts on, as GitHub and EC2 report it now. */
+export interface RunnerView {
+  runnerName: string;
+  instanceId: string;
+  /** GitHub's runner of that name, or undefined when GitHub has none. */
+  github?: { id: number; status: string; busy: boolean };
+  /** Its instance is pending or running. */
+  instanceLive: boolean;
+}
+
+export type RunnerStep =
+  | { kind: "none"; reason: string }
+  /** Back to `queued` (`move`); `end` is the dead runner to deregister and terminate, if there is one. */
+  | { kind: "relaunch"; move: JobMove; reason: string; end?: RunnerView };
 
 const age = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : Number.POSITIVE_INFINITY);
 
@@ -103,7 +125,30 @@ export function planAfterCheck(record: JobRecord, job: GitHubJob | undefined, no
     if (record.state === "waiting")
       return { kind: "move", move: { state: "queued", nextAttemptAt: null }, reason: "approval granted" };
     if (record.state === "queued") return { kind: "launch" };
+    if (record.state === "launched") return { kind: "check-runner" };
     return { kind: "none", reason: "still queued at GitHub: its runner is booting" };
   }
   return { kind: "none", reason: `GitHub reports the job ${job.status}` };
+}
+
+/**
+ * A launched job GitHub still queues after the boot grace, and the runner it counts on (the newest that still
+ * serves it; undefined: none does). A busy runner is left alone: another job took it, and that job's `in_progress`
+ * (or its redelivery) settles who needs a runner (core/jobs/swap.ts).
+ */
+export function planRunnerCheck(record: JobRecord, runner: RunnerView | undefined, now: Date): RunnerStep {
+  const attempts = record.attempts + 1;
+  const requeue = (reason: string, end?: RunnerView): RunnerStep => ({
+    kind: "relaunch",
+    reason,
+    ...(end ? { end } : {}),
+    move: { state: "queued", attempts, nextAttemptAt: after(now, launchRetryDelayMs(attempts)), lastError: reason },
+  });
+  if (!runner) return requeue("no runner serves the job");
+  if (runner.github?.busy) return { kind: "none", reason: `runner ${runner.runnerName} is busy with another job` };
+  if (!runner.instanceLive) return requeue(`the instance of runner ${runner.runnerName} is gone`, runner);
+  if (!runner.github) return requeue(`runner ${runner.runnerName} is not registered at GitHub`, runner);
+  if (runner.github.status !== "online")
+    return requeue(`runner ${runner.runnerName} is ${runner.github.status} after the boot grace`, runner);
+  return { kind: "none", reason: `runner ${runner.runnerName} is online and idle: GitHub will assign the job` };
 }

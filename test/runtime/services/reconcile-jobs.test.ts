@@ -1,6 +1,11 @@
 /** The reconciler against moto (DynamoDB ledger, SQS FIFO job queue, EC2) and the GitHub stand-in. */
 import { strict as assert } from "node:assert";
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { decodeJobMessage } from "../../../contract/job.js";
 import type { NewJobRecord } from "../../../contract/ledger.js";
@@ -215,5 +220,74 @@ describe("reconcileJobs (moto + GitHub stand-in)", function () {
     const report = await run(settings());
     assert.deepEqual(report.idleRunnersEnded, []);
     assert.ok([...github.runners.values()].some((r) => r.name === runnerName));
+  });
+
+  /** Job `jobId` queued at GitHub and `launched` in the ledger on an instance whose runner is `status` at GitHub. */
+  async function launchedOn(jobId: number, status: "online" | "offline", labels = ["self-hosted", "linux"]) {
+    github.createJob({ id: jobId, owner: ORG, labels: ["self-hosted", "linux"], deliver: false });
+    const runnerName = `${POOL}-${jobId}-abcdef`;
+    const instanceId = await launch(runnerName);
+    github.addRunner({ name: runnerName, scope: `org:${ORG}`, status, labels });
+    const created = await recordJob(ledger, job(jobId), new Date());
+    const launching = await moveJob(
+      ledger,
+      jobId,
+      "queued",
+      created.record.version,
+      { state: "launching" },
+      new Date(),
+    );
+    const runner = { instanceId, runnerName, launchedAt: new Date().toISOString() };
+    const update = { state: "launched" as const, addRunner: runner };
+    await moveJob(ledger, jobId, "launching", launching.record?.version as number, update, new Date());
+    return { runnerName, instanceId };
+  }
+  const liveIds = async () =>
+    (
+      await new EC2Client({}).send(
+        new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }),
+      )
+    ).Reservations?.flatMap((r) => r.Instances?.map((i) => i.InstanceId) ?? []) ?? [];
+
+  it("sends a launched job whose runner never came online back to the queue after the boot grace", async () => {
+    const { runnerName, instanceId } = await launchedOn(6, "offline");
+    const booting = await run(settings(), new Date(Date.now() + minutes(5)));
+    assert.deepEqual([booting.moved, booting.enqueued], [[], []], "inside the boot grace it is booting");
+
+    const at = new Date(Date.now() + minutes(11));
+    const report = await run(settings(), at);
+    assert.deepEqual(
+      report.moved.map((m) => [m.jobId, m.from, m.to]),
+      [[6, "launched", "queued"]],
+    );
+    const record = await getJob(ledger, 6);
+    assert.deepEqual([record?.state, record?.attempts], ["queued", 1]);
+    assert.equal(record?.nextAttemptAt, new Date(at.getTime() + 30_000).toISOString(), "first retry after 30 s");
+    assert.match(record?.lastError ?? "", /offline after the boot grace/);
+    assert.ok(record?.runners[0].endedAt, "the dead runner is recorded ended");
+    assert.ok(![...github.runners.values()].some((r) => r.name === runnerName), "deregistered at GitHub");
+    assert.ok(!(await liveIds()).includes(instanceId), "its instance terminated");
+    assert.deepEqual(report.enqueued, [], "relaunched when its backoff ends, not before");
+
+    const retry = await run(settings(), new Date(at.getTime() + 31_000));
+    assert.deepEqual(retry.enqueued, [6]);
+    const [message] = await queuedMessages();
+    assert.deepEqual([message.jobId, message.recordVersion], [6, (await getJob(ledger, 6))?.version]);
+  });
+
+  it("sends a launched job back to the queue when its instance is gone, and leaves an online idle runner", async () => {
+    const dead = await launchedOn(7, "online", ["other"]);
+    await new EC2Client({}).send(new TerminateInstancesCommand({ InstanceIds: [dead.instanceId] }));
+    // Online and idle, on a live instance: GitHub gives it the job (the stand-in here has labels it cannot take).
+    await launchedOn(8, "online", ["self-hosted", "other"]);
+
+    const report = await run(settings(), new Date(Date.now() + minutes(11)));
+    assert.deepEqual(
+      report.moved.map((m) => [m.jobId, m.from, m.to]),
+      [[7, "launched", "queued"]],
+    );
+    assert.match((await getJob(ledger, 7))?.lastError ?? "", /instance of runner .* is gone/);
+    assert.ok(![...github.runners.values()].some((r) => r.name === dead.runnerName));
+    assert.equal((await getJob(ledger, 8))?.state, "launched");
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { JobRecord } from "../../../../contract/ledger.js";
 import { handedOnTo, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../../../../runtime/core/reconcile/idle.js";
-import { planAfterCheck, planJob } from "../../../../runtime/core/reconcile/plan.js";
+import { planAfterCheck, planJob, planRunnerCheck, type RunnerView } from "../../../../runtime/core/reconcile/plan.js";
 
 const NOW = new Date("2025-06-02T12:00:00Z");
 const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
@@ -70,9 +70,52 @@ describe("reconcile: planJob and planAfterCheck", () => {
     assert.equal(moveOf(record({ state: "launched" }), job("completed")), "cancelled");
     assert.equal(moveOf(record({ state: "launched" }), job("completed", "other-runner")), "done");
     assert.equal(moveOf(record({ state: "launched" }), job("in_progress", "linux-x64-7-abcdef")), "running");
-    assert.equal(moveOf(record({ state: "launched" }), job("queued")), "none");
+    assert.equal(moveOf(record({ state: "launched" }), job("queued")), "check-runner", "is its runner alive?");
     assert.equal(moveOf(record({}), job("queued")), "launch");
     assert.equal(moveOf(record({}), undefined), "cancelled", "GitHub no longer knows the job");
+  });
+});
+
+describe("reconcile: a launched job GitHub still queues after the boot grace", () => {
+  const view = (overrides: Partial<RunnerView> = {}): RunnerView => ({
+    runnerName: "linux-x64-7-abcdef",
+    instanceId: "i-1",
+    github: { id: 3, status: "online", busy: false },
+    instanceLive: true,
+    ...overrides,
+  });
+  const launched = record({ state: "launched", attempts: 2 });
+  it("sends the job back to the queue (one more attempt, backoff) when its runner failed to start, and ends it", () => {
+    for (const [dead, reason] of [
+      [view({ github: { id: 3, status: "offline", busy: false } }), /offline after the boot grace/],
+      [view({ github: undefined }), /not registered at GitHub/],
+      [view({ instanceLive: false }), /instance .* is gone/],
+    ] as const) {
+      const step = planRunnerCheck(launched, dead, NOW);
+      assert.equal(step.kind, "relaunch");
+      assert.ok(step.kind === "relaunch");
+      assert.equal(step.end, dead);
+      assert.deepEqual(
+        { ...step.move, lastError: undefined },
+        {
+          state: "queued",
+          attempts: 3,
+          nextAttemptAt: new Date(NOW.getTime() + 120_000).toISOString(),
+          lastError: undefined,
+        },
+      );
+      assert.match(step.move.lastError ?? "", reason);
+    }
+    const none = planRunnerCheck(launched, undefined, NOW);
+    assert.ok(none.kind === "relaunch" && none.end === undefined, "no runner serves it: nothing to end");
+  });
+
+  it("leaves a runner online and idle (GitHub assigns it) and a busy one (another job took it)", () => {
+    assert.equal(planRunnerCheck(launched, view(), NOW).kind, "none");
+    assert.equal(
+      planRunnerCheck(launched, view({ github: { id: 3, status: "online", busy: true } }), NOW).kind,
+      "none",
+    );
   });
 });
 
