@@ -101,3 +101,16 @@ export const LAMBDA_TRUST = json({
   Principal: { Service: "lambda.amazonaws.com" },
   Action: "sts:AssumeRole",
 });
+
+export const GITHUB_OIDC_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+
+/** A trust policy letting GitHub's OIDC provider assume the role under `condition` (none when undefined). */
+export function githubTrust(condition: unknown, extra: Record<string, unknown> = {}) {
+  return doc({
+    Effect: "Allow",
+    Principal: { Federated: GITHUB_OIDC_PROVIDER },
+    Action: "sts:AssumeRoleWithWebIdentity",
+    ...(condition === undefined ? {} : { Condition: condition }),
+    ...extra,
+  });
+}

@@ -12,18 +12,13 @@ import {
   messages,
   res,
   runPolicy,
+  GITHUB_OIDC_PROVIDER,
+  githubTrust,
   LAMBDA_TRUST,
 } from "./helpers";
 import { POLICY, ROLE } from "./resource-types";
 
-const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
-const ghTrust = (condition?: unknown) =>
-  json({
-    Effect: "Allow",
-    Principal: { Federated: PROVIDER },
-    Action: "sts:AssumeRoleWithWebIdentity",
-    ...(condition ? { Condition: condition } : {}),
-  });
+const ghTrust = (condition: unknown) => JSON.stringify(githubTrust(condition));
 
 describe("aws-iam-role-github-oidc-trust-pinned", () => {
   const P = "aws-iam-role-github-oidc-trust-pinned";
@@ -44,7 +39,7 @@ describe("aws-iam-role-github-oidc-trust-pinned", () => {
         res(ROLE, "deploy", {
           assumeRolePolicy: doc({
             Effect: "Allow",
-            Principal: { Federated: PROVIDER },
+            Principal: { Federated: GITHUB_OIDC_PROVIDER },
             Action: ["sts:AssumeRoleWithWebIdentity"],
             Condition: { StringEquals: aud, StringLike: { "token.actions.githubusercontent.com:sub": "repo:*" } },
           }),
@@ -103,7 +98,7 @@ describe("aws-iam-role-github-oidc-trust-pinned", () => {
       res(ROLE, "b", {
         assumeRolePolicy: doc({
           Effect: "Allow",
-          Principal: { Federated: PROVIDER },
+          Principal: { Federated: GITHUB_OIDC_PROVIDER },
           Action: "sts:AssumeRoleWithWebIdentity",
           Condition: { StringEquals: aud, StringLike: { "token.actions.githubusercontent.com:sub": UNKNOWN } },
         }),
