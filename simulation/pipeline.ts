@@ -87,6 +87,9 @@ async function assemble(
   const log = options.log ?? (() => undefined);
   log(`offline preview of stack ${stackName} (the real Pulumi program under mocks) and function bundles…`);
   const snapshotPromise = loadStack(stackName, simulatedEntries());
+  // The preview runs while moto starts; a failure is handled where the snapshot is awaited, and until then must not
+  // count as an unhandled rejection (that would end the process before the cleanups below run).
+  snapshotPromise.catch(() => undefined);
   const clock = new SimulationClock();
   ensureMotoInstalled(log);
   const moto = await startMoto({ setEnv: false });

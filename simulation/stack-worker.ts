@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { bundleFunction } from "../program/shared/lambda";
 import * as path from "node:path";
-import { readStackConfig, runOfflinePreview } from "../tools/preview/engine";
+import { PreviewInputError, readStackConfig, runOfflinePreview } from "../tools/preview/engine";
 
 const { stack, entries } = workerData as { stack: string; entries: string[] };
 
@@ -17,8 +17,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A user's mistake (unknown stack, invalid stack config) is reported by its message alone; anything else with its
+  // stack trace, since it is a defect.
+  const userError = error instanceof PreviewInputError;
   parentPort!.postMessage({
     ok: false,
-    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    userError,
+    error: error instanceof Error ? (userError ? error.message : (error.stack ?? error.message)) : String(error),
   });
 });

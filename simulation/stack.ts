@@ -82,6 +82,9 @@ export interface StackSnapshot {
 }
 
 /** Runs the offline preview of `stack` and bundles `entries`, in a worker thread. */
+/** The stack cannot be previewed because of its input (no such stack file, invalid config): the message says why. */
+export class StackInputError extends Error {}
+
 export function loadStack(stack: string, entries: string[]): Promise<StackSnapshot> {
   const worker = new Worker(path.join(__dirname, "stack-worker.ts"), {
     workerData: { stack, entries },
@@ -96,9 +99,11 @@ export function loadStack(stack: string, entries: string[]): Promise<StackSnapsh
   worker.stdout.on("data", keep);
   worker.stderr.on("data", keep);
   return new Promise<StackSnapshot>((resolve, reject) => {
-    worker.once("message", (message: { ok: true; snapshot: StackSnapshot } | { ok: false; error: string }) => {
+    type Message = { ok: true; snapshot: StackSnapshot } | { ok: false; userError: boolean; error: string };
+    worker.once("message", (message: Message) => {
       void worker.terminate();
       if (message.ok) resolve(message.snapshot);
+      else if (message.userError) reject(new StackInputError(message.error));
       else reject(new Error(`offline preview of stack ${stack} failed: ${message.error}\n${output}`));
     });
     worker.once("error", (error) =>

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { startPipeline, type Pipeline } from "../simulation/pipeline";
 import { parseReplayFile, replay } from "../simulation/replay";
 import { runDefaultScenario } from "../simulation/scenario";
+import { StackInputError } from "../simulation/stack";
 import { problems, SCENARIOS } from "../simulation/scenarios";
 
 const USAGE = [
@@ -151,7 +152,8 @@ async function main(): Promise<number> {
     );
     return clean ? 0 : 1;
   } catch (error) {
-    progress(`error: ${(error as Error).stack ?? String(error)}`);
+    // A user's mistake gets one line; anything else is a defect and keeps its trace.
+    progress(`error: ${error instanceof StackInputError ? error.message : ((error as Error).stack ?? String(error))}`);
     return 2;
   } finally {
     progress("stopping moto, the GitHub stand-in and the function containers");
