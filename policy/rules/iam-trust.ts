@@ -4,7 +4,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { trustDocuments } from "../lib/iam/sources";
 import { defineResourcePolicy } from "../lib/kit";
-import { analyzeTrustPolicy, GITHUB_OIDC_HOST, type TrustFindingKind } from "../lib/trust";
+import { GITHUB_OIDC_HOST } from "../lib/github-oidc";
+import { analyzeTrustPolicy, type TrustFindingKind } from "../lib/trust";
 import { type IamRoleProps, T } from "../lib/types";
 
 function trustFindings(

@@ -3,7 +3,8 @@
  */
 import * as assert from "node:assert/strict";
 import { parsePolicyDocument } from "../../policy/lib/iam-document";
-import { analyzeTrustPolicy, checkGitHubSubject, isGitHubOidcProvider, oidcProviderHost } from "../../policy/lib/trust";
+import { checkGitHubSubject, isGitHubOidcProvider, oidcProviderHost } from "../../policy/lib/github-oidc";
+import { analyzeTrustPolicy } from "../../policy/lib/trust";
 import { UNKNOWN } from "../../policy/lib/unknown";
 import { GITHUB_OIDC_PROVIDER as PROVIDER } from "./helpers";
 
