@@ -26,10 +26,17 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
   /** GitHub calls made while the pipeline started (the runner-cache function filling the cache). */
   let startupCalls: Record<string, number>;
 
-  function job(jobId: number, labels: string[], options: Parameters<typeof workflowJobDelivery>[2] = {}): Delivery {
+  function job(
+    jobId: number,
+    labels: string[],
+    options: Parameters<typeof workflowJobDelivery>[2] = {},
+    onGitHub = true,
+  ): Delivery {
     const owner = pipeline.environments.launcher.environment[ENV.githubOwner];
-    // The job exists on GitHub (the stand-in gives it to a runner that fits); its deliveries are made here.
-    if (!pipeline.github.jobs.has(jobId))
+    // The job exists on GitHub (the stand-in gives it to a runner that fits); its deliveries are made here. Jobs
+    // made only to have their delivery refused or ignored do not: a queued x64 job on GitHub would take a runner
+    // launched for another job (GitHub's rule), and that job is rightly launched again.
+    if (onGitHub && !pipeline.github.jobs.has(jobId))
       pipeline.github.createJob({ id: jobId, owner, labels, durationMs: 100, deliver: false });
     return workflowJobDelivery({ jobId, labels, owner }, pipeline.webhookSecret, { name: `job ${jobId}`, ...options });
   }
@@ -47,12 +54,14 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
       job(202, X64),
       job(203, ARM),
       { ...first, name: "duplicate" },
-      job(204, X64, { name: "wrong signature", signature: "wrong" }),
+      job(204, X64, { name: "wrong signature", signature: "wrong" }, false),
       {
-        ...job(205, X64, { name: "no signature" }),
-        headers: Object.fromEntries(Object.entries(job(205, X64).headers).filter(([h]) => h !== "X-Hub-Signature-256")),
+        ...job(205, X64, { name: "no signature" }, false),
+        headers: Object.fromEntries(
+          Object.entries(job(205, X64, {}, false).headers).filter(([h]) => h !== "X-Hub-Signature-256"),
+        ),
       },
-      job(206, ["self-hosted", "linux", "gpu"], { name: "labels no pool serves" }),
+      job(206, ["self-hosted", "linux", "gpu"], { name: "labels no pool serves" }, false),
     ];
     pipeline.pauseInstanceBoots();
     for (const delivery of deliveries)
@@ -68,11 +77,12 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
     await pipeline?.stop();
   });
 
-  it("answers 202 for served jobs, 401 for bad or missing signatures, 200 for a job no pool serves", () => {
+  it("answers 202 for recorded jobs, 200 for a duplicate and a job no pool serves, 401 for bad signatures", () => {
     assert.equal(statuses.get("first"), 202);
     assert.equal(statuses.get("job 202"), 202);
     assert.equal(statuses.get("job 203"), 202);
-    assert.equal(statuses.get("duplicate"), 202);
+    // The ledger already holds the job: the duplicate changes nothing (200, reason no-change; any 2xx is delivered).
+    assert.equal(statuses.get("duplicate"), 200);
     assert.equal(statuses.get("wrong signature"), 401);
     assert.equal(statuses.get("no signature"), 401);
     assert.equal(statuses.get("labels no pool serves"), 200);
@@ -168,8 +178,8 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
     );
     assert.equal(
       pipeline.awsCalls("webhook")["sqs:SendMessage"],
-      4,
-      "the duplicate is sent too: the FIFO queue drops it by its deduplication id",
+      3,
+      "the ledger records the job once: the duplicate sends no message",
     );
   });
 
@@ -181,7 +191,7 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
       outcomes.map(({ line, name, status, enqueued, instances }) => ({ line, name, status, enqueued, instances })),
       [
         { line: 1, name: "queued x64 job 7001", status: 202, enqueued: 1, instances: 1 },
-        { line: 2, name: "redelivery of 7001", status: 202, enqueued: 0, instances: 0 },
+        { line: 2, name: "redelivery of 7001", status: 200, enqueued: 0, instances: 0 },
         { line: 3, name: "arm64 job 7002, wrong signature", status: 401, enqueued: 0, instances: 0 },
         { line: 4, name: null, status: "invalid", enqueued: 0, instances: 0 },
         { line: 5, name: "ping", status: 200, enqueued: 0, instances: 0 },
@@ -189,8 +199,11 @@ describe("end to end: webhook → queue → launcher → instances (dev stack in
     );
     assert.match(outcomes[3].error ?? "", /line 4: not valid JSON/);
     assert.equal(outcomes[0].delivery, "6f1c1a00-0000-4000-8000-000000007001");
-    // The replayed job 7001 ran on GitHub's side too; the summary counts every job the stand-in had.
-    assert.equal(summary.jobsLost, 0);
+    // The replayed job 7001 ran on GitHub's side too; the summary counts every job the stand-in had. The replay
+    // adopts job 7002 on the stand-in although its only delivery carries a wrong signature: refused (401), it never
+    // reaches the ledger, so no runner is launched for it and it counts as lost (truthfully: a forged or
+    // misconfigured delivery is not GitHub's, and GitHub lists no failed delivery of it to redeliver).
+    assert.deepEqual(summary.lostJobIds, [7002]);
     assert.equal(summary.duplicateRunners, 0);
     assert.ok(summary.jobsRun >= 1);
   });
