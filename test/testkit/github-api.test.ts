@@ -4,11 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { createAppAuth } from "@octokit/auth-app";
-import { Ajv, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
 import {
   generateAppPrivateKey,
   ROUTES,
@@ -16,76 +12,22 @@ import {
   type GitHubApi,
   type RouteKey,
 } from "../../testkit/github/server.js";
+import { request, specValidator } from "./support.js";
 
 const APP_ID = 424242;
 const APP_KEY = generateAppPrivateKey();
 const appPrivateKey = () => APP_KEY;
 
-type OpenApiOperation = { responses: Record<string, { content?: Record<string, { schema: object }> }> };
-type Spec = { paths: Record<string, Record<string, OpenApiOperation>> };
-
-/** OpenAPI 3.0 `nullable` → JSON Schema: `{ ...schema, nullable: true }` becomes `anyOf: [schema, null]`. */
-function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (typeof node !== "object" || node === null) return node;
-  const { nullable, ...rest } = node as Record<string, unknown>;
-  const converted = Object.fromEntries(
-    Object.entries(rest).map(([k, v]) => [k, k === "example" || k === "examples" ? v : toJsonSchema(v)]),
-  );
-  return nullable === true ? { anyOf: [converted, { type: "null" }] } : converted;
-}
-
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
-
 describe("GitHub API stand-in", function () {
   this.timeout(120_000);
   let api: GitHubApi;
-  let spec: Spec;
-  let ajv: Ajv;
   let jwt: string;
   let token: string;
-  const validators = new Map<string, ValidateFunction>();
-
-  /** Validates a body against the spec's schema for the route's response status. */
-  function assertMatchesSpec(route: RouteKey, status: number, body: unknown) {
-    const [method, path] = route.split(" ");
-    const key = `${route} ${status}`;
-    let validate = validators.get(key);
-    if (!validate) {
-      const response = spec.paths[path][method.toLowerCase()].responses[String(status)];
-      assert.ok(response, `the spec lists no ${status} response for ${route}`);
-      const schema = response.content?.["application/json"]?.schema;
-      assert.ok(schema, `the spec has no JSON schema for ${route} ${status}`);
-      validate = ajv.compile(toJsonSchema(schema) as object);
-      validators.set(key, validate);
-    }
-    assert.ok(validate(body), `${key}: ${ajv.errorsText(validate.errors)}`);
-  }
-
-  async function call(method: string, path: string, options: { auth?: string; body?: unknown; accept?: string } = {}) {
-    const response = await fetch(`${api.url}${path}`, {
-      method,
-      redirect: "manual",
-      headers: {
-        ...(options.auth ? { authorization: options.auth } : {}),
-        ...(options.body ? { "content-type": "application/json" } : {}),
-        accept: options.accept ?? "application/vnd.github+json",
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
-    };
-  }
+  const assertMatchesSpec: (route: RouteKey, status: number, body: unknown) => void = specValidator();
+  const call = (method: string, path: string, options: { auth?: string; body?: unknown; accept?: string } = {}) =>
+    request(api.url, method, path, options);
 
   before(async () => {
-    const packageDir = dirname(require.resolve("@octokit/openapi/package.json"));
-    spec = JSON.parse(readFileSync(join(packageDir, "generated", "api.github.com.deref.json"), "utf8")) as Spec;
-    ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
     api = await startGitHubApi({
       appId: APP_ID,
       appPrivateKey: appPrivateKey(),

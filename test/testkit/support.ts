@@ -76,22 +76,40 @@ export async function startReceiver(status: () => number = () => 200) {
   };
 }
 
-export async function call(
+export interface Response {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the stand-in says it is JSON, the text otherwise; undefined when empty. */
+  body: any;
+}
+
+/** One request to the stand-in. Redirects are returned, not followed, so tests can check where they point. */
+export async function request(
   base: string,
   method: string,
   path: string,
-  auth?: string,
-  body?: unknown,
-): Promise<{ status: number; headers: Headers; body: any }> {
+  options: { auth?: string; body?: unknown; accept?: string } = {},
+): Promise<Response> {
   const response = await fetch(`${base}${path}`, {
     method,
+    redirect: "manual",
     headers: {
-      ...(auth ? { authorization: auth } : {}),
-      ...(body ? { "content-type": "application/json" } : {}),
-      accept: "application/vnd.github+json",
+      ...(options.auth ? { authorization: options.auth } : {}),
+      ...(options.body ? { "content-type": "application/json" } : {}),
+      accept: options.accept ?? "application/vnd.github+json",
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  const json = response.headers.get("content-type")?.includes("json");
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (json ? JSON.parse(text) : text) : undefined,
+  };
+}
+
+/** `request` with the auth header and JSON body as arguments. */
+export function call(base: string, method: string, path: string, auth?: string, body?: unknown): Promise<Response> {
+  return request(base, method, path, { auth, body });
 }
