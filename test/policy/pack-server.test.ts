@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { copyPack, startPackLikeCli } from "../../policy/dev/start-pack";
 import { type EvalResource, evaluateDetailed, type EvaluateOptions, UNKNOWN } from "../../policy/evaluate";
-import { res } from "./helpers";
+import { githubTrust, res } from "./helpers";
 import {
   analyzeAll,
   call,
@@ -54,7 +54,6 @@ describe("policy pack served over gRPC matches evaluate()", function () {
     if (child && child.exitCode === null) child.kill();
   });
 
-  const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
   const bucket = res("aws:s3/bucket:Bucket", "artifacts", { bucket: UNKNOWN, tags: { team: "ci" } });
   const fn = res("aws:lambda/function:Function", "reaper", { name: "reaper-fn", arn: UNKNOWN, role: UNKNOWN });
   const resources: EvalResource[] = [
@@ -70,20 +69,12 @@ describe("policy pack served over gRPC matches evaluate()", function () {
     }),
     res("aws:iam/policy:Policy", "unknown-doc", { policy: UNKNOWN }),
     res("aws:iam/role:Role", "deploy", {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Federated: PROVIDER },
-            Action: "sts:AssumeRoleWithWebIdentity",
-            Condition: {
-              StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-              StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/*" },
-            },
-          },
-        ],
-      }),
+      assumeRolePolicy: JSON.stringify(
+        githubTrust({
+          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+          StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/*" },
+        }),
+      ),
       inlinePolicies: [
         {
           name: "all",
