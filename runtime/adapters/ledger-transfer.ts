@@ -77,3 +77,70 @@ export async function transferRunner(ledger: Ledger, transfer: Transfer, now: Da
     throw error;
   }
 }
+
+/**
+ * A runner just started for job `thiefId`, which meanwhile started on the runner of `holder` (queued again for
+ * it): the new runner serves the holder. The holder moves `queued → launched` listing it (its due time reset for
+ * the boot grace, its backoff cleared); the thief lists it as handed on. Both or neither.
+ */
+export async function handOverNewRunner(
+  ledger: Ledger,
+  holder: Pick<JobRecord, "jobId" | "version">,
+  thiefId: number,
+  runner: LaunchedRunner,
+  now: Date,
+): Promise<boolean> {
+  const key = LEDGER_KEYS.partitionKey;
+  try {
+    await ledger.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: ledger.table,
+              Key: { [key]: holder.jobId },
+              UpdateExpression:
+                "SET runners = list_append(runners, :runner), #state = :launched, #version = :version, updatedAt = :now, expiresAt = :expiresAt, #due = :now, lastError = :note REMOVE nextAttemptAt",
+              ConditionExpression: "#state = :queued AND #version = :fromVersion",
+              ExpressionAttributeNames: {
+                "#state": "state",
+                "#version": "version",
+                "#due": LEDGER_KEYS.dueIndexSortKey,
+              },
+              ExpressionAttributeValues: {
+                ":runner": [runner],
+                ":launched": "launched",
+                ":queued": "queued",
+                ":version": holder.version + 1,
+                ":fromVersion": holder.version,
+                ":now": now.toISOString(),
+                ":expiresAt": expiresAt(now),
+                ":note": `runner ${runner.runnerName}, started for job ${thiefId}, serves this job`,
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: ledger.table,
+              Key: { [key]: thiefId },
+              UpdateExpression:
+                "SET runners = list_append(if_not_exists(runners, :none), :runner), #version = #version + :one, updatedAt = :now",
+              ConditionExpression: "attribute_exists(#key)",
+              ExpressionAttributeNames: { "#version": "version", "#key": key },
+              ExpressionAttributeValues: {
+                ":none": [],
+                ":runner": [{ ...runner, transferredTo: holder.jobId }],
+                ":one": 1,
+                ":now": now.toISOString(),
+              },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}

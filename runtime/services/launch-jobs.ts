@@ -14,10 +14,8 @@ import type { JobRecord } from "../../contract/ledger.js";
 import { runnerName } from "../../contract/names.js";
 import type { RuntimePool } from "../../contract/pool.js";
 import { type RunnerScope, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
-import { terminateInstances } from "../adapters/ec2.js";
 import { isRetryableGitHubError } from "../adapters/github/errors.js";
-import { deleteRunner } from "../adapters/github/runners.js";
-import { addRunner, getJob, type Ledger, moveJob } from "../adapters/ledger.js";
+import { getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { after, capacityWaitMs, launchRetryDelayMs } from "../core/jobs/backoff.js";
 import {
   type BatchRecord,
@@ -35,6 +33,7 @@ import {
   launchRunners,
   type RunnerRequest,
 } from "./launch-runners.js";
+import { recordSpareRunner } from "./hand-over.js";
 import type { LiveCapacity } from "./live-capacity.js";
 
 export interface JobLaunchEnvironment extends LaunchEnvironment {
@@ -66,6 +65,8 @@ export class JobLaunchFailedError extends Error {
 
 interface Claimed extends PlannedJob {
   record: JobRecord;
+  /** The record once `launched` with its runner (written before the runner could boot). */
+  recorded?: JobRecord;
 }
 
 export class JobBatch {
@@ -162,46 +163,71 @@ export class JobBatch {
     this.outcomes.set(job.messageId, { kind: "launch-failed", message: job.message, failure, attempts, nextAttemptAt });
   }
 
-  /** `launching → queued`; refused only if GitHub moved the job on meanwhile, which leaves nothing to retry. */
+  /**
+   * Back to `queued` from the claim (`launching`), or from `launched` when the runner was recorded before its
+   * parameter failed (that runner, terminated by the launch service, is marked ended). Refused only if GitHub
+   * moved the job on meanwhile, which leaves nothing to retry.
+   */
   async #release(
     job: Claimed,
     fields: { nextAttemptAt: string; attempts?: number; lastError?: string },
   ): Promise<void> {
-    await moveJob(
+    const from = job.recorded ?? job.record;
+    const now = this.deps.now();
+    const moved = await moveJob(
       this.deps.ledger,
-      job.record.jobId,
-      "launching",
-      job.record.version,
+      from.jobId,
+      from.state,
+      from.version,
       { state: "queued", ...fields },
-      this.deps.now(),
+      now,
     );
+    const dead = job.recorded?.runners.at(-1);
+    if (moved.moved && dead) await markRunnerEnded(this.deps.ledger, moved.record, dead.instanceId, now);
   }
 
   async #launchPool(jobs: Claimed[]): Promise<void> {
     const pool = jobs[0].pool;
     const requests = (await Promise.all(jobs.map((job) => this.#request(job)))).flatMap((r) => (r ? [r] : []));
     if (requests.length === 0) return;
-    const result = await launchRunners(pool, requests, this.env, this.deps);
     const byKey = new Map(jobs.map((job) => [job.messageId, job]));
-    const excess = new Set(await this.#excess(pool, result.launched));
-    let withdrawn = result.launched.filter((r) => excess.has(r.instanceId));
-    if (withdrawn.length > 0 && !(await this.#withdraw(withdrawn, new Map(requests.map((r) => [r.key, r])))))
-      withdrawn = []; // not terminated: they are runners, recorded as such
-    const kept = result.launched.filter((r) => !withdrawn.includes(r));
+    const result = await launchRunners(
+      pool,
+      requests,
+      this.env,
+      this.deps,
+      {},
+      {
+        withdraw: async (started) => new Set(await this.#excess(pool, started)),
+        starting: (runner) => this.#starting(byKey.get(runner.key) as Claimed, runner),
+      },
+    );
     await Promise.all([
-      ...kept.map((runner) => this.#launched(byKey.get(runner.key) as Claimed, runner)),
-      ...withdrawn.map((runner) => this.#waitForCapacity(byKey.get(runner.key) as Claimed)),
-      ...result.failed.map((f) => this.#failed(byKey.get(f.key) as Claimed, f)),
+      ...result.launched.map(async (runner) => {
+        this.outcomes.set(runner.key, {
+          kind: "launched",
+          message: (byKey.get(runner.key) as Claimed).message,
+          runner,
+        });
+      }),
+      ...result.failed.map((f) =>
+        f.reason === "capacity"
+          ? this.#waitForCapacity(byKey.get(f.key) as Claimed)
+          : this.#failed(byKey.get(f.key) as Claimed, f),
+      ),
     ]);
   }
 
-  /** The pool counted again once its runners exist (services/live-capacity.ts): its instances over the maximum. */
-  async #excess(pool: RuntimePool, launched: LaunchedRunner[]): Promise<string[]> {
+  /**
+   * The pool counted again once this batch's instances exist and before any of their runners can boot
+   * (services/live-capacity.ts): the instances over the maximum, withdrawn before anything could take them.
+   */
+  async #excess(pool: RuntimePool, started: { instanceId: string }[]): Promise<string[]> {
     try {
       return await this.deps.capacity.excess(
         pool.name,
         pool.maxRunners,
-        launched.map((r) => r.instanceId),
+        started.map((r) => r.instanceId),
       );
     } catch (error) {
       // Unknown is not over: the pre-launch count held, and the next batch counts again.
@@ -210,42 +236,12 @@ export class JobBatch {
     }
   }
 
-  /** Ends runners started over the pool's maximum (deregistered, terminated); false if EC2 refused. */
-  async #withdraw(runners: LaunchedRunner[], requests: Map<string, RunnerRequest>): Promise<boolean> {
-    this.deps.log.info("pool over its maximum after launching: withdrawing runners", {
-      runners: runners.map((r) => r.runnerName),
-    });
-    await Promise.all(
-      runners.map(async (runner) => {
-        const request = requests.get(runner.key) as RunnerRequest;
-        try {
-          const client = await this.deps.github.installationClient(request.installationId);
-          await deleteRunner(client, request.target, runner.runnerId);
-        } catch (error) {
-          this.deps.log.warn("could not deregister a withdrawn runner; the reaper will", {
-            runnerName: runner.runnerName,
-            error: String(error),
-          });
-        }
-      }),
-    );
-    try {
-      await terminateInstances(
-        this.deps.ec2,
-        runners.map((r) => r.instanceId),
-      );
-      return true;
-    } catch (error) {
-      this.deps.log.warn("could not terminate withdrawn instances", { error: String(error) });
-      return false;
-    }
-  }
-
   /**
-   * `launching → launched` with the runner. If the job moved on meanwhile (cancelled, or started on another
-   * runner), the runner is still recorded on it, so the reconciler ends it.
+   * `launching → launched` with the runner, written before the runner can boot: whoever sees the runner take a
+   * job (a delivery naming it) finds it in the ledger. If the job moved on meanwhile, the runner is handed to the
+   * job whose runner this one took, or recorded on the job (services/hand-over.ts).
    */
-  async #launched(job: Claimed, runner: LaunchedRunner): Promise<void> {
+  async #starting(job: Claimed, runner: LaunchedRunner): Promise<void> {
     const entry = {
       instanceId: runner.instanceId,
       runnerName: runner.runnerName,
@@ -255,10 +251,9 @@ export class JobBatch {
     const { jobId, version } = job.record;
     const update = { state: "launched" as const, addRunner: entry, lastError: null, nextAttemptAt: null };
     const moved = await moveJob(this.deps.ledger, jobId, "launching", version, update, this.deps.now());
-    if (!moved.moved) await addRunner(this.deps.ledger, jobId, entry, this.deps.now());
-    this.outcomes.set(job.messageId, { kind: "launched", message: job.message, runner });
+    if (moved.moved) job.recorded = moved.record;
+    else await recordSpareRunner(this.deps.ledger, jobId, entry, this.env.pools, this.deps.now());
   }
-
   /** The job's runner request; undefined (and the job released for a retry) when its installation is unknown. */
   async #request(job: Claimed): Promise<RunnerRequest | undefined> {
     const { message } = job;

@@ -84,6 +84,17 @@ interface JitRunner extends JitConfig {
   request: RunnerRequest;
 }
 
+/**
+ * What a caller may do between the fleet and the runners' parameters: before the parameter is written an instance
+ * cannot start its runner, so nothing can have taken it yet.
+ */
+export interface LaunchHooks {
+  /** The started instances to withdraw (terminated, runners deleted, reported as `capacity` failures). */
+  withdraw?(started: { key: string; instanceId: string }[]): Promise<ReadonlySet<string>>;
+  /** Called for each runner right before its parameter is written (a throw fails that runner). */
+  starting?(runner: LaunchedRunner): Promise<void>;
+}
+
 /** Starts one runner per request. Never throws for a per-request problem: it reports it in `failed`. */
 export async function launchRunners(
   pool: RuntimePool,
@@ -91,6 +102,7 @@ export async function launchRunners(
   env: LaunchEnvironment,
   deps: LaunchDeps,
   extraTags: Record<string, string> = {},
+  hooks: LaunchHooks = {},
 ): Promise<LaunchResult> {
   const failed: LaunchFailure[] = [];
   if (!pool.launchTemplateId) {
@@ -131,7 +143,22 @@ export async function launchRunners(
   );
 
   const fleetTaggedRunner = single !== undefined;
-  const launched = await configureInstances(pool, assigned, { ...fleet, fleetTaggedRunner }, env, deps, failed);
+  let instances = fleet.instances.slice(0, assigned.length);
+  let runners = assigned;
+  if (hooks.withdraw && runners.length > 0) {
+    const out = await hooks.withdraw(
+      runners.map((r, i) => ({ key: r.request.key, instanceId: instances[i].instanceId })),
+    );
+    const gone = runners.filter((_, i) => out.has(instances[i].instanceId));
+    if (gone.length > 0) {
+      await Promise.all([terminateQuietly([...out], deps), deleteRunners(gone, deps)]);
+      for (const r of gone) failed.push({ key: r.request.key, reason: "capacity", detail: "pool over maxRunners" });
+      runners = runners.filter((_, i) => !out.has(instances[i].instanceId));
+      instances = instances.filter((i) => !out.has(i.instanceId));
+    }
+  }
+  const configured = { ...fleet, instances, fleetTaggedRunner, starting: hooks.starting };
+  const launched = await configureInstances(pool, runners, configured, env, deps, failed);
   return { launched, failed };
 }
 
@@ -221,7 +248,12 @@ async function startInstances(
 async function configureInstances(
   pool: RuntimePool,
   runners: JitRunner[],
-  fleet: { instances: FleetInstance[]; launchedAt: number; fleetTaggedRunner: boolean },
+  fleet: {
+    instances: FleetInstance[];
+    launchedAt: number;
+    fleetTaggedRunner: boolean;
+    starting?: LaunchHooks["starting"];
+  },
   env: LaunchEnvironment,
   deps: LaunchDeps,
   failed: LaunchFailure[],
@@ -229,8 +261,10 @@ async function configureInstances(
   const { instances, launchedAt: fleetLaunchedAt } = fleet;
   const results = await Promise.allSettled(
     runners.map(async (runner, i) => {
-      const { instanceId } = instances[i];
+      const { instanceId, lifecycle } = instances[i];
       if (!fleet.fleetTaggedRunner) await tagInstance(deps.ec2, instanceId, runnerTags(runner.request));
+      const { key, runnerName } = runner.request;
+      await fleet.starting?.({ key, runnerName, runnerId: runner.runnerId, instanceId, lifecycle, fleetLaunchedAt });
       await putRunnerParameter(deps.ssm, {
         name: runnerParameterName(env.parameterPrefix, instanceId),
         value: runner.encodedJitConfig,

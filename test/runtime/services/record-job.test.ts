@@ -9,7 +9,8 @@ import { strict as assert } from "node:assert";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, TAG } from "../../../contract/names.js";
-import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { getJob, type Ledger, moveJob } from "../../../runtime/adapters/ledger.js";
+import { recordSpareRunner } from "../../../runtime/services/hand-over.js";
 import { recordDelivery } from "../../../runtime/services/record-job.js";
 import type { GitHubApi } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -20,6 +21,7 @@ import {
   launchAll,
   launcherBatch,
   OWNER,
+  POOLS,
   receiveAll,
   recordDeps,
 } from "../support/job-pipeline.js";
@@ -228,5 +230,32 @@ describe("record-job: a runner taken by another job (moto + GitHub stand-in)", f
       ],
     );
     assert.equal((await getJob(ledger, THIRD))?.runners[0].transferredTo, VICTIM);
+  });
+
+  it("hands the runner of a thief that was still being launched to the victim queued again: one runner each", async () => {
+    const { runnerName } = await victimLaunched();
+    // The thief's launcher has claimed it and is starting its runner when the thief starts on the victim's runner.
+    const thief = await getJob(ledger, THIEF);
+    await moveJob(ledger, THIEF, "queued", thief?.version as number, { state: "launching" }, new Date());
+    const result = await record(startedOn(runnerName), "d-started");
+    assert.deepEqual([result.compensated?.jobId, result.enqueued], [VICTIM, 1], "no runner to swap yet: requeued");
+    const [relaunch] = await receiveAll(sqs, queueUrl);
+
+    // The thief's runner is started: its launcher finds the thief running and hands the runner to the victim.
+    const spare = {
+      instanceId: "i-0123456789abcdef0",
+      runnerName: `linux-x64-${THIEF}-cccccc`,
+      launchedAt: new Date().toISOString(),
+    };
+    await recordSpareRunner(ledger, THIEF, spare, POOLS, new Date());
+    const victim = await getJob(ledger, VICTIM);
+    assert.equal(victim?.state, "launched");
+    assert.deepEqual(victim?.runners.at(-1)?.runnerName, spare.runnerName);
+    assert.equal((await getJob(ledger, THIEF))?.runners.at(-1)?.transferredTo, VICTIM);
+
+    // The victim's relaunch request launches nothing.
+    const [outcome] = await launchAll(launcherBatch([relaunch], ledger, github.url), [relaunch]);
+    assert.equal(outcome.kind, "skipped");
+    assert.equal((await instancesOf(VICTIM)).length, 1, "only the taken runner's instance");
   });
 });
