@@ -258,6 +258,13 @@ export class JobBatch {
   async #request(job: Claimed): Promise<RunnerRequest | undefined> {
     const { message } = job;
     const target = runnerTargetFor(this.env.scope, this.env.owner, message.repository);
+    // Read again right before the runner is registered: between the claim and now (the capacity count, a busy
+    // moment) the job may have started on another runner or been cancelled, and a runner registered for it now
+    // would have no job. The job whose runner it took, if any, was queued again with its own launch request.
+    const current = await getJob(this.deps.ledger, message.jobId);
+    if (current?.state !== "launching")
+      return void this.#skip(job, `the job moved on to ${current?.state} before its runner was registered`);
+    job.record = current;
     try {
       return {
         key: job.messageId,

@@ -8,6 +8,7 @@ import { strict as assert } from "node:assert";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, TAG } from "../../../contract/names.js";
 import { getJob, type Ledger } from "../../../runtime/adapters/ledger.js";
+import { LiveCapacity } from "../../../runtime/services/live-capacity.js";
 import { recordDelivery } from "../../../runtime/services/record-job.js";
 import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -168,5 +169,27 @@ describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", 
     }
     // Withdrawn runners are deregistered too: GitHub keeps only the kept ones.
     assert.equal(github.runners.size, launched.length);
+  });
+
+  it("registers no runner for a job cancelled between its claim and its launch", async () => {
+    const message = await queued(121);
+    // The job is cancelled at GitHub while the launcher counts the pool (after its claim, before registering).
+    class CancellingCapacity extends LiveCapacity {
+      override async counts(pools: string[]) {
+        await recordDelivery(
+          delivery("completed", 121, { status: "completed" }),
+          "d-cancel",
+          recordDeps(ledger, sqs, queueUrl),
+        );
+        return super.counts(pools);
+      }
+    }
+    const batch = launcherBatch([message], ledger, github.url, (ec2, stack) => new CancellingCapacity(ec2, stack));
+    const [outcome] = await launchAll(batch, [message]);
+    assert.equal(outcome.kind, "skipped");
+    assert.match(outcome.kind === "skipped" ? outcome.reason : "", /moved on to cancelled/);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 0, "no runner registered for a job that needs none");
+    assert.deepEqual(await instancesOf(121), []);
+    assert.deepEqual((await getJob(ledger, 121))?.state, "cancelled");
   });
 });

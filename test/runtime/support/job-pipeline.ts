@@ -101,14 +101,19 @@ export function again(record: BatchRecord, suffix: string): BatchRecord {
 }
 
 /** One launcher invocation's batch, as a fresh container builds it from the environment. */
-export function launcherBatch(records: readonly BatchRecord[], ledger: Ledger, githubUrl: string): JobBatch {
+export function launcherBatch(
+  records: readonly BatchRecord[],
+  ledger: Ledger,
+  githubUrl: string,
+  capacityOf: (ec2: EC2Client, stack: string) => LiveCapacity = (ec2, stack) => new LiveCapacity(ec2, stack),
+): JobBatch {
   const settings = readSettings("launcher", process.env);
   const ec2 = new EC2Client({});
   return new JobBatch(records, launchEnvironment(settings, CONTEXT.invokedFunctionArn), {
     ec2,
     ssm: new SSMClient({}),
     github: testGitHubApp(githubUrl),
-    capacity: new LiveCapacity(ec2, settings[ENV.stack]),
+    capacity: capacityOf(ec2, settings[ENV.stack]),
     ledger,
     log: silent,
     now: () => new Date(),
