@@ -15,6 +15,7 @@ import { runnerName } from "../../contract/names.js";
 import type { RuntimePool } from "../../contract/pool.js";
 import { type RunnerScope, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
 import { isRetryableGitHubError } from "../adapters/github/errors.js";
+import { getJob as getGitHubJob } from "../adapters/github/jobs.js";
 import { getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { after, capacityWaitMs, launchRetryDelayMs } from "../core/jobs/backoff.js";
 import {
@@ -26,6 +27,7 @@ import {
   planWave,
 } from "../core/launch/plan.js";
 import { randomSuffix } from "../core/launch/runner.js";
+import { planAfterCheck } from "../core/reconcile/plan.js";
 import {
   type LaunchDeps,
   type LaunchedRunner,
@@ -254,6 +256,24 @@ export class JobBatch {
     if (moved.moved) job.recorded = moved.record;
     else await recordSpareRunner(this.deps.ledger, jobId, entry, this.env.pools, this.deps.now());
   }
+  /**
+   * A relaunch (its runner was taken, or failed) asks GitHub first: deliveries lag behind GitHub in a burst, and a
+   * job GitHub already started on another runner needs none. The claim then follows GitHub (core/reconcile/plan.ts).
+   * One GitHub call per relaunch, none for a first launch.
+   */
+  async #movedOnAtGitHub(job: Claimed, installationId: number): Promise<boolean> {
+    const client = await this.deps.github.installationClient(installationId);
+    const step = planAfterCheck(
+      job.record,
+      await getGitHubJob(client, job.record.repository, job.record.jobId),
+      this.deps.now(),
+    );
+    if (step.kind !== "move") return false;
+    await moveJob(this.deps.ledger, job.record.jobId, "launching", job.record.version, step.move, this.deps.now());
+    this.#skip(job, `${step.reason}: no runner needed`);
+    return true;
+  }
+
   /** The job's runner request; undefined (and the job released for a retry) when its installation is unknown. */
   async #request(job: Claimed): Promise<RunnerRequest | undefined> {
     const { message } = job;
@@ -266,10 +286,12 @@ export class JobBatch {
       return void this.#skip(job, `the job moved on to ${current?.state} before its runner was registered`);
     job.record = current;
     try {
+      const installationId = message.installationId ?? (await this.deps.github.installationId(target));
+      if (current.attempts > 0 && (await this.#movedOnAtGitHub(job, installationId))) return undefined;
       return {
         key: job.messageId,
         runnerName: runnerName(job.pool.name, message.jobId, randomSuffix()),
-        installationId: message.installationId ?? (await this.deps.github.installationId(target)),
+        installationId,
         target,
         jobId: message.jobId,
         repository: message.repository,

@@ -12,7 +12,7 @@ import { ENV, TAG } from "../../../contract/names.js";
 import { getJob, type Ledger, moveJob } from "../../../runtime/adapters/ledger.js";
 import { recordSpareRunner } from "../../../runtime/services/hand-over.js";
 import { recordDelivery } from "../../../runtime/services/record-job.js";
-import type { GitHubApi } from "../../../testkit/github/server.js";
+import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
 import { resetAppEnvironment, startAppEnvironment } from "../github/fixture.js";
 import {
@@ -131,6 +131,14 @@ describe("record-job: a runner taken by another job (moto + GitHub stand-in)", f
   });
 
   it("gives the victim a runner of its own and the thief, already running, none", async () => {
+    // The victim is still queued at GitHub: a relaunch asks GitHub first.
+    github.createJob({
+      id: VICTIM,
+      owner: OWNER,
+      repository: "app",
+      labels: ["self-hosted", "linux", "x64"],
+      deliver: false,
+    });
     const { runnerName, thiefMessage } = await victimLaunched();
     await record(startedOn(runnerName), "d-started");
     const [relaunch] = await receiveAll(sqs, queueUrl);
@@ -256,6 +264,27 @@ describe("record-job: a runner taken by another job (moto + GitHub stand-in)", f
     // The victim's relaunch request launches nothing.
     const [outcome] = await launchAll(launcherBatch([relaunch], ledger, github.url), [relaunch]);
     assert.equal(outcome.kind, "skipped");
+    assert.equal((await instancesOf(VICTIM)).length, 1, "only the taken runner's instance");
+  });
+
+  it("registers no runner for a relaunch GitHub no longer queues (its deliveries lag): the claim follows GitHub", async () => {
+    github.createJob({
+      id: VICTIM,
+      owner: OWNER,
+      repository: "app",
+      labels: ["self-hosted", "linux", "x64"],
+      deliver: false,
+    });
+    const { runnerName } = await victimLaunched();
+    await record(startedOn(runnerName), "d-started");
+    const [relaunch] = await receiveAll(sqs, queueUrl);
+    github.cancelJob(VICTIM); // its `completed` delivery has not reached the webhook yet
+    const calls = github.calls[ROUTES.orgJitConfig];
+
+    const [outcome] = await launchAll(launcherBatch([relaunch], ledger, github.url), [relaunch]);
+    assert.equal(outcome.kind, "skipped");
+    assert.equal(github.calls[ROUTES.orgJitConfig], calls, "no runner registered");
+    assert.equal((await getJob(ledger, VICTIM))?.state, "cancelled");
     assert.equal((await instancesOf(VICTIM)).length, 1, "only the taken runner's instance");
   });
 });
