@@ -12,6 +12,9 @@ const CHECKS: Record<string, (facts: Record<string, any>, report: ScenarioReport
   stealing(facts) {
     assert.equal(parseRunnerName(facts.stolenRunner)?.jobId, facts.stolenFromJob, "A ran on the runner launched for B");
     assert.notEqual(facts.jobBRanOn, facts.stolenRunner);
+    // A's own runner is handed to B (same pool): no second launch for B, no runner left idle.
+    assert.notEqual(facts.jobBRanOnTheRunnerOfJob, facts.stolenFromJob, "B runs on the runner launched for A");
+    assert.equal(typeof facts.jobBRanOnTheRunnerOfJob, "number");
   },
   "cancel-before-start"(facts) {
     assert.equal(facts.idleAfterBoot, 1, "the cancelled job's runner came online with nothing to do");
