@@ -82,14 +82,11 @@ export function instanceRoleStatements(scope: InstanceRoleScope): PolicyStatemen
   ];
 }
 
-export interface ReaperScope extends AwsLocation {
-  stack: string;
-  parameterPrefix: string;
-  appPrivateKeyParameter: string;
-}
-
-/** The reaper: finds our instances, terminates orphans, deletes JIT configs left behind, deregisters ghosts. */
-export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
+/**
+ * Finding the stack's instances (DescribeInstances has no resource-level permissions) and terminating only those
+ * tagged with this stack: shared by the reaper and the reconciler, which both end runners.
+ */
+function findAndEndOwnInstances(scope: AwsLocation & { stack: string }): PolicyStatement[] {
   return [
     { Sid: "DescribeInstances", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
     {
@@ -99,6 +96,19 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
       Resource: ec2Arn(scope, "instance/*"),
       Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: scope.stack } },
     },
+  ];
+}
+
+export interface ReaperScope extends AwsLocation {
+  stack: string;
+  parameterPrefix: string;
+  appPrivateKeyParameter: string;
+}
+
+/** The reaper: finds our instances, terminates orphans, deletes JIT configs left behind, deregisters ghosts. */
+export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
+  return [
+    ...findAndEndOwnInstances(scope),
     {
       Sid: "ListRunnerConfigs",
       Effect: "Allow",
@@ -172,14 +182,7 @@ export interface ReconcilerScope extends AwsLocation {
  */
 export function reconcilerStatements(scope: ReconcilerScope): PolicyStatement[] {
   return [
-    { Sid: "DescribeInstances", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
-    {
-      Sid: "TerminateOwnInstances",
-      Effect: "Allow",
-      Action: ["ec2:TerminateInstances"],
-      Resource: ec2Arn(scope, "instance/*"),
-      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: scope.stack } },
-    },
+    ...findAndEndOwnInstances(scope),
     { Sid: "RequeueJobs", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: scope.jobQueueArn },
     {
       Sid: "ReadGitHubAppKey",
