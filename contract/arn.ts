@@ -95,6 +95,14 @@ export function awsManagedArn(where: Pick<AwsLocation, "partition">, service: st
   return arn(where, service, "", "aws", resource);
 }
 
+/**
+ * An EC2 Image Builder pipeline (`image-pipeline/<name>`): Image Builder lower-cases the name in the ARN
+ * (Service Authorization Reference, EC2 Image Builder resource types: `image-pipeline/${ImagePipelineName}`).
+ */
+export function imagePipelineArn(where: AwsLocation, name: string): string {
+  return arn(where, "imagebuilder", where.region, where.account, `image-pipeline/${name.toLowerCase()}`);
+}
+
 /** Partition, region and account of an ARN such as a Lambda function's own (`context.invokedFunctionArn`). */
 export function locationOfArn(value: string): AwsLocation {
   const parts = value.split(":");

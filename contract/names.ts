@@ -43,6 +43,8 @@ export const ENV = {
   repositories: "CIRUNNERS_REPOSITORIES",
   /** Id of the GitHub webhook the stack created (organization hook, or repository hooks in repo scope: JSON map). */
   webhookHookIds: "CIRUNNERS_WEBHOOK_HOOK_IDS",
+  /** JSON array of the runner image pipelines' ARNs the runner-cache function starts when it caches a new version. */
+  imagePipelineArns: "CIRUNNERS_IMAGE_PIPELINE_ARNS",
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -108,6 +108,14 @@ export const SETTINGS = {
     [ENV.githubApiUrl]: githubAppSettings[ENV.githubApiUrl],
     [ENV.appId]: githubAppSettings[ENV.appId].optional(),
     [ENV.appPrivateKeyParameter]: text.optional(),
+    /** Image Builder pipelines to rebuild when a new runner version is cached; none without `image: baked` pools. */
+    [ENV.imagePipelineArns]: json(
+      z.array(
+        z
+          .string()
+          .regex(/^arn:[^:]+:imagebuilder:[^:]+:\d{12}:image-pipeline\/[a-z0-9-_]+$/, "expected an image pipeline ARN"),
+      ),
+    ).default([]),
   }),
   "warm-pool": z.object({
     ...launchSettings,
