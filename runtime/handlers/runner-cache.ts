@@ -1,11 +1,16 @@
-/** Runner-cache Lambda (scheduled): keeps the actions/runner tarballs in the cache bucket (`services/refresh-runner-cache.ts`). */
+/**
+ * Runner-cache Lambda (scheduled): keeps the actions/runner tarballs in the cache bucket and starts the baked-image
+ * pipelines of an architecture whose tarball changed (`services/refresh-runner-cache.ts`).
+ */
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { ImagebuilderClient } from "@aws-sdk/client-imagebuilder";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../contract/names.js";
 import { runnerTargetFor } from "../../contract/runner-target.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import { GitHubClient } from "../adapters/github/app-auth.js";
+import { imagePipelines } from "../core/runner-cache/image-builds.js";
 import { poolArchitectures } from "../core/runner-cache/release.js";
 import {
   type ArchitectureResult,
@@ -22,6 +27,7 @@ export function runnerCacheSettings(settings: SettingsOf<"runner-cache">): Runne
     bucket: settings[ENV.runnerCacheBucket],
     architectures: poolArchitectures(settings[ENV.pools]),
     version: settings[ENV.runnerVersion],
+    imagePipelines: imagePipelines(settings[ENV.imagePipelineArns]),
   };
 }
 
@@ -48,7 +54,7 @@ export function releaseClient(settings: SettingsOf<"runner-cache">, ssm: SSMClie
 
 export function createRunnerCacheHandler(
   settings: RunnerCacheSettings,
-  deps: { s3: S3Client; github: () => Promise<GitHubClient> },
+  deps: { s3: S3Client; github: () => Promise<GitHubClient>; imagebuilder?: ImagebuilderClient },
 ): Handler<unknown, ArchitectureResult[]> {
   return async (_event, context) => {
     logger.addContext(context);
@@ -58,8 +64,21 @@ export function createRunnerCacheHandler(
       fetch,
       now: () => new Date(),
       log: logger,
+      imagebuilder: deps.imagebuilder,
     });
+    const builds = results.flatMap((r) => r.imageBuilds ?? []);
     metrics.addMetric("RunnerCacheUpdates", MetricUnit.Count, results.filter((r) => r.action === "uploaded").length);
+    metrics.addMetric(
+      "RunnerImageBuildsStarted",
+      MetricUnit.Count,
+      builds.filter((b) => b.outcome === "started").length,
+    );
+    // A start that failed is retried at the next run; alarm on this staying above zero.
+    metrics.addMetric(
+      "RunnerImageBuildStartFailures",
+      MetricUnit.Count,
+      builds.filter((b) => b.outcome === "failed").length,
+    );
     metrics.publishStoredMetrics();
     return results;
   };
@@ -67,8 +86,10 @@ export function createRunnerCacheHandler(
 
 export const handler = perContainer(() => {
   const settings = readSettings("runner-cache");
-  return createRunnerCacheHandler(runnerCacheSettings(settings), {
+  const cacheSettings = runnerCacheSettings(settings);
+  return createRunnerCacheHandler(cacheSettings, {
     s3: new S3Client({}),
     github: releaseClient(settings, new SSMClient({})),
+    ...(cacheSettings.imagePipelines?.length ? { imagebuilder: new ImagebuilderClient({}) } : {}),
   });
 });

@@ -18,6 +18,11 @@ export interface CacheManifest {
   version: string;
   sha256: string;
   fetchedAt: string;
+  /**
+   * Image pipelines a build was started for since this tarball was cached (image-builds.ts); absent until the
+   * first start. The bootstrap and the image build read only `version` and `sha256`.
+   */
+  imageBuilds?: string[];
 }
 
 export interface RunnerAsset {
@@ -108,7 +113,15 @@ export function parseManifest(text: string | undefined): CacheManifest | undefin
       SHA256_HEX.test(value.sha256) &&
       typeof value.fetchedAt === "string"
     ) {
-      return { version: value.version, sha256: value.sha256, fetchedAt: value.fetchedAt };
+      const imageBuilds = Array.isArray(value.imageBuilds)
+        ? value.imageBuilds.filter((arn): arn is string => typeof arn === "string")
+        : undefined;
+      return {
+        version: value.version,
+        sha256: value.sha256,
+        fetchedAt: value.fetchedAt,
+        ...(imageBuilds ? { imageBuilds } : {}),
+      };
     }
   } catch {
     // a torn or hand-edited manifest is treated as absent
