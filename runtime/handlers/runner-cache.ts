@@ -84,12 +84,14 @@ export function createRunnerCacheHandler(
   };
 }
 
-export const handler = perContainer(() => {
-  const settings = readSettings("runner-cache");
+/** A container's handler from its settings, with the clients it needs (Image Builder only when pipelines are set). */
+export function runnerCacheHandlerFrom(settings: SettingsOf<"runner-cache">): Handler<unknown, ArchitectureResult[]> {
   const cacheSettings = runnerCacheSettings(settings);
   return createRunnerCacheHandler(cacheSettings, {
     s3: new S3Client({}),
     github: releaseClient(settings, new SSMClient({})),
     ...(cacheSettings.imagePipelines?.length ? { imagebuilder: new ImagebuilderClient({}) } : {}),
   });
-});
+}
+
+export const handler = perContainer(() => runnerCacheHandlerFrom(readSettings("runner-cache")));
