@@ -4,7 +4,6 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsLocation } from "../../contract/arn";
 import { FUNCTION_ENTRY, runnerParameterPrefix } from "../../contract/names";
 import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
 import { awsLocation } from "../shared/location";
@@ -18,14 +17,14 @@ import {
 } from "./function-environments";
 import { WebhookIngress } from "./ingress";
 import { JobLedger } from "./job-ledger";
-import { consumeQueueStatement, type LaunchScope, launchStatements } from "./launch-policies";
+import { consumeQueueStatement, launchScopeOf, launchStatements } from "./launch-policies";
 import { Launcher } from "./launcher";
 import { type LedgerUser, ledgerStatements } from "./ledger-policies";
 import { reaperStatements } from "./policies";
 import { JobReconciliation } from "./reconciliation";
 import { RunnerCacheBucket } from "./runner-cache-bucket";
 import { runnerCacheFunction } from "./runner-cache-function";
-import { launchTemplateImage, RunnerFleet } from "./runner-fleet";
+import { RunnerFleet } from "./runner-fleet";
 
 export { RUNNER_CACHE_SCHEDULE } from "./runner-cache-function";
 /** How often the warm pool is topped up (idle runners that took a job are replaced within this time). */
@@ -147,7 +146,15 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       parameterPrefix: this.parameterPrefix,
       runnerGroupId: this.ingress.runnerGroupId,
     });
-    const launchScope = this.launchScope(location, args);
+    const launchScope = launchScopeOf({
+      location,
+      stack,
+      github,
+      runners,
+      parameterPrefix: this.parameterPrefix,
+      fleet: this.fleet,
+      privateSubnetIds: args.network.privateSubnetIds,
+    });
 
     this.launcher = new Launcher(
       `${name}-launcher`,
@@ -202,7 +209,7 @@ export class EphemeralRunners extends pulumi.ComponentResource {
 
     this.runnerCache = runnerCacheFunction(
       `${name}-runner-cache`,
-      { github, runners, bucket: this.runnerCacheBucket, location, account, ...common },
+      { stack, github, runners, bucket: this.runnerCacheBucket, location, account, ...common },
       this,
     );
 
@@ -276,33 +283,5 @@ export class EphemeralRunners extends pulumi.ComponentResource {
       ledgerTableName: this.ledger.tableName,
       dashboardName: this.dashboard.dashboard.dashboardName,
     });
-  }
-
-  /** What the launcher and the warm pool may launch from: this stack's templates, subnets, group and role. */
-  private launchScope(location: pulumi.Output<AwsLocation>, args: EphemeralRunnersArgs): pulumi.Output<LaunchScope> {
-    const { runners, github } = args;
-    const amiParameters = runners.pools
-      .map((pool) => launchTemplateImage(pool, args.stack).amiParameter)
-      .filter((p): p is string => p !== undefined);
-    return pulumi
-      .all([
-        location,
-        pulumi.all(Object.values(this.launchTemplates).map((lt) => lt.arn)),
-        pulumi.output(args.network.privateSubnetIds),
-        this.fleet.securityGroup.arn,
-        this.fleet.instanceRole.arn,
-      ])
-      .apply(([where, launchTemplateArns, subnetIds, securityGroupArn, instanceRoleArn]) => ({
-        ...where,
-        stack: args.stack,
-        parameterPrefix: this.parameterPrefix,
-        launchTemplateArns,
-        subnetIds,
-        securityGroupArn,
-        instanceRoleArn,
-        appPrivateKeyParameter: github.appPrivateKeyParameter,
-        amiParameters,
-        spot: runners.pools.some((pool) => pool.spot),
-      }));
   }
 }

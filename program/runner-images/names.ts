@@ -14,6 +14,20 @@ export const BAKED_IMAGE_MARKER = "/etc/cirunners/runner-image.json";
 /** Where the baked runner image lives on the image: the runner user's home (the bootstrap's RUNNER_DIR). */
 export const BAKED_RUNNER_DIR = "/home/runner/actions-runner";
 
+/**
+ * The image pipeline of one architecture. The runner-cache function is given the pipelines' ARNs (Image Builder
+ * lower-cases the name there: `imagePipelineArn` in contract/arn.ts) before they exist, and reads each one's
+ * architecture back from the `-runner-<arch>` ending (runtime/core/runner-cache/image-builds.ts).
+ */
+export function runnerImagePipelineName(stack: string, architecture: Architecture): string {
+  return `cirunners-${stack}-runner-${architecture}`;
+}
+
+/** The architectures that get a pipeline: those of the pools with `image: baked`, once each, in pool order. */
+export function bakedArchitectures(pools: readonly { image?: string; architecture: Architecture }[]): Architecture[] {
+  return [...new Set(pools.filter((p) => p.image === "baked").map((p) => p.architecture))];
+}
+
 /** The SSM parameter (data type aws:ec2:image) the pipeline distributes the newest baked AMI id to. */
 export function runnerImageParameterName(stack: string, architecture: Architecture): string {
   return `/cirunners/${stack}/runner-images/${architecture}`;

@@ -12,7 +12,7 @@ import { defaultAmiParameter } from "../ephemeral-runners/runner-fleet";
 import { policyDocument, serviceTrustPolicy } from "../shared/iam";
 import { componentVersion, dependenciesDocument, runnerDocument } from "./components";
 import type { RunnerImagesConfig } from "./config";
-import { runnerImageParameterName } from "./names";
+import { runnerImageParameterName, runnerImagePipelineName } from "./names";
 
 /**
  * What Image Builder's build and test instances need, and no more: the Systems Manager agent (Image Builder drives
@@ -248,12 +248,14 @@ export class RunnerImages extends pulumi.ComponentResource {
     return new aws.imagebuilder.ImagePipeline(
       prefix,
       {
-        name: `cirunners-${args.stack}-runner-${architecture}`,
+        // The runner-cache function names this pipeline by the same rule before it exists (ephemeral-runners).
+        name: runnerImagePipelineName(args.stack, architecture),
         description: `Baked ${architecture} runner image of ${args.stack}`,
         imageRecipeArn: recipe.arn,
         infrastructureConfigurationArn: infrastructure.arn,
         distributionConfigurationArn: distribution.arn,
-        // Every scheduled build runs: the runner version in the cache is not a dependency Image Builder tracks.
+        // Every scheduled build runs: the runner version in the cache is not a dependency Image Builder tracks. A
+        // new runner version also starts a build, from the runner-cache function (docs/runner-images.md).
         schedule: {
           scheduleExpression: args.settings.schedule,
           timezone: args.settings.timezone,
