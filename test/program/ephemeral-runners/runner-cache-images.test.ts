@@ -69,6 +69,31 @@ describe("EphemeralRunners: the runner cache rebuilds the baked images", () => {
     ]);
     assert.ok(!statements.some((s) => [s.Action].flat().some((a) => a.startsWith("iam:"))), "no pass-role, no SLR");
     assertNoWildcardActions(statements);
+
+    // The pack (IAM rules read against the Service Authorization Reference) passes the function's role and policy.
+    const { evaluate } = await import("../../../policy/evaluate");
+    const cacheFunction = built.children.filter((r) => r.name.startsWith("runners-runner-cache"));
+    const violations = await evaluate(
+      cacheFunction.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parentUrn })),
+    );
+    assert.deepEqual(
+      violations.filter((v) => v.enforcementLevel !== "advisory").map((v) => `${v.policy} ${v.name}: ${v.message}`),
+      [],
+    );
+    // ...and would catch the same action on every pipeline of the account.
+    const widened = cacheFunction.map((r) => {
+      if (r.type !== "aws:iam/rolePolicy:RolePolicy") return r;
+      const document = JSON.parse(r.state.policy);
+      for (const s of document.Statement) if (s.Sid === "StartRunnerImageBuilds") s.Resource = "*";
+      return { ...r, state: { ...r.state, policy: JSON.stringify(document) } };
+    });
+    const caught = await evaluate(
+      widened.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parentUrn })),
+    );
+    assert.ok(
+      caught.some((v) => v.enforcementLevel === "mandatory"),
+      "imagebuilder:StartImagePipelineExecution on * is a violation",
+    );
   });
 
   it("names the very pipelines RunnerImages creates (lower-cased as Image Builder does in ARNs)", async () => {
