@@ -11,12 +11,13 @@
  *            the runner from the S3 cache (RunnerCacheBucket), runs exactly one job, powers off (= terminates)
  *
  *   reaper (schedule)        terminates orphans, deregisters ghost runners, deletes leftover JIT configs
- *   runner-cache (schedule)  keeps the actions/runner tarballs in the cache bucket current
+ *   runner-cache (schedule)  keeps the actions/runner tarballs in the cache bucket current; on a new version,
+ *                            starts the baked-image pipelines of that architecture (program/runner-images)
  *   warm-pool (schedule)     keeps N idle runners per pool during configured hours (only if a pool asks)
  *
  * Files: ephemeral-runners.ts (the composition), ingress.ts + github-webhook.ts, runner-fleet.ts + user-data.ts,
- * runner-cache-bucket.ts, launcher.ts, function-environments.ts (what each function is told), policies.ts +
- * launch-policies.ts (every IAM statement).
+ * runner-cache-bucket.ts + runner-cache-function.ts, launcher.ts, function-environments.ts (what each function is
+ * told), policies.ts + launch-policies.ts (every IAM statement, and the launch scope they are scoped to).
  */
 export {
   EphemeralRunners,
