@@ -32,6 +32,28 @@ export async function createLedgerTable(dynamodb: DynamoDBClient, table = "jobs"
   return ledgerOf(dynamodb, table);
 }
 
+/** The writes DynamoDB applies to an item one at a time. */
+const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "TransactWriteItemsCommand"]);
+/** The one queue every test client's writes go through (shared: two launchers in one test have two clients). */
+let writes: Promise<unknown> = Promise.resolve();
+
+/**
+ * A DynamoDB client whose writes reach moto one at a time. DynamoDB serialises the writes to one item, so of two
+ * conditional writes made from the same state exactly one lands; moto checks and applies them without a lock, so
+ * two that arrive together can both land (both conditions pass before either write). A test of a race between two
+ * claims would then see two winners now and then: the lock makes moto answer as DynamoDB does, without making the
+ * callers sequential (they still read, decide and send at the same time).
+ */
 export function dynamoClient(): DynamoDBClient {
-  return new DynamoDBClient({});
+  const client = new DynamoDBClient({});
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!WRITES.has(context.commandName ?? "")) return next(args);
+      const turn = writes.then(() => next(args));
+      writes = turn.catch(() => undefined);
+      return turn;
+    },
+    { step: "initialize", name: "oneWriteAtATime" },
+  );
+  return client;
 }
