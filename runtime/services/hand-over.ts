@@ -2,12 +2,11 @@
  * A runner the launcher started for a job that meanwhile started on another job's runner (it was still being
  * launched when that runner took it). The job it took from was queued again for a new runner (core/jobs/swap.ts);
  * this one, of the same or a compatible pool, serves it instead, and that job's pending launch request then finds
- * it `launched` and launches nothing. Otherwise the runner is recorded on its own job, where the reconciler finds
- * it idle and ends it.
+ * it `launched` and launches nothing. Otherwise nobody needs it: the launcher withdraws it before it boots.
  */
-import type { LaunchedRunner } from "../../contract/ledger.js";
+import type { JobRecord, LaunchedRunner } from "../../contract/ledger.js";
 import { parseRunnerName } from "../../contract/names.js";
-import { addRunner, getJob, type Ledger } from "../adapters/ledger.js";
+import { getJob, type Ledger } from "../adapters/ledger.js";
 import { handOverNewRunner } from "../adapters/ledger-transfer.js";
 import { canServe, holderStep, type PoolLabels } from "../core/jobs/swap.js";
 
@@ -30,18 +29,19 @@ async function requeuedVictim(ledger: Ledger, runnerName: string, thiefId: numbe
   return undefined;
 }
 
-export async function recordSpareRunner(
+/**
+ * Hands `runner`, started for `job` (its record as it now is), to the queued job whose runner `job` took. True when
+ * the hand-over landed; false when no job is waiting for it (the caller withdraws the runner).
+ */
+export async function handOverSpareRunner(
   ledger: Ledger,
-  jobId: number,
+  job: JobRecord | undefined,
   runner: LaunchedRunner,
   pools: readonly PoolLabels[],
   now: Date,
-): Promise<void> {
-  const job = await getJob(ledger, jobId);
-  if (job?.state === "running" && job.ranOn && job.ranOn !== runner.runnerName) {
-    const victim = await requeuedVictim(ledger, job.ranOn, jobId);
-    if (victim && canServe(runner.runnerName, victim.labels, pools))
-      if (await handOverNewRunner(ledger, victim, jobId, runner, now)) return;
-  }
-  await addRunner(ledger, jobId, runner, now);
+): Promise<boolean> {
+  if (job?.state !== "running" || !job.ranOn || job.ranOn === runner.runnerName) return false;
+  const victim = await requeuedVictim(ledger, job.ranOn, job.jobId);
+  if (!victim || !canServe(runner.runnerName, victim.labels, pools)) return false;
+  return handOverNewRunner(ledger, victim, job.jobId, runner, now);
 }

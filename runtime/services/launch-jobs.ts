@@ -35,7 +35,7 @@ import {
   launchRunners,
   type RunnerRequest,
 } from "./launch-runners.js";
-import { recordSpareRunner } from "./hand-over.js";
+import { handOverSpareRunner } from "./hand-over.js";
 import type { LiveCapacity } from "./live-capacity.js";
 
 export interface JobLaunchEnvironment extends LaunchEnvironment {
@@ -204,6 +204,7 @@ export class JobBatch {
         starting: (runner) => this.#starting(byKey.get(runner.key) as Claimed, runner),
       },
     );
+    for (const runner of result.withdrawn) this.#skip(byKey.get(runner.key) as Claimed, runner.reason);
     await Promise.all([
       ...result.launched.map(async (runner) => {
         this.outcomes.set(runner.key, {
@@ -240,10 +241,12 @@ export class JobBatch {
 
   /**
    * `launching → launched` with the runner, written before the runner can boot: whoever sees the runner take a
-   * job (a delivery naming it) finds it in the ledger. If the job moved on meanwhile, the runner is handed to the
-   * job whose runner this one took, or recorded on the job (services/hand-over.ts).
+   * job (a delivery naming it) finds it in the ledger. If the job moved on meanwhile (cancelled, or started on
+   * another job's runner), the runner is handed to the job whose runner this one took (services/hand-over.ts), or
+   * else withdrawn unbooted: once online it would take whichever queued job of the pool fits (GitHub's rule) and
+   * leave that job's own runner idle in its place, a chain that ends in one idle runner.
    */
-  async #starting(job: Claimed, runner: LaunchedRunner): Promise<void> {
+  async #starting(job: Claimed, runner: LaunchedRunner): Promise<void | { withdraw: string }> {
     const entry = {
       instanceId: runner.instanceId,
       runnerName: runner.runnerName,
@@ -253,8 +256,12 @@ export class JobBatch {
     const { jobId, version } = job.record;
     const update = { state: "launched" as const, addRunner: entry, lastError: null, nextAttemptAt: null };
     const moved = await moveJob(this.deps.ledger, jobId, "launching", version, update, this.deps.now());
-    if (moved.moved) job.recorded = moved.record;
-    else await recordSpareRunner(this.deps.ledger, jobId, entry, this.env.pools, this.deps.now());
+    if (moved.moved) {
+      job.recorded = moved.record;
+      return;
+    }
+    if (await handOverSpareRunner(this.deps.ledger, moved.record, entry, this.env.pools, this.deps.now())) return;
+    return { withdraw: `the job moved on to ${moved.record?.state ?? "nowhere"} before its runner could boot` };
   }
   /**
    * A relaunch (its runner was taken, or failed) asks GitHub first: deliveries lag behind GitHub in a burst, and a

@@ -75,9 +75,19 @@ export interface LaunchFailure {
   detail: string;
 }
 
+/** A runner the caller withdrew right before its parameter was written (`LaunchHooks.starting`): ended unbooted. */
+export interface WithdrawnRunner {
+  key: string;
+  runnerName: string;
+  instanceId: string;
+  reason: string;
+}
+
 export interface LaunchResult {
   launched: LaunchedRunner[];
   failed: LaunchFailure[];
+  /** Runners `starting` withdrew: their instances terminated and runners deleted before anything could boot. */
+  withdrawn: WithdrawnRunner[];
 }
 
 interface JitRunner extends JitConfig {
@@ -91,8 +101,11 @@ interface JitRunner extends JitConfig {
 export interface LaunchHooks {
   /** The started instances to withdraw (terminated, runners deleted, reported as `capacity` failures). */
   withdraw?(started: { key: string; instanceId: string }[]): Promise<ReadonlySet<string>>;
-  /** Called for each runner right before its parameter is written (a throw fails that runner). */
-  starting?(runner: LaunchedRunner): Promise<void>;
+  /**
+   * Called for each runner right before its parameter is written (a throw fails that runner). `{ withdraw }`: the
+   * runner is no longer wanted (its job ended meanwhile); it is ended without ever booting.
+   */
+  starting?(runner: LaunchedRunner): Promise<void | { withdraw: string }>;
 }
 
 /** Starts one runner per request. Never throws for a per-request problem: it reports it in `failed`. */
@@ -107,10 +120,14 @@ export async function launchRunners(
   const failed: LaunchFailure[] = [];
   if (!pool.launchTemplateId) {
     const detail = `pool ${pool.name} has no launch template id`;
-    return { launched: [], failed: requests.map((r) => ({ key: r.key, reason: "fleet-error", detail })) };
+    return {
+      launched: [],
+      failed: requests.map((r) => ({ key: r.key, reason: "fleet-error", detail })),
+      withdrawn: [],
+    };
   }
   const jitRunners = await registerRunners(pool, requests, env, deps, failed);
-  if (jitRunners.length === 0) return { launched: [], failed };
+  if (jitRunners.length === 0) return { launched: [], failed, withdrawn: [] };
 
   const single = jitRunners.length === 1 ? jitRunners[0].request : undefined;
   const fleet = await startInstances(
@@ -158,8 +175,9 @@ export async function launchRunners(
     }
   }
   const configured = { ...fleet, instances, fleetTaggedRunner, starting: hooks.starting };
-  const launched = await configureInstances(pool, runners, configured, env, deps, failed);
-  return { launched, failed };
+  const withdrawn: WithdrawnRunner[] = [];
+  const launched = await configureInstances(pool, runners, configured, env, deps, failed, withdrawn);
+  return { launched, failed, withdrawn };
 }
 
 async function registerRunners(
@@ -257,14 +275,28 @@ async function configureInstances(
   env: LaunchEnvironment,
   deps: LaunchDeps,
   failed: LaunchFailure[],
+  withdrawn: WithdrawnRunner[],
 ): Promise<LaunchedRunner[]> {
   const { instances, launchedAt: fleetLaunchedAt } = fleet;
+  const unwanted: JitRunner[] = [];
   const results = await Promise.allSettled(
     runners.map(async (runner, i) => {
       const { instanceId, lifecycle } = instances[i];
       if (!fleet.fleetTaggedRunner) await tagInstance(deps.ec2, instanceId, runnerTags(runner.request));
       const { key, runnerName } = runner.request;
-      await fleet.starting?.({ key, runnerName, runnerId: runner.runnerId, instanceId, lifecycle, fleetLaunchedAt });
+      const verdict = await fleet.starting?.({
+        key,
+        runnerName,
+        runnerId: runner.runnerId,
+        instanceId,
+        lifecycle,
+        fleetLaunchedAt,
+      });
+      if (verdict) {
+        unwanted.push(runner);
+        withdrawn.push({ key, runnerName, instanceId, reason: verdict.withdraw });
+        return;
+      }
       await putRunnerParameter(deps.ssm, {
         name: runnerParameterName(env.parameterPrefix, instanceId),
         value: runner.encodedJitConfig,
@@ -277,11 +309,21 @@ async function configureInstances(
       });
     }),
   );
+  if (withdrawn.length > 0)
+    // No parameter was written for these: their runners never came online, so nothing can have taken them.
+    await Promise.all([
+      terminateQuietly(
+        withdrawn.map((w) => w.instanceId),
+        deps,
+      ),
+      deleteRunners(unwanted, deps),
+    ]);
   const launched: LaunchedRunner[] = [];
   const broken: { runner: JitRunner; instanceId: string; error: unknown }[] = [];
   results.forEach((result, i) => {
     const { request, runnerId } = runners[i];
     const { instanceId, lifecycle } = instances[i];
+    if (unwanted.includes(runners[i])) return;
     if (result.status === "fulfilled")
       launched.push({
         key: request.key,

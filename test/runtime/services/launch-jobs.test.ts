@@ -23,9 +23,10 @@ import {
   receiveAll,
   recordDeps,
 } from "../support/job-pipeline.js";
-import { buildWorld, liveInstances, PREFIX, STACK, tag } from "../support/launcher-world.js";
+import { buildWorld, liveInstances, PREFIX, runnerParameters, STACK, tag } from "../support/launcher-world.js";
 import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { SSMClient } from "@aws-sdk/client-ssm";
 
 describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", function () {
   this.timeout(60_000);
@@ -191,5 +192,36 @@ describe("launch-jobs: duplicates and cancelled jobs (moto + GitHub stand-in)", 
     assert.equal(github.calls[ROUTES.orgJitConfig], 0, "no runner registered for a job that needs none");
     assert.deepEqual(await instancesOf(121), []);
     assert.deepEqual((await getJob(ledger, 121))?.state, "cancelled");
+  });
+
+  it("withdraws the runner of a job cancelled after its runner was registered, before the runner can boot", async () => {
+    const message = await queued(122);
+    // The cancellation reaches the ledger after the runner's registration and its instance, before its JIT config
+    // is written (the launcher's count after the fleet): the runner must never come online, or it would take
+    // another queued job of the pool (GitHub's rule) and leave that job's own runner idle in its place.
+    class CancellingCapacity extends LiveCapacity {
+      override async excess(pool: string, maxRunners: number, launched: readonly string[]) {
+        await recordDelivery(
+          delivery("completed", 122, { status: "completed" }),
+          "d-cancel",
+          recordDeps(ledger, sqs, queueUrl),
+        );
+        return super.excess(pool, maxRunners, launched);
+      }
+    }
+    const batch = launcherBatch([message], ledger, github.url, (ec2, stack) => new CancellingCapacity(ec2, stack));
+    const [outcome] = await launchAll(batch, [message]);
+    assert.equal(outcome.kind, "skipped");
+    assert.match(outcome.kind === "skipped" ? outcome.reason : "", /cancelled before its runner could boot/);
+    assert.equal(github.calls[ROUTES.orgJitConfig], 1, "the runner was registered before the cancellation");
+    assert.equal(github.runners.size, 0, "and deregistered again");
+    assert.deepEqual(await instancesOf(122), [], "its instance is terminated");
+    assert.deepEqual(await runnerParameters(new SSMClient({})), [], "no JIT config written: nothing can boot");
+    const record = await getJob(ledger, 122);
+    assert.equal(record?.state, "cancelled");
+    assert.ok(
+      record?.runners.every((r) => r.endedAt),
+      "a runner listed on the job is recorded ended",
+    );
   });
 });

@@ -10,7 +10,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ENV, TAG } from "../../../contract/names.js";
 import { getJob, type Ledger, moveJob } from "../../../runtime/adapters/ledger.js";
-import { recordSpareRunner } from "../../../runtime/services/hand-over.js";
+import { handOverSpareRunner } from "../../../runtime/services/hand-over.js";
 import { recordDelivery } from "../../../runtime/services/record-job.js";
 import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -256,7 +256,8 @@ describe("record-job: a runner taken by another job (moto + GitHub stand-in)", f
       runnerName: `linux-x64-${THIEF}-cccccc`,
       launchedAt: new Date().toISOString(),
     };
-    await recordSpareRunner(ledger, THIEF, spare, POOLS, new Date());
+    const handed = await handOverSpareRunner(ledger, await getJob(ledger, THIEF), spare, POOLS, new Date());
+    assert.equal(handed, true);
     const victim = await getJob(ledger, VICTIM);
     assert.equal(victim?.state, "launched");
     assert.deepEqual(victim?.runners.at(-1)?.runnerName, spare.runnerName);
