@@ -246,7 +246,7 @@ export class JobBatch {
    * else withdrawn unbooted: once online it would take whichever queued job of the pool fits (GitHub's rule) and
    * leave that job's own runner idle in its place, a chain that ends in one idle runner.
    */
-  async #starting(job: Claimed, runner: LaunchedRunner): Promise<void | { withdraw: string }> {
+  async #starting(job: Claimed, runner: LaunchedRunner): Promise<{ withdraw: string } | undefined> {
     const entry = {
       instanceId: runner.instanceId,
       runnerName: runner.runnerName,
@@ -258,9 +258,10 @@ export class JobBatch {
     const moved = await moveJob(this.deps.ledger, jobId, "launching", version, update, this.deps.now());
     if (moved.moved) {
       job.recorded = moved.record;
-      return;
+      return undefined;
     }
-    if (await handOverSpareRunner(this.deps.ledger, moved.record, entry, this.env.pools, this.deps.now())) return;
+    if (await handOverSpareRunner(this.deps.ledger, moved.record, entry, this.env.pools, this.deps.now()))
+      return undefined;
     return { withdraw: `the job moved on to ${moved.record?.state ?? "nowhere"} before its runner could boot` };
   }
   /**

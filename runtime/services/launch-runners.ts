@@ -105,7 +105,7 @@ export interface LaunchHooks {
    * Called for each runner right before its parameter is written (a throw fails that runner). `{ withdraw }`: the
    * runner is no longer wanted (its job ended meanwhile); it is ended without ever booting.
    */
-  starting?(runner: LaunchedRunner): Promise<void | { withdraw: string }>;
+  starting?(runner: LaunchedRunner): Promise<{ withdraw: string } | undefined>;
 }
 
 /** Starts one runner per request. Never throws for a per-request problem: it reports it in `failed`. */
