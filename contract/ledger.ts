@@ -7,7 +7,8 @@
  * one job still gets one runner. States only move along `TRANSITIONS`; the two moves back to `queued` (a failed
  * launch, a runner taken by another job) count an attempt.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod";
 
 export const JOB_STATES = [
   /** Waiting for an environment's approval (`workflow_job.status: "waiting"`): no runner until it can run. */
@@ -56,53 +57,53 @@ export const LEDGER_RETENTION_MS = 2 * GITHUB_QUEUE_LIMIT_MS;
 
 /** A runner launched for a job. `jobId` on the runner's tags and this entry tie the two together. */
 export const launchedRunnerSchema = z.object({
-  instanceId: z.string().min(1),
-  runnerName: z.string().min(1),
-  runnerId: z.number().int().positive().optional(),
+  instanceId: z.string().check(z.minLength(1)),
+  runnerName: z.string().check(z.minLength(1)),
+  runnerId: z.optional(z.number().check(z.int(), z.positive())),
   launchedAt: z.iso.datetime(),
   /** Set once the runner is known to be ended (terminated and deregistered). */
-  endedAt: z.iso.datetime().optional(),
+  endedAt: z.optional(z.iso.datetime()),
   /**
    * Another job started on this runner (`workflow_job.runner_name`): it no longer serves this record's job. Runners
    * are not bound to the job they were launched for (GitHub gives a job to any idle runner whose labels fit).
    */
-  takenBy: z.number().int().positive().optional(),
+  takenBy: z.optional(z.number().check(z.int(), z.positive())),
   /**
    * This runner was handed to that job, whose record lists it too: this job ran on a runner it took from that job,
    * so its own runner serves the other job instead of a new launch (the swap). The other record is the holder.
    */
-  transferredTo: z.number().int().positive().optional(),
+  transferredTo: z.optional(z.number().check(z.int(), z.positive())),
 });
 export type LaunchedRunner = z.infer<typeof launchedRunnerSchema>;
 
 export const jobRecordSchema = z.object({
-  jobId: z.number().int().positive(),
-  runId: z.number().int().positive(),
-  runAttempt: z.number().int().positive(),
-  repository: z.string().min(1),
-  owner: z.string().min(1),
-  installationId: z.number().int().positive().optional(),
-  labels: z.array(z.string().min(1)).min(1),
+  jobId: z.number().check(z.int(), z.positive()),
+  runId: z.number().check(z.int(), z.positive()),
+  runAttempt: z.number().check(z.int(), z.positive()),
+  repository: z.string().check(z.minLength(1)),
+  owner: z.string().check(z.minLength(1)),
+  installationId: z.optional(z.number().check(z.int(), z.positive())),
+  labels: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** The pool routing chose, or undefined for a job no pool serves (recorded only when it ran on our runner). */
-  pool: z.string().min(1).optional(),
+  pool: z.optional(z.string().check(z.minLength(1))),
   state: z.enum(JOB_STATES),
   /** Increases by one with every write: the optimistic-concurrency guard next to the state condition. */
-  version: z.number().int().nonnegative(),
-  runners: z.array(launchedRunnerSchema).default([]),
+  version: z.number().check(z.int(), z.nonnegative()),
+  runners: z._default(z.array(launchedRunnerSchema), []),
   /** Name of the runner GitHub reported the job on (`workflow_job.runner_name`), ours or not. */
-  ranOn: z.string().optional(),
+  ranOn: z.optional(z.string()),
   /** Launch attempts so far (failed launches and stolen runners). */
-  attempts: z.number().int().nonnegative().default(0),
+  attempts: z._default(z.number().check(z.int(), z.nonnegative()), 0),
   /** Earliest time the next launch may be tried (capped exponential backoff after a failure). */
-  nextAttemptAt: z.iso.datetime().optional(),
-  lastError: z.string().optional(),
+  nextAttemptAt: z.optional(z.iso.datetime()),
+  lastError: z.optional(z.string()),
   /** When GitHub queued the job (`workflow_job.created_at`, else the first delivery's arrival). */
   queuedAt: z.iso.datetime(),
-  startedAt: z.iso.datetime().optional(),
-  completedAt: z.iso.datetime().optional(),
+  startedAt: z.optional(z.iso.datetime()),
+  completedAt: z.optional(z.iso.datetime()),
   updatedAt: z.iso.datetime(),
   /** DynamoDB TTL attribute: epoch seconds. */
-  expiresAt: z.number().int().positive(),
+  expiresAt: z.number().check(z.int(), z.positive()),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 

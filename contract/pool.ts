@@ -3,54 +3,49 @@
  * from the user's `runners.pools`; the functions decode them from `CIRUNNERS_POOLS` / `CIRUNNERS_WARM_POOLS`
  * with the same schemas, so the two sides cannot disagree on a field.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod";
 
 export const ARCHITECTURES = ["x64", "arm64"] as const;
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-const label = z.string().trim().min(1, "a label must not be empty");
+const label = z.string().check(z.trim(), z.minLength(1, "a label must not be empty"));
 
-export const runtimePoolSchema = z
-  .object({
-    name: z.string().min(1),
-    /** The job labels this pool's runners register with (compared case-insensitively). */
-    labels: z.array(label).min(1),
-    instanceTypes: z.array(z.string().min(1)).min(1),
-    architecture: z.enum(ARCHITECTURES),
-    maxRunners: z.number().int().positive(),
-    spot: z.boolean().default(false),
-    /** Launch template id for this pool; only the launcher and the warm pool need it. */
-    launchTemplateId: z
-      .string()
-      .regex(/^lt-[0-9a-f]+$/, "expected a launch template id (lt-...)")
-      .optional(),
-  })
-  .strict();
+export const runtimePoolSchema = z.strictObject({
+  name: z.string().check(z.minLength(1)),
+  /** The job labels this pool's runners register with (compared case-insensitively). */
+  labels: z.array(label).check(z.minLength(1)),
+  instanceTypes: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  architecture: z.enum(ARCHITECTURES),
+  maxRunners: z.number().check(z.int(), z.positive()),
+  spot: z._default(z.boolean(), false),
+  /** Launch template id for this pool; only the launcher and the warm pool need it. */
+  launchTemplateId: z.optional(z.string().check(z.regex(/^lt-[0-9a-f]+$/, "expected a launch template id (lt-...)"))),
+});
 
 export type RuntimePool = z.infer<typeof runtimePoolSchema>;
 
 /** A pool's warm schedule: idle runners kept on the given days and local hours. */
 export const warmScheduleSchema = z
-  .object({
-    size: z.number().int().min(1).max(100),
-    days: z.array(z.enum(WEEKDAYS)).min(1).default(["mon", "tue", "wed", "thu", "fri"]),
+  .strictObject({
+    size: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+    days: z._default(z.array(z.enum(WEEKDAYS)).check(z.minLength(1)), ["mon", "tue", "wed", "thu", "fri"]),
     /** First hour (0-23, local time) in which runners are kept warm. */
-    startHour: z.number().int().min(0).max(23),
+    startHour: z.number().check(z.int(), z.minimum(0), z.maximum(23)),
     /** Hour (1-24, local time) at which keeping them warm stops; 24 is midnight. */
-    endHour: z.number().int().min(1).max(24),
+    endHour: z.number().check(z.int(), z.minimum(1), z.maximum(24)),
     /** IANA time zone the days and hours are in, e.g. Europe/Berlin. */
-    timezone: z.string().min(1).default("UTC").refine(isTimeZone, {
-      message: "expected an IANA time zone like Europe/Berlin",
-    }),
+    timezone: z
+      ._default(z.string().check(z.minLength(1)), "UTC")
+      .check(z.refine(isTimeZone, { message: "expected an IANA time zone like Europe/Berlin" })),
   })
-  .strict()
-  .refine((w) => w.endHour > w.startHour, { message: "endHour must be after startHour", path: ["endHour"] });
+  .check(z.refine((w) => w.endHour > w.startHour, { message: "endHour must be after startHour", path: ["endHour"] }));
 
 export type WarmSchedule = z.infer<typeof warmScheduleSchema>;
 
 /** One entry of `CIRUNNERS_WARM_POOLS`: a pool's name and its warm schedule. */
-export const warmPoolSchema = z.intersection(z.object({ pool: z.string().min(1) }), warmScheduleSchema);
+export const warmPoolSchema = z.intersection(z.object({ pool: z.string().check(z.minLength(1)) }), warmScheduleSchema);
 export type WarmPool = z.infer<typeof warmPoolSchema>;
 
 /** True for a time zone `Intl` knows (the same database the warm-pool function uses at run time). */

@@ -83,7 +83,7 @@ const poolSchema = z
         "expected an AMI id (ami-...) or a public SSM parameter path",
       )
       .optional(),
-    warmPool: warmScheduleSchema.optional(),
+    warmPool: z.optional(warmScheduleSchema),
     /** "stock": the bootstrap installs the runner's dependencies at boot; "baked": the runner-images AMI (docs/runner-images.md). */
     image: z.enum(["stock", "baked"], { error: 'expected "stock" or "baked"' }).default("stock"),
     /** Docker engine with the runner user in the docker group. */
