@@ -3,7 +3,8 @@
  * whatever runner fits, cancels some): issue 12's bench case — N jobs, a share cancelled before they start, a share
  * asking for fewer labels than their pool (`self-hosted, linux`: any pool's runner can take them). Simulated time
  * moves a minute at a time while jobs remain, so the reconciler, redeliver function and reaper run as scheduled.
- * Reports the run's accounting and the calls per job by service.
+ * Reports the run's accounting (simulation/accounting.ts: duplicate runners, runners for jobs cancelled before they
+ * started, runners that never came online) and the calls per job by service.
  */
 import { type RunSummary, summarize } from "./accounting";
 import { CALLERS } from "./callers";
