@@ -11,6 +11,7 @@
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { JobRecord } from "../../contract/ledger.js";
 import { parseRunnerName } from "../../contract/names.js";
 import { type RunnerScope, type RunnerTarget, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
 import { describeStackInstances, terminateInstances } from "../adapters/ec2.js";
@@ -145,6 +146,9 @@ async function consultLedger(
     try {
       const record = await getJob(deps.ledger, jobId);
       if (record?.state === "running" && record.ranOn && jobNames.has(record.ranOn)) running.add(record.ranOn);
+      // A runner another job took, or one handed over to another job, is that job's now: follow it there.
+      for (const name of jobNames)
+        if (!running.has(name) && record && (await runsElsewhere(deps.ledger, record, name))) running.add(name);
     } catch (error) {
       for (const name of jobNames) unreadable.add(name);
       deps.log.warn("could not read a runner's job in the ledger: its instance is spared", {
@@ -154,6 +158,25 @@ async function consultLedger(
     }
   });
   return { running, unreadable };
+}
+
+/** A runner's job is found within this many moves from the job its name names (taken, handed over; chains are short). */
+const MAX_HOPS = 8;
+
+/**
+ * True when the job `runnerName` went to (its entry in `record` says `takenBy` or `transferredTo`, and so on from
+ * there) is recorded running on it: the runner serves that job, not the one its name names.
+ */
+async function runsElsewhere(ledger: Ledger, record: JobRecord, runnerName: string): Promise<boolean> {
+  let current: JobRecord | undefined = record;
+  for (let hop = 0; current && hop < MAX_HOPS; hop++) {
+    const entry = current.runners.find((r) => r.runnerName === runnerName);
+    const next = entry?.takenBy ?? entry?.transferredTo;
+    if (next === undefined) return false;
+    current = await getJob(ledger, next);
+    if (current?.state === "running" && current.ranOn === runnerName) return true;
+  }
+  return false;
 }
 
 /** Bounded parallelism over `items`. */

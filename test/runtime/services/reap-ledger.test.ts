@@ -9,7 +9,7 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-s
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { JobState } from "../../../contract/ledger.js";
 import { TAG } from "../../../contract/names.js";
-import { type Ledger, ledgerOf, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
+import { addRunner, type Ledger, ledgerOf, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
 import { type ReaperSettings, reap } from "../../../runtime/services/reap.js";
 import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -151,6 +151,36 @@ describe("reap: the ledger spares runners running a job (moto + GitHub stand-in)
     assert.equal(spared.get(offline), "running-in-ledger");
     // One consistent GetItem per job an instance was about to be ended for; nothing else.
     assert.deepEqual(targets, ["GetItem", "GetItem", "GetItem", "GetItem"]);
+  });
+
+  it("follows a runner to the job it went to (taken, or handed over) before deciding it runs nothing", async () => {
+    const ledger = await recordingLedger();
+    const now = new Date();
+    const entry = (runnerName: string, instanceId: string, extra: Record<string, number> = {}) => ({
+      instanceId,
+      runnerName,
+      launchedAt: now.toISOString(),
+      ...extra,
+    });
+    // Runner 41 was taken by job 42, which runs on it (GitHub shows it offline: a blip).
+    const taken = await launch(`${POOL}-41-aaaaaa`);
+    github.addRunner({ name: `${POOL}-41-aaaaaa`, scope: `org:${ORG}`, status: "offline" });
+    await job(ledger, 41, "queued");
+    await addRunner(ledger, 41, entry(`${POOL}-41-aaaaaa`, taken, { takenBy: 42 }), now);
+    await job(ledger, 42, "running", `${POOL}-41-aaaaaa`);
+    // Runner 43 was handed over to job 44 (the swap), and job 44 runs on it.
+    const handed = await launch(`${POOL}-43-bbbbbb`);
+    await job(ledger, 43, "running", "build-laptop");
+    await addRunner(ledger, 43, entry(`${POOL}-43-bbbbbb`, handed, { transferredTo: 44 }), now);
+    await job(ledger, 44, "running", `${POOL}-43-bbbbbb`);
+
+    const report = await run(ledger);
+
+    assert.deepEqual(report.terminated, []);
+    assert.deepEqual((await running()).sort(), [taken, handed].sort());
+    const spared = new Map(report.decision.spared.map((s) => [s.instanceId, s.reason]));
+    assert.equal(spared.get(taken), "running-in-ledger");
+    assert.equal(spared.get(handed), "running-in-ledger");
   });
 
   it("spares the instances it was about to end when the ledger cannot be read", async () => {
