@@ -14,6 +14,11 @@ export const VARIANTS = {
     options: { external: ["@aws-sdk/*", "@smithy/*"] },
     runtimeSdk: true,
   },
+  "credential-chain": {
+    description: "the SDK's whole default credential chain (no alias to runtime/shared/credentials.ts)",
+    options: { alias: {} },
+    runtimeSdk: false,
+  },
   "cjs-sdk": {
     description: "AWS SDK CommonJS builds (esbuild's default mainFields for node)",
     options: { mainFields: ["main", "module"] },

@@ -27,6 +27,9 @@ export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
   treeShaking: true,
   legalComments: "none",
   charset: "utf8",
+  // Lambda gives a function its role's credentials in environment variables: the SDK's default chain (STS, SSO,
+  // ini files, metadata endpoints) is reduced to that link in every bundle (runtime/shared/credentials.ts).
+  alias: { "@aws-sdk/credential-provider-node": "./runtime/shared/credentials.ts" },
   // Some AWS SDK dependencies still call require() for Node built-ins.
   banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
   logLevel: "silent",
