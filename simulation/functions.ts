@@ -36,6 +36,8 @@ export interface InvocationResult<T> {
   handlerMs: number;
   /** True when this invocation started a new container. */
   coldStart: boolean;
+  /** CPU time of the container's thread during the handler, ms (the function's own work). */
+  cpuMs: number;
 }
 
 interface Container {
@@ -44,14 +46,15 @@ interface Container {
   pending: Map<
     number,
     {
-      resolve(value: { ok: boolean; result?: unknown; error?: string; handlerMs?: number }): void;
+      resolve(value: { ok: boolean; result?: unknown; error?: string; handlerMs?: number; cpuMs?: number }): void;
       reject(error: Error): void;
     }
   >;
 }
 
 export class SimulatedFunction {
-  readonly invocations = { count: 0, coldStarts: 0, errors: 0 };
+  /** Counts, and the handlers' CPU time in total (ms, successful invocations). */
+  readonly invocations = { count: 0, coldStarts: 0, errors: 0, cpuMs: 0 };
   private readonly containers: Container[] = [];
   private readonly waiting: Array<(container: Container) => void> = [];
   private readonly bundlePath: string;
@@ -63,6 +66,11 @@ export class SimulatedFunction {
     mkdirSync(dir, { recursive: true });
     this.bundlePath = path.join(dir, "index.mjs");
     writeFileSync(this.bundlePath, options.code);
+  }
+
+  /** Containers this function may run at once. */
+  get maxContainers(): number {
+    return this.options.maxContainers;
   }
 
   get containerCount(): number {
@@ -98,7 +106,7 @@ export class SimulatedFunction {
     }
     worker.on(
       "message",
-      (message: { id: number; ok: boolean; result?: unknown; error?: string; handlerMs?: number }) => {
+      (message: { id: number; ok: boolean; result?: unknown; error?: string; handlerMs?: number; cpuMs?: number }) => {
         container.pending.get(message.id)?.resolve(message);
         container.pending.delete(message.id);
       },
@@ -140,17 +148,27 @@ export class SimulatedFunction {
     if (cold) this.invocations.coldStarts += 1;
     const id = this.nextId++;
     try {
-      const answer = await new Promise<{ ok: boolean; result?: unknown; error?: string; handlerMs?: number }>(
-        (resolve, reject) => {
-          container.pending.set(id, { resolve, reject });
-          container.worker.postMessage({ id, event, requestId: randomUUID() });
-        },
-      );
+      const answer = await new Promise<{
+        ok: boolean;
+        result?: unknown;
+        error?: string;
+        handlerMs?: number;
+        cpuMs?: number;
+      }>((resolve, reject) => {
+        container.pending.set(id, { resolve, reject });
+        container.worker.postMessage({ id, event, requestId: randomUUID() });
+      });
       if (!answer.ok) {
         this.invocations.errors += 1;
         throw new Error(`${this.options.role} handler failed: ${answer.error}`);
       }
-      return { result: answer.result as T, handlerMs: answer.handlerMs ?? 0, coldStart: cold };
+      this.invocations.cpuMs += answer.cpuMs ?? 0;
+      return {
+        result: answer.result as T,
+        handlerMs: answer.handlerMs ?? 0,
+        coldStart: cold,
+        cpuMs: answer.cpuMs ?? 0,
+      };
     } finally {
       this.release(container);
     }

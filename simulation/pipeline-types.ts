@@ -33,6 +33,12 @@ export interface PipelineOptions {
    * The caller starts and stops it. Default: moto serves SQS.
    */
   sqsEndpoint?: string;
+  /**
+   * Services (SigV4 signing names, e.g. ["dynamodb", "ec2", "ssm", "s3"]) that get a moto server of their own (the
+   * benchmark: one moto process serialises every service's calls on one interpreter); the proxy routes each
+   * request by its service. Default: one moto server for everything.
+   */
+  motoPerService?: string[];
   /** Step-by-step output (default: none). */
   log?: (line: string) => void;
   /** Each line a function logs (default: dropped). */

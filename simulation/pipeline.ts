@@ -23,7 +23,7 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { decodeJobMessage } from "../contract/job";
 import { ENV } from "../contract/names";
 import { generateAppPrivateKey, startGitHubApi } from "../testkit/github/server";
-import { ensureMotoInstalled, startMoto } from "../testkit/moto";
+import { ensureMotoInstalled, startMoto, startMotoPerService } from "../testkit/moto";
 import { startApiGateway } from "./api-gateway";
 import { CALLERS, type Caller, clientConfig, sleep } from "./callers";
 import { SimulationClock } from "./clock";
@@ -92,9 +92,14 @@ async function assemble(
   snapshotPromise.catch(() => undefined);
   const clock = new SimulationClock();
   ensureMotoInstalled(log);
-  const moto = await startMoto({ setEnv: false });
+  const perService = options.motoPerService ?? [];
+  const moto = perService.length
+    ? await startMotoPerService(perService)
+    : { ...(await startMoto({ setEnv: false })), services: {} as Record<string, string> };
   cleanups.push(() => moto.stop());
   log(`moto listening on ${moto.endpoint}`);
+  for (const [service, endpoint] of Object.entries(moto.services))
+    log(`moto for ${service} alone listening on ${endpoint}`);
 
   // Instances boot when the launcher writes their JIT parameter; writes seen before the simulator exists wait.
   const earlyWrites: string[] = [];
@@ -119,6 +124,7 @@ async function assemble(
     },
     (realMs) => clock.toSimulated(realMs),
     options.sqsEndpoint,
+    moto.services,
   );
   cleanups.push(() => proxy.stop());
   if (options.sqsEndpoint) log(`SQS calls go to ${options.sqsEndpoint} (the rest to moto), through the proxy`);

@@ -4,7 +4,9 @@
  *
  * With `sqsTarget` (the benchmark's ElasticMQ), requests whose `X-Amz-Target` starts with `AmazonSQS.` go there and
  * everything else to moto; queue URLs in its answers are rewritten to name this proxy, so clients that send to a
- * queue URL (the SDK does) still come through here and every call is counted as before.
+ * queue URL (the SDK does) still come through here and every call is counted as before. With `serviceTargets`
+ * (the benchmark's moto server per service, testkit/moto.ts `startMotoPerService`) a request signed for a named
+ * service (the SigV4 credential scope: "dynamodb", "ec2", "ssm", "s3") goes to that service's server.
  *
  * Each request is recorded with the caller (the access key id in the SigV4 `Authorization` header: every
  * simulated function gets its own, like its own IAM role), the service and operation (`X-Amz-Target` for the
@@ -100,8 +102,11 @@ export async function startCountingProxy(
   toSimulated?: (realMs: number) => number,
   /** Where SQS calls go instead of `target` (an SQS emulator such as ElasticMQ); none: moto serves SQS too. */
   sqsTarget?: string,
+  /** Service (SigV4 signing name) → the server of its own; services not named go to `target`. */
+  serviceTargets: Record<string, string> = {},
 ): Promise<CountingProxy> {
   const upstream = new URL(target);
+  const serviceUpstreams = new Map(Object.entries(serviceTargets).map(([service, url]) => [service, new URL(url)]));
   const sqsUpstream = sqsTarget ? new URL(sqsTarget) : undefined;
   let ownOrigin = "";
   const calls: AwsCall[] = [];
@@ -116,7 +121,7 @@ export async function startCountingProxy(
       // The Host header is forwarded unchanged: moto builds queue URLs from it, so they point back at the proxy.
       // The SQS emulator builds them from its own address: they are rewritten below.
       const toSqs = sqsUpstream !== undefined && isSqsRequest(req);
-      const to = toSqs ? sqsUpstream : upstream;
+      const to = toSqs ? sqsUpstream : (serviceUpstreams.get(service) ?? upstream);
       const forward = httpRequest(
         { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {

@@ -84,7 +84,13 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
  * (`AWS_ENDPOINT_URL`, dummy credentials, region) unless `setEnv` is false.
  */
 export async function startMoto(
-  options: { region?: string; setEnv?: boolean; timeoutMs?: number } = {},
+  options: {
+    region?: string;
+    setEnv?: boolean;
+    timeoutMs?: number;
+    /** Extra environment of the server process (e.g. a label a profiler reads); default none. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<MotoServer> {
   const command = findMotoCommand();
   if (!command)
@@ -94,7 +100,7 @@ export async function startMoto(
   const port = await freePort();
   const child = spawn(command[0], [...command.slice(1), "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true", ...options.env },
   });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
@@ -127,6 +133,51 @@ export async function startMoto(
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 3000).unref();
       });
+    },
+  };
+}
+
+export interface MotoServers {
+  /** The server of every service not named in `services`. */
+  endpoint: string;
+  /** Service (SigV4 signing name: "dynamodb", "ec2", "ssm", "s3") → the endpoint of its own server. */
+  services: Record<string, string>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One moto server per named service, plus one for everything else, started in parallel (benchmarks: a moto
+ * server is one Python process, so services on one server wait for each other under load; on servers of their own
+ * they run side by side). A caller routes each request by its service, e.g. with the counting proxy of the
+ * simulation or AWS_ENDPOINT_URL_<SERVICE>. Services that read each other's state inside moto must share a server.
+ * Each process gets MOTO_SERVICE=<service> (or "rest") in its environment, so a profiler can tell them apart.
+ */
+export async function startMotoPerService(
+  services: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<MotoServers> {
+  const names = [...services, "rest"];
+  const started = await Promise.allSettled(
+    names.map((service) => startMoto({ setEnv: false, timeoutMs: options.timeoutMs, env: { MOTO_SERVICE: service } })),
+  );
+  const servers = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  const byName = Object.fromEntries(
+    names.map((name, i) => [name, (started[i] as PromiseFulfilledResult<MotoServer>).value]),
+  );
+  return {
+    endpoint: byName.rest.endpoint,
+    services: Object.fromEntries(services.map((service) => [service, byName[service].endpoint])),
+    async reset() {
+      await Promise.all(Object.values(byName).map((s) => s.reset()));
+    },
+    async stop() {
+      await Promise.all(Object.values(byName).map((s) => s.stop()));
     },
   };
 }
