@@ -48,7 +48,8 @@ export function reconcilerSettings(settings: SettingsOf<"reconciler">): Reconcil
 
 /**
  * Per pool: JobsQueued (approval granted), JobsStarted and JobsCompleted (GitHub's job API told what the webhook
- * did not: a lost or late delivery), JobsCancelled, JobsExpired, CapacityWaits and IdleRunnersEnded; then the
+ * did not: a lost or late delivery; QueueToStartSeconds for a start it recorded, when GitHub gave the start time),
+ * JobsCancelled, JobsExpired, CapacityWaits and IdleRunnersEnded; then the
  * run's ReconcileFailures, flushed with the stored metrics. A move is reported only when its conditional write
  * landed, so a job the webhook moved first is counted there and not here.
  */
@@ -66,6 +67,13 @@ export function publishReconcileMetrics(report: ReconcileReport, sink: Metrics =
     // As the webhook counts them: started only on one of our runners (the name says so), completed after running.
     if (move.to === "running" && move.ranOn && parseRunnerName(move.ranOn)) count(METRIC.jobsStarted, move.pool);
     if (move.to === "done") count(METRIC.jobsCompleted, move.pool);
+  }
+  for (const move of report.moved) {
+    // As the webhook does for a start it records: only on one of our runners, once per job (the move set startedAt).
+    if (move.queueToStartSeconds === undefined || !move.ranOn || !parseRunnerName(move.ranOn)) continue;
+    const single = sink.singleMetric();
+    single.addDimension(POOL_DIMENSION, move.pool ?? "unknown");
+    single.addMetric(METRIC.queueToStartSeconds, MetricUnit.Seconds, move.queueToStartSeconds);
   }
   for (const wait of report.capacityWaits) count(METRIC.capacityWaits, wait.pool);
   for (const idle of report.idleRunnersEnded) count(METRIC.idleRunnersEnded, idle.pool);

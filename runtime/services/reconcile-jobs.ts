@@ -26,6 +26,7 @@ import { sendJobMessage } from "../adapters/sqs.js";
 import { handedOnTo, type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
 import { servingRunners } from "../core/jobs/swap.js";
 import {
+  queueToStartSeconds,
   planAfterCheck,
   planJob,
   planRunnerCheck,
@@ -58,8 +59,19 @@ export interface ReconcileDependencies {
 export interface ReconcileReport {
   /** Job ids sent to the launcher. */
   enqueued: number[];
-  /** Moves made, per job: "queued→expired" and so on; `ranOn` is the runner the record names after the move. */
-  moved: { jobId: number; pool?: string; from: string; to: string; reason: string; ranOn?: string }[];
+  /**
+   * Moves made, per job: "queued→expired" and so on; `ranOn` is the runner the record names after the move;
+   * `queueToStartSeconds` when this move recorded the job's start (the webhook had not).
+   */
+  moved: {
+    jobId: number;
+    pool?: string;
+    from: string;
+    to: string;
+    reason: string;
+    ranOn?: string;
+    queueToStartSeconds?: number;
+  }[];
   /** Due jobs left queued because their pool is full. */
   capacityWaits: { jobId: number; pool: string }[];
   idleRunnersEnded: IdleRunner[];
@@ -96,6 +108,11 @@ export async function reconcileJobs(
   }
   await endIdleRunners(live, settings, deps, now, report);
   return report;
+}
+
+function startOf(queuedAt: string, startedAt: string | undefined): { queueToStartSeconds?: number } {
+  const seconds = queueToStartSeconds(queuedAt, startedAt);
+  return seconds === undefined ? {} : { queueToStartSeconds: seconds };
 }
 
 async function reconcileJob(
@@ -137,6 +154,7 @@ async function reconcileJob(
       to: step.move.state,
       reason: step.reason,
       ...(current.ranOn ? { ranOn: current.ranOn } : {}),
+      ...startOf(current.queuedAt, step.move.startedAt),
     });
     if (current.state !== "queued") return "done";
   } else if (step.kind !== "launch") return "done";

@@ -28,6 +28,8 @@ export interface GitHubJob {
   status: string;
   conclusion: string | null;
   runnerName: string | null;
+  /** `started_at`: when a runner took the job (the adapter passes it on when GitHub gives it). */
+  startedAt?: string | null;
 }
 
 export interface PlanOptions {
@@ -99,6 +101,21 @@ export function planJob(record: JobRecord, options: PlanOptions): Step {
   }
 }
 
+/** GitHub's start time for a record that has none yet (the webhook missed the job's `in_progress`). */
+function startedAtOf(record: JobRecord, job: GitHubJob | undefined): { startedAt?: string } {
+  return job?.startedAt && !record.startedAt ? { startedAt: job.startedAt } : {};
+}
+
+/**
+ * Seconds from GitHub queueing the job to a runner taking it, for a start the reconciler recorded (`startedAt` set
+ * by its move); undefined when it did not record the start or the times are not usable.
+ */
+export function queueToStartSeconds(queuedAt: string | undefined, startedAt: string | undefined): number | undefined {
+  const queued = Date.parse(queuedAt ?? "");
+  const started = Date.parse(startedAt ?? "");
+  return started >= queued ? (started - queued) / 1000 : undefined;
+}
+
 /** What to do once GitHub said where the job stands (`undefined`: GitHub no longer knows the job). */
 export function planAfterCheck(record: JobRecord, job: GitHubJob | undefined, now: Date): Step {
   if (!job || job.status === "completed") {
@@ -111,6 +128,7 @@ export function planAfterCheck(record: JobRecord, job: GitHubJob | undefined, no
         state,
         completedAt: now.toISOString(),
         ...(ran && !record.ranOn ? { ranOn: job?.runnerName as string } : {}),
+        ...(ran ? startedAtOf(record, job) : {}),
       },
       reason: job ? `GitHub reports the job completed (${job.conclusion ?? "no conclusion"})` : "GitHub has no job",
     };
@@ -118,7 +136,11 @@ export function planAfterCheck(record: JobRecord, job: GitHubJob | undefined, no
   if (job.status === "in_progress")
     return {
       kind: "move",
-      move: { state: "running", ...(job.runnerName && !record.ranOn ? { ranOn: job.runnerName } : {}) },
+      move: {
+        state: "running",
+        ...(job.runnerName && !record.ranOn ? { ranOn: job.runnerName } : {}),
+        ...startedAtOf(record, job),
+      },
       reason: "GitHub reports the job in progress",
     };
   if (job.status === "queued") {
