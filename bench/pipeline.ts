@@ -18,6 +18,8 @@ import {
   sendAll,
   sendPaced,
 } from "./burst-measure";
+import { CALLERS } from "../simulation/callers";
+import { cpuBetween, sampleCpu } from "./cpu";
 import { startTracked } from "./servers";
 
 export interface BurstResult {
@@ -71,7 +73,38 @@ export interface BurstResult {
   /** The SQS emulator's own FIFO SendMessage latency at the burst's concurrency, through the same proxy. */
   emulatorFloor: { sendMessageMs: Percentiles; concurrent: number; messages: number };
   queue: { delaySeconds: number; maximumBatchingWindowInSeconds: number; zeroAddedDelay: boolean };
+  /** Webhook containers the simulated API Gateway could run at once; the moto servers (one, or one per service). */
+  emulation: { webhookContainers: number; motoPerService: string[] };
+  /** CPU of the measured burst (first delivery → idle), on this machine (bench/cpu.ts). */
+  cpu: BurstCpu;
+  /**
+   * The webhook's and the launcher's emulator calls in the burst, by `service:action`: arrival at the proxy →
+   * the emulator's answer complete (the emulators' share of the latency).
+   */
+  pipelineCallsMs: Record<string, Percentiles>;
 }
+
+export interface BurstCpu {
+  cores: number;
+  /** First delivery → pipeline idle. */
+  wallSeconds: number;
+  /** First delivery → last delivery answered (the 16 senders' pace). */
+  arrivalSeconds: number;
+  /** CPU seconds: the functions' own work (their container threads), the rest of this process (proxy, API
+   * Gateway and GitHub stand-ins, event source, simulated instances), each emulator process, and work on the
+   * machine that is not this benchmark's. */
+  seconds: { webhook: number; launcher: number; simulation: number; emulators: Record<string, number>; other: number };
+}
+
+/**
+ * Services with a moto server of their own in the burst: one moto process serves its calls one interpreter at a
+ * time, so with one server for all, DynamoDB and SSM calls waited behind EC2's DescribeInstances (moto renders
+ * each live instance, ~3 ms CPU apiece). SQS is on ElasticMQ.
+ */
+export const BENCH_MOTO_PER_SERVICE = ["dynamodb", "ec2", "ssm", "s3"];
+
+/** Webhook requests in flight at once in the burst (GitHub delivers in parallel). */
+export const DEFAULT_CONCURRENT_REQUESTS = 16;
 
 export interface BurstOptions {
   stack: string;
@@ -83,23 +116,41 @@ export interface BurstOptions {
   pacedPerSecond?: number;
   /** Concurrent webhook requests (default 16). */
   concurrentRequests?: number;
+  /**
+   * Webhook containers (default: as many as concurrent requests, as Lambda scales a function without reserved
+   * concurrency out to the requests in flight; the stack reserves none for the webhook).
+   */
+  webhookConcurrency?: number;
+  /** Services with a moto server of their own (PipelineOptions.motoPerService; default BENCH_MOTO_PER_SERVICE). */
+  motoPerService?: string[];
   log?: (line: string) => void;
 }
 
 export async function benchPipelineBurst(options: BurstOptions): Promise<BurstResult> {
   const log = options.log ?? (() => undefined);
   const { value: pipeline, stop } = await startTracked(
-    startPipeline({ stack: options.stack, sqsEndpoint: options.sqsEndpoint, log: (line) => log(line) }),
+    startPipeline({
+      stack: options.stack,
+      sqsEndpoint: options.sqsEndpoint,
+      webhookConcurrency: options.webhookConcurrency ?? options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS,
+      motoPerService: options.motoPerService ?? BENCH_MOTO_PER_SERVICE,
+      log: (line) => log(line),
+    }),
   );
   try {
-    return await measure(pipeline, options, log);
+    return await measureBurst(pipeline, options, log);
   } finally {
     await stop();
   }
 }
 
-async function measure(pipeline: Pipeline, options: BurstOptions, log: (line: string) => void): Promise<BurstResult> {
-  const concurrentRequests = options.concurrentRequests ?? 16;
+/** The measured phases on a running pipeline (warm-up, paced, burst, emulator floor). */
+export async function measureBurst(
+  pipeline: Pipeline,
+  options: BurstOptions,
+  log: (line: string) => void,
+): Promise<BurstResult> {
+  const concurrentRequests = options.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS;
   // Warm-up (not measured): containers start, installation tokens are minted, the emulators warm up. Then wait
   // out the launcher's 15 s capacity cache so the measured phases start from a fresh count.
   const warmJobs = Math.max(10, pipeline.deployed.eventSource.maximumConcurrency * 2);
@@ -118,6 +169,11 @@ async function measure(pipeline: Pipeline, options: BurstOptions, log: (line: st
   const paced = deliveryToFleetLatencies(pipeline, pacedDeliveries, pacedRecords, (await pipeline.state()).instances);
   await outlastCapacityCache();
 
+  const cpuBefore = sampleCpu();
+  const functionCpuBefore = {
+    webhook: pipeline.functions.webhook.invocations.cpuMs,
+    launcher: pipeline.functions.launcher.invocations.cpuMs,
+  };
   const githubBefore = { ...pipeline.github.calls };
   const since = Date.now();
   const batchesBefore = pipeline.launcherBatches.length;
@@ -126,9 +182,23 @@ async function measure(pipeline: Pipeline, options: BurstOptions, log: (line: st
   const deliveries = burstDeliveries(pipeline, options.jobs, 1_000_000);
   const sent = await sendAll(pipeline, deliveries, concurrentRequests);
   await pipeline.waitForIdle(600_000);
+  const cpuUse = cpuBetween(cpuBefore, sampleCpu());
+  const functionCpu = {
+    webhook: (pipeline.functions.webhook.invocations.cpuMs - functionCpuBefore.webhook) / 1000,
+    launcher: (pipeline.functions.launcher.invocations.cpuMs - functionCpuBefore.launcher) / 1000,
+  };
   const state = await pipeline.state();
   const { latencies, instances } = deliveryToFleetLatencies(pipeline, deliveries, sent.records, state.instances);
 
+  const burstEnded = Date.now();
+  const pipelineCallers = new Set<string>([CALLERS.webhook, CALLERS.launcher]);
+  const callMs = new Map<string, number[]>();
+  for (const call of pipeline.proxy.calls) {
+    if (!pipelineCallers.has(call.caller) || call.at < since || call.at > burstEnded || call.doneAt === undefined)
+      continue;
+    const key = `${call.service}:${call.action}`;
+    callMs.set(key, [...(callMs.get(key) ?? []), call.doneAt - call.at]);
+  }
   const github = diff(pipeline.github.calls, githubBefore);
   const tokenMints = github["POST /app/installations/{installation_id}/access_tokens"] ?? 0;
   const jit =
@@ -168,6 +238,9 @@ async function measure(pipeline: Pipeline, options: BurstOptions, log: (line: st
       statuses,
     },
     deliveryToCreateFleetMs: percentiles(latencies),
+    pipelineCallsMs: Object.fromEntries(
+      [...callMs].sort((a, b) => b[1].length - a[1].length).map(([key, ms]) => [key, percentiles(ms)]),
+    ),
     github: {
       callsPerJob: round2(totalGitHub / options.jobs),
       jitConfigPerJob: round2(jit / options.jobs),
@@ -202,6 +275,24 @@ async function measure(pipeline: Pipeline, options: BurstOptions, log: (line: st
       handlerMs: percentiles(pacedRecords.map((r) => r.handlerMs)),
     },
     emulatorFloor,
+    emulation: {
+      webhookContainers: pipeline.functions.webhook.maxContainers,
+      motoPerService: options.motoPerService ?? BENCH_MOTO_PER_SERVICE,
+    },
+    cpu: {
+      cores: cpuUse.cores,
+      wallSeconds: cpuUse.wallSeconds,
+      arrivalSeconds: Math.round(sent.seconds * 10) / 10,
+      seconds: {
+        webhook: round2(functionCpu.webhook),
+        launcher: round2(functionCpu.launcher),
+        simulation: round2((cpuUse.seconds.node ?? 0) - functionCpu.webhook - functionCpu.launcher),
+        emulators: Object.fromEntries(
+          Object.entries(cpuUse.seconds).filter(([name]) => name !== "node" && name !== "other"),
+        ),
+        other: cpuUse.seconds.other,
+      },
+    },
     queue: {
       delaySeconds,
       maximumBatchingWindowInSeconds: pipeline.deployed.eventSource.maximumBatchingWindowInSeconds,

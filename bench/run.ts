@@ -7,8 +7,10 @@ import "../tools/node-version";
  *     `node` processes (median of --webhook-runs, load / first request, spread), warm p50 / p99 over the
  *     --deliveries mix, AWS stubbed on loopback;
  *  2. the pipeline burst (bench/pipeline.ts): a warm-up, a paced phase, then --jobs jobs at once, with SQS served by
- *     ElasticMQ (bench/sqs-emulator.ts, started here) and everything else by moto; delivery → CreateFleet, GitHub
- *     and EC2 calls, ElasticMQ's own SendMessage floor through the same proxy;
+ *     ElasticMQ (bench/sqs-emulator.ts, started here) and DynamoDB, EC2, SSM and S3 by a moto server each (one
+ *     moto process serves one call at a time); as many webhook containers as requests in flight (Lambda scales
+ *     out); delivery → CreateFleet, GitHub and EC2 calls, ElasticMQ's own SendMessage floor through the same proxy,
+ *     and the burst's CPU by part (the functions' own threads, each emulator, the simulation) against the cores;
  *  3. the ledger burst (simulation/ledger-burst.ts, issue 12): --jobs jobs, 10 % cancelled, 10 % asking for fewer
  *     labels than their pool: jobs lost, duplicate runners, idle runner-minutes, calls per job;
  *  4. the offline preview of the prod stack (median of --preview-runs);
@@ -24,7 +26,7 @@ import { parseArgs } from "node:util";
 import { runLedgerBurst } from "../simulation/ledger-burst";
 import { startPipeline } from "../simulation/pipeline";
 import { median } from "./burst-measure";
-import { benchPipelineBurst } from "./pipeline";
+import { BENCH_MOTO_PER_SERVICE, benchPipelineBurst } from "./pipeline";
 import { benchPackColdStart, benchPolicyEvaluation } from "./policy";
 import { type BenchResult, markdown, targets } from "./report";
 import { startTracked, stopAllTracked, stoppingBySignal, stopOnSignals, track } from "./servers";
@@ -109,7 +111,9 @@ async function main(): Promise<number> {
       benchWebhook({ runs: webhookRuns, deliveries, variants: ["deployed"], log }),
     );
 
-    log(`== ElasticMQ ${ELASTICMQ.version} for SQS (moto serves the rest)`);
+    log(
+      `== ElasticMQ ${ELASTICMQ.version} for SQS; in the burst a moto server each for ${BENCH_MOTO_PER_SERVICE.join(", ")}`,
+    );
     const { value: sqs } = await startTracked(startSqsEmulator({ log }));
 
     log(`== pipeline burst: ${jobs} jobs on stack ${values.stack}`);
