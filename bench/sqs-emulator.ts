@@ -9,7 +9,8 @@
  *   await sqs.stop();
  *
  * Or `npx tsx bench/sqs-emulator.ts [--messages 2000] [--concurrent 16]`: FIFO SendMessage latency of ElasticMQ
- * and of moto side by side (interleaved rounds), each with its own fresh queue.
+ * and of moto side by side (interleaved rounds), each with its own fresh queue; `--install` only fetches ElasticMQ
+ * into the cache (.ci/run).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -226,8 +227,16 @@ async function main(): Promise<void> {
       messages: { type: "string", default: "1000" },
       concurrent: { type: "string", default: "16" },
       rounds: { type: "string", default: "3" },
+      /** Only fetch ElasticMQ into the cache (.ci/run does, so the benchmark needs no download). */
+      install: { type: "boolean", default: false },
     },
   });
+  if (values.install) {
+    process.stdout.write(
+      `ElasticMQ ${ELASTICMQ.version} in ${ensureElasticMq((line) => process.stderr.write(`${line}\n`))}\n`,
+    );
+    return;
+  }
   const messages = Number(values.messages);
   const concurrent = Number(values.concurrent);
   const rounds = Number(values.rounds);
