@@ -144,6 +144,9 @@ export async function benchPipelineBurst(options: BurstOptions): Promise<BurstRe
   }
 }
 
+/** An emulator's process, as bench/cpu.ts names it. */
+const isEmulator = (name: string) => name.startsWith("moto") || name === "elasticmq";
+
 /** The measured phases on a running pipeline (warm-up, paced, burst, emulator floor). */
 export async function measureBurst(
   pipeline: Pipeline,
@@ -286,9 +289,16 @@ export async function measureBurst(
       seconds: {
         webhook: round2(functionCpu.webhook),
         launcher: round2(functionCpu.launcher),
-        simulation: round2((cpuUse.seconds.node ?? 0) - functionCpu.webhook - functionCpu.launcher),
+        // This process less the functions' threads, and any other process it started (esbuild's service).
+        simulation: round2(
+          Object.entries(cpuUse.seconds)
+            .filter(([name]) => name !== "other" && !isEmulator(name))
+            .reduce((sum, [, seconds]) => sum + seconds, 0) -
+            functionCpu.webhook -
+            functionCpu.launcher,
+        ),
         emulators: Object.fromEntries(
-          Object.entries(cpuUse.seconds).filter(([name]) => name !== "node" && name !== "other"),
+          Object.entries(cpuUse.seconds).filter(([name, seconds]) => isEmulator(name) && seconds > 0),
         ),
         other: cpuUse.seconds.other,
       },
