@@ -14,7 +14,19 @@
  */
 import { type FromEnvInit, fromEnv } from "@aws-sdk/credential-provider-env";
 
-/** Same name and shape as `@aws-sdk/credential-provider-node`'s `defaultProvider`, which the clients call. */
+/**
+ * Same name and shape as `@aws-sdk/credential-provider-node`'s `defaultProvider`, which the clients call once each.
+ * Memoized like that chain (the clients do not memoize a default provider's answer): the variables are read once,
+ * not at every request; a failed read is tried again on the next request.
+ */
 export function defaultProvider(init: FromEnvInit = {}): ReturnType<typeof fromEnv> {
-  return fromEnv(init);
+  const read = fromEnv(init);
+  let credentials: ReturnType<typeof read> | undefined;
+  return () => {
+    credentials ??= read().catch((error: unknown) => {
+      credentials = undefined;
+      throw error;
+    });
+    return credentials;
+  };
 }
