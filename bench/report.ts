@@ -56,6 +56,16 @@ const n = (v: number) => v.toLocaleString("en-US");
  * took to arrive: the pipeline's own work (the webhook's and the launcher's handler threads), the emulators, the
  * simulation (proxy, API Gateway and GitHub stand-ins, event source, simulated instances) and other processes.
  */
+/** The pipeline's calls to one moto server ("moto(ec2)" → the ec2: calls), p50 / tail each, e.g. "; the pipeline's ec2 calls there: …". */
+function waitedFor(burst: BurstResult, server: string): string {
+  const service = /^moto\((\w+)\)$/.exec(server)?.[1];
+  const calls = Object.entries(burst.pipelineCallsMs).filter(([call]) => service && call.startsWith(`${service}:`));
+  if (!calls.length) return "";
+  return `; the pipeline's calls to it (proxy → answer): ${calls
+    .map(([call, p]) => `${call.slice(service!.length + 1)} p50 ${p.p50} ms, ${tail(p).label} ${tail(p).value} ms`)
+    .join(", ")}`;
+}
+
 export function burstCpuText(burst: BurstResult): string {
   const { cpu, jobs } = burst;
   const s = cpu.seconds;
@@ -74,7 +84,7 @@ export function burstCpuText(burst: BurstResult): string {
     `${jobs} jobs × ${perJob(all)} ms / ${cpu.cores} cores = ${onCores(all)} s of this machine (the pipeline's own work alone ${onCores(own)} s) ` +
     `for a burst that arrived within ${cpu.arrivalSeconds} s and was done in ${cpu.wallSeconds} s` +
     (singleProcess
-      ? `; ${busiest} alone used ${busiestSeconds} CPU-s in one Python process (at most one core, its calls wait for each other)`
+      ? `; ${busiest} alone used ${busiestSeconds} CPU-s in one Python process (at most one core, its calls wait for each other)${waitedFor(burst, busiest)}`
       : "") +
     `; other processes on the machine took ${s.other} CPU-s meanwhile`
   );
