@@ -1,6 +1,6 @@
 /**
  * The runner cache against moto's S3 and the GitHub stand-in, which serves a small generated runner tarball; the
- * baked-image rebuilds against a local Image Builder (moto has none: ./imagebuilder-stand-in.ts).
+ * baked-image rebuilds against a local Image Builder (moto has none: testkit/imagebuilder.ts).
  */
 import { strict as assert } from "node:assert";
 import { createHash, randomBytes } from "node:crypto";
@@ -24,7 +24,7 @@ import { readSettings } from "../../../contract/settings.js";
 import { GitHubClient } from "../../../runtime/adapters/github/app-auth.js";
 import { type RunnerCacheDependencies, refreshRunnerCache } from "../../../runtime/services/refresh-runner-cache.js";
 import { imagePipelines } from "../../../runtime/core/runner-cache/image-builds.js";
-import { type ImageBuilderStandIn, startImageBuilderStandIn } from "./imagebuilder-stand-in.js";
+import { type ImageBuilderStandIn, startImageBuilderStandIn } from "../../../testkit/imagebuilder.js";
 
 const BUCKET = "cirunners-dev-runner-cache";
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

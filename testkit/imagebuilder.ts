@@ -1,5 +1,5 @@
 /**
- * A local EC2 Image Builder for the runner-cache tests (moto 5.2.5 has no Image Builder): only
+ * A local EC2 Image Builder, next to the other stand-ins, for the runner-cache tests (moto 5.2.5 has no Image Builder): only
  * StartImagePipelineExecution, on Image Builder's wire protocol — REST-JSON, `PUT /StartImagePipelineExecution`
  * with `{ imagePipelineArn, clientToken }`, signed with SigV4 for the signing name `imagebuilder` (the SDK's
  * bundled model, @aws-sdk/client-imagebuilder dist-cjs/schemas). Errors carry the modelled status and the error
