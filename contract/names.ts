@@ -64,6 +64,24 @@ export const TAG = {
 
 export type Architecture = "x64" | "arm64";
 
+/** Every architecture once; the compiler holds this to `Architecture`. */
+const ARCHITECTURE_NAMES: Record<Architecture, true> = { x64: true, arm64: true };
+
+/**
+ * The runner image pipeline of one architecture (program/runner-images). The program gives the runner-cache function
+ * the pipelines' ARNs before they exist (`imagePipelineArn` in arn.ts; Image Builder lower-cases the name there), and
+ * the function reads each one's architecture back with `pipelineArchitecture`.
+ */
+export function runnerImagePipelineName(stack: string, architecture: Architecture): string {
+  return `cirunners-${stack}-runner-${architecture}`;
+}
+
+/** The architecture a runner image pipeline builds, from its ARN's name (`-runner-<arch>` ending); else undefined. */
+export function pipelineArchitecture(pipelineArn: string): Architecture | undefined {
+  const ending = /:image-pipeline\/[^/]*-runner-([^/-]+)$/.exec(pipelineArn)?.[1];
+  return ending !== undefined && Object.hasOwn(ARCHITECTURE_NAMES, ending) ? (ending as Architecture) : undefined;
+}
+
 /** Parameter that holds an instance's JIT config: `${prefix}/${instanceId}`. */
 export function runnerParameterName(prefix: string, instanceId: string): string {
   return `${trimSlashes(prefix)}/${instanceId}`;

@@ -12,8 +12,7 @@
  * Image Builder answers with the execution it already started instead of starting a second build.
  */
 import { createHash } from "node:crypto";
-import type { Architecture } from "../../../contract/names.js";
-import { ARCHITECTURES } from "../../../contract/pool.js";
+import { type Architecture, pipelineArchitecture } from "../../../contract/names.js";
 import type { CacheManifest } from "./release.js";
 
 export interface ImagePipeline {
@@ -27,15 +26,6 @@ export interface BuildStart {
   architecture: Architecture;
   version: string;
   clientToken: string;
-}
-
-/**
- * The architecture a runner image pipeline builds, from its name (`cirunners-<stack>-runner-<arch>`, see
- * `runnerImagePipelineName` in program/runner-images/names.ts; Image Builder lower-cases it in the ARN).
- */
-export function pipelineArchitecture(pipelineArn: string): Architecture | undefined {
-  const name = /:image-pipeline\/([^/]+)$/.exec(pipelineArn)?.[1];
-  return ARCHITECTURES.find((architecture) => name?.endsWith(`-runner-${architecture}`));
 }
 
 /** The configured pipeline ARNs with their architectures; throws for an ARN that names no runner image pipeline. */
