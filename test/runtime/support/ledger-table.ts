@@ -43,6 +43,10 @@ let writes: Promise<unknown> = Promise.resolve();
  * two that arrive together can both land (both conditions pass before either write). A test of a race between two
  * claims would then see two winners now and then: the lock makes moto answer as DynamoDB does, without making the
  * callers sequential (they still read, decide and send at the same time).
+ *
+ * Still needed: these tests talk to moto directly, not through the simulation's counting proxy, which serialises
+ * writes per item (simulation/proxy.ts `ItemLocks`). This lock is coarser (all writes of all test clients, one at a
+ * time): harsher on latency than DynamoDB, never on outcomes, and the tests measure no latency.
  */
 export function dynamoClient(): DynamoDBClient {
   const client = new DynamoDBClient({});
