@@ -17,6 +17,7 @@ import { CodeBuildRunners, githubConnection } from "./codebuild-runners";
 import { EphemeralRunners } from "./ephemeral-runners";
 import { githubOidcProvider } from "./github-oidc";
 import { RunnerNetwork } from "./network";
+import { bakedArchitectures, RUNNER_IMAGES_COMPONENT } from "./runner-images/names";
 import { RunnerImages } from "./runner-images/runner-images";
 import { awsLocation } from "./shared/location";
 import { TaskRunner } from "./task-runner";
@@ -41,14 +42,13 @@ const runners = new EphemeralRunners("runners", {
 });
 
 // Baked images are built in the stack's private subnets from the runner cache, one pipeline per architecture in use.
-const bakedArchitectures = [
-  ...new Set(config.runners.pools.filter((p) => p.image === "baked").map((p) => p.architecture)),
-];
+// The parameters they publish to belong to the runners (their launch templates read them).
+const imageArchitectures = bakedArchitectures(config.runners.pools);
 const runnerImages =
-  bakedArchitectures.length > 0
-    ? new RunnerImages("runner-images", {
+  imageArchitectures.length > 0
+    ? new RunnerImages(RUNNER_IMAGES_COMPONENT, {
         stack: config.stack,
-        architectures: bakedArchitectures,
+        architectures: imageArchitectures,
         cacheBucket: runners.runnerCacheBucket,
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,

@@ -1,6 +1,7 @@
 /**
  * What a runner instance is made of: one security group, the instance role and profile, the runners' log
- * group and one launch template per pool. The launcher starts instances from these templates with EC2
+ * group, one launch template per pool and, per architecture of the `image: baked` pools, the parameter its baked
+ * image is published to. The launcher starts instances from these templates with EC2
  * CreateFleet; instance types and subnets come from the pool config as CreateFleet overrides, so the templates
  * name neither.
  */
@@ -8,10 +9,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RunnerPool } from "../config";
 import type { AwsLocation } from "../../contract/arn";
-import { METRICS_NAMESPACE, TAG } from "../../contract/names";
+import { type Architecture, METRICS_NAMESPACE, TAG } from "../../contract/names";
 import { renderUserData } from "./user-data";
 import { type PolicyStatement, policyDocument, serviceTrustPolicy } from "../shared/iam";
-import { runnerImageParameterName } from "../runner-images/names";
+import { bakedArchitectures, RUNNER_IMAGES_COMPONENT, runnerImageParameterName } from "../runner-images/names";
 import { instanceRoleStatements } from "./policies";
 
 /** The public SSM parameter of the latest Amazon Linux 2023 AMI for an architecture. */
@@ -105,6 +106,11 @@ export class RunnerFleet extends pulumi.ComponentResource {
   public readonly instanceProfile: aws.iam.InstanceProfile;
   /** Log group the runner instances write their bootstrap and runner logs to. */
   public readonly logGroup: aws.cloudwatch.LogGroup;
+  /**
+   * Per architecture of the `image: baked` pools, the parameter their templates launch from (`resolve:ssm:`): the
+   * runner image pipeline writes each new AMI id to it (program/runner-images).
+   */
+  public readonly imageParameters: Partial<Record<Architecture, aws.ssm.Parameter>>;
   /** One launch template per pool, by pool name. */
   public readonly launchTemplates: Record<string, aws.ec2.LaunchTemplate>;
 
@@ -123,6 +129,12 @@ export class RunnerFleet extends pulumi.ComponentResource {
       { role: this.instanceRole.name, tags: args.tags },
       parent,
     );
+    this.imageParameters = Object.fromEntries(
+      bakedArchitectures(args.pools).map((architecture) => [
+        architecture,
+        this.imageParameter(name, architecture, args),
+      ]),
+    );
     this.launchTemplates = Object.fromEntries(
       args.pools.map((pool) => [pool.name, this.launchTemplate(name, pool, args)]),
     );
@@ -130,7 +142,43 @@ export class RunnerFleet extends pulumi.ComponentResource {
       securityGroupId: this.securityGroup.id,
       instanceRoleArn: this.instanceRole.arn,
       launchTemplateIds: Object.fromEntries(Object.entries(this.launchTemplates).map(([pool, lt]) => [pool, lt.id])),
+      imageParameterNames: Object.fromEntries(Object.entries(this.imageParameters).map(([a, p]) => [a, p.name])),
     });
+  }
+
+  /**
+   * The parameter baked pools of an architecture launch from. A launch template can name a parameter only once it
+   * exists (Amazon EC2 Auto Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs in launch
+   * templates"), so the templates depend on it. It is seeded with the stock Amazon Linux 2023 image, which the
+   * bootstrap installs onto, so baked pools can launch before the first build; Image Builder's distribution then
+   * updates it with every new image ("The image distribution creates the Parameter if it doesn't already exist.
+   * Otherwise, it updates the parameter": Image Builder API Reference, SsmParameterConfiguration), which is why
+   * its value is not ours to reset.
+   */
+  private imageParameter(name: string, architecture: Architecture, args: RunnerFleetArgs): aws.ssm.Parameter {
+    return new aws.ssm.Parameter(
+      `${name}-runner-image-${architecture}`,
+      {
+        name: runnerImageParameterName(args.stack, architecture),
+        type: "String",
+        dataType: "aws:ec2:image",
+        value: aws.ssm.getParameterOutput({ name: defaultAmiParameter(architecture) }, { parent: this }).value,
+        description: `Newest baked runner AMI (${architecture}) of ${args.stack}, written by Image Builder`,
+        tags: args.tags,
+      },
+      {
+        parent: this,
+        ignoreChanges: ["value"],
+        // RunnerImages created it before (as `runner-images-<arch>`): an existing stack keeps its parameter, and the
+        // AMI id last written to it, instead of deleting and re-creating it.
+        aliases: [
+          {
+            name: `${RUNNER_IMAGES_COMPONENT}-${architecture}`,
+            parent: pulumi.createUrn(RUNNER_IMAGES_COMPONENT, "cirunners:index:RunnerImages"),
+          },
+        ],
+      },
+    );
   }
 
   /**
@@ -274,7 +322,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
         updateDefaultVersion: true,
         tags: poolTags,
       },
-      { parent: this },
+      // A baked pool's image parameter must exist before its template is created.
+      { parent: this, dependsOn: pool.image === "baked" ? [this.imageParameters[pool.architecture]!] : [] },
     );
   }
 }

@@ -15,13 +15,16 @@ export const BAKED_IMAGE_MARKER = "/etc/cirunners/runner-image.json";
 export const BAKED_RUNNER_DIR = "/home/runner/actions-runner";
 
 /**
- * The image pipeline of one architecture. The runner-cache function is given the pipelines' ARNs (Image Builder
- * lower-cases the name there: `imagePipelineArn` in contract/arn.ts) before they exist, and reads each one's
- * architecture back from the `-runner-<arch>` ending (runtime/core/runner-cache/image-builds.ts).
+ * The pipelines' name rule is the contract's (`runnerImagePipelineName` in contract/names.ts): the runtime reads the
+ * architecture back from it. Re-exported for program/ephemeral-runners/runner-cache-function.ts.
  */
-export function runnerImagePipelineName(stack: string, architecture: Architecture): string {
-  return `cirunners-${stack}-runner-${architecture}`;
-}
+export { runnerImagePipelineName } from "../../contract/names";
+
+/**
+ * RunnerImages' name in program/index.ts. RunnerImages used to create the baked parameters itself, as its children
+ * `<this>-<arch>`: the runner fleet, which creates them now, aliases those (program/ephemeral-runners/runner-fleet.ts).
+ */
+export const RUNNER_IMAGES_COMPONENT = "runner-images";
 
 /** The architectures that get a pipeline: those of the pools with `image: baked`, once each, in pool order. */
 export function bakedArchitectures(pools: readonly { image?: string; architecture: Architecture }[]): Architecture[] {

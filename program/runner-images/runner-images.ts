@@ -1,7 +1,8 @@
 /**
  * The runner image pipeline: EC2 Image Builder bakes Amazon Linux 2023 with the runner, its dependencies, git,
  * docker and the CloudWatch agent, once per architecture, and publishes each new AMI id to an SSM parameter
- * (`runnerImageParameterName`) that pools with `image: baked` launch from (`resolve:ssm:` in their template).
+ * (`runnerImageParameterName`) that pools with `image: baked` launch from (`resolve:ssm:` in their template). The
+ * runner fleet creates those parameters, next to the templates that need them (program/ephemeral-runners/runner-fleet.ts).
  * docs/runner-images.md tells what it costs and how fresh the images are.
  */
 import * as aws from "@pulumi/aws";
@@ -12,7 +13,8 @@ import { defaultAmiParameter } from "../ephemeral-runners/runner-fleet";
 import { policyDocument, serviceTrustPolicy } from "../shared/iam";
 import { componentVersion, dependenciesDocument, runnerDocument } from "./components";
 import type { RunnerImagesConfig } from "./config";
-import { runnerImageParameterName, runnerImagePipelineName } from "./names";
+import { runnerImagePipelineName } from "../../contract/names";
+import { runnerImageParameterName } from "./names";
 
 /**
  * What Image Builder's build and test instances need, and no more: the Systems Manager agent (Image Builder drives
@@ -175,7 +177,8 @@ export class RunnerImages extends pulumi.ComponentResource {
       prefix,
       {
         name: recipeName,
-        // The newest Amazon Linux 2023 at every build, read from AWS's public parameter.
+        // The newest Amazon Linux 2023 at every build, read from AWS's public parameter ("SSM parameter, prefixed
+        // by ssm:, followed by the parameter name or ARN": Image Builder API Reference, CreateImageRecipe parentImage).
         parentImage: `ssm:${baseParameter}`,
         version: pulumi
           .all(parts.components.map((c) => c.version))
@@ -213,20 +216,6 @@ export class RunnerImages extends pulumi.ComponentResource {
       },
       parent,
     );
-    // The parameter exists before the first build (holding the stock image, which the bootstrap installs onto),
-    // so baked pools can launch at once; each build overwrites its value.
-    new aws.ssm.Parameter(
-      prefix,
-      {
-        name: parts.parameterName,
-        type: "String",
-        dataType: "aws:ec2:image",
-        value: aws.ssm.getParameterOutput({ name: baseParameter }, parent).value,
-        description: `Newest baked runner AMI (${architecture}) of ${args.stack}, written by Image Builder`,
-        tags: args.tags,
-      },
-      { parent: this, ignoreChanges: ["value"] },
-    );
     const distribution = new aws.imagebuilder.DistributionConfiguration(
       prefix,
       {
@@ -238,6 +227,9 @@ export class RunnerImages extends pulumi.ComponentResource {
               name: `cirunners-${args.stack}-runner-${architecture}-{{ imagebuilder:buildDate }}`,
               amiTags: { ...args.tags, "cirunners:runner-image": architecture },
             },
+            // Updates the runner fleet's parameter ("creates the Parameter if it doesn't already exist. Otherwise, it
+            // updates the parameter": API Reference, SsmParameterConfiguration). Image Builder writes it itself after
+            // the build, not the build instance: its role gets no SSM write.
             ssmParameterConfigurations: [{ parameterName: parts.parameterName, dataType: "aws:ec2:image" }],
           },
         ],

@@ -1,9 +1,11 @@
 /**
  * RunnerFleet under Pulumi mocks (with the getAmi answer of ami-mocks.ts): each pool's root volume is mapped at
  * its AMI's own root device name, baked pools launch from the runner image pipeline's parameter, the user data
- * carries the pool's docker and sudo choices, and the instance role may put the start-failure metric only.
+ * carries the pool's docker and sudo choices, and the instance role may put the start-failure metric only. The
+ * fleet creates the baked pools' parameter before their templates, under the alias of its former place.
  */
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import { METRICS_NAMESPACE } from "../../contract/names";
 import type { RunnerPool } from "../../program/config";
 import { descendantsOf, outputValue, type RecordedResource, settleRegistrations } from "../../testkit/pulumi-mocks";
@@ -26,14 +28,43 @@ const pool = (name: string, extra: Partial<RunnerPool>): RunnerPool => ({
   ...extra,
 });
 
+/** Resource options the recorder does not keep (aliases, ignoreChanges), by logical name, from the same requests. */
+interface Options {
+  aliases: { name: string; type: string; parentUrn: string; noParent: boolean }[];
+  ignoreChanges: string[];
+}
+function recordOptions(): Map<string, Options> {
+  const options = new Map<string, Options>();
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+    options.set(req.getName(), {
+      aliases: req.getAliasesList().map((a: any) => {
+        const spec = a.getSpec();
+        return {
+          name: spec.getName(),
+          type: spec.getType(),
+          parentUrn: spec.getParenturn(),
+          noParent: spec.getNoparent(),
+        };
+      }),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    original(req, callback);
+  };
+  return options;
+}
+
 describe("RunnerFleet images", () => {
   let recorded: RecordedResource[];
+  let options: Map<string, Options>;
   let mocks: AmiMocks;
   let templates: Record<string, RecordedResource>;
   let fleetChildren: RecordedResource[];
 
   before(async () => {
     ({ recorded, mocks } = await installAmiMocks(REGION, "dev"));
+    options = recordOptions();
     const aws = await import("@pulumi/aws");
     const { RunnerFleet } = await import("../../program/ephemeral-runners/runner-fleet");
     const fleet = new RunnerFleet("runners", {
@@ -99,6 +130,37 @@ describe("RunnerFleet images", () => {
     assert.equal(templates.baked.inputs.imageId, "resolve:ssm:/cirunners/dev/runner-images/arm64");
     assert.equal(templates.ubuntu.inputs.imageId, `resolve:ssm:${UBUNTU}`);
     assert.equal(templates["pinned-ubuntu"].inputs.imageId, UBUNTU_AMI);
+  });
+
+  it("creates the baked pools' parameter, seeded with the stock image, before their templates", () => {
+    const parameters = fleetChildren.filter((r) => r.type === "aws:ssm/parameter:Parameter");
+    assert.deepEqual(
+      parameters.map((p) => p.name),
+      ["runners-runner-image-arm64"],
+      "one per baked architecture",
+    );
+    const [parameter] = parameters;
+    assert.equal(parameter.inputs.name, "/cirunners/dev/runner-images/arm64");
+    assert.equal(parameter.inputs.type, "String");
+    assert.equal(parameter.inputs.dataType, "aws:ec2:image");
+    // The provider marks a parameter's value secret: the recorder keeps the wrapper.
+    const value = typeof parameter.inputs.value === "string" ? parameter.inputs.value : parameter.inputs.value.value;
+    assert.match(value, /^ami-/);
+    assert.deepEqual(options.get(parameter.name)?.ignoreChanges, ["value"], "Image Builder writes it after each build");
+    assert.ok(templates.baked.dependencies.includes(parameter.urn), "the template is created after the parameter");
+    for (const stock of ["al2023", "ubuntu", "pinned-ubuntu"])
+      assert.ok(!templates[stock].dependencies.includes(parameter.urn), stock);
+  });
+
+  it("keeps an existing stack's parameter: aliased to where RunnerImages created it", () => {
+    assert.deepEqual(options.get("runners-runner-image-arm64")?.aliases, [
+      {
+        name: "runner-images-arm64",
+        type: "",
+        parentUrn: "urn:pulumi:dev::cirunners::cirunners:index:RunnerImages::runner-images",
+        noParent: false,
+      },
+    ]);
   });
 
   it("renders each pool's name, docker and sudo choices into its user data", () => {
