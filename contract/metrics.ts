@@ -29,6 +29,10 @@ export const METRIC = {
   redeliveries: "Redeliveries",
   /** A runner that exited before taking a job (reported by the bootstrap). Dimension: pool. */
   runnerStartFailures: "RunnerStartFailures",
+  /** Baked runner image builds the runner-cache function started for a newly cached runner. No pool dimension. */
+  runnerImageBuildsStarted: "RunnerImageBuildsStarted",
+  /** Baked runner image builds the runner-cache function failed to start (retried at its next run). No pool dimension. */
+  runnerImageBuildStartFailures: "RunnerImageBuildStartFailures",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,5 +1,6 @@
 /**
- * The ephemeral runners' CloudWatch dashboard and the alarm on expired jobs. Metric names, the `pool` dimension and
+ * The ephemeral runners' CloudWatch dashboard, the alarm on expired jobs and, with baked pools, the alarm on image
+ * builds the runner-cache function failed to start. Metric names, the `pool` dimension and
  * the namespace are the contract's (`contract/metrics.ts`, `METRICS_NAMESPACE`), the spelling the runtime emits.
  *
  * The functions emit through Powertools, which adds its own `service` dimension (the emitting function) next to
@@ -22,6 +23,11 @@ export interface DashboardSpec {
   pools: readonly string[];
   /** Queues whose depth is shown: the job queue's dead-letter queue first, then the housekeeping functions'. */
   deadLetterQueues: Readonly<Record<string, string>>;
+  /**
+   * Some pool has `image: baked`: plot the image builds the runner-cache function starts.
+   * @default false
+   */
+  imageBuilds?: boolean;
 }
 
 type Widget = Record<string, unknown>;
@@ -121,6 +127,14 @@ export function dashboardBody(spec: DashboardSpec): { widgets: Widget[] } {
       perPool(spec, "Idle runners ended", METRIC.idleRunnersEnded),
       perPool(spec, "Runners that exited before a job", METRIC.runnerStartFailures),
       totals(spec, "Webhook redeliveries", [METRIC.redeliveries]),
+      ...(spec.imageBuilds
+        ? [
+            totals(spec, "Runner image builds (started by the runner cache)", [
+              METRIC.runnerImageBuildsStarted,
+              METRIC.runnerImageBuildStartFailures,
+            ]),
+          ]
+        : []),
       deadLetterDepth(spec),
     ],
   };
@@ -132,6 +146,9 @@ export function dashboardBody(spec: DashboardSpec): { widgets: Widget[] } {
  */
 export const EXPIRED_JOBS_QUERY = `SELECT SUM(${METRIC.jobsExpired}) FROM "${METRICS_NAMESPACE}"`;
 
+/** The same for image builds the runner-cache function failed to start (it emits with its `service` dimension). */
+export const IMAGE_BUILD_START_FAILURES_QUERY = `SELECT SUM(${METRIC.runnerImageBuildStartFailures}) FROM "${METRICS_NAMESPACE}"`;
+
 export interface RunnersDashboardArgs {
   /** Stack name: part of the dashboard's name. */
   readonly stack: string;
@@ -141,7 +158,12 @@ export interface RunnersDashboardArgs {
   /** Dead-letter queue names by label; the job queue's first. */
   readonly deadLetterQueues: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * SNS topic for the expiry alarm.
+   * Some pool has `image: baked`: plot the runner-cache function's image builds and alarm on failed starts.
+   * @default false
+   */
+  readonly imageBuilds?: boolean;
+  /**
+   * SNS topic for the alarms.
    * @default no alarm actions
    */
   readonly alarmTopicArn?: string;
@@ -156,6 +178,11 @@ export class RunnersDashboard extends pulumi.ComponentResource {
   public readonly dashboard: aws.cloudwatch.Dashboard;
   /** Fires when a job got no runner within GitHub's 24-hour queue limit: its workflow failed for want of one. */
   public readonly expiredJobsAlarm: aws.cloudwatch.MetricAlarm;
+  /**
+   * With baked pools: fires when the runner-cache function failed to start an image build, so the baked images lag
+   * behind the cached runner until its next run starts it.
+   */
+  public readonly imageBuildStartFailuresAlarm?: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: RunnersDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cirunners:index:RunnersDashboard", name, {}, opts);
@@ -168,7 +195,9 @@ export class RunnersDashboard extends pulumi.ComponentResource {
         dashboardBody: pulumi
           .all([args.region, pulumi.all(args.deadLetterQueues)])
           .apply(([region, deadLetterQueues]) =>
-            JSON.stringify(dashboardBody({ region, pools: args.pools, deadLetterQueues })),
+            JSON.stringify(
+              dashboardBody({ region, pools: args.pools, deadLetterQueues, imageBuilds: args.imageBuilds }),
+            ),
           ),
       },
       parent,
@@ -191,6 +220,27 @@ export class RunnersDashboard extends pulumi.ComponentResource {
       },
       parent,
     );
+
+    if (args.imageBuilds) {
+      this.imageBuildStartFailuresAlarm = new aws.cloudwatch.MetricAlarm(
+        `${name}-image-build-start-failures`,
+        {
+          alarmDescription: `The runner-cache function of stack ${args.stack} failed to start a baked runner image build: the baked images lag behind the cached runner until its next scheduled run starts it. Check the function's log and the image pipelines (docs/runner-images.md).`,
+          metricQueries: [
+            { id: "failed", expression: IMAGE_BUILD_START_FAILURES_QUERY, period: DASHBOARD_PERIOD, returnData: true },
+          ],
+          evaluationPeriods: 1,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          // No data means no start failed (or the function did not run).
+          treatMissingData: "notBreaching",
+          alarmActions,
+          okActions: alarmActions,
+          tags: args.tags,
+        },
+        parent,
+      );
+    }
 
     this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
   }

@@ -6,6 +6,7 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_ENTRY, runnerParameterPrefix } from "../../contract/names";
 import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
+import { bakedArchitectures } from "../runner-images/names";
 import { awsLocation } from "../shared/location";
 import { ScheduledFunction } from "../shared/scheduled-function";
 import { RunnersDashboard } from "./dashboard";
@@ -267,6 +268,7 @@ export class EphemeralRunners extends pulumi.ComponentResource {
           jobs: this.ingress.deadLetterQueue.name,
           ...Object.fromEntries(Object.entries(scheduled).map(([fn, f]) => [fn, f.deadLetterQueue.name])),
         },
+        imageBuilds: bakedArchitectures(runners.pools).length > 0,
         alarmTopicArn: args.alarmTopicArn,
         tags,
       },

@@ -6,6 +6,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { ImagebuilderClient } from "@aws-sdk/client-imagebuilder";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { METRIC } from "../../contract/metrics.js";
 import { ENV } from "../../contract/names.js";
 import { runnerTargetFor } from "../../contract/runner-target.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
@@ -69,13 +70,13 @@ export function createRunnerCacheHandler(
     const builds = results.flatMap((r) => r.imageBuilds ?? []);
     metrics.addMetric("RunnerCacheUpdates", MetricUnit.Count, results.filter((r) => r.action === "uploaded").length);
     metrics.addMetric(
-      "RunnerImageBuildsStarted",
+      METRIC.runnerImageBuildsStarted,
       MetricUnit.Count,
       builds.filter((b) => b.outcome === "started").length,
     );
-    // A start that failed is retried at the next run; alarm on this staying above zero.
+    // A start that failed is retried at the next run; the stack's alarm fires on it (program/ephemeral-runners/dashboard.ts).
     metrics.addMetric(
-      "RunnerImageBuildStartFailures",
+      METRIC.runnerImageBuildStartFailures,
       MetricUnit.Count,
       builds.filter((b) => b.outcome === "failed").length,
     );

@@ -28,11 +28,31 @@ describe("RunnersDashboard", () => {
   const expressions = (properties: { metrics: unknown[][] }) =>
     properties.metrics.flatMap((m) => m.filter((x): x is Series => typeof x === "object" && x !== null));
 
-  it("plots every metric of the contract, in its namespace, and nothing else from it", () => {
-    const json = JSON.stringify(dashboard.dashboardBody(spec()));
-    const named = [...json.matchAll(/MetricName=\\"([A-Za-z]+)\\"/g)].map((m) => m[1]);
-    assert.deepEqual([...new Set(named)].sort(), Object.values(METRIC).sort());
+  const plotted = (body: unknown) => {
+    const json = JSON.stringify(body);
     assert.ok([...json.matchAll(/Namespace=\\"([^\\]+)\\"/g)].every((m) => m[1] === "cirunners"));
+    return [...new Set([...json.matchAll(/MetricName=\\"([A-Za-z]+)\\"/g)].map((m) => m[1]))].sort();
+  };
+  const imageMetrics: string[] = [METRIC.runnerImageBuildsStarted, METRIC.runnerImageBuildStartFailures];
+
+  it("plots every metric of the contract, in its namespace, and nothing else from it", () => {
+    assert.deepEqual(plotted(dashboard.dashboardBody({ ...spec(), imageBuilds: true })), Object.values(METRIC).sort());
+  });
+
+  it("plots the runner image builds only when some pool is baked", () => {
+    assert.deepEqual(
+      plotted(dashboard.dashboardBody(spec())),
+      Object.values(METRIC)
+        .filter((m) => !imageMetrics.includes(m))
+        .sort(),
+    );
+    const widget = widgetsOf(dashboard.dashboardBody({ ...spec(), imageBuilds: true })).find((w) =>
+      w.title.startsWith("Runner image builds"),
+    );
+    assert.deepEqual(
+      expressions(widget).map((s) => s.label),
+      imageMetrics,
+    );
   });
 
   it("draws one series per configured pool for each job metric, summed over the functions that emit it", () => {
@@ -58,7 +78,7 @@ describe("RunnersDashboard", () => {
   });
 
   it("shows each dead-letter queue's depth and uses unique expression ids in every widget", () => {
-    const widgets = widgetsOf(dashboard.dashboardBody(spec()));
+    const widgets = widgetsOf(dashboard.dashboardBody({ ...spec(), imageBuilds: true }));
     const dlq = widgets.find((w) => w.title.startsWith("Dead-letter"));
     assert.deepEqual(
       dlq.metrics.map((m: unknown[]) => m[3]),
@@ -101,5 +121,40 @@ describe("RunnersDashboard", () => {
     assert.equal(alarm.threshold, 0);
     assert.equal(alarm.treatMissingData, "notBreaching");
     assert.deepEqual(alarm.alarmActions, [topic]);
+    assert.ok(
+      !children.some((r) => r.name === "dash-dashboard-image-build-start-failures"),
+      "no image pipelines, no alarm on starting them",
+    );
+  });
+
+  it("with a baked pool: the alarm on image builds the runner cache failed to start pages the topic", async () => {
+    const topic = `arn:aws:sns:${REGION}:123456789012:alerts`;
+    const raw = rawConfig();
+    const runners = raw.runners as { pools: Record<string, unknown>[] };
+    const baked = {
+      ...raw,
+      runners: { ...runners, pools: [{ ...runners.pools[0], image: "baked" }, runners.pools[1]] },
+    };
+    const { component, children } = await h.build("baked-dash", baked, "dev", { alarmTopicArn: topic });
+    const body = JSON.parse(
+      named(children, "aws:cloudwatch/dashboard:Dashboard", "baked-dash-dashboard").inputs.dashboardBody,
+    );
+    assert.ok(widgetsOf(body).some((w) => w.title.startsWith("Runner image builds")));
+    const alarm = named(
+      children,
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "baked-dash-dashboard-image-build-start-failures",
+    ).inputs;
+    assert.equal(
+      alarm.metricQueries[0].expression,
+      `SELECT SUM(${METRIC.runnerImageBuildStartFailures}) FROM "cirunners"`,
+    );
+    assert.equal(alarm.metricQueries[0].period, 300);
+    assert.equal(alarm.comparisonOperator, "GreaterThanThreshold");
+    assert.equal(alarm.threshold, 0);
+    assert.equal(alarm.treatMissingData, "notBreaching");
+    assert.deepEqual(alarm.alarmActions, [topic]);
+    assert.deepEqual(alarm.okActions, [topic]);
+    assert.ok(component.dashboard.imageBuildStartFailuresAlarm);
   });
 });
