@@ -2,7 +2,8 @@
  * A workflow job as GitHub reports it now: `actions/get-job-for-workflow-run`,
  * `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` (GitHub's OpenAPI description in @octokit/openapi). `status` is
  * one of queued, in_progress, completed, waiting, requested, pending; `conclusion` (cancelled, failure, ...) is set
- * once completed; `runner_name` once a runner took it. App permission: repository "Actions: read".
+ * once completed; `runner_name` once a runner took it; `started_at` when it started (the schema requires it, so a
+ * queued job has one too: the reconciler reads it only once a runner is named). App permission: repository "Actions: read".
  */
 import { splitRepository } from "../../../contract/runner-target.js";
 import type { GitHubJob } from "../../core/reconcile/plan.js";
@@ -18,7 +19,13 @@ export async function getJob(client: GitHubClient, repository: string, jobId: nu
       repo,
       job_id: jobId,
     });
-    return { status: data.status, conclusion: data.conclusion, runnerName: data.runner_name };
+    return {
+      status: data.status,
+      conclusion: data.conclusion,
+      runnerName: data.runner_name,
+      // Required in the `job` schema (date-time); the reconciler reports QueueToStartSeconds from it.
+      startedAt: data.started_at,
+    };
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
     throw error;

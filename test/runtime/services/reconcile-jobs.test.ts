@@ -1,5 +1,6 @@
 /** The reconciler against moto (DynamoDB ledger, SQS FIFO job queue, EC2) and the GitHub stand-in. */
 import { strict as assert } from "node:assert";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -9,8 +10,10 @@ import {
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { decodeJobMessage } from "../../../contract/job.js";
 import type { NewJobRecord } from "../../../contract/ledger.js";
+import { METRIC } from "../../../contract/metrics.js";
 import { TAG } from "../../../contract/names.js";
 import { dueJobs, getJob, type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
+import { publishReconcileMetrics } from "../../../runtime/handlers/reconciler.js";
 import { type ReconcileSettings, reconcileJobs } from "../../../runtime/services/reconcile-jobs.js";
 import type { GitHubApi } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -248,6 +251,49 @@ describe("reconcileJobs (moto + GitHub stand-in)", function () {
         new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }),
       )
     ).Reservations?.flatMap((r) => r.Instances?.map((i) => i.InstanceId) ?? []) ?? [];
+
+  it("records a start it learns from GitHub's job API with GitHub's started_at, and publishes QueueToStartSeconds", async () => {
+    const queuedAt = new Date(Date.now() - minutes(2));
+    github.createJob({ id: 9, owner: ORG, labels: ["self-hosted", "linux"], durationMs: minutes(60), deliver: false });
+    const runnerName = `${POOL}-9-abcdef`;
+    const instanceId = await launch(runnerName);
+    const created = await recordJob(ledger, job(9, { queuedAt: queuedAt.toISOString() }), queuedAt);
+    const launching = await moveJob(ledger, 9, "queued", created.record.version, { state: "launching" }, queuedAt);
+    const runner = { instanceId, runnerName, launchedAt: queuedAt.toISOString() };
+    await moveJob(
+      ledger,
+      9,
+      "launching",
+      launching.record?.version as number,
+      { state: "launched", addRunner: runner },
+      queuedAt,
+    );
+    // The runner comes online and takes the job; its in_progress delivery is lost (deliver: false).
+    github.addRunner({ name: runnerName, scope: `org:${ORG}`, status: "online" });
+    const startedAt = github.jobs.get(9)?.startedAt as number;
+    assert.ok(startedAt > queuedAt.getTime(), "the stand-in started the job");
+    const githubStartedAt = new Date(startedAt).toISOString().replace(/\.\d{3}Z$/, "Z"); // GitHub's job API: whole seconds
+
+    const report = await run(settings(), new Date(Date.now() + minutes(11)));
+    assert.deepEqual(
+      report.moved.map((m) => [m.jobId, m.from, m.to, m.ranOn]),
+      [[9, "launched", "running", runnerName]],
+    );
+    const seconds = (Date.parse(githubStartedAt) - queuedAt.getTime()) / 1000;
+    assert.equal(report.moved[0].queueToStartSeconds, seconds);
+    assert.equal((await getJob(ledger, 9))?.startedAt, githubStartedAt);
+
+    const published: Array<{ name: string; value: number }> = [];
+    const single = {
+      addDimension() {},
+      addMetric: (name: string, _unit: string, value: number) => published.push({ name, value }),
+    };
+    publishReconcileMetrics(report, { singleMetric: () => single, addMetric() {} } as unknown as Metrics);
+    assert.deepEqual(
+      published.filter((p) => p.name === METRIC.queueToStartSeconds),
+      [{ name: METRIC.queueToStartSeconds, value: seconds }],
+    );
+  });
 
   it("sends a launched job whose runner never came online back to the queue after the boot grace", async () => {
     const { runnerName, instanceId } = await launchedOn(6, "offline");
