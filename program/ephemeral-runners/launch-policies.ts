@@ -8,6 +8,7 @@ import { type AwsLocation, ec2Arn, iamArn, imageArn, parameterArn, parameterPath
 import { TAG } from "../../contract/names";
 import type { GitHubConfig, RunnersConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
+import { readGitHubAppKeyStatement } from "./policies";
 import { launchTemplateImage, type RunnerFleet } from "./runner-fleet";
 
 /** What EC2 creates for (and tags during) one launch: these ARNs are only known as patterns. */
@@ -143,12 +144,7 @@ export function launchStatements(scope: LaunchScope): PolicyStatement[] {
       Action: ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameters"],
       Resource: parameterPathArn(scope, scope.parameterPrefix),
     },
-    {
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
-    },
+    readGitHubAppKeyStatement(scope, scope.appPrivateKeyParameter),
   ];
   if (scope.amiParameters.length > 0) {
     // `resolve:ssm:` in a launch template is resolved with the caller's permissions at each launch.

@@ -99,6 +99,16 @@ function findAndEndOwnInstances(scope: AwsLocation & { stack: string }): PolicyS
   ];
 }
 
+/** Every function that acts as the GitHub App reads the App's private key from its one parameter: this statement. */
+export function readGitHubAppKeyStatement(where: AwsLocation, appPrivateKeyParameter: string): PolicyStatement {
+  return {
+    Sid: "ReadGitHubAppKey",
+    Effect: "Allow",
+    Action: ["ssm:GetParameter"],
+    Resource: parameterArn(where, appPrivateKeyParameter),
+  };
+}
+
 export interface ReaperScope extends AwsLocation {
   stack: string;
   parameterPrefix: string;
@@ -126,12 +136,7 @@ export function reaperStatements(scope: ReaperScope): PolicyStatement[] {
       Action: ["ssm:DeleteParameters"],
       Resource: parameterPathArn(scope, scope.parameterPrefix),
     },
-    {
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
-    },
+    readGitHubAppKeyStatement(scope, scope.appPrivateKeyParameter),
   ];
 }
 
@@ -160,12 +165,7 @@ export function runnerCacheStatements(
     Resource: scope.cacheBucketArn,
   });
   if (scope.appPrivateKeyParameter) {
-    statements.push({
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
-    });
+    statements.push(readGitHubAppKeyStatement(scope, scope.appPrivateKeyParameter));
   }
   if (scope.imagePipelineArns?.length) {
     statements.push({
@@ -199,11 +199,6 @@ export function reconcilerStatements(scope: ReconcilerScope): PolicyStatement[] 
   return [
     ...findAndEndOwnInstances(scope),
     { Sid: "RequeueJobs", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: scope.jobQueueArn },
-    {
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["ssm:GetParameter"],
-      Resource: parameterArn(scope, scope.appPrivateKeyParameter),
-    },
+    readGitHubAppKeyStatement(scope, scope.appPrivateKeyParameter),
   ];
 }

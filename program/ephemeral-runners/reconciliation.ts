@@ -15,8 +15,8 @@ import { ScheduledFunction } from "../shared/scheduled-function";
 import { type LaunchEnvironment, reconcilerEnvironment, redeliverEnvironment } from "./function-environments";
 import type { JobLedger } from "./job-ledger";
 import { ledgerStatements } from "./ledger-policies";
-import { reconcilerStatements } from "./policies";
-import { parameterArn, type AwsLocation } from "../../contract/arn";
+import { readGitHubAppKeyStatement, reconcilerStatements } from "./policies";
+import type { AwsLocation } from "../../contract/arn";
 
 /** Often enough that a job waiting for capacity starts within a minute of a runner ending. */
 export const RECONCILER_SCHEDULE = "rate(1 minute)";
@@ -119,12 +119,7 @@ export class JobReconciliation extends pulumi.ComponentResource {
           environment: { ...redeliverEnvironment({ github: args.github, hookIds: args.hookIds }) },
           // It talks to GitHub only, as the App: the App's key is all it reads.
           statements: args.location.apply((where): PolicyStatement[] => [
-            {
-              Sid: "ReadGitHubAppKey",
-              Effect: "Allow",
-              Action: ["ssm:GetParameter"],
-              Resource: parameterArn(where, args.github.appPrivateKeyParameter),
-            },
+            readGitHubAppKeyStatement(where, args.github.appPrivateKeyParameter),
           ]),
           timeout: 120,
           reservedConcurrency: 1,
