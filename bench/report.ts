@@ -187,8 +187,12 @@ function webhookRows(webhook: WebhookBenchResult): string[] {
   ];
 }
 
-/** Issue 12's burst: jobs lost and duplicate runners must be 0. */
-function ledgerTable(ledger: LedgerBurstResult): string[] {
+/**
+ * Issue 12's burst: jobs lost and duplicate runners must be 0. Runners left over by a cancellation (a launch that raced
+ * it) and runners that never came online are no job's second runner: reported next to them, without a target
+ * (simulation/accounting.ts defines all three).
+ */
+export function ledgerTable(ledger: LedgerBurstResult): string[] {
   const s = ledger.summary;
   const c = ledger.callsPerJob;
   return [
@@ -197,7 +201,9 @@ function ledgerTable(ledger: LedgerBurstResult): string[] {
     "| measurement | value | target | result |",
     "|---|---|---|---|",
     `| jobs lost | ${s.jobsLost} of ${s.jobsSeen} (${s.jobsRun} run, ${s.jobsCancelled} cancelled) | 0 | ${pass(s.jobsLost === 0)} |`,
-    `| duplicate runners | ${s.duplicateRunners} | 0 | ${pass(s.duplicateRunners === 0)} |`,
+    `| duplicate runners (came online, ran no job, not explained by a cancellation) | ${s.duplicateRunners} | 0 | ${pass(s.duplicateRunners === 0)} |`,
+    `| runners for jobs cancelled before they started (came online, ran no job; at most one per cancelled job) | ${s.runnersForCancelledJobs} (longest idle ${s.runnersForCancelledJobsMaxIdleSeconds} s) | | |`,
+    `| runners that never came online (withdrawn before booting, or never booted; no job could get them) | ${s.runnersNeverOnline} | | |`,
     `| idle runner-minutes | ${s.idleRunnerMinutes} (${s.idleRunnersLeft} idle runners left) | | |`,
     `| busy runners killed | ${s.busyRunnersKilled} | | |`,
     `| calls per job | DynamoDB ${c.dynamodb}, SQS ${c.sqs}, GitHub ${c.github}, EC2 ${c.ec2} | | |`,

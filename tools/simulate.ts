@@ -120,6 +120,9 @@ async function main(): Promise<number> {
           jobsRun: summary.jobsRun,
           jobsLost: summary.jobsLost,
           duplicateRunners: summary.duplicateRunners,
+          runnersForCancelledJobs: summary.runnersForCancelledJobs,
+          runnersForCancelledJobsMaxIdleSeconds: summary.runnersForCancelledJobsMaxIdleSeconds,
+          runnersNeverOnline: summary.runnersNeverOnline,
           idleRunnerMinutes: summary.idleRunnerMinutes,
         },
       };
