@@ -26,6 +26,7 @@ import {
   type PlannedJob,
   planWave,
 } from "../core/launch/plan.js";
+import { triageBatch } from "../core/launch/batch.js";
 import { randomSuffix } from "../core/launch/runner.js";
 import { planAfterCheck } from "../core/reconcile/plan.js";
 import {
@@ -97,22 +98,9 @@ export class JobBatch {
   }
 
   async #settle(): Promise<void> {
-    const actionable: PlannedJob[] = [];
-    const failedGroups = new Set<string>();
-    const firstOfJob = new Map<number, string>();
-    for (const record of decodeBatch(this.#records, this.env.pools)) {
-      if ("failure" in record) {
-        this.failures.set(record.messageId, record.failure);
-        failedGroups.add(record.groupId);
-      } else if (failedGroups.has(record.groupId)) {
-        // Powertools skips it (FIFO): it comes back, and is decided then.
-      } else if (firstOfJob.has(record.message.jobId)) {
-        this.#skip(record, `a duplicate of message ${firstOfJob.get(record.message.jobId)} in this batch`);
-      } else {
-        firstOfJob.set(record.message.jobId, record.messageId);
-        actionable.push(record);
-      }
-    }
+    const { failures, skipped, actionable } = triageBatch(decodeBatch(this.#records, this.env.pools));
+    for (const [messageId, failure] of failures) this.failures.set(messageId, failure);
+    for (const { job, reason } of skipped) this.#skip(job, reason);
     const claimed = (await Promise.all(actionable.map((job) => this.#claim(job)))).flatMap((c) => (c ? [c] : []));
     if (claimed.length === 0) return;
     const plan = planWave(claimed, await this.#freeCapacity(claimed));

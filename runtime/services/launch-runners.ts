@@ -24,12 +24,12 @@ import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { gitHubErrorReason, isRetryableGitHubError } from "../adapters/github/errors.js";
 import { deleteRunner, generateJitConfig, type JitConfig } from "../adapters/github/runners.js";
 import { deleteParameters, putRunnerParameter } from "../adapters/ssm.js";
+import { matchFleet, withoutInstances } from "../core/launch/assign.js";
 import {
   buildFleetOverrides,
   type FleetInstance,
   type Lifecycle,
   onDemandFallbackCount,
-  shortfallReason,
 } from "../core/launch/fleet.js";
 import type { FailureReason } from "../core/launch/plan.js";
 import { fleetTags, type RunnerLabels, runnerTags } from "../core/launch/runner.js";
@@ -137,41 +137,32 @@ export async function launchRunners(
     deps,
     fleetTags(env.stack, pool.name, extraTags, single),
   );
-  const assigned = jitRunners.slice(0, fleet.instances.length);
-  const surplus = jitRunners.slice(fleet.instances.length);
-  if (surplus.length > 0) {
-    const detail = `fleet started ${fleet.instances.length} of ${jitRunners.length} instances: ${fleet.errors.join("; ") || "no error reported"}`;
+  const match = matchFleet(jitRunners, fleet);
+  if (match.shortfall) {
+    const { reason, detail } = match.shortfall;
     deps.log.warn("fleet shortfall: deleting surplus JIT runners", {
       pool: pool.name,
-      surplus: surplus.length,
+      surplus: match.surplus.length,
       detail,
     });
-    await deleteRunners(surplus, deps);
-    const reason = shortfallReason(
-      fleet.instances.length,
-      fleet.errors.map((e) => e.split(":")[0]),
-    );
-    for (const runner of surplus) failed.push({ key: runner.request.key, reason, detail });
+    await deleteRunners(match.surplus, deps);
+    for (const runner of match.surplus) failed.push({ key: runner.request.key, reason, detail });
   }
   // Instances beyond the request count (never expected) are not anyone's runner.
-  await terminateQuietly(
-    fleet.instances.slice(jitRunners.length).map((i) => i.instanceId),
-    deps,
-  );
+  await terminateQuietly(match.extraInstanceIds, deps);
 
   const fleetTaggedRunner = single !== undefined;
-  let instances = fleet.instances.slice(0, assigned.length);
-  let runners = assigned;
+  let { instances, runners } = match;
   if (hooks.withdraw && runners.length > 0) {
     const out = await hooks.withdraw(
       runners.map((r, i) => ({ key: r.request.key, instanceId: instances[i].instanceId })),
     );
-    const gone = runners.filter((_, i) => out.has(instances[i].instanceId));
-    if (gone.length > 0) {
-      await Promise.all([terminateQuietly([...out], deps), deleteRunners(gone, deps)]);
-      for (const r of gone) failed.push({ key: r.request.key, reason: "capacity", detail: "pool over maxRunners" });
-      runners = runners.filter((_, i) => !out.has(instances[i].instanceId));
-      instances = instances.filter((i) => !out.has(i.instanceId));
+    const kept = withoutInstances(runners, instances, out);
+    if (kept.gone.length > 0) {
+      await Promise.all([terminateQuietly([...out], deps), deleteRunners(kept.gone, deps)]);
+      for (const r of kept.gone)
+        failed.push({ key: r.request.key, reason: "capacity", detail: "pool over maxRunners" });
+      ({ runners, instances } = kept);
     }
   }
   const configured = { ...fleet, instances, fleetTaggedRunner, starting: hooks.starting };
