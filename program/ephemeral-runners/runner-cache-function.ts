@@ -6,9 +6,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsLocation, imagePipelineArn } from "../../contract/arn";
-import { FUNCTION_ENTRY } from "../../contract/names";
+import { FUNCTION_ENTRY, runnerImagePipelineName } from "../../contract/names";
 import type { GitHubConfig, RunnersConfig } from "../config";
-import { bakedArchitectures, runnerImagePipelineName } from "../runner-images/names";
+import { bakedArchitectures } from "../runner-images/names";
 import { ScheduledFunction } from "../shared/scheduled-function";
 import { runnerCacheEnvironment } from "./function-environments";
 import { runnerCacheStatements } from "./policies";

@@ -15,12 +15,6 @@ export const BAKED_IMAGE_MARKER = "/etc/cirunners/runner-image.json";
 export const BAKED_RUNNER_DIR = "/home/runner/actions-runner";
 
 /**
- * The pipelines' name rule is the contract's (`runnerImagePipelineName` in contract/names.ts): the runtime reads the
- * architecture back from it. Re-exported for program/ephemeral-runners/runner-cache-function.ts.
- */
-export { runnerImagePipelineName } from "../../contract/names";
-
-/**
  * RunnerImages' name in program/index.ts. RunnerImages used to create the baked parameters itself, as its children
  * `<this>-<arch>`: the runner fleet, which creates them now, aliases those (program/ephemeral-runners/runner-fleet.ts).
  */
