@@ -33,6 +33,16 @@ export const METRIC = {
   runnerImageBuildsStarted: "RunnerImageBuildsStarted",
   /** Baked runner image builds the runner-cache function failed to start (retried at its next run). No pool dimension. */
   runnerImageBuildStartFailures: "RunnerImageBuildStartFailures",
+  /** Milliseconds from a launch request's enqueueing to its fleet's launch (launcher). No pool dimension. */
+  launchLatency: "LaunchLatency",
+  /** Runner tarballs the runner-cache function stored (a new version, or a checksum that did not match). */
+  runnerCacheUpdates: "RunnerCacheUpdates",
+  /** Instances the reaper ended (ghosts, never registered, idle past maxJobHours). Dimension: reason. */
+  reapedInstances: "ReapedInstances",
+  /** Offline or idle runners the reaper removed from GitHub. */
+  deregisteredRunners: "DeregisteredRunners",
+  /** Left-over JIT config parameters the reaper deleted. */
+  deletedRunnerParameters: "DeletedRunnerParameters",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

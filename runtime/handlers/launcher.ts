@@ -79,7 +79,7 @@ function report(batch: JobBatch, response: SQSBatchResponse): void {
         const { runner } = outcome;
         const latency = runner.fleetLaunchedAt - Date.parse(outcome.message.enqueuedAt);
         if (Number.isFinite(latency) && latency >= 0)
-          metrics.addMetric("LaunchLatency", MetricUnit.Milliseconds, latency);
+          metrics.addMetric(METRIC.launchLatency, MetricUnit.Milliseconds, latency);
         logger.info("runner launched", {
           jobId,
           pool,

@@ -4,6 +4,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { METRIC } from "../../contract/metrics.js";
 import { ENV } from "../../contract/names.js";
 import { readSettings, type SettingsOf } from "../../contract/settings.js";
 import { ledgerOf } from "../adapters/ledger.js";
@@ -37,10 +38,10 @@ export function publishReapMetrics(report: ReapReport, sink: Metrics = metrics):
   for (const [reason, count] of byReason) {
     const single = sink.singleMetric();
     single.addDimension("Reason", reason);
-    single.addMetric("ReapedInstances", MetricUnit.Count, count);
+    single.addMetric(METRIC.reapedInstances, MetricUnit.Count, count);
   }
-  sink.addMetric("DeregisteredRunners", MetricUnit.Count, report.deregistered.length);
-  sink.addMetric("DeletedRunnerParameters", MetricUnit.Count, report.deletedParameters.length);
+  sink.addMetric(METRIC.deregisteredRunners, MetricUnit.Count, report.deregistered.length);
+  sink.addMetric(METRIC.deletedRunnerParameters, MetricUnit.Count, report.deletedParameters.length);
   sink.publishStoredMetrics();
 }
 

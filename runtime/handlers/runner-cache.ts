@@ -68,7 +68,11 @@ export function createRunnerCacheHandler(
       imagebuilder: deps.imagebuilder,
     });
     const builds = results.flatMap((r) => r.imageBuilds ?? []);
-    metrics.addMetric("RunnerCacheUpdates", MetricUnit.Count, results.filter((r) => r.action === "uploaded").length);
+    metrics.addMetric(
+      METRIC.runnerCacheUpdates,
+      MetricUnit.Count,
+      results.filter((r) => r.action === "uploaded").length,
+    );
     metrics.addMetric(
       METRIC.runnerImageBuildsStarted,
       MetricUnit.Count,

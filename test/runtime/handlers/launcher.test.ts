@@ -6,6 +6,7 @@ import "./quiet.js";
 import assert from "node:assert/strict";
 import { CreateFleetCommand, type EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, ListTagsForResourceCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { METRIC } from "../../../contract/metrics.js";
 import { ENV, TAG } from "../../../contract/names.js";
 import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
@@ -123,7 +124,7 @@ describe("launcher against moto and the GitHub stand-in", () => {
       launched.map((m) => [m.JobsLaunched, m.pool]),
       messages.map(() => [1, "linux-x64"]),
     );
-    const latency = metrics.find((m) => "LaunchLatency" in m)?.LaunchLatency as number[];
+    const latency = metrics.find((m) => METRIC.launchLatency in m)?.[METRIC.launchLatency] as number[];
     assert.equal(latency.length, 4);
     assert.ok(
       latency.every((ms) => ms >= 1500),
