@@ -19,12 +19,6 @@ export const VARIANTS = {
     options: { alias: {} },
     runtimeSdk: false,
   },
-  unstubbed: {
-    description:
-      "only the credential alias: the SDK's event-stream codec and DynamoDB's endpoint-discovery cache bundled (as before they were stubbed)",
-    options: { alias: { "@aws-sdk/credential-provider-node": "./runtime/shared/credentials.ts" } },
-    runtimeSdk: false,
-  },
   "cjs-sdk": {
     description: "AWS SDK CommonJS builds (esbuild's default mainFields for node)",
     options: { mainFields: ["main", "module"] },

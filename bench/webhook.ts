@@ -17,8 +17,7 @@
  * from node_modules as Lambda's nodejs22.x loads them from /var/runtime/node_modules); `cjs-sdk` (esbuild's default
  * mainFields for node, i.e. the AWS SDK's CommonJS builds); `credential-chain` (no alias: the SDK's whole default
  * credential chain, as before issue 17; `credential-chain@<copy of an older commit>` measures that commit as it was
- * deployed); `unstubbed` (the credential alias only: the SDK's event-stream codec and DynamoDB's endpoint-discovery
- * cache bundled, as before runtime/shared/no-event-streams.ts and no-endpoint-discovery.ts). `--root` measures a
+ * deployed). `--root` measures a
  * patched copy of the repository (contract/ and runtime/ changes tried outside the working tree).
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -9,10 +9,6 @@ import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./
 /** Root of the repository: function entry points are given relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** The AWS SDK's event-stream codec, and what stands in for it where no client has event-stream operations. */
-const EVENT_STREAMS = "@smithy/core/event-streams";
-const EVENT_STREAMS_STUB = "./runtime/shared/no-event-streams.ts";
-
 /**
  * esbuild's options for every function (entry points and directories are added by `bundleFunction`); exported so
  * `bench/webhook.ts` measures exactly what is deployed. See docs/webhook.md, "Bundle".
@@ -31,18 +27,9 @@ export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
   treeShaking: true,
   legalComments: "none",
   charset: "utf8",
-  alias: {
-    // Lambda gives a function its role's credentials in environment variables: the SDK's default chain (STS, SSO,
-    // ini files, metadata endpoints) is reduced to that link in every bundle (runtime/shared/credentials.ts).
-    "@aws-sdk/credential-provider-node": "./runtime/shared/credentials.ts",
-    // The event-stream codec, reached through a dynamic import() only for event-stream operations, which these
-    // functions do not call (runtime/shared/no-event-streams.ts). `bundleFunction` builds a function whose client
-    // has event-stream operations (it imports the module statically: S3, CloudWatch Logs) with the real module.
-    [EVENT_STREAMS]: EVENT_STREAMS_STUB,
-    // DynamoDB endpoint discovery's cache: discovery is off unless turned on, and nothing turns it on
-    // (runtime/shared/no-endpoint-discovery.ts).
-    "@aws-sdk/endpoint-cache": "./runtime/shared/no-endpoint-discovery.ts",
-  },
+  // Lambda gives a function its role's credentials in environment variables: the SDK's default chain (STS, SSO,
+  // ini files, metadata endpoints) is reduced to that link in every bundle (runtime/shared/credentials.ts).
+  alias: { "@aws-sdk/credential-provider-node": "./runtime/shared/credentials.ts" },
   // Some AWS SDK dependencies still call require() for Node built-ins.
   banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
   logLevel: "silent",
@@ -64,47 +51,24 @@ export function bundleFunction(entry: string): string {
   const absolute = path.resolve(REPO_ROOT, entry);
   if (!bundles.has(absolute)) {
     const entries = [...new Set([...functionEntries(), absolute])].filter((e) => !bundles.has(e));
-    const metafile = buildInto(entries, BUNDLE_OPTIONS);
-    // A bundle whose code imports the event-stream module statically has a client with event-stream operations:
-    // built again with the real module (runtime/shared/no-event-streams.ts).
-    const stub = path.normalize(EVENT_STREAMS_STUB);
-    const withEventStreams = Object.values(metafile.outputs)
-      .filter(
-        (output) =>
-          output.entryPoint !== undefined &&
-          Object.keys(output.inputs).some((input) =>
-            metafile.inputs[input]?.imports.some((i) => i.path === stub && i.kind === "import-statement"),
-          ),
-      )
-      .map((output) => path.join(REPO_ROOT, output.entryPoint as string));
-    if (withEventStreams.length > 0) {
-      const { [EVENT_STREAMS]: _stub, ...alias } = BUNDLE_OPTIONS.alias ?? {};
-      buildInto(withEventStreams, { ...BUNDLE_OPTIONS, alias });
+    const result = esbuild.buildSync({
+      ...BUNDLE_OPTIONS,
+      write: false,
+      entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
+      absWorkingDir: REPO_ROOT,
+      outdir: path.join(REPO_ROOT, ".bundles"),
+    });
+    for (const file of result.outputFiles ?? []) {
+      const source = path.join(
+        REPO_ROOT,
+        path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"),
+      );
+      bundles.set(source, file.text);
     }
   }
   const code = bundles.get(absolute);
   if (code === undefined) throw new Error(`esbuild produced no bundle for ${entry}`);
   return code;
-}
-
-/** Bundles `entries` with `options` into `bundles`; returns esbuild's metafile. */
-function buildInto(entries: string[], options: esbuild.BuildOptions): esbuild.Metafile {
-  const result = esbuild.buildSync({
-    ...options,
-    write: false,
-    metafile: true,
-    entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
-    absWorkingDir: REPO_ROOT,
-    outdir: path.join(REPO_ROOT, ".bundles"),
-  });
-  for (const file of result.outputFiles ?? []) {
-    const source = path.join(
-      REPO_ROOT,
-      path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"),
-    );
-    bundles.set(source, file.text);
-  }
-  return result.metafile as esbuild.Metafile;
 }
 
 /** The archive Lambda runs: `index.mjs` with the bundle, handler `index.handler`. */
