@@ -15,15 +15,15 @@
 import { randomUUID } from "node:crypto";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { type AwsLocation, ec2Arn } from "../../contract/arn.js";
-import { runnerParameterName, TAG } from "../../contract/names.js";
+import type { AwsLocation } from "../../contract/arn.js";
+import { runnerParameterName } from "../../contract/names.js";
 import type { RuntimePool } from "../../contract/pool.js";
 import type { RunnerTarget } from "../../contract/runner-target.js";
-import { createFleet, ec2ErrorCode, tagInstance, terminateInstances } from "../adapters/ec2.js";
+import { createFleet, ec2ErrorCode, tagInstance } from "../adapters/ec2.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
 import { gitHubErrorReason, isRetryableGitHubError } from "../adapters/github/errors.js";
-import { deleteRunner, generateJitConfig, type JitConfig } from "../adapters/github/runners.js";
-import { deleteParameters, putRunnerParameter } from "../adapters/ssm.js";
+import { generateJitConfig, type JitConfig } from "../adapters/github/runners.js";
+import { putRunnerParameter } from "../adapters/ssm.js";
 import { matchFleet, withoutInstances } from "../core/launch/assign.js";
 import {
   buildFleetOverrides,
@@ -31,9 +31,19 @@ import {
   type Lifecycle,
   onDemandFallbackCount,
 } from "../core/launch/fleet.js";
-import type { FailureReason } from "../core/launch/plan.js";
+import { jitParameter } from "../core/launch/jit-parameter.js";
+import {
+  type LaunchedRunner,
+  type LaunchFailure,
+  launchedRunner,
+  sortConfigured,
+  type WithdrawnRunner,
+} from "../core/launch/outcome.js";
 import { fleetTags, type RunnerLabels, runnerTags } from "../core/launch/runner.js";
 import type { Log } from "../shared/lambda.js";
+import { withdrawUnbooted } from "./withdraw-runners.js";
+
+export type { LaunchedRunner, LaunchFailure, WithdrawnRunner } from "../core/launch/outcome.js";
 
 export interface RunnerRequest extends RunnerLabels {
   /** The caller's key for this request (the SQS message id for jobs). */
@@ -56,31 +66,6 @@ export interface LaunchDeps {
   ssm: SSMClient;
   github: GitHubApp;
   log: Log;
-}
-
-/** A runner that exists on GitHub and on EC2, with its config in SSM. */
-export interface LaunchedRunner {
-  key: string;
-  runnerName: string;
-  runnerId: number;
-  instanceId: string;
-  lifecycle: Lifecycle;
-  /** Epoch ms when the fleet call that started the instance returned. */
-  fleetLaunchedAt: number;
-}
-
-export interface LaunchFailure {
-  key: string;
-  reason: FailureReason;
-  detail: string;
-}
-
-/** A runner the caller withdrew right before its parameter was written (`LaunchHooks.starting`): ended unbooted. */
-export interface WithdrawnRunner {
-  key: string;
-  runnerName: string;
-  instanceId: string;
-  reason: string;
 }
 
 export interface LaunchResult {
@@ -145,13 +130,11 @@ export async function launchRunners(
       surplus: match.surplus.length,
       detail,
     });
-    await deleteRunners(match.surplus, deps);
     for (const runner of match.surplus) failed.push({ key: runner.request.key, reason, detail });
   }
-  // Instances beyond the request count (never expected) are not anyone's runner.
-  await terminateQuietly(match.extraInstanceIds, deps);
+  // Instances beyond the request count (never expected, and never with a shortfall) are not anyone's runner.
+  await withdrawUnbooted({ runners: match.surplus, instanceIds: match.extraInstanceIds }, deps);
 
-  const fleetTaggedRunner = single !== undefined;
   let { instances, runners } = match;
   if (hooks.withdraw && runners.length > 0) {
     const out = await hooks.withdraw(
@@ -159,15 +142,14 @@ export async function launchRunners(
     );
     const kept = withoutInstances(runners, instances, out);
     if (kept.gone.length > 0) {
-      await Promise.all([terminateQuietly([...out], deps), deleteRunners(kept.gone, deps)]);
+      await withdrawUnbooted({ runners: kept.gone, instanceIds: [...out] }, deps);
       for (const r of kept.gone)
         failed.push({ key: r.request.key, reason: "capacity", detail: "pool over maxRunners" });
       ({ runners, instances } = kept);
     }
   }
-  const configured = { ...fleet, instances, fleetTaggedRunner, starting: hooks.starting };
-  const withdrawn: WithdrawnRunner[] = [];
-  const launched = await configureInstances(pool, runners, configured, env, deps, failed, withdrawn);
+  const configured = { ...fleet, instances, fleetTaggedRunner: single !== undefined, starting: hooks.starting };
+  const { launched, withdrawn } = await configureInstances(pool, runners, configured, env, deps, failed);
   return { launched, failed, withdrawn };
 }
 
@@ -253,7 +235,10 @@ async function startInstances(
   return { instances, errors, launchedAt };
 }
 
-/** Writes each instance's parameter (and its runner tags when the fleet served several runners). */
+/**
+ * Writes each instance's parameter (and its runner tags when the fleet served several runners), unless the caller
+ * withdraws the runner first. Withdrawn and broken runners are undone before this returns.
+ */
 async function configureInstances(
   pool: RuntimePool,
   runners: JitRunner[],
@@ -266,111 +251,33 @@ async function configureInstances(
   env: LaunchEnvironment,
   deps: LaunchDeps,
   failed: LaunchFailure[],
-  withdrawn: WithdrawnRunner[],
-): Promise<LaunchedRunner[]> {
-  const { instances, launchedAt: fleetLaunchedAt } = fleet;
-  const unwanted: JitRunner[] = [];
+): Promise<{ launched: LaunchedRunner[]; withdrawn: WithdrawnRunner[] }> {
+  const { instances, launchedAt } = fleet;
   const results = await Promise.allSettled(
     runners.map(async (runner, i) => {
-      const { instanceId, lifecycle } = instances[i];
+      const { instanceId } = instances[i];
       if (!fleet.fleetTaggedRunner) await tagInstance(deps.ec2, instanceId, runnerTags(runner.request));
-      const { key, runnerName } = runner.request;
-      const verdict = await fleet.starting?.({
-        key,
-        runnerName,
-        runnerId: runner.runnerId,
-        instanceId,
-        lifecycle,
-        fleetLaunchedAt,
-      });
-      if (verdict) {
-        unwanted.push(runner);
-        withdrawn.push({ key, runnerName, instanceId, reason: verdict.withdraw });
-        return;
-      }
-      await putRunnerParameter(deps.ssm, {
-        name: runnerParameterName(env.parameterPrefix, instanceId),
-        value: runner.encodedJitConfig,
-        description: `JIT config of runner ${runner.request.runnerName}`,
-        tags: [
-          { Key: TAG.instanceArn, Value: ec2Arn(env.location, `instance/${instanceId}`) },
-          { Key: TAG.stack, Value: env.stack },
-          { Key: TAG.pool, Value: pool.name },
-        ],
-      });
+      const verdict = await fleet.starting?.(launchedRunner(runner, instances[i], launchedAt));
+      if (verdict) return verdict;
+      const parameter = { runnerName: runner.request.runnerName, encodedJitConfig: runner.encodedJitConfig };
+      await putRunnerParameter(deps.ssm, jitParameter(env, pool.name, instanceId, parameter));
+      return undefined;
     }),
   );
-  if (withdrawn.length > 0)
-    // No parameter was written for these: their runners never came online, so nothing can have taken them.
-    await Promise.all([
-      terminateQuietly(
-        withdrawn.map((w) => w.instanceId),
-        deps,
-      ),
-      deleteRunners(unwanted, deps),
-    ]);
-  const launched: LaunchedRunner[] = [];
-  const broken: { runner: JitRunner; instanceId: string; error: unknown }[] = [];
-  results.forEach((result, i) => {
-    const { request, runnerId } = runners[i];
-    const { instanceId, lifecycle } = instances[i];
-    if (unwanted.includes(runners[i])) return;
-    if (result.status === "fulfilled")
-      launched.push({
-        key: request.key,
-        runnerName: request.runnerName,
-        runnerId,
-        instanceId,
-        lifecycle,
-        fleetLaunchedAt,
-      });
-    else broken.push({ runner: runners[i], instanceId, error: result.reason });
-  });
-  if (broken.length === 0) return launched;
-  const instanceIds = broken.map((b) => b.instanceId);
-  deps.log.error("writing runner parameters failed: terminating those instances", {
-    instances: instanceIds,
-    errors: broken.map((b) => String(b.error)),
-  });
-  await Promise.all([
-    terminateQuietly(instanceIds, deps),
-    deleteRunners(
-      broken.map((b) => b.runner),
-      deps,
-    ),
+  const { launched, withdrawn, broken } = sortConfigured(runners, instances, results, launchedAt);
+  // No parameter was written for the withdrawn: their runners never came online, so nothing can have taken them.
+  const unwanted = { runners: withdrawn.map((w) => w.runner), instanceIds: withdrawn.map((w) => w.entry.instanceId) };
+  if (withdrawn.length > 0) await withdrawUnbooted(unwanted, deps);
+  if (broken.length > 0) {
+    const instanceIds = broken.map((b) => b.instanceId);
+    deps.log.error("writing runner parameters failed: terminating those instances", {
+      instances: instanceIds,
+      errors: broken.map((b) => b.failure.detail),
+    });
     // A parameter may exist when only the tagging failed.
-    deleteParameters(
-      deps.ssm,
-      instanceIds.map((id) => runnerParameterName(env.parameterPrefix, id)),
-    ).catch(() => undefined),
-  ]);
-  for (const b of broken)
-    failed.push({ key: b.runner.request.key, reason: "parameter-error", detail: String(b.error) });
-  return launched;
-}
-
-/** Deletes runners from GitHub; failures are logged (the reaper removes offline runners later). */
-async function deleteRunners(runners: JitRunner[], deps: LaunchDeps): Promise<void> {
-  await Promise.all(
-    runners.map(async ({ request, runnerId }) => {
-      try {
-        await deleteRunner(await deps.github.installationClient(request.installationId), request.target, runnerId);
-      } catch (error) {
-        deps.log.error("could not delete JIT runner; the reaper will remove it", {
-          runnerName: request.runnerName,
-          runnerId,
-          error: String(error),
-        });
-      }
-    }),
-  );
-}
-
-/** Terminates instances; a failure is logged (the reaper terminates orphans later). */
-async function terminateQuietly(instanceIds: string[], deps: LaunchDeps): Promise<void> {
-  try {
-    await terminateInstances(deps.ec2, instanceIds);
-  } catch (error) {
-    deps.log.error("could not terminate instances; the reaper will", { instanceIds, error: String(error) });
+    const parameterNames = instanceIds.map((id) => runnerParameterName(env.parameterPrefix, id));
+    await withdrawUnbooted({ runners: broken.map((b) => b.runner), instanceIds, parameterNames }, deps);
+    failed.push(...broken.map((b) => b.failure));
   }
+  return { launched, withdrawn: withdrawn.map((w) => w.entry) };
 }
