@@ -17,7 +17,7 @@ import { type RunnerScope, runnerTargetFor, targetKey } from "../../contract/run
 import { isRetryableGitHubError } from "../adapters/github/errors.js";
 import { getJob as getGitHubJob } from "../adapters/github/jobs.js";
 import { getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
-import { after, capacityWaitMs, launchRetryDelayMs } from "../core/jobs/backoff.js";
+import { capacityWait, failedLaunch, launchedMove, type RetryFields } from "../core/jobs/launch-record.js";
 import {
   type BatchRecord,
   capacityAvailable,
@@ -139,17 +139,15 @@ export class JobBatch {
   }
 
   async #waitForCapacity(job: Claimed): Promise<void> {
-    const now = this.deps.now();
-    const nextAttemptAt = after(now, capacityWaitMs(job.record.queuedAt, now));
+    const { nextAttemptAt } = capacityWait(job.record, this.deps.now());
     await this.#release(job, { nextAttemptAt });
     this.outcomes.set(job.messageId, { kind: "capacity-wait", message: job.message, nextAttemptAt });
   }
 
   async #failed(job: Claimed, failure: Failure): Promise<void> {
-    const now = this.deps.now();
-    const attempts = job.record.attempts + 1;
-    const nextAttemptAt = after(now, launchRetryDelayMs(attempts));
-    await this.#release(job, { nextAttemptAt, attempts, lastError: `${failure.reason}: ${failure.detail}` });
+    const fields = failedLaunch(job.record, failure, this.deps.now());
+    await this.#release(job, fields);
+    const { attempts, nextAttemptAt } = fields;
     this.outcomes.set(job.messageId, { kind: "launch-failed", message: job.message, failure, attempts, nextAttemptAt });
   }
 
@@ -158,10 +156,7 @@ export class JobBatch {
    * parameter failed (that runner, terminated by the launch service, is marked ended). Refused only if GitHub
    * moved the job on meanwhile, which leaves nothing to retry.
    */
-  async #release(
-    job: Claimed,
-    fields: { nextAttemptAt: string; attempts?: number; lastError?: string },
-  ): Promise<void> {
+  async #release(job: Claimed, fields: RetryFields): Promise<void> {
     const from = job.recorded ?? job.record;
     const now = this.deps.now();
     const moved = await moveJob(
@@ -181,6 +176,7 @@ export class JobBatch {
     const requests = (await Promise.all(jobs.map((job) => this.#request(job)))).flatMap((r) => (r ? [r] : []));
     if (requests.length === 0) return;
     const byKey = new Map(jobs.map((job) => [job.messageId, job]));
+    const jobOf = (key: string) => byKey.get(key) as Claimed;
     const result = await launchRunners(
       pool,
       requests,
@@ -189,24 +185,17 @@ export class JobBatch {
       {},
       {
         withdraw: async (started) => new Set(await this.#excess(pool, started)),
-        starting: (runner) => this.#starting(byKey.get(runner.key) as Claimed, runner),
+        starting: (runner) => this.#starting(jobOf(runner.key), runner),
       },
     );
-    for (const runner of result.withdrawn) this.#skip(byKey.get(runner.key) as Claimed, runner.reason);
-    await Promise.all([
-      ...result.launched.map(async (runner) => {
-        this.outcomes.set(runner.key, {
-          kind: "launched",
-          message: (byKey.get(runner.key) as Claimed).message,
-          runner,
-        });
-      }),
-      ...result.failed.map((f) =>
-        f.reason === "capacity"
-          ? this.#waitForCapacity(byKey.get(f.key) as Claimed)
-          : this.#failed(byKey.get(f.key) as Claimed, f),
+    for (const runner of result.withdrawn) this.#skip(jobOf(runner.key), runner.reason);
+    for (const runner of result.launched)
+      this.outcomes.set(runner.key, { kind: "launched", message: jobOf(runner.key).message, runner });
+    await Promise.all(
+      result.failed.map((f) =>
+        f.reason === "capacity" ? this.#waitForCapacity(jobOf(f.key)) : this.#failed(jobOf(f.key), f),
       ),
-    ]);
+    );
   }
 
   /**
@@ -235,20 +224,14 @@ export class JobBatch {
    * leave that job's own runner idle in its place, a chain that ends in one idle runner.
    */
   async #starting(job: Claimed, runner: LaunchedRunner): Promise<{ withdraw: string } | undefined> {
-    const entry = {
-      instanceId: runner.instanceId,
-      runnerName: runner.runnerName,
-      runnerId: runner.runnerId,
-      launchedAt: new Date(runner.fleetLaunchedAt).toISOString(),
-    };
     const { jobId, version } = job.record;
-    const update = { state: "launched" as const, addRunner: entry, lastError: null, nextAttemptAt: null };
+    const update = launchedMove(runner);
     const moved = await moveJob(this.deps.ledger, jobId, "launching", version, update, this.deps.now());
     if (moved.moved) {
       job.recorded = moved.record;
       return undefined;
     }
-    if (await handOverSpareRunner(this.deps.ledger, moved.record, entry, this.env.pools, this.deps.now()))
+    if (await handOverSpareRunner(this.deps.ledger, moved.record, update.addRunner, this.env.pools, this.deps.now()))
       return undefined;
     return { withdraw: `the job moved on to ${moved.record?.state ?? "nowhere"} before its runner could boot` };
   }
