@@ -96,6 +96,14 @@ function latency(spec: DashboardSpec): Widget {
   return timeSeries(spec, "Queue to start (seconds)", metrics, "Seconds");
 }
 
+/** Enqueue-to-fleet-launch latency of the launcher (one series: it has no pool dimension). */
+function launchLatency(spec: DashboardSpec): Widget {
+  const metrics = ["p50", "p99"].map((stat) => [
+    { expression: searchExpression(METRIC.launchLatency, stat), id: id("launch_latency", stat), label: stat },
+  ]);
+  return timeSeries(spec, "Launch request to fleet launch (ms)", metrics, "Milliseconds");
+}
+
 function deadLetterDepth(spec: DashboardSpec): Widget {
   return timeSeries(
     spec,
@@ -126,7 +134,14 @@ export function dashboardBody(spec: DashboardSpec): { widgets: Widget[] } {
       perPool(spec, "Compensations (runner taken by another job)", METRIC.compensations),
       perPool(spec, "Idle runners ended", METRIC.idleRunnersEnded),
       perPool(spec, "Runners that exited before a job", METRIC.runnerStartFailures),
+      launchLatency(spec),
       totals(spec, "Webhook redeliveries", [METRIC.redeliveries]),
+      totals(spec, "Housekeeping (reaper, runner cache)", [
+        METRIC.reapedInstances,
+        METRIC.deregisteredRunners,
+        METRIC.deletedRunnerParameters,
+        METRIC.runnerCacheUpdates,
+      ]),
       ...(spec.imageBuilds
         ? [
             totals(spec, "Runner image builds (started by the runner cache)", [
