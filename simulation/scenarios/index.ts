@@ -9,7 +9,10 @@ import { stealing } from "./stealing";
 export type { Scenario, ScenarioReport } from "./kit";
 
 export const SCENARIOS: Record<string, { describe: string; run: Scenario }> = {
-  stealing: { describe: "a job with fewer labels takes another job's runner; that job gets a new one", run: stealing },
+  stealing: {
+    describe: "a job with fewer labels takes another job's runner; that job gets the thief's own runner",
+    run: stealing,
+  },
   "cancel-before-start": {
     describe: "a job cancelled while its instance boots: the idle runner ends",
     run: cancelBeforeStart,
