@@ -15,9 +15,10 @@
  *                            starts the baked-image pipelines of that architecture (program/runner-images)
  *   warm-pool (schedule)     keeps N idle runners per pool during configured hours (only if a pool asks)
  *
- * Files: ephemeral-runners.ts (the composition), ingress.ts + github-webhook.ts, runner-fleet.ts + user-data.ts,
- * runner-cache-bucket.ts + runner-cache-function.ts, launcher.ts, function-environments.ts (what each function is
- * told), policies.ts + launch-policies.ts (every IAM statement, and the launch scope they are scoped to).
+ * Files: ephemeral-runners.ts (the composition), ingress.ts + github-webhook.ts, runner-fleet.ts + user-data.ts
+ * + pool-images.ts (which image each pool boots), runner-cache-bucket.ts + runner-cache-function.ts, launcher.ts,
+ * function-environments.ts (what each function is told), policies.ts + launch-policies.ts (every IAM statement,
+ * and the launch scope they are scoped to).
  */
 export {
   EphemeralRunners,
@@ -29,4 +30,5 @@ export { runtimePools } from "./function-environments";
 export { WebhookIngress } from "./ingress";
 export { Launcher } from "./launcher";
 export { RunnerCacheBucket } from "./runner-cache-bucket";
-export { defaultAmiParameter, launchTemplateImage, RunnerFleet } from "./runner-fleet";
+export { defaultAmiParameter, launchTemplateImage } from "./pool-images";
+export { RunnerFleet } from "./runner-fleet";

@@ -9,7 +9,8 @@ import { TAG } from "../../contract/names";
 import type { GitHubConfig, RunnersConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
 import { readGitHubAppKeyStatement } from "./policies";
-import { launchTemplateImage, type RunnerFleet } from "./runner-fleet";
+import { launchTemplateImage } from "./pool-images";
+import type { RunnerFleet } from "./runner-fleet";
 
 /** What EC2 creates for (and tags during) one launch: these ARNs are only known as patterns. */
 function launchedResourceArns(where: AwsLocation): string[] {

@@ -3,7 +3,7 @@
  * group, one launch template per pool and, per architecture of the `image: baked` pools, the parameter its baked
  * image is published to. The launcher starts instances from these templates with EC2
  * CreateFleet; instance types and subnets come from the pool config as CreateFleet overrides, so the templates
- * name neither.
+ * name neither. Which image each pool boots, and that baked-image parameter, are pool-images.ts's.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,50 +12,9 @@ import type { AwsLocation } from "../../contract/arn";
 import { type Architecture, METRICS_NAMESPACE, TAG } from "../../contract/names";
 import { renderUserData } from "./user-data";
 import { type PolicyStatement, policyDocument, serviceTrustPolicy } from "../shared/iam";
-import { bakedArchitectures, RUNNER_IMAGES_COMPONENT, runnerImageParameterName } from "../runner-images/names";
+import { bakedArchitectures } from "../runner-images/names";
+import { bakedImageParameter, launchTemplateImage, rootDeviceName } from "./pool-images";
 import { instanceRoleStatements } from "./policies";
-
-/** The public SSM parameter of the latest Amazon Linux 2023 AMI for an architecture. */
-export function defaultAmiParameter(architecture: RunnerPool["architecture"]): string {
-  return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture === "arm64" ? "arm64" : "x86_64"}`;
-}
-
-/**
- * The launch template's `imageId` for a pool. An `ami-...` id is used as is. An SSM parameter path (or no `ami`:
- * the latest Amazon Linux 2023 for the pool's architecture; or, for `image: baked`, the parameter the runner image
- * pipeline publishes to) becomes `resolve:ssm:<path>`, which EC2 resolves at every launch: instances always boot
- * the newest AMI without a redeploy or a new template version, and the AMI id never drifts in the Pulumi state.
- * Returns the parameter too (the launcher must be allowed to read it). A baked pool needs the stack's name.
- */
-export function launchTemplateImage(
-  pool: Pick<RunnerPool, "ami" | "architecture"> & { image?: RunnerPool["image"]; name?: string },
-  stack?: string,
-): {
-  imageId: string;
-  amiParameter?: string;
-} {
-  if (pool.image === "baked") {
-    if (!stack) throw new Error(`pool ${pool.name ?? ""} has image "baked": pass the stack to launchTemplateImage`);
-    const amiParameter = runnerImageParameterName(stack, pool.architecture);
-    return { imageId: `resolve:ssm:${amiParameter}`, amiParameter };
-  }
-  if (pool.ami?.startsWith("ami-")) return { imageId: pool.ami };
-  const amiParameter = pool.ami ?? defaultAmiParameter(pool.architecture);
-  return { imageId: `resolve:ssm:${amiParameter}`, amiParameter };
-}
-
-/**
- * The image whose root device name a pool's root volume mapping takes: the configured AMI or parameter, and for
- * a baked pool the pipeline's parent image (Image Builder keeps the parent's root device), since the baked
- * parameter may not hold an image yet on the first deployment.
- */
-export function rootDeviceSource(pool: Pick<RunnerPool, "ami" | "architecture" | "image">): {
-  imageId?: string;
-  parameter?: string;
-} {
-  if (pool.image !== "baked" && pool.ami?.startsWith("ami-")) return { imageId: pool.ami };
-  return { parameter: (pool.image !== "baked" && pool.ami) || defaultAmiParameter(pool.architecture) };
-}
 
 /**
  * The start-failure metric the bootstrap puts (contract/metrics.ts). PutMetricData has no resource type for
@@ -132,7 +91,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
     this.imageParameters = Object.fromEntries(
       bakedArchitectures(args.pools).map((architecture) => [
         architecture,
-        this.imageParameter(name, architecture, args),
+        bakedImageParameter(this, name, architecture, args),
       ]),
     );
     this.launchTemplates = Object.fromEntries(
@@ -144,41 +103,6 @@ export class RunnerFleet extends pulumi.ComponentResource {
       launchTemplateIds: Object.fromEntries(Object.entries(this.launchTemplates).map(([pool, lt]) => [pool, lt.id])),
       imageParameterNames: Object.fromEntries(Object.entries(this.imageParameters).map(([a, p]) => [a, p.name])),
     });
-  }
-
-  /**
-   * The parameter baked pools of an architecture launch from. A launch template can name a parameter only once it
-   * exists (Amazon EC2 Auto Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs in launch
-   * templates"), so the templates depend on it. It is seeded with the stock Amazon Linux 2023 image, which the
-   * bootstrap installs onto, so baked pools can launch before the first build; Image Builder's distribution then
-   * updates it with every new image ("The image distribution creates the Parameter if it doesn't already exist.
-   * Otherwise, it updates the parameter": Image Builder API Reference, SsmParameterConfiguration), which is why
-   * its value is not ours to reset.
-   */
-  private imageParameter(name: string, architecture: Architecture, args: RunnerFleetArgs): aws.ssm.Parameter {
-    return new aws.ssm.Parameter(
-      `${name}-runner-image-${architecture}`,
-      {
-        name: runnerImageParameterName(args.stack, architecture),
-        type: "String",
-        dataType: "aws:ec2:image",
-        value: aws.ssm.getParameterOutput({ name: defaultAmiParameter(architecture) }, { parent: this }).value,
-        description: `Newest baked runner AMI (${architecture}) of ${args.stack}, written by Image Builder`,
-        tags: args.tags,
-      },
-      {
-        parent: this,
-        ignoreChanges: ["value"],
-        // RunnerImages created it before (as `runner-images-<arch>`): an existing stack keeps its parameter, and the
-        // AMI id last written to it, instead of deleting and re-creating it.
-        aliases: [
-          {
-            name: `${RUNNER_IMAGES_COMPONENT}-${architecture}`,
-            parent: pulumi.createUrn(RUNNER_IMAGES_COMPONENT, "cirunners:index:RunnerImages"),
-          },
-        ],
-      },
-    );
   }
 
   /**
@@ -244,26 +168,6 @@ export class RunnerFleet extends pulumi.ComponentResource {
     return instanceRole;
   }
 
-  /** The root device name of the pool's image, read at deploy time (/dev/xvda on AL2023, /dev/sda1 on Ubuntu). */
-  private rootDeviceName(pool: RunnerPool): pulumi.Output<string> {
-    const source = rootDeviceSource(pool);
-    const imageId = source.imageId
-      ? pulumi.output(source.imageId)
-      : aws.ssm.getParameterOutput({ name: source.parameter ?? "" }, { parent: this }).value;
-    return imageId.apply((id) =>
-      aws.ec2
-        .getAmiOutput(
-          // A pinned AMI may be deprecated by now: it still boots, so it must still be found.
-          { filters: [{ name: "image-id", values: [id] }], includeDeprecated: true },
-          { parent: this },
-        )
-        .apply((ami) => {
-          if (!ami.rootDeviceName) throw new Error(`AMI ${id} of pool ${pool.name} reports no root device name`);
-          return ami.rootDeviceName;
-        }),
-    );
-  }
-
   private launchTemplate(name: string, pool: RunnerPool, args: RunnerFleetArgs): aws.ec2.LaunchTemplate {
     const { imageId } = launchTemplateImage(pool, args.stack);
     const poolTags = { ...args.tags, [TAG.stack]: args.stack, [TAG.pool]: pool.name };
@@ -292,7 +196,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         // The AMI's own root device name, so the configured disk replaces the root volume instead of adding one.
         blockDeviceMappings: [
           {
-            deviceName: this.rootDeviceName(pool),
+            deviceName: rootDeviceName(this, pool),
             ebs: { volumeType: "gp3", volumeSize: pool.diskSizeGiB, encrypted: "true", deleteOnTermination: "true" },
           },
         ],

@@ -9,7 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsLocation, iamArn } from "../../contract/arn";
 import type { Architecture } from "../../contract/names";
-import { defaultAmiParameter } from "../ephemeral-runners/runner-fleet";
+import { defaultAmiParameter } from "../ephemeral-runners/pool-images";
 import { policyDocument, serviceTrustPolicy } from "../shared/iam";
 import { componentVersion, dependenciesDocument, runnerDocument } from "./components";
 import type { RunnerImagesConfig } from "./config";
