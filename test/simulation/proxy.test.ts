@@ -12,7 +12,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type CountingProxy, ItemLocks, itemLockName, startCountingProxy, touchedItems } from "../../simulation/proxy";
+import { ItemLocks, itemLockName, touchedItems } from "../../simulation/dynamodb-write-order";
+import { type CountingProxy, startCountingProxy } from "../../simulation/proxy";
 import { type MotoServer, startMoto } from "../../testkit/moto";
 
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
