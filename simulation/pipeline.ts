@@ -16,11 +16,9 @@ import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { Message } from "@aws-sdk/client-sqs";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { SQSBatchResponse } from "aws-lambda";
-import { decodeJobMessage } from "../contract/job";
 import { ENV } from "../contract/names";
 import { generateAppPrivateKey, startGitHubApi } from "../testkit/github/server";
 import { ensureMotoInstalled, startMoto, startMotoPerService } from "../testkit/moto";
@@ -30,7 +28,9 @@ import { SimulationClock } from "./clock";
 import { deployStack } from "./deploy";
 import { createFunctions } from "./function-set";
 import { InstanceSimulator } from "./instances";
+import { InstanceTriggers } from "./instance-triggers";
 import { startCountingProxy } from "./proxy";
+import { recordReceives } from "./received-messages";
 import { startSqsEventSource } from "./sqs-event-source";
 import { Scheduler } from "./scheduler";
 import { functionResource, loadStack, recordedEnvironment, simulatedEntries, type StackSnapshot } from "./stack";
@@ -101,27 +101,11 @@ async function assemble(
   for (const [service, endpoint] of Object.entries(moto.services))
     log(`moto for ${service} alone listening on ${endpoint}`);
 
-  // Instances boot when the launcher writes their JIT parameter; writes seen before the simulator exists wait.
-  const earlyWrites: string[] = [];
-  let parameterWritten = (name: string): void => {
-    earlyWrites.push(name);
-  };
-  let terminatedByFunction: (ids: string[]) => void = () => undefined;
+  // Instances boot when the launcher writes their JIT parameter: the proxy sees the write.
+  const instanceTriggers = new InstanceTriggers();
   const proxy = await startCountingProxy(
     moto.endpoint,
-    (call, body) => {
-      // A function ending instances (reaper, reconciler): their runner processes die with them.
-      if (call.action === "TerminateInstances" && call.caller !== CALLERS.instance && call.status === 200)
-        terminatedByFunction([...body.matchAll(/InstanceId\.\d+=(i-[0-9a-f]+)/g)].map((m) => m[1]));
-      // The launcher (or the reconciler, which launches the same way) writing a JIT config: an instance boots.
-      const launches = call.caller === CALLERS.launcher || call.caller === CALLERS.reconciler;
-      if (!launches || call.action !== "PutParameter" || call.status !== 200) return;
-      try {
-        parameterWritten(String((JSON.parse(body) as { Name?: string }).Name));
-      } catch {
-        // not JSON: not a parameter write
-      }
-    },
+    instanceTriggers.onCall,
     (realMs) => clock.toSimulated(realMs),
     options.sqsEndpoint,
     moto.services,
@@ -206,11 +190,7 @@ async function assemble(
     bootstrapOf: (pool) => deployed.launchTemplates.get(pool)?.bootstrap,
     log,
   });
-  terminatedByFunction = (ids) => instances.terminated(ids);
-  parameterWritten = (name) => {
-    instances.parameterWritten(name);
-  };
-  for (const name of earlyWrites.splice(0)) instances.parameterWritten(name);
+  instanceTriggers.attach(instances);
 
   const apiGateway = await startApiGateway({
     routeKey: webhookRoute(snapshot),
@@ -229,23 +209,6 @@ async function assemble(
   });
 
   const messages: Pipeline["messages"] = new Map();
-  const track = (received: Message[]) => {
-    for (const m of received) {
-      const seen = messages.get(m.MessageId!);
-      if (seen) seen.receives += 1;
-      else {
-        // A malformed message has no ids: the launcher reports it.
-        const decoded = decodeJobMessage(m.Body ?? "");
-        const job = decoded.ok ? decoded.value : undefined;
-        messages.set(m.MessageId!, {
-          deliveryId: job?.deliveryId,
-          jobId: job?.jobId,
-          firstReceivedAt: Date.now(),
-          receives: 1,
-        });
-      }
-    }
-  };
   const eventSource = startSqsEventSource({
     sqs: clientsOf("eventSource").sqs,
     queue: deployed.jobQueue,
@@ -254,7 +217,7 @@ async function assemble(
     maximumConcurrency: options.launcherConcurrency ?? deployed.eventSource.maximumConcurrency,
     retryVisibilitySeconds: options.retryVisibilitySeconds ?? 2,
     invoke: (event) => functions.launcher.invoke<SQSBatchResponse>(event),
-    onReceive: track,
+    onReceive: recordReceives(messages),
     log,
   });
   cleanups.push(() => eventSource.stop());
