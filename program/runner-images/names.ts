@@ -16,7 +16,7 @@ export const BAKED_RUNNER_DIR = "/home/runner/actions-runner";
 
 /**
  * RunnerImages' name in program/index.ts. RunnerImages used to create the baked parameters itself, as its children
- * `<this>-<arch>`: the runner fleet, which creates them now, aliases those (program/ephemeral-runners/runner-fleet.ts).
+ * `<this>-<arch>`: the runner fleet, which creates them now, aliases those (program/ephemeral-runners/pool-images.ts).
  */
 export const RUNNER_IMAGES_COMPONENT = "runner-images";
 

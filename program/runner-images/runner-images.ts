@@ -2,7 +2,7 @@
  * The runner image pipeline: EC2 Image Builder bakes Amazon Linux 2023 with the runner, its dependencies, git,
  * docker and the CloudWatch agent, once per architecture, and publishes each new AMI id to an SSM parameter
  * (`runnerImageParameterName`) that pools with `image: baked` launch from (`resolve:ssm:` in their template). The
- * runner fleet creates those parameters, next to the templates that need them (program/ephemeral-runners/runner-fleet.ts).
+ * runner fleet creates those parameters, next to the templates that need them (program/ephemeral-runners/pool-images.ts).
  * docs/runner-images.md tells what it costs and how fresh the images are.
  */
 import * as aws from "@pulumi/aws";

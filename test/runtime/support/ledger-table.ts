@@ -45,7 +45,7 @@ let writes: Promise<unknown> = Promise.resolve();
  * callers sequential (they still read, decide and send at the same time).
  *
  * Still needed: these tests talk to moto directly, not through the simulation's counting proxy, which serialises
- * writes per item (simulation/proxy.ts `ItemLocks`). This lock is coarser (all writes of all test clients, one at a
+ * writes per item (simulation/dynamodb-write-order.ts `ItemLocks`). This lock is coarser (all writes of all test clients, one at a
  * time): harsher on latency than DynamoDB, never on outcomes, and the tests measure no latency.
  */
 export function dynamoClient(): DynamoDBClient {
