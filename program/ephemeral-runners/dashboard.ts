@@ -156,13 +156,16 @@ export function dashboardBody(spec: DashboardSpec): { widgets: Widget[] } {
 }
 
 /**
- * Metrics Insights query for the alarm: alarms cannot use SEARCH, and a query without a SCHEMA clause sums the
- * metric over every dimension set, so the alarm holds whatever function emits it and whatever pools exist.
+ * Metrics Insights query for an alarm on a contract metric: alarms cannot use SEARCH, and a query without a SCHEMA
+ * clause sums the metric over every dimension set, so the alarm holds whatever function emits it (with its
+ * `service` dimension) and whatever pools exist.
  */
-export const EXPIRED_JOBS_QUERY = `SELECT SUM(${METRIC.jobsExpired}) FROM "${METRICS_NAMESPACE}"`;
+export function sumQuery(metric: MetricName): string {
+  return `SELECT SUM(${metric}) FROM "${METRICS_NAMESPACE}"`;
+}
 
-/** The same for image builds the runner-cache function failed to start (it emits with its `service` dimension). */
-export const IMAGE_BUILD_START_FAILURES_QUERY = `SELECT SUM(${METRIC.runnerImageBuildStartFailures}) FROM "${METRICS_NAMESPACE}"`;
+export const EXPIRED_JOBS_QUERY = sumQuery(METRIC.jobsExpired);
+export const IMAGE_BUILD_START_FAILURES_QUERY = sumQuery(METRIC.runnerImageBuildStartFailures);
 
 export interface RunnersDashboardArgs {
   /** Stack name: part of the dashboard's name. */
@@ -219,41 +222,36 @@ export class RunnersDashboard extends pulumi.ComponentResource {
     );
 
     const alarmActions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    this.expiredJobsAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-jobs-expired`,
-      {
-        alarmDescription: `Jobs of stack ${args.stack} got no runner within GitHub's 24-hour queue limit and failed: check capacity waits, launch failures and the dead-letter queue on the dashboard.`,
-        metricQueries: [{ id: "expired", expression: EXPIRED_JOBS_QUERY, period: DASHBOARD_PERIOD, returnData: true }],
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        // No data means no job expired.
-        treatMissingData: "notBreaching",
-        alarmActions,
-        okActions: alarmActions,
-        tags: args.tags,
-      },
-      parent,
-    );
-
-    if (args.imageBuilds) {
-      this.imageBuildStartFailuresAlarm = new aws.cloudwatch.MetricAlarm(
-        `${name}-image-build-start-failures`,
+    // The query ids ("expired", "failed") are kept as first deployed, so existing alarms see no diff.
+    const alarm = (suffix: string, alarmDescription: string, id: string, expression: string) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}`,
         {
-          alarmDescription: `The runner-cache function of stack ${args.stack} failed to start a baked runner image build: the baked images lag behind the cached runner until its next scheduled run starts it. Check the function's log and the image pipelines (docs/runner-images.md).`,
-          metricQueries: [
-            { id: "failed", expression: IMAGE_BUILD_START_FAILURES_QUERY, period: DASHBOARD_PERIOD, returnData: true },
-          ],
+          alarmDescription,
+          metricQueries: [{ id, expression, period: DASHBOARD_PERIOD, returnData: true }],
           evaluationPeriods: 1,
           threshold: 0,
           comparisonOperator: "GreaterThanThreshold",
-          // No data means no start failed (or the function did not run).
+          // No data means none happened (or the function emitting the metric did not run).
           treatMissingData: "notBreaching",
           alarmActions,
           okActions: alarmActions,
           tags: args.tags,
         },
         parent,
+      );
+    this.expiredJobsAlarm = alarm(
+      "jobs-expired",
+      `Jobs of stack ${args.stack} got no runner within GitHub's 24-hour queue limit and failed: check capacity waits, launch failures and the dead-letter queue on the dashboard.`,
+      "expired",
+      EXPIRED_JOBS_QUERY,
+    );
+    if (args.imageBuilds) {
+      this.imageBuildStartFailuresAlarm = alarm(
+        "image-build-start-failures",
+        `The runner-cache function of stack ${args.stack} failed to start a baked runner image build: the baked images lag behind the cached runner until its next scheduled run starts it. Check the function's log and the image pipelines (docs/runner-images.md).`,
+        "failed",
+        IMAGE_BUILD_START_FAILURES_QUERY,
       );
     }
 
