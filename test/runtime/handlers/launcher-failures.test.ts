@@ -5,7 +5,7 @@
  */
 import "./quiet.js";
 import assert from "node:assert/strict";
-import { CreateFleetCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateFleetCommand } from "@aws-sdk/client-ec2";
 import { TAG } from "../../../contract/names.js";
 import { ROUTES } from "../../../testkit/github/server.js";
 import {
@@ -24,6 +24,7 @@ import { getJob } from "../../../runtime/adapters/ledger.js";
 import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
 import { storeAppKey } from "../github/fixture.js";
 import { useLauncherSuite } from "../support/launcher-suite.js";
+import { runTaggedInstance } from "../support/tagged-instance.js";
 
 describe("launcher against moto and the GitHub stand-in: jobs it cannot launch now", () => {
   const launcher = useLauncherSuite();
@@ -50,38 +51,8 @@ describe("launcher against moto and the GitHub stand-in: jobs it cannot launch n
     const ledger = await createLedgerTable(dynamoClient());
     const handler = launcherHandler(ec2, ssm, github.url, ledger);
     // one runner of the pool already running, one of another stack (not ours)
-    await ec2.send(
-      new RunInstancesCommand({
-        ImageId: X64_AMI,
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          {
-            ResourceType: "instance",
-            Tags: [
-              { Key: TAG.stack, Value: STACK },
-              { Key: TAG.pool, Value: "linux-x64" },
-            ],
-          },
-        ],
-      }),
-    );
-    await ec2.send(
-      new RunInstancesCommand({
-        ImageId: X64_AMI,
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          {
-            ResourceType: "instance",
-            Tags: [
-              { Key: TAG.stack, Value: "other" },
-              { Key: TAG.pool, Value: "linux-x64" },
-            ],
-          },
-        ],
-      }),
-    );
+    await runTaggedInstance({ [TAG.stack]: STACK, [TAG.pool]: "linux-x64" }, { ec2, imageId: X64_AMI });
+    await runTaggedInstance({ [TAG.stack]: "other", [TAG.pool]: "linux-x64" }, { ec2, imageId: X64_AMI });
     counts.clear();
     const messages = [job("linux-x64"), job("linux-x64"), job("linux-x64"), job("linux-arm")];
     const event = await queuedEvent(

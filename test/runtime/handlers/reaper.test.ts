@@ -4,12 +4,7 @@
  * pause between launches, or from an injected `now`.
  */
 import { strict as assert } from "node:assert";
-import {
-  DescribeInstancesCommand,
-  EC2Client,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-} from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
 import { ENV, TAG, runnerParameterName } from "../../../contract/names.js";
@@ -21,6 +16,7 @@ import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../gith
 import { useEnv } from "../../support/env.js";
 import { type Ledger, moveJob, recordJob } from "../../../runtime/adapters/ledger.js";
 import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+import { runTaggedInstance } from "../support/tagged-instance.js";
 
 const STACK = "dev";
 const ORG = "acme";
@@ -58,18 +54,7 @@ describe("reaper handler (moto + GitHub stand-in)", function () {
       [TAG.repository]: `${ORG}/app`,
       ...extraTags,
     };
-    const result = await new EC2Client({}).send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        InstanceType: "m7i.large",
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-        ],
-      }),
-    );
-    return result.Instances![0].InstanceId!;
+    return runTaggedInstance(tags);
   }
 
   async function states(): Promise<Record<string, string>> {

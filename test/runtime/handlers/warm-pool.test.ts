@@ -9,7 +9,6 @@ import {
   CreateVpcCommand,
   DescribeInstancesCommand,
   EC2Client,
-  RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV, TAG } from "../../../contract/names.js";
@@ -22,6 +21,7 @@ import { startMoto, type MotoServer } from "../../../testkit/moto.js";
 import { ROUTES, type GitHubApi } from "../../../testkit/github/server.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { useEnv } from "../../support/env.js";
+import { runTaggedInstance } from "../support/tagged-instance.js";
 
 const ORG = "acme";
 const STACK = "dev";
@@ -105,18 +105,7 @@ describe("warm pool handler (moto + GitHub stand-in)", function () {
 
   async function launchExisting(runnerName: string, tags: Record<string, string> = {}): Promise<string> {
     const all = { [TAG.stack]: STACK, [TAG.pool]: "linux-x64", [TAG.runnerName]: runnerName, ...tags };
-    const result = await new EC2Client({}).send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        InstanceType: "m7i.large",
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: Object.entries(all).map(([Key, Value]) => ({ Key, Value })) },
-        ],
-      }),
-    );
-    return result.Instances![0].InstanceId!;
+    return runTaggedInstance(all);
   }
 
   async function liveInstances() {

@@ -5,7 +5,7 @@
  * says which actions the reaper's role needs.
  */
 import { strict as assert } from "node:assert";
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { JobState } from "../../../contract/ledger.js";
 import { TAG } from "../../../contract/names.js";
@@ -15,6 +15,7 @@ import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+import { runTaggedInstance } from "../support/tagged-instance.js";
 
 const ORG = "acme";
 const POOL = "linux-x64";
@@ -65,17 +66,7 @@ describe("reap: the ledger spares runners running a job (moto + GitHub stand-in)
 
   async function launch(runnerName: string): Promise<string> {
     const tags = { [TAG.stack]: "dev", [TAG.pool]: POOL, [TAG.runnerName]: runnerName };
-    const result = await new EC2Client({}).send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-        ],
-      }),
-    );
-    return result.Instances?.[0].InstanceId as string;
+    return runTaggedInstance(tags);
   }
 
   /** Job `jobId`'s record, moved to `state` (through the moves the contract allows), run on `ranOn` if given. */

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { createServer, request as httpRequest, type Server } from "node:http";
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { TAG } from "../../../contract/names.js";
 import { reap } from "../../../runtime/services/reap.js";
@@ -14,6 +14,7 @@ import { type GitHubApi, ROUTES } from "../../../testkit/github/server.js";
 import { type MotoServer, startMoto } from "../../../testkit/moto.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { createLedgerTable, dynamoClient } from "../support/ledger-table.js";
+import { runTaggedInstance } from "../support/tagged-instance.js";
 
 const ORG = "acme";
 const silent = { info() {}, warn() {}, error() {} };
@@ -59,18 +60,7 @@ describe("reap: runner list pagination race (moto + GitHub stand-in)", function 
 
   async function launch(runnerName: string): Promise<string> {
     const tags = { [TAG.stack]: "dev", [TAG.pool]: "linux-x64", [TAG.runnerName]: runnerName };
-    const result = await new EC2Client({}).send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        InstanceType: "m7i.large",
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-        ],
-      }),
-    );
-    return result.Instances![0].InstanceId!;
+    return runTaggedInstance(tags);
   }
 
   it("never ends the busy runner that moved across the page boundary between two page reads", async () => {

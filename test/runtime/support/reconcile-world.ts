@@ -4,7 +4,7 @@
  * records, tagged runner instances, and the job messages the reconciler sent to the launcher.
  */
 import { strict as assert } from "node:assert";
-import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { decodeJobMessage, type JobMessage } from "../../../contract/job.js";
 import type { NewJobRecord } from "../../../contract/ledger.js";
@@ -20,6 +20,7 @@ import { type MotoServer, startMoto } from "../../../testkit/moto.js";
 import { resetAppEnvironment, startAppEnvironment, testGitHubApp } from "../github/fixture.js";
 import { createJobQueue } from "./job-pipeline.js";
 import { createLedgerTable, dynamoClient } from "./ledger-table.js";
+import { runTaggedInstance } from "./tagged-instance.js";
 
 export const ORG = "acme";
 export const POOL = "linux-x64";
@@ -43,18 +44,7 @@ export const job = (jobId: number, overrides: Partial<NewJobRecord> = {}): NewJo
 /** Starts an instance tagged as the stack's runner `runnerName` of the pool, and returns its id. */
 export async function launch(runnerName: string): Promise<string> {
   const tags = { [TAG.stack]: "dev", [TAG.pool]: POOL, [TAG.runnerName]: runnerName, [TAG.repository]: `${ORG}/app` };
-  const result = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: "ami-12345678",
-      InstanceType: "m7i.large",
-      MinCount: 1,
-      MaxCount: 1,
-      TagSpecifications: [
-        { ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-      ],
-    }),
-  );
-  return result.Instances?.[0].InstanceId as string;
+  return runTaggedInstance(tags);
 }
 
 /** What a reconcileJobs test works with; the hooks replace github, ledger and queueUrl (before each test). */
