@@ -11,7 +11,13 @@ import { fakeRunnerTarball, ROUTES, type GitHubApi } from "../../../testkit/gith
 import { refreshRunnerCache } from "../../../runtime/services/refresh-runner-cache.js";
 import { imagePipelines } from "../../../runtime/core/runner-cache/image-builds.js";
 import type { ImageBuilderStandIn } from "../../../testkit/imagebuilder.js";
-import { BUCKET, CONTEXT, PIPELINE, pool, useRunnerCacheWorld } from "../support/runner-cache-world.js";
+import {
+  anonymousHandlerEnvironment,
+  BUCKET,
+  CONTEXT,
+  PIPELINE,
+  useRunnerCacheWorld,
+} from "../support/runner-cache-world.js";
 
 describe("runner cache (moto S3 + GitHub stand-in)", function () {
   this.timeout(60_000);
@@ -164,13 +170,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
     });
 
     it("the handler starts the pipelines named in its environment", async () => {
-      for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
-        delete process.env[name];
-      Object.assign(process.env, {
-        [ENV.runnerCacheBucket]: BUCKET,
-        [ENV.pools]: JSON.stringify([pool("linux-x64", "x64")]),
-        [ENV.githubApiUrl]: github.url,
-        [ENV.runnerVersion]: "latest",
+      anonymousHandlerEnvironment(github.url, {
         [ENV.imagePipelineArns]: JSON.stringify([PIPELINE("x64")]),
         // The SDK's service-specific endpoint variable: the handler's own ImagebuilderClient reaches the stand-in.
         AWS_ENDPOINT_URL_IMAGEBUILDER: imagebuilder.url,

@@ -11,7 +11,16 @@ import { fakeRunnerTarball, ROUTES, type GitHubApi } from "../../../testkit/gith
 import { startAppEnvironment } from "../github/fixture.js";
 import { readSettings } from "../../../contract/settings.js";
 import { refreshRunnerCache } from "../../../runtime/services/refresh-runner-cache.js";
-import { BUCKET, CONTEXT, PIPELINE, pool, sha256, useRunnerCacheWorld } from "../support/runner-cache-world.js";
+import {
+  anonymousHandlerEnvironment,
+  BUCKET,
+  CONTEXT,
+  forgetGitHubApp,
+  PIPELINE,
+  pool,
+  sha256,
+  useRunnerCacheWorld,
+} from "../support/runner-cache-world.js";
 
 async function* chunked(data: Buffer, size: number): AsyncIterable<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
@@ -122,14 +131,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
 
   it("runs as a Lambda handler from its environment (anonymously when no GitHub App is configured)", async () => {
     // Earlier suites in the same process may have configured an App: this case is the one without.
-    for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
-      delete process.env[name];
-    Object.assign(process.env, {
-      [ENV.runnerCacheBucket]: BUCKET,
-      [ENV.pools]: JSON.stringify([pool("linux-x64", "x64")]),
-      [ENV.githubApiUrl]: github.url,
-      [ENV.runnerVersion]: "latest",
-    });
+    anonymousHandlerEnvironment(github.url);
     const results = await containerHandler()({}, CONTEXT);
     assert.deepEqual(
       results.map((r) => [r.architecture, r.action]),
@@ -157,8 +159,7 @@ describe("runner cache (moto S3 + GitHub stand-in)", function () {
       assert.equal(app.calls[ROUTES.createInstallationToken], 1, "an installation token, not anonymous calls");
       assert.equal(app.calls[ROUTES.latestRelease], 1);
     } finally {
-      for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
-        delete process.env[name];
+      forgetGitHubApp();
       process.env[ENV.githubApiUrl] = github.url;
       await app.stop();
     }

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { ImagebuilderClient } from "@aws-sdk/client-imagebuilder";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
+import { ENV } from "../../../contract/names.js";
 import { readSettings } from "../../../contract/settings.js";
 import { GitHubClient } from "../../../runtime/adapters/github/app-auth.js";
 import type { RunnerCacheDependencies } from "../../../runtime/services/refresh-runner-cache.js";
@@ -34,6 +35,24 @@ export const pool = (name: string, architecture: "x64" | "arm64") => ({
 type RunnerCacheModule = typeof import("../../../runtime/handlers/runner-cache.js");
 
 /** The started stand-ins and the handler module: only there once the suite's `before` hooks have run. */
+/** Removes the GitHub App's variables from the process: the anonymous cases (an earlier suite may have set them). */
+export function forgetGitHubApp(): void {
+  for (const name of [ENV.appId, ENV.appPrivateKeyParameter, ENV.githubOwner, ENV.runnerScope])
+    delete process.env[name];
+}
+
+/** The handler's environment without a GitHub App: one x64 pool, the latest runner, and `extra`. */
+export function anonymousHandlerEnvironment(githubUrl: string, extra: Record<string, string> = {}): void {
+  forgetGitHubApp();
+  Object.assign(process.env, {
+    [ENV.runnerCacheBucket]: BUCKET,
+    [ENV.pools]: JSON.stringify([pool("linux-x64", "x64")]),
+    [ENV.githubApiUrl]: githubUrl,
+    [ENV.runnerVersion]: "latest",
+    ...extra,
+  });
+}
+
 export interface RunnerCacheServers {
   moto: MotoServer;
   github: GitHubApi;
