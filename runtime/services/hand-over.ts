@@ -8,25 +8,41 @@ import type { JobRecord, LaunchedRunner } from "../../contract/ledger.js";
 import { parseRunnerName } from "../../contract/names.js";
 import { getJob, type Ledger } from "../adapters/ledger.js";
 import { handOverNewRunner } from "../adapters/ledger-transfer.js";
-import { canServe, holderStep, type PoolLabels } from "../core/jobs/swap.js";
+import { canServe, holderStep, MAX_HAND_OVERS, type PoolLabels } from "../core/jobs/swap.js";
 
-const MAX_HOPS = 8;
+/** More hand-overs than any real chain: the caller retries later (record-job) or leaves the runner unplaced. */
+export class TooManyHandOvers extends Error {}
+
+/**
+ * The job `runnerName` serves now: the job its name names (`namedJobId`), or the job that runner was handed on to.
+ * Undefined when a record on the way is missing.
+ */
+export async function findHolder(
+  ledger: Ledger,
+  namedJobId: number,
+  runnerName: string,
+): Promise<JobRecord | undefined> {
+  let jobId = namedJobId;
+  for (let hop = 0; hop < MAX_HAND_OVERS; hop++) {
+    const record = await getJob(ledger, jobId);
+    if (!record) return undefined;
+    const step = holderStep(record, runnerName);
+    if ("holder" in step) return step.holder;
+    jobId = step.follow;
+  }
+  throw new TooManyHandOvers(`runner ${runnerName}: more than ${MAX_HAND_OVERS} hand-overs; it will be retried`);
+}
 
 /** The queued job that lost runner `runnerName` to job `thiefId`, if any. */
 async function requeuedVictim(ledger: Ledger, runnerName: string, thiefId: number) {
   const named = parseRunnerName(runnerName)?.jobId;
-  let jobId = typeof named === "number" ? named : undefined;
-  for (let hop = 0; jobId !== undefined && hop < MAX_HOPS; hop++) {
-    const record = await getJob(ledger, jobId);
-    if (!record) return undefined;
-    const step = holderStep(record, runnerName);
-    if ("follow" in step) jobId = step.follow;
-    else {
-      const taken = record.runners.find((r) => r.runnerName === runnerName)?.takenBy === thiefId;
-      return taken && record.state === "queued" ? record : undefined;
-    }
-  }
-  return undefined;
+  if (typeof named !== "number") return undefined;
+  const holder = await findHolder(ledger, named, runnerName).catch((error: unknown) => {
+    if (error instanceof TooManyHandOvers) return undefined;
+    throw error;
+  });
+  const taken = holder?.runners.find((r) => r.runnerName === runnerName)?.takenBy === thiefId;
+  return taken && holder?.state === "queued" ? holder : undefined;
 }
 
 /**

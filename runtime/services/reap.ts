@@ -13,6 +13,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { JobRecord } from "../../contract/ledger.js";
 import { parseRunnerName } from "../../contract/names.js";
+import { MAX_HAND_OVERS } from "../core/jobs/swap.js";
 import { type RunnerScope, type RunnerTarget, runnerTargetFor, targetKey } from "../../contract/runner-target.js";
 import { describeStackInstances, terminateInstances } from "../adapters/ec2.js";
 import type { GitHubApp } from "../adapters/github/app-auth.js";
@@ -160,16 +161,13 @@ async function consultLedger(
   return { running, unreadable };
 }
 
-/** A runner's job is found within this many moves from the job its name names (taken, handed over; chains are short). */
-const MAX_HOPS = 8;
-
 /**
  * True when the job `runnerName` went to (its entry in `record` says `takenBy` or `transferredTo`, and so on from
  * there) is recorded running on it: the runner serves that job, not the one its name names.
  */
 async function runsElsewhere(ledger: Ledger, record: JobRecord, runnerName: string): Promise<boolean> {
   let current: JobRecord | undefined = record;
-  for (let hop = 0; current && hop < MAX_HOPS; hop++) {
+  for (let hop = 0; current && hop < MAX_HAND_OVERS; hop++) {
     const entry = current.runners.find((r) => r.runnerName === runnerName);
     const next = entry?.takenBy ?? entry?.transferredTo;
     if (next === undefined) return false;

@@ -24,7 +24,7 @@ import { deleteRunner, findRunnerByName } from "../adapters/github/runners.js";
 import { deferJob, dueJobs, getJob, type Ledger, markRunnerEnded, moveJob } from "../adapters/ledger.js";
 import { sendJobMessage } from "../adapters/sqs.js";
 import { handedOnTo, type IdleRunner, idleRunnersOfEndedJobs, jobIdsOf, launchBudget } from "../core/reconcile/idle.js";
-import { servingRunners } from "../core/jobs/swap.js";
+import { MAX_HAND_OVERS, servingRunners } from "../core/jobs/swap.js";
 import {
   queueToStartSeconds,
   planAfterCheck,
@@ -232,7 +232,7 @@ async function endIdleRunners(
   const records = new Map<number, JobRecord>();
   // The jobs the runners' names name, then the jobs runners were handed on to (a swap chain is short).
   let wanted = jobIdsOf(live);
-  for (let hop = 0; wanted.length > 0 && hop < 8; hop++) {
+  for (let hop = 0; wanted.length > 0 && hop < MAX_HAND_OVERS; hop++) {
     for (const jobId of wanted) {
       const record = await getJob(deps.ledger, jobId);
       if (record) records.set(jobId, record);

@@ -9,7 +9,8 @@ import type { JobRecord } from "../../contract/ledger.js";
 import { getJob, type Ledger, moveJob, recordJob } from "../adapters/ledger.js";
 import { transferRunner } from "../adapters/ledger-transfer.js";
 import { decideDelivery, type JobDelivery, type Outcome, type Verdict, type Write } from "../core/jobs/lifecycle.js";
-import { decideSwap, holderStep, type PoolLabels } from "../core/jobs/swap.js";
+import { decideSwap, type PoolLabels } from "../core/jobs/swap.js";
+import { findHolder } from "./hand-over.js";
 import { buildJobMessage, encodeForQueue } from "../core/webhook/job-message.js";
 
 /** Enough for any real interleaving of one job's deliveries, launcher and reconciler. */
@@ -108,22 +109,6 @@ export async function recordDelivery(
   return result;
 }
 
-/** A runner's holder is found within this many hand-overs (each swap adds one; chains stay short). */
-const MAX_HOPS = 8;
-
-/** The job `runnerName` serves now: the job its name names, or the job that runner was handed on to. */
-async function findHolder(deps: RecordDeps, namedJobId: number, runnerName: string): Promise<JobRecord | undefined> {
-  let jobId = namedJobId;
-  for (let hop = 0; hop < MAX_HOPS; hop++) {
-    const record = await getJob(deps.ledger, jobId);
-    if (!record) return undefined;
-    const step = holderStep(record, runnerName);
-    if ("holder" in step) return step.holder;
-    jobId = step.follow;
-  }
-  throw new Error(`runner ${runnerName}: more than ${MAX_HOPS} hand-overs; it will be retried`);
-}
-
 /**
  * Stealing, by GitHub's rules (core/jobs/swap.ts): the job that runner served keeps a runner — the thief's own, if
  * one fits (nothing launched) — or goes back to `queued` with one launch request through the launcher's capacity
@@ -138,7 +123,7 @@ async function compensate(
   for (let tries = 0; tries < MAX_TRIES; tries++) {
     const thief = await getJob(deps.ledger, thiefId);
     if (!thief) return {};
-    const holder = await findHolder(deps, namedJobId, runnerName);
+    const holder = await findHolder(deps.ledger, namedJobId, runnerName);
     const decision = decideSwap(holder, thief, runnerName, deps.pools);
     if (decision.kind === "none" || !holder) return {};
     if (decision.kind === "transfer") {

@@ -25,6 +25,12 @@ export function servingRunners(record: Pick<JobRecord, "runners">): LaunchedRunn
 }
 
 /**
+ * A runner's current job is found within this many moves from the job its name names (each swap or steal adds one;
+ * chains stay short). Every walk along hand-overs stops here.
+ */
+export const MAX_HAND_OVERS = 8;
+
+/**
  * One step of finding the job a runner serves now, starting at the job its name names: the record holds it, or
  * handed it on to another job (follow), or does not list it yet (a launcher still recording it: this record).
  */

@@ -15,10 +15,9 @@
  */
 import { type JobRecord, TERMINAL_STATES } from "../../../contract/ledger.js";
 import { parseRunnerName } from "../../../contract/names.js";
-import { holderStep } from "../jobs/swap.js";
+import { holderStep, MAX_HAND_OVERS } from "../jobs/swap.js";
 
 export const SETTLE_MS = 2 * 60_000;
-const MAX_HOPS = 8;
 
 export interface LiveInstance {
   instanceId: string;
@@ -58,7 +57,7 @@ export function holderOf(
   records: ReadonlyMap<number, JobRecord>,
 ): JobRecord | undefined {
   let record = records.get(jobId);
-  for (let hop = 0; record && hop < MAX_HOPS; hop++) {
+  for (let hop = 0; record && hop < MAX_HAND_OVERS; hop++) {
     const step = holderStep(record, runnerName);
     if ("holder" in step) return step.holder;
     record = records.get(step.follow);
