@@ -28,25 +28,31 @@ export function findMotoCommand(): string[] | undefined {
   return undefined;
 }
 
+/** The moto version CI pins (`.ci/run` installs the same file). */
+const MOTO_REQUIREMENTS = path.resolve(__dirname, "..", ".ci", "moto-requirements.txt");
+
 /**
- * Installs moto's server mode when it is missing (used by `npm run simulate`, not by tests). It goes into a venv
- * of its own: Debian's system Python refuses `pip install` outside one (PEP 668).
+ * Installs moto's server mode when it is missing (by `npm run simulate`, and by the first test that starts moto), at
+ * the version `.ci/run` pins. It goes into a venv of its own: Debian's system Python refuses `pip install` outside
+ * one (PEP 668).
  */
 export function ensureMotoInstalled(log: (line: string) => void = () => undefined): string[] {
   const found = findMotoCommand();
   if (found) return found;
-  log(`moto is not installed: creating ${MOTO_VENV} and installing "moto[server]" into it`);
+  log(`moto is not installed: creating ${MOTO_VENV} and installing ${MOTO_REQUIREMENTS} into it`);
   const venv = spawnSync("python3", ["-m", "venv", MOTO_VENV], { stdio: "inherit" });
   if (venv.status !== 0)
     throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
   const pip = spawnSync(
     path.join(MOTO_VENV, "bin", "pip"),
-    ["install", "--quiet", "--disable-pip-version-check", "moto[server]"],
+    ["install", "--quiet", "--disable-pip-version-check", "-r", MOTO_REQUIREMENTS],
     { stdio: "inherit" },
   );
   const after = findMotoCommand();
   if (pip.status !== 0 || !after)
-    throw new Error(`could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install "moto[server]"\``);
+    throw new Error(
+      `could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install -r ${MOTO_REQUIREMENTS}\``,
+    );
   return after;
 }
 
@@ -92,11 +98,8 @@ export async function startMoto(
     env?: Record<string, string>;
   } = {},
 ): Promise<MotoServer> {
-  const command = findMotoCommand();
-  if (!command)
-    throw new Error(
-      'moto is not installed: run `bash .ci/run` once, or `python3 -m venv .moto/venv && .moto/venv/bin/pip install "moto[server]"`',
-    );
+  // A fresh clone's first `npm test` installs the pinned moto here, once, as `npm run simulate` does.
+  const command = ensureMotoInstalled((line) => process.stderr.write(`${line}\n`));
   const port = await freePort();
   const child = spawn(command[0], [...command.slice(1), "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
