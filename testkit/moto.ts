@@ -3,6 +3,7 @@
  * Every AWS SDK v3 client created while `AWS_ENDPOINT_URL` points at it talks to moto instead of AWS.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 
@@ -15,31 +16,42 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** Where `.ci/run` and `npm run simulate` install moto when the machine's Python has none: a project-local venv. */
+/** Where `.ci/run`, `npm run simulate` and the tests keep moto: a project-local venv at the pinned version. */
 export const MOTO_VENV = path.resolve(__dirname, "..", ".moto", "venv");
-
-/** Finds the command that starts moto's server, or undefined when moto is not installed. */
-export function findMotoCommand(): string[] | undefined {
-  const candidates = [[path.join(MOTO_VENV, "bin", "moto_server")], ["moto_server"], ["python3", "-m", "moto.server"]];
-  for (const candidate of candidates) {
-    const probe = spawnSync(candidate[0], [...candidate.slice(1), "--help"], { stdio: "ignore" });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
 
 /** The moto version CI pins (`.ci/run` installs the same file). */
 const MOTO_REQUIREMENTS = path.resolve(__dirname, "..", ".ci", "moto-requirements.txt");
 
+function pinnedMotoVersion(): string {
+  const pinned = /^moto\[server\]==(\S+)$/m.exec(readFileSync(MOTO_REQUIREMENTS, "utf8"))?.[1];
+  if (!pinned) throw new Error(`${MOTO_REQUIREMENTS}: expected a line moto[server]==<version>`);
+  return pinned;
+}
+
 /**
- * Installs moto's server mode when it is missing (by `npm run simulate`, and by the first test that starts moto), at
- * the version `.ci/run` pins. It goes into a venv of its own: Debian's system Python refuses `pip install` outside
- * one (PEP 668).
+ * The command that starts the pinned moto's server, or undefined when the project's venv does not hold that version.
+ * Another moto on the machine is not used: moto's behaviour changes between releases (5.2.1's Step Functions
+ * failed suites 5.2.5 passes), and the tests' expectations are written against the pinned one.
+ */
+export function findMotoCommand(): string[] | undefined {
+  const probe = spawnSync(path.join(MOTO_VENV, "bin", "python"), ["-c", "import moto; print(moto.__version__)"], {
+    encoding: "utf8",
+  });
+  const installed = probe.status === 0 ? probe.stdout.trim() : undefined;
+  return installed === pinnedMotoVersion() ? [path.join(MOTO_VENV, "bin", "moto_server")] : undefined;
+}
+
+let motoCommand: string[] | undefined;
+
+/**
+ * Installs moto's server mode at the version `.ci/run` pins when the venv lacks it (by `npm run simulate`, and by
+ * the first test that starts moto), once per process. It goes into a venv of its own: Debian's system Python
+ * refuses `pip install` outside one (PEP 668).
  */
 export function ensureMotoInstalled(log: (line: string) => void = () => undefined): string[] {
-  const found = findMotoCommand();
-  if (found) return found;
-  log(`moto is not installed: creating ${MOTO_VENV} and installing ${MOTO_REQUIREMENTS} into it`);
+  motoCommand ??= findMotoCommand();
+  if (motoCommand) return motoCommand;
+  log(`moto ${pinnedMotoVersion()} is not in ${MOTO_VENV}: installing ${MOTO_REQUIREMENTS} into it`);
   const venv = spawnSync("python3", ["-m", "venv", MOTO_VENV], { stdio: "inherit" });
   if (venv.status !== 0)
     throw new Error(`could not create a Python venv at ${MOTO_VENV}: install python3-venv (Debian) and retry`);
@@ -48,12 +60,12 @@ export function ensureMotoInstalled(log: (line: string) => void = () => undefine
     ["install", "--quiet", "--disable-pip-version-check", "-r", MOTO_REQUIREMENTS],
     { stdio: "inherit" },
   );
-  const after = findMotoCommand();
-  if (pip.status !== 0 || !after)
+  motoCommand = findMotoCommand();
+  if (pip.status !== 0 || !motoCommand)
     throw new Error(
       `could not install moto: run \`${path.join(MOTO_VENV, "bin", "pip")} install -r ${MOTO_REQUIREMENTS}\``,
     );
-  return after;
+  return motoCommand;
 }
 
 async function freePort(): Promise<number> {
