@@ -30,8 +30,8 @@ function pinnedMotoVersion(): string {
 
 /**
  * The command that starts the pinned moto's server, or undefined when the project's venv does not hold that version.
- * Another moto on the machine is not used: moto's behaviour changes between releases (5.2.1's Step Functions
- * failed suites 5.2.5 passes), and the tests' expectations are written against the pinned one.
+ * Another moto on the machine is not used: moto's behaviour changes between releases, and the tests' expectations
+ * are checked against the pinned one (the version CI runs).
  */
 export function findMotoCommand(): string[] | undefined {
   const probe = spawnSync(path.join(MOTO_VENV, "bin", "python"), ["-c", "import moto; print(moto.__version__)"], {
