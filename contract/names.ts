@@ -10,8 +10,8 @@ export const ENV = {
   pools: "CIRUNNERS_POOLS",
   /** SQS queue URL for queued jobs. */
   jobQueueUrl: "CIRUNNERS_JOB_QUEUE_URL",
-  /** Name of the SecureString parameter that holds the webhook secret. */
-  webhookSecretParameter: "CIRUNNERS_WEBHOOK_SECRET_PARAMETER",
+  /** ARN of the Secrets Manager secret that holds the webhook secret (the HMAC key of `X-Hub-Signature-256`). */
+  webhookSecretArn: "CIRUNNERS_WEBHOOK_SECRET_ARN",
   /** Name of the SecureString parameter that holds the GitHub App private key (PEM). */
   appPrivateKeyParameter: "CIRUNNERS_APP_PRIVATE_KEY_PARAMETER",
   appId: "CIRUNNERS_APP_ID",
@@ -90,11 +90,6 @@ export function runnerParameterName(prefix: string, instanceId: string): string 
 /** The path prefix under which a stack's per-instance JIT parameters live. */
 export function runnerParameterPrefix(project: string, stack: string): string {
   return `/${project}/${stack}/runners`;
-}
-
-/** The SecureString parameter that holds a stack's webhook secret (the HMAC key of `X-Hub-Signature-256`). */
-export function webhookSecretParameterName(project: string, stack: string): string {
-  return `/${project}/${stack}/webhook-secret`;
 }
 
 /** Where the runner-cache function stores the current actions/runner tarball for an architecture. */

@@ -79,7 +79,7 @@ export const SETTINGS = {
   webhook: z.object({
     [ENV.pools]: pools,
     [ENV.jobQueueUrl]: text,
-    [ENV.webhookSecretParameter]: text,
+    [ENV.webhookSecretArn]: text,
     [ENV.ledgerTable]: text,
     [ENV.githubOwner]: text,
     [ENV.runnerScope]: scope,

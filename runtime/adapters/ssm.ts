@@ -1,6 +1,6 @@
 /**
- * Every SSM Parameter Store call of the functions: secrets (the webhook secret, the App key) through Powertools
- * Parameters, and the per-instance just-in-time runner parameters.
+ * Every SSM Parameter Store call of the functions: the GitHub App key through Powertools Parameters, and the
+ * per-instance just-in-time runner parameters. (The webhook secret is in Secrets Manager: `secrets.ts`.)
  */
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import {

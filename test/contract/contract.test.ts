@@ -102,7 +102,7 @@ describe("contract: pools and settings", () => {
     const settings = readSettings("webhook", {
       [ENV.pools]: JSON.stringify([pool]),
       [ENV.jobQueueUrl]: "https://sqs/queue",
-      [ENV.webhookSecretParameter]: "/s",
+      [ENV.webhookSecretArn]: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf",
       [ENV.ledgerTable]: "jobs",
       [ENV.githubOwner]: "acme",
       [ENV.repositories]: '["app","api"]',

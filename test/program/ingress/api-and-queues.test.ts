@@ -103,7 +103,7 @@ describe("WebhookIngress", () => {
           c.custom &&
           [
             "aws:sqs/queue:Queue",
-            "aws:ssm/parameter:Parameter",
+            "aws:secretsmanager/secret:Secret",
             "aws:apigatewayv2/api:Api",
             "aws:cloudwatch/metricAlarm:MetricAlarm",
           ].includes(c.type) &&

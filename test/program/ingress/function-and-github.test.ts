@@ -26,24 +26,28 @@ describe("WebhookIngress", () => {
       built = await buildOrgScope(h);
     });
 
-    it("stores a generated 40-character secret as a SecureString under /cirunners/<stack>/webhook-secret", () => {
+    it("stores a generated 40-character secret in Secrets Manager: an auto-named secret and its version", () => {
       const password = built.one("random:index/randomPassword:RandomPassword");
       assert.equal(password.inputs.length, 40);
-      const parameter = built.one("aws:ssm/parameter:Parameter");
-      assert.equal(parameter.inputs.name, "/cirunners/test/webhook-secret");
-      assert.equal(parameter.inputs.type, "SecureString");
-      assert.equal(
-        secretValue(parameter.inputs.value),
-        password.state.result,
-        "the value is the password, kept secret",
-      );
+      const secret = built.one("aws:secretsmanager/secret:Secret");
+      assert.equal(secret.inputs.name, undefined, "auto-named: a deleted secret's name stays taken for a while");
+      assert.equal(secret.inputs.namePrefix, undefined);
+      assert.equal(secret.inputs.kmsKeyId, undefined, "the AWS managed key aws/secretsmanager");
+      assert.equal(secret.inputs.recoveryWindowInDays, 0);
+      assert.match(secret.inputs.description, /webhook of stack test/);
+      assert.deepEqual(secret.inputs.tags, { project: "cirunners" });
+      assert.ok(secret.parentUrn?.endsWith("cirunners:index:WebhookIngress::ingress"), secret.parentUrn);
+      const version = built.one("aws:secretsmanager/secretVersion:SecretVersion");
+      assert.equal(version.inputs.secretId, secret.state.id);
+      assert.equal(secretValue(version.inputs.secretString), password.state.result, "the password, kept secret");
+      assert.deepEqual(built.byType("aws:ssm/parameter:Parameter"), [], "no SSM parameter any more");
     });
 
-    it("gives the function only sqs:SendMessage on this queue, ssm:GetParameter on the secret, the ledger statements it is handed and its own logs", () => {
+    it("gives the function only sqs:SendMessage on this queue, secretsmanager:GetSecretValue on the secret, the ledger statements it is handed and its own logs", () => {
       const policy = built.one("aws:iam/rolePolicy:RolePolicy");
       const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
       const { jobs } = queuesOf(built);
-      const parameter = built.one("aws:ssm/parameter:Parameter");
+      const secret = built.one("aws:secretsmanager/secret:Secret");
       const fnLogs = built
         .byType("aws:cloudwatch/logGroup:LogGroup")
         .find((g) => g.inputs.name.startsWith("/aws/lambda/"));
@@ -54,9 +58,17 @@ describe("WebhookIngress", () => {
         `dynamodb:UpdateItem ${LEDGER_STATEMENT.Resource}`,
         `logs:CreateLogStream ${fnLogs.state.arn}:*`,
         `logs:PutLogEvents ${fnLogs.state.arn}:*`,
+        `secretsmanager:GetSecretValue ${secret.state.arn}`,
         `sqs:SendMessage ${jobs.state.arn}`,
-        `ssm:GetParameter ${parameter.state.arn}`,
       ]);
+      assert.ok(!policy.inputs.policy.includes("ssm:"), "no SSM action");
+      assert.ok(!policy.inputs.policy.includes("kms:"), "aws/secretsmanager needs no kms: grant in the account");
+    });
+
+    it("creates the function only once the secret has its value", () => {
+      const fn = built.one("aws:lambda/function:Function");
+      const version = built.one("aws:secretsmanager/secretVersion:SecretVersion");
+      assert.ok(fn.dependencies.includes(version.urn), fn.dependencies.join("\n"));
     });
 
     it("configures the function: arm64 Node 22, 256 MiB, a short timeout, pools and names in its environment", () => {
@@ -86,7 +98,7 @@ describe("WebhookIngress", () => {
         },
       ]);
       assert.equal(env.CIRUNNERS_JOB_QUEUE_URL, jobs.state.url);
-      assert.equal(env.CIRUNNERS_WEBHOOK_SECRET_PARAMETER, "/cirunners/test/webhook-secret");
+      assert.equal(env.CIRUNNERS_WEBHOOK_SECRET_ARN, built.one("aws:secretsmanager/secret:Secret").state.arn);
       assert.equal(env.CIRUNNERS_LEDGER_TABLE, LEDGER_TABLE);
       assert.equal(env.CIRUNNERS_GITHUB_OWNER, "acme-platform");
       assert.equal(env.CIRUNNERS_RUNNER_SCOPE, "org");

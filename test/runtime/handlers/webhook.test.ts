@@ -1,10 +1,10 @@
 /**
- * The real handler (runtime/handlers/webhook.ts) against moto: SQS FIFO queue, SSM SecureString secret and the job
- * ledger (DynamoDB) are emulated, nothing in the AWS SDK is mocked. Every workflow_job example from
+ * The real handler (runtime/handlers/webhook.ts) against moto: SQS FIFO queue, the Secrets Manager secret and the
+ * job ledger (DynamoDB) are emulated, nothing in the AWS SDK is mocked. Every workflow_job example from
  * @octokit/webhooks-examples is sent signed and unsigned, and the test asserts what the ledger records and exactly
  * what lands in the queue.
  */
-import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -66,12 +66,11 @@ const POOLS: RuntimePool[] = [
   pool("linux-x64", ["self-hosted", "linux", "x64"]),
   pool("gpu", ["gpu", "db-app", "dc-03"]),
 ];
-const SECRET_PARAMETER = "/cirunners/test/webhook-secret";
 const QUEUE_NAME = "ingress-test-jobs.fifo";
 const LEDGER_TABLE = "ingress-test-jobs";
 const K8S_JOB = 12877621891;
 
-describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
+describe("webhook: handler against moto (SQS FIFO + Secrets Manager)", function () {
   this.timeout(120_000);
   let moto: MotoServer;
   let sqs: SQSClient;
@@ -84,8 +83,8 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
   before(async () => {
     moto = await startMoto({ region: "eu-west-1" });
     sqs = new SQSClient({});
-    await new SSMClient({}).send(
-      new PutParameterCommand({ Name: SECRET_PARAMETER, Type: "SecureString", Value: SECRET }),
+    const { ARN: secretArn = "" } = await new SecretsManagerClient({}).send(
+      new CreateSecretCommand({ Name: "ingress-webhook-secret", SecretString: SECRET }),
     );
     ({ QueueUrl: queueUrl = "" } = await sqs.send(
       new CreateQueueCommand({
@@ -107,7 +106,7 @@ describe("webhook: handler against moto (SQS FIFO + SSM)", function () {
       [ENV.runnerScope]: "org",
       [ENV.repositories]: "[]",
       [ENV.jobQueueUrl]: queueUrl,
-      [ENV.webhookSecretParameter]: SECRET_PARAMETER,
+      [ENV.webhookSecretArn]: secretArn,
       POWERTOOLS_SERVICE_NAME: "cirunners-webhook",
       POWERTOOLS_METRICS_NAMESPACE: "cirunners",
       POWERTOOLS_LOG_LEVEL: "SILENT",

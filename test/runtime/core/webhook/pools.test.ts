@@ -92,7 +92,7 @@ describe("webhook: pools from the environment", () => {
   const env = (pools: string) => ({
     [ENV.pools]: pools,
     [ENV.jobQueueUrl]: "https://sqs.example/q.fifo",
-    [ENV.webhookSecretParameter]: "/s",
+    [ENV.webhookSecretArn]: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf",
     [ENV.ledgerTable]: "jobs",
     [ENV.githubOwner]: "acme",
     [ENV.repositories]: "[]",
