@@ -17,7 +17,7 @@ import type { GitHubApi } from "../testkit/github/server";
 export interface PipelineOptions {
   /** Stack whose config is deployed (default dev). */
   stack?: string;
-  /** Webhook secret stored in the secret parameter (default: random). */
+  /** Webhook secret stored in the stack's Secrets Manager secret, and the deliveries signed with (default: random). */
   webhookSecret?: string;
   /** Launcher containers = parallel event source invocations (default: the mapping's maximum concurrency). */
   launcherConcurrency?: number;

@@ -17,6 +17,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { SQSBatchResponse } from "aws-lambda";
 import { ENV } from "../contract/names";
@@ -123,6 +124,7 @@ async function assemble(
     const clients = {
       ec2: new EC2Client(config),
       ssm: new SSMClient(config),
+      secretsManager: new SecretsManagerClient(config),
       sqs: new SQSClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),
       dynamodb: new DynamoDBClient(config),

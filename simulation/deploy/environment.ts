@@ -34,6 +34,11 @@ export const ENVIRONMENT_REWRITES: Array<{
     },
   },
   {
+    variable: ENV.webhookSecretArn,
+    why: "the ARN moto gave the webhook secret (Secrets Manager appends 6 random characters to the name; the recorded ARN has the mocks')",
+    rewrite: (_value, { deployed }) => deployed.webhookSecretArn,
+  },
+  {
     variable: ENV.pools,
     why: "launchTemplateId of each pool → the id moto gave the pool's launch template (found by its cirunners:pool tag)",
     rewrite: (value, { deployed }) =>

@@ -7,6 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ENV } from "../../contract/names";
@@ -26,6 +27,7 @@ export { ENVIRONMENT_REWRITES, functionEnvironment, type RewriteContext } from "
 export interface DeployClients {
   ec2: EC2Client;
   ssm: SSMClient;
+  secretsManager: SecretsManagerClient;
   sqs: SQSClient;
   s3: S3Client;
   dynamodb: DynamoDBClient;
@@ -44,7 +46,8 @@ export interface DeployedStack extends DeployedNetwork {
   deadLetterQueue: DeployedQueue;
   /** Pool name → its launch template in moto. */
   launchTemplates: Map<string, DeployedLaunchTemplate>;
-  webhookSecretParameter: string;
+  /** The webhook secret's ARN in moto (the recorded one ends in other random characters). */
+  webhookSecretArn: string;
   appPrivateKeyParameter: string;
   bucket?: string;
   /** The job ledger's table, when the stack declares one. */
@@ -96,11 +99,16 @@ export async function deployStack(
   }>;
   const launchTemplates = await deployLaunchTemplates(snapshot, clients, recordedPools, network.securityGroupId, steps);
 
-  const parameters = {
-    webhookSecretParameter: webhookEnv[ENV.webhookSecretParameter],
-    appPrivateKeyParameter: launcherEnv[ENV.appPrivateKeyParameter],
-  };
-  await deploySecrets(snapshot, clients.ssm, parameters, secrets, steps);
+  const recordedSecretArn = webhookEnv[ENV.webhookSecretArn];
+  if (!recordedSecretArn) throw new Error(`the webhook function has no ${ENV.webhookSecretArn}`);
+  const appPrivateKeyParameter = launcherEnv[ENV.appPrivateKeyParameter];
+  const webhookSecretArn = await deploySecrets(
+    snapshot,
+    clients,
+    { webhookSecretArn: recordedSecretArn, appPrivateKeyParameter },
+    secrets,
+    steps,
+  );
   const bucket = await deployCacheBucket(snapshot, clients.s3, region, steps);
   const ledgerTable = await deployLedgerTable(snapshot, clients.dynamodb, webhookEnv[ENV.ledgerTable], steps);
 
@@ -110,7 +118,8 @@ export async function deployStack(
     deadLetterQueue,
     ...network,
     launchTemplates,
-    ...parameters,
+    webhookSecretArn,
+    appPrivateKeyParameter,
     bucket,
     ledgerTable,
     eventSource: eventSourceMapping(snapshot, jobQueue, steps),

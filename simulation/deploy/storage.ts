@@ -1,7 +1,7 @@
 /**
- * The stack's secrets and the runner cache bucket: the webhook secret (a secret in the preview, so the simulation
- * stores its own value), the GitHub App's private key (created out of band in a real account; here the stand-in's
- * key) and the cache bucket under its recorded name, private and encrypted.
+ * The stack's secrets and the runner cache bucket: the webhook secret in Secrets Manager (its value is a secret in
+ * the preview, so the simulation stores its own), the GitHub App's private key in SSM (created out of band in a real
+ * account; here the stand-in's key) and the cache bucket under its recorded name, private and encrypted.
  */
 import {
   type BucketLocationConstraint,
@@ -10,35 +10,48 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { type StackSnapshot, resourcesOfType } from "../stack";
-import { str } from "./recorded";
+import { str, tagList } from "./recorded";
 
 export interface DeploySecrets {
   webhookSecret: string;
   appPrivateKeyPem: string;
 }
 
+/**
+ * The secret's name in a recorded ARN (`arn:…:secret:<name>-<6 random characters>`): the name moto creates it under.
+ * Secrets Manager appends the 6 characters itself, so moto's ARN differs from the recorded one only in them.
+ */
+export function secretNameFromArn(arn: string): string {
+  const match = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn);
+  if (!match) throw new Error(`${arn} is not a Secrets Manager secret ARN`);
+  return match[1];
+}
+
+/** Creates the secrets; returns the ARN moto gave the webhook secret. */
 export async function deploySecrets(
   snapshot: StackSnapshot,
-  ssm: SSMClient,
-  names: { webhookSecretParameter: string; appPrivateKeyParameter: string },
+  clients: { ssm: SSMClient; secretsManager: SecretsManagerClient },
+  names: { webhookSecretArn: string; appPrivateKeyParameter: string },
   secrets: DeploySecrets,
   steps: string[],
-): Promise<void> {
-  const declared = resourcesOfType(snapshot, "aws:ssm/parameter:Parameter").find(
-    (p) => str(p.inputs.name) === names.webhookSecretParameter,
-  );
-  await ssm.send(
-    new PutParameterCommand({
-      Name: names.webhookSecretParameter,
-      Type: "SecureString",
-      Value: secrets.webhookSecret,
+): Promise<string> {
+  const { ssm, secretsManager } = clients;
+  const name = secretNameFromArn(names.webhookSecretArn);
+  // The stack declares one secret (the webhook's): its description and tags come from there.
+  const declared = resourcesOfType(snapshot, "aws:secretsmanager/secret:Secret")[0];
+  const created = await secretsManager.send(
+    new CreateSecretCommand({
+      Name: name,
       Description: str(declared?.inputs.description),
-      Overwrite: true,
+      SecretString: secrets.webhookSecret,
+      Tags: tagList(declared?.inputs.tags),
     }),
   );
-  steps.push(`parameter ${names.webhookSecretParameter} (SecureString): the webhook secret`);
+  if (!created.ARN) throw new Error(`moto returned no ARN for secret ${name}`);
+  steps.push(`secret ${name} (Secrets Manager, aws/secretsmanager): the webhook secret`);
   await ssm.send(
     new PutParameterCommand({
       Name: names.appPrivateKeyParameter,
@@ -50,6 +63,7 @@ export async function deploySecrets(
   steps.push(
     `parameter ${names.appPrivateKeyParameter} (SecureString): the GitHub App private key (RSA key generated for the stand-in)`,
   );
+  return created.ARN;
 }
 
 /** The runner cache bucket, if the stack declares one; its name. */
