@@ -3,6 +3,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** The webhook secret's ARN the benchmark gives the function (the stub answers any SecretId the same). */
+export const BENCH_SECRET_ARN =
+  "arn:aws:secretsmanager:eu-west-1:000000000000:secret:cirunners-bench-webhook-secret-AbCdEf";
+
 export interface AwsStub {
   url: string;
   secret: string;
@@ -34,8 +38,16 @@ export async function startAwsStub(secret: string): Promise<AwsStub> {
             .digest("hex"),
           SequenceNumber: "1",
         };
-      } else if (target === "AmazonSSM.GetParameter") {
-        body = { Parameter: { Name: input.Name, Type: "SecureString", Value: secret, Version: 1 } };
+      } else if (target === "secretsmanager.GetSecretValue") {
+        // GetSecretValueResponse in the SDK's model; AWS JSON 1.1 sends CreatedDate as epoch seconds.
+        body = {
+          ARN: BENCH_SECRET_ARN,
+          Name: "cirunners-bench-webhook-secret",
+          VersionId: "00000000-0000-4000-8000-000000000001",
+          SecretString: secret,
+          VersionStages: ["AWSCURRENT"],
+          CreatedDate: 1_700_000_000,
+        };
       } else if (
         target.startsWith("DynamoDB_20120810.") &&
         /^(PutItem|UpdateItem|TransactWriteItems|GetItem)$/.test(action)

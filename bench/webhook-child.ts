@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { ENV } from "../contract/names";
 import { signBody } from "../simulation/deliveries";
 import { workflowJobPayload } from "../testkit/github/payloads";
-import type { AwsStub } from "./webhook-aws-stub";
+import { type AwsStub, BENCH_SECRET_ARN } from "./webhook-aws-stub";
 
 const POOL_LABELS = ["self-hosted", "linux", "x64"];
 const OWNER = "acme-platform";
@@ -86,7 +86,7 @@ export function webhookEnvironment(stub: AwsStub): Record<string, string> {
       { name: "linux-x64", labels: POOL_LABELS, instanceTypes: ["m7i.large"], architecture: "x64", maxRunners: 50 },
     ]),
     [ENV.jobQueueUrl]: `${stub.url}/000000000000/cirunners-jobs-bench.fifo`,
-    [ENV.webhookSecretParameter]: "/cirunners/bench/webhook-secret",
+    [ENV.webhookSecretArn]: BENCH_SECRET_ARN,
     [ENV.ledgerTable]: "cirunners-ledger-bench",
     [ENV.githubOwner]: OWNER,
     [ENV.runnerScope]: "org",
