@@ -1,6 +1,6 @@
 // One simulated Lambda container: a worker thread started with the function's own environment (the Worker `env`
-// option) and no TypeScript loader: plain Node imports the function's esbuild bundle (index.mjs) once, as the
-// Lambda runtime does, and runs one invocation at a time. Plain JavaScript on purpose (see functions.ts).
+// option) and no TypeScript loader: plain Node imports the function's archive (index.mjs, which imports its chunks
+// beside it) once, as the Lambda runtime does, and runs one invocation at a time. Plain JavaScript on purpose (see functions.ts).
 import { parentPort, workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 

@@ -73,7 +73,7 @@ export function createFunctions(
         SIMULATION_ACCOUNT_ID,
         `function:${functionName}`,
       ),
-      code: snapshot.bundles[entryOf(role)],
+      files: snapshot.bundles[entryOf(role)],
       environment: {
         ...env.environment,
         PATH: process.env.PATH ?? "/usr/bin:/bin",

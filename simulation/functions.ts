@@ -15,14 +15,14 @@ export interface FunctionOptions {
   role: string;
   functionName: string;
   functionArn: string;
-  /** The bundle's code (index.mjs). */
-  code: string;
+  /** The archive's files, file name → code (`bundleFunction`): `index.mjs` and the chunks it imports. */
+  files: Record<string, string>;
   /** The function's full environment (recorded variables after rewriting, plus the AWS runtime variables). */
   environment: Record<string, string>;
   memorySize: number;
   timeoutSeconds: number;
   maxContainers: number;
-  /** Directory for the bundle file. */
+  /** Directory for the archive's files (a directory per role below it). */
   workDir: string;
   /** Receives each line the function logs (Powertools JSON logs, EMF metrics). */
   onLog(role: string, line: string): void;
@@ -64,8 +64,10 @@ export class SimulatedFunction {
   constructor(private readonly options: FunctionOptions) {
     const dir = path.join(options.workDir, options.role);
     mkdirSync(dir, { recursive: true });
+    // Every file of the archive, as Lambda unpacks it: the entry's relative imports of its chunks resolve here.
+    for (const [name, code] of Object.entries(options.files)) writeFileSync(path.join(dir, name), code);
+    // ARCHIVE_ENTRY of program/shared/lambda.ts, not imported: that module loads @pulumi/aws into this process.
     this.bundlePath = path.join(dir, "index.mjs");
-    writeFileSync(this.bundlePath, options.code);
   }
 
   /** Containers this function may run at once. */

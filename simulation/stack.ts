@@ -2,8 +2,8 @@
  * What the stack declares, read from the offline preview: the REAL Pulumi program (index.ts) runs under mocks with
  * Pulumi.<stack>.yaml in a worker thread (the Pulumi runtime is global to a JavaScript realm, and a worker is a
  * realm of its own, so the caller's process may hold other mocks, as the test runner does). The worker also
- * bundles the functions with `bundleFunction` (program/shared/lambda.ts): the simulation runs the same `index.mjs`
- * that Lambda would.
+ * bundles the functions with `bundleFunction` (program/shared/lambda.ts): the simulation runs the same archive
+ * (`index.mjs` and its chunks) that Lambda would.
  */
 import { FUNCTION_ENTRY } from "../contract/names";
 import { Worker } from "node:worker_threads";
@@ -75,8 +75,8 @@ export interface StackSnapshot {
   /** The stack's aws:region. */
   region: string;
   resources: PreviewResource[];
-  /** esbuild bundle (index.mjs) per function entry. */
-  bundles: Record<string, string>;
+  /** The archive's files (file name → code: `index.mjs` and its chunks) per function entry. */
+  bundles: Record<string, Record<string, string>>;
   /** Wall time of the preview, ms. */
   previewMs: number;
 }

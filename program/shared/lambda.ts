@@ -2,7 +2,6 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as esbuild from "esbuild";
 import * as path from "node:path";
-import { FUNCTION_ENTRY } from "../../contract/names";
 import { definedVariables, type EnvironmentVariables } from "./environment";
 import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./iam";
 
@@ -10,7 +9,7 @@ import { lambdaAssumeRolePolicy, policyDocument, type PolicyStatement } from "./
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * esbuild's options for every function (entry points and directories are added by `bundleFunction`); exported so
+ * esbuild's options for every function (entry points and directories are added by `bundleArchive`); exported so
  * `bench/webhook.ts` measures exactly what is deployed. See docs/webhook.md, "Bundle".
  */
 export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
@@ -20,6 +19,13 @@ export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
   target: "node22",
   format: "esm",
   outExtension: { ".js": ".mjs" },
+  // Code splitting: what a function reaches only through a dynamic import() (in the AWS SDK the event-stream codec
+  // and bowser, which no function's operation loads; @octokit/webhooks-methods in ours) goes to a chunk of its own,
+  // which Node reads only when the import runs, so the cold path parses less. Chunks sit next to the entry (flat
+  // names), so the entry's relative imports resolve inside the archive.
+  splitting: true,
+  entryNames: "[name]",
+  chunkNames: "[name]-[hash]",
   // The AWS SDK's ES module builds (dist-es, `module`) instead of esbuild's default for node (`main`: dist-cjs, one
   // file per client holding every command): esbuild then keeps only the commands and code a function imports.
   mainFields: ["module", "main"],
@@ -30,50 +36,93 @@ export const BUNDLE_OPTIONS: esbuild.BuildOptions = {
   // Lambda gives a function its role's credentials in environment variables: the SDK's default chain (STS, SSO,
   // ini files, metadata endpoints) is reduced to that link in every bundle (runtime/shared/credentials.ts).
   alias: { "@aws-sdk/credential-provider-node": "./runtime/shared/credentials.ts" },
-  // Some AWS SDK dependencies still call require() for Node built-ins.
+  // Some AWS SDK dependencies still call require() for Node built-ins (every output file gets its own).
   banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
   logLevel: "silent",
 };
 
-const bundles = new Map<string, string>();
+/** The archive's file the handler lives in: Lambda's handler `index.handler`. */
+export const ARCHIVE_ENTRY = "index.mjs";
 
-/** Every function's entry point, as the contract names them. */
-function functionEntries(): string[] {
-  return Object.values(FUNCTION_ENTRY).map((entry) => path.join(REPO_ROOT, entry));
+/** esbuild's output directory; nothing is written there (`write: false`), outputs are named relative to it. */
+const OUT_DIR = ".bundles";
+
+export interface FunctionBundle {
+  /** The archive's files by name: `index.mjs` and every chunk it imports, statically or dynamically. */
+  files: Record<string, string>;
+  /** esbuild's metafile of the build (bytes per input in each output, for bench/webhook.ts). */
+  metafile: esbuild.Metafile;
 }
 
 /**
- * Bundles a function's entry point with esbuild into one ES module. The output is deterministic (no source maps
- * with absolute paths, no timestamps), so an unchanged function shows no diff in `pulumi preview`. All entry
- * points are bundled in one esbuild run on first use: they share the AWS SDK, which is then parsed once.
+ * Bundles one function's entry point (relative to `root`, default this repository) in an esbuild run of its own,
+ * with `BUNDLE_OPTIONS` and `overrides` (bench/webhook-build.ts's variants). One run per entry rather than one
+ * for all: with code splitting, one run would cut chunks along every function's import graph, so a change to one
+ * function could rename or reshape a chunk another function's archive holds (an update of that Lambda function
+ * in `pulumi preview` that no code of its own asked for: measured, one import added to the webhook changed the
+ * launcher's, the reaper's and the reconciler's archives), and bench/webhook.ts would not measure the deployed
+ * archive. The price: the SDK is parsed once per function, about 3 s more for the offline preview of prod (median
+ * 10.1 s against 6.8 s for one run, 8.0 s before splitting, on a loaded 2-core machine). The output is
+ * deterministic: content-hashed chunk names, no source maps with absolute paths, no timestamps.
  */
-export function bundleFunction(entry: string): string {
-  const absolute = path.resolve(REPO_ROOT, entry);
-  if (!bundles.has(absolute)) {
-    const entries = [...new Set([...functionEntries(), absolute])].filter((e) => !bundles.has(e));
-    const result = esbuild.buildSync({
-      ...BUNDLE_OPTIONS,
-      write: false,
-      entryPoints: Object.fromEntries(entries.map((e) => [path.relative(REPO_ROOT, e).replace(/\.ts$/, ""), e])),
-      absWorkingDir: REPO_ROOT,
-      outdir: path.join(REPO_ROOT, ".bundles"),
-    });
-    for (const file of result.outputFiles ?? []) {
-      const source = path.join(
-        REPO_ROOT,
-        path.relative(path.join(REPO_ROOT, ".bundles"), file.path).replace(/\.mjs$/, ".ts"),
-      );
-      bundles.set(source, file.text);
-    }
+export function bundleArchive(
+  entry: string,
+  options: { root?: string; overrides?: esbuild.BuildOptions } = {},
+): FunctionBundle {
+  const root = options.root ?? REPO_ROOT;
+  const result = esbuild.buildSync({
+    ...BUNDLE_OPTIONS,
+    ...options.overrides,
+    write: false,
+    metafile: true,
+    entryPoints: { [ARCHIVE_ENTRY.replace(/\.mjs$/, "")]: path.resolve(root, entry) },
+    absWorkingDir: root,
+    outdir: path.join(root, OUT_DIR),
+  });
+  const metafile = result.metafile;
+  if (!metafile) throw new Error(`esbuild produced no metafile for ${entry}`);
+  const text = new Map((result.outputFiles ?? []).map((file) => [path.relative(root, file.path), file.text]));
+  // Every output the entry reaches (external imports, such as the runtime's SDK in a bench variant, are not files).
+  const reached = new Set<string>();
+  const visit = (output: string) => {
+    if (reached.has(output)) return;
+    reached.add(output);
+    for (const imported of metafile.outputs[output]?.imports ?? [])
+      if (!imported.external && (imported.kind === "import-statement" || imported.kind === "dynamic-import"))
+        visit(imported.path);
+  };
+  visit(`${OUT_DIR}/${ARCHIVE_ENTRY}`);
+  const files: Record<string, string> = {};
+  for (const output of [...reached].sort()) {
+    const name = path.relative(OUT_DIR, output);
+    const code = text.get(output);
+    if (code === undefined || name.includes("/"))
+      throw new Error(`esbuild's output ${output} for ${entry} is not a file beside ${ARCHIVE_ENTRY}`);
+    files[name] = code;
   }
-  const code = bundles.get(absolute);
-  if (code === undefined) throw new Error(`esbuild produced no bundle for ${entry}`);
-  return code;
+  return { files, metafile };
 }
 
-/** The archive Lambda runs: `index.mjs` with the bundle, handler `index.handler`. */
+const bundles = new Map<string, Record<string, string>>();
+
+/** A function's archive files (`bundleArchive`, built once per entry in this process): file name → code. */
+export function bundleFunction(entry: string): Record<string, string> {
+  const absolute = path.resolve(REPO_ROOT, entry);
+  let files = bundles.get(absolute);
+  if (!files) {
+    files = bundleArchive(absolute).files;
+    bundles.set(absolute, files);
+  }
+  return files;
+}
+
+/** The archive Lambda runs: `index.mjs` (handler `index.handler`) and its chunks beside it. */
 export function functionArchive(entry: string): pulumi.asset.AssetArchive {
-  return new pulumi.asset.AssetArchive({ "index.mjs": new pulumi.asset.StringAsset(bundleFunction(entry)) });
+  return new pulumi.asset.AssetArchive(
+    Object.fromEntries(
+      Object.entries(bundleFunction(entry)).map(([name, code]) => [name, new pulumi.asset.StringAsset(code)]),
+    ),
+  );
 }
 
 export interface NodeFunctionArgs {

@@ -1,0 +1,81 @@
+import { strict as assert } from "node:assert";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { FUNCTION_ENTRY } from "../../../contract/names";
+import { ARCHIVE_ENTRY, bundleArchive, bundleFunction, functionArchive } from "../../../program/shared/lambda";
+
+/** Writes an archive's files into a new directory, as Lambda unpacks it. */
+function unpack(files: Record<string, string>, into: string): string {
+  mkdirSync(into, { recursive: true });
+  for (const [name, code] of Object.entries(files)) writeFileSync(path.join(into, name), code);
+  return path.join(into, ARCHIVE_ENTRY);
+}
+
+describe("function archives (bundleFunction, functionArchive)", () => {
+  let work: string;
+  before(() => {
+    work = mkdtempSync(path.join(tmpdir(), "cirunners-lambda-archive-"));
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("the webhook's archive is index.mjs and flat chunks, and importing it finds the handler", async () => {
+    const files = bundleFunction(FUNCTION_ENTRY.webhook);
+    assert.ok(files[ARCHIVE_ENTRY], "the archive has index.mjs");
+    assert.ok(Object.keys(files).length > 1, "the SDK's dynamic imports are chunks of their own");
+    for (const name of Object.keys(files)) assert.match(name, /^[\w-]+\.mjs$/, `${name} sits beside index.mjs`);
+    // Every relative import of every file names a file of the archive.
+    for (const code of Object.values(files))
+      for (const [, imported] of code.matchAll(/(?:from|import\()\s*"(\.\/[^"]+)"/g))
+        assert.ok(files[imported.slice(2)], `${imported} is in the archive`);
+    const module = await import(pathToFileURL(unpack(files, path.join(work, "webhook"))).href);
+    assert.equal(typeof module.handler, "function");
+  });
+
+  it("functionArchive holds the same files", async () => {
+    const assets = await functionArchive(FUNCTION_ENTRY.webhook).assets;
+    assert.deepEqual(Object.keys(assets).sort(), Object.keys(bundleFunction(FUNCTION_ENTRY.webhook)).sort());
+  });
+
+  it("is deterministic: two builds of an entry give the same files", () => {
+    const first = bundleArchive(FUNCTION_ENTRY.launcher).files;
+    const second = bundleArchive(FUNCTION_ENTRY.launcher).files;
+    assert.deepEqual(second, first);
+    assert.deepEqual(bundleFunction(FUNCTION_ENTRY.launcher), first);
+  });
+
+  describe("in a project of two functions sharing code", () => {
+    let root: string;
+    const write = (name: string, code: string) => writeFileSync(path.join(root, name), code);
+    before(() => {
+      root = path.join(work, "project");
+      mkdirSync(root);
+      write("shared.ts", 'export const greet = (who: string) => `hello ${who}`;\nexport const unused = () => "b";\n');
+      write("lazy.ts", 'export const lazy = () => "loaded on demand";\n');
+      write(
+        "a.ts",
+        'import { greet } from "./shared";\nexport const handler = async () => [greet("a"), (await import("./lazy")).lazy()];\n',
+      );
+      write("b.ts", 'import { greet } from "./shared";\nexport const handler = async () => greet("b");\n');
+    });
+
+    it("a dynamically imported module is a chunk of the archive and loads from it", async () => {
+      const { files } = bundleArchive("a.ts", { root });
+      assert.ok(Object.keys(files).some((name) => name.startsWith("lazy-")));
+      const { handler } = await import(pathToFileURL(unpack(files, path.join(work, "a"))).href);
+      assert.deepEqual(await handler(), ["hello a", "loaded on demand"]);
+    });
+
+    it("a change to one function's code leaves the other function's archive as it was", () => {
+      const before = bundleArchive("b.ts", { root }).files;
+      // a now shares more with b and reaches the lazy module statically: one esbuild run for both would cut other
+      // chunks for b.
+      write(
+        "a.ts",
+        'import { greet, unused } from "./shared";\nimport { lazy } from "./lazy";\nexport const handler = async () => [greet("a"), unused(), lazy()];\n',
+      );
+      assert.deepEqual(bundleArchive("b.ts", { root }).files, before);
+    });
+  });
+});
