@@ -1,11 +1,10 @@
 /**
- * The webhook bundle for bench/webhook.ts: built with the options `bundleFunction` deploys (`BUNDLE_OPTIONS`,
- * program/shared/lambda.ts) plus a variant's, with esbuild's metafile for the bytes per package.
+ * The webhook archive for bench/webhook.ts: built by `bundleArchive` (program/shared/lambda.ts), as deployed, with
+ * the deployed options (`BUNDLE_OPTIONS`) plus a variant's, and esbuild's metafile for the bytes per package.
  */
 import * as path from "node:path";
 import type * as esbuild from "esbuild";
-import { buildSync } from "esbuild";
-import { BUNDLE_OPTIONS } from "../program/shared/lambda";
+import { bundleArchive, type FunctionBundle } from "../program/shared/lambda";
 
 export const VARIANTS = {
   deployed: { description: "deployed options (BUNDLE_OPTIONS)", options: {}, runtimeSdk: false },
@@ -19,6 +18,11 @@ export const VARIANTS = {
     options: { alias: {} },
     runtimeSdk: false,
   },
+  "single-file": {
+    description: "one file, no code splitting (dynamic imports inlined, as deployed before splitting)",
+    options: { splitting: false },
+    runtimeSdk: false,
+  },
   "cjs-sdk": {
     description: "AWS SDK CommonJS builds (esbuild's default mainFields for node)",
     options: { mainFields: ["main", "module"] },
@@ -27,30 +31,27 @@ export const VARIANTS = {
 } satisfies Record<string, { description: string; options: esbuild.BuildOptions; runtimeSdk: boolean }>;
 export type VariantName = keyof typeof VARIANTS;
 
-/** Builds the webhook entry of `root` with the deployed options plus the variant's; returns code and metafile. */
-export function buildWebhook(root: string, variant: VariantName): { code: string; metafile: esbuild.Metafile } {
-  const entry = path.join(root, "runtime", "handlers", "webhook.ts");
-  const result = buildSync({
-    ...BUNDLE_OPTIONS,
-    ...VARIANTS[variant].options,
-    entryPoints: { "runtime/handlers/webhook": entry },
-    absWorkingDir: root,
-    outdir: path.join(root, ".bundles"),
-    metafile: true,
-  });
-  const [file] = result.outputFiles ?? [];
-  if (!file || !result.metafile) throw new Error("esbuild produced no webhook bundle");
-  return { code: file.text, metafile: result.metafile };
+/** Builds the webhook archive of `root` with the deployed options plus the variant's: files and metafile. */
+export function buildWebhook(root: string, variant: VariantName): FunctionBundle {
+  return bundleArchive(path.join("runtime", "handlers", "webhook.ts"), { root, overrides: VARIANTS[variant].options });
 }
 
-/** Bytes in the output per npm package (scope included) or, for our own code, per top-level directory. */
-export function bytesPerPackage(metafile: esbuild.Metafile): Array<{ name: string; bytes: number }> {
+/**
+ * Bytes in the output per npm package (scope included) or, for our own code, per top-level directory; with
+ * `files`, only in the archive's files of those names (e.g. the cold path's).
+ */
+export function bytesPerPackage(
+  metafile: esbuild.Metafile,
+  files?: ReadonlySet<string>,
+): Array<{ name: string; bytes: number }> {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs))
+  for (const [outputPath, output] of Object.entries(metafile.outputs)) {
+    if (files && !files.has(path.basename(outputPath))) continue;
     for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
       const inModules = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
       const name = inModules ? inModules[1] : file.split("/").slice(0, 2).join("/");
       totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
     }
+  }
   return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }

@@ -2,9 +2,11 @@
  * The webhook function alone, as Lambda runs it (not a test): `npx tsx bench/webhook.ts [--runs 20]
  * [--deliveries 3000] [--variants deployed,runtime-sdk,cjs-sdk] [--root DIR]`
  *
- *  - its bundle: bytes raw and gzip, and bytes per package from esbuild's metafile, built with the options
- *    `bundleFunction` deploys (`BUNDLE_OPTIONS`, program/shared/lambda.ts);
- *  - its cold start: a fresh `node` process imports the bundle (index.mjs) and answers its first request, a signed
+ *  - its archive, built as deployed (`bundleArchive`, program/shared/lambda.ts): index.mjs and its chunks, bytes
+ *    raw and gzip (each file gzipped alone and summed, as a zip archive compresses them), and its cold path: the
+ *    files a fresh process loaded until it answered its first request, recorded by a module hook
+ *    (webhook-loaded-hooks.mjs) in an untimed run, with their bytes and their bytes per package (esbuild's metafile);
+ *  - its cold start: a fresh `node` process imports the archive (index.mjs) and answers its first request, a signed
  *    `queued` delivery that matches a pool (so the first request reads the secret from SSM and sends to SQS);
  *    median of `--runs` processes per variant, variants interleaved, with the split load / first request;
  *  - its warm latency: one process answers `--deliveries` deliveries one after the other (60 % queued and
@@ -13,19 +15,20 @@
  * AWS is a stub on loopback (this process): SQS SendMessage, SSM GetParameter, DynamoDB PutItem / UpdateItem /
  * TransactWriteItems answered as the SDK expects, so the times are the function's, not an emulator's.
  *
- * Variants: `deployed` (BUNDLE_OPTIONS); `runtime-sdk` (`@aws-sdk/*` and `@smithy/*` external, loaded at cold start
+ * Variants: `deployed` (BUNDLE_OPTIONS); `single-file` (no code splitting: one index.mjs); `runtime-sdk` (`@aws-sdk/*` and `@smithy/*` external, loaded at cold start
  * from node_modules as Lambda's nodejs22.x loads them from /var/runtime/node_modules); `cjs-sdk` (esbuild's default
  * mainFields for node, i.e. the AWS SDK's CommonJS builds); `credential-chain` (no alias: the SDK's whole default
  * credential chain, as before issue 17; `credential-chain@<copy of an older commit>` measures that commit as it was
  * deployed). `--root` measures a
  * patched copy of the repository (contract/ and runtime/ changes tried outside the working tree).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { REPO_ROOT } from "../program/shared/lambda";
+import { ARCHIVE_ENTRY, REPO_ROOT } from "../program/shared/lambda";
 import { startAwsStub } from "./webhook-aws-stub";
 import { buildWebhook, bytesPerPackage, VARIANTS, type VariantName } from "./webhook-build";
 import { type ChildResult, deliveryMix, MEASURE, runChild, webhookEnvironment } from "./webhook-child";
@@ -41,14 +44,25 @@ export interface Spread {
   n: number;
 }
 
+/** Bytes of some of an archive's files: raw, and gzip of each file alone, summed (as a zip archive compresses). */
+export interface FileBytes {
+  files: string[];
+  bytes: number;
+  gzipBytes: number;
+}
+
 export interface VariantResult {
   /** The variant's name, with `@<root>` when it was built from a patched copy. */
   variant: string;
   description: string;
-  bytes: number;
-  gzipBytes: number;
-  /** Bytes in the output per npm package (or repository directory), largest first. */
+  /** Every file of the archive. */
+  archive: FileBytes;
+  /** The files a fresh process loaded until its first answer (entry first, in load order). */
+  coldPath: FileBytes;
+  /** Bytes in the archive per npm package (or repository directory), largest first. */
   packages: Array<{ name: string; bytes: number }>;
+  /** The same in the cold path's files. */
+  coldPathPackages: Array<{ name: string; bytes: number }>;
   coldStartMs: { total: Spread; load: Spread; firstRequest: Spread };
   /** AWS calls of one cold start's first request, by action. */
   firstRequestCalls: Record<string, number>;
@@ -68,6 +82,18 @@ export interface WebhookBenchResult {
   node: string;
   runs: number;
   variants: VariantResult[];
+}
+
+/** The module hook of the run that records the cold path. */
+const LOADED_HOOKS = path.join(__dirname, "webhook-loaded-hooks.mjs");
+
+function fileBytes(files: Record<string, string>, names: string[]): FileBytes {
+  const codes = names.map((name) => files[name]);
+  return {
+    files: names,
+    bytes: codes.reduce((sum, code) => sum + Buffer.byteLength(code), 0),
+    gzipBytes: codes.reduce((sum, code) => sum + gzipSync(code, { level: 9 }).length, 0),
+  };
 }
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -119,10 +145,10 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
     if (firstEvent.kind !== "queued-match") throw new Error("the first delivery must be a queued job for a pool");
     const mix = deliveryMix(stub.secret, deliveries);
     const built = specs.map(({ label, name, root: from }, index) => {
-      const { code, metafile } = buildWebhook(from, name);
+      const { files, metafile } = buildWebhook(from, name);
       const dir = path.join(work, String(index));
       mkdirSync(dir);
-      writeFileSync(path.join(dir, "index.mjs"), code);
+      for (const [file, code] of Object.entries(files)) writeFileSync(path.join(dir, file), code);
       writeFileSync(path.join(dir, "measure.mjs"), MEASURE);
       writeFileSync(path.join(dir, "first.json"), JSON.stringify(firstEvent.event));
       writeFileSync(path.join(dir, "events.json"), JSON.stringify(mix));
@@ -132,17 +158,37 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
         name,
         label,
         dir,
-        bytes: Buffer.byteLength(code),
-        gzipBytes: gzipSync(code, { level: 9 }).length,
-        packages: bytesPerPackage(metafile),
+        files,
+        metafile,
+        archive: fileBytes(files, Object.keys(files)),
         cold: [] as ChildResult[],
         firstRequestCalls: {} as Record<string, number>,
       };
-      log(`${label}: ${result.bytes} bytes, ${result.gzipBytes} gzip`);
+      log(
+        `${label}: ${result.archive.files.length} files, ${result.archive.bytes} bytes, ${result.archive.gzipBytes} gzip`,
+      );
       return result;
     });
-    // One untimed process per variant first (file cache), then the runs interleaved across variants.
-    for (const b of built) await runChild(b.dir, "cold", env);
+    // One untimed process per variant first (file cache), with the module hook that records the cold path; then
+    // the timed runs, without it, interleaved across variants.
+    const coldPaths = new Map<string, string[]>();
+    for (const b of built) {
+      const record = path.join(b.dir, "loaded.json");
+      await runChild(b.dir, "cold", {
+        ...env,
+        NODE_OPTIONS: `--import=${pathToFileURL(LOADED_HOOKS).href}`,
+        BENCH_LOADED_FILES: record,
+      });
+      const real = realpathSync(b.dir);
+      const loaded = (JSON.parse(readFileSync(record, "utf8")) as string[])
+        .map((url) => fileURLToPath(url))
+        .filter((file) => path.dirname(file) === real && path.basename(file) in b.files)
+        .map((file) => path.basename(file));
+      if (loaded[0] !== ARCHIVE_ENTRY)
+        throw new Error(`${b.label}: the recorded cold path does not start at ${ARCHIVE_ENTRY}`);
+      coldPaths.set(b.label, loaded);
+      log(`${b.label}: cold path ${loaded.join(", ")}`);
+    }
     for (let i = 0; i < runs; i++)
       for (const b of i % 2 ? [...built].reverse() : built) {
         stub.calls.clear();
@@ -172,9 +218,10 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
       variants.push({
         variant: b.label,
         description: `${VARIANTS[b.name].description}${b.label.includes("@") ? `, ${b.label.split("@")[1]}` : ""}`,
-        bytes: b.bytes,
-        gzipBytes: b.gzipBytes,
-        packages: b.packages,
+        archive: b.archive,
+        coldPath: fileBytes(b.files, coldPaths.get(b.label) ?? []),
+        packages: bytesPerPackage(b.metafile, new Set(b.archive.files)),
+        coldPathPackages: bytesPerPackage(b.metafile, new Set(coldPaths.get(b.label))),
         coldStartMs: {
           total: spread(b.cold.map((c) => c.load + c.first)),
           load: spread(b.cold.map((c) => c.load)),
@@ -202,10 +249,17 @@ const fmt = (s: Spread) => `${s.median} ms (p10–p90 ${s.p10}–${s.p90}, min�
 const warmText = (w: VariantResult["warm"]) =>
   w.p99 === undefined ? `p50 ${w.p50} ms, max of ${w.deliveries} ${w.max} ms` : `p50 ${w.p50} / p99 ${w.p99} ms`;
 
+/** "312,110 bytes, 92,714 gzip (1 file: index.mjs)". */
+export function fileBytesText(f: FileBytes): string {
+  const names = f.files.length > 6 ? `${f.files.slice(0, 6).join(", ")}, …` : f.files.join(", ");
+  return `${f.bytes.toLocaleString("en-US")} bytes, ${f.gzipBytes.toLocaleString("en-US")} gzip (${f.files.length} file${f.files.length === 1 ? "" : "s"}: ${names})`;
+}
+
 /** Rows for bench/results/latest.md (`| measurement | value |`). */
 export function webhookMarkdownRows(result: WebhookBenchResult): string[] {
   return result.variants.flatMap((v) => [
-    `| webhook bundle, ${v.description} | ${v.bytes} bytes, ${v.gzipBytes} gzip |`,
+    `| webhook archive, ${v.description} | ${fileBytesText(v.archive)} |`,
+    `| webhook cold path (files loaded until the first answer), ${v.variant} | ${fileBytesText(v.coldPath)} |`,
     `| webhook cold start, ${v.variant} (fresh node ${result.node}: load + first request, median of ${v.coldStartMs.total.n}) | ${v.coldStartMs.total.median} ms = load ${v.coldStartMs.load.median} + first request ${v.coldStartMs.firstRequest.median} (total p10–p90 ${v.coldStartMs.total.p10}–${v.coldStartMs.total.p90} ms) |`,
     `| webhook handler alone, warm, ${v.variant}: ${v.warm.deliveries} deliveries (60 % pool, 20 % no pool, 20 % in_progress/completed) | ${warmText(v.warm)} |`,
   ]);
@@ -216,7 +270,8 @@ export function webhookReport(result: WebhookBenchResult): string {
   for (const v of result.variants) {
     lines.push(
       `== ${v.variant}: ${v.description}`,
-      `bundle: ${v.bytes} bytes, ${v.gzipBytes} gzip`,
+      `archive: ${fileBytesText(v.archive)}`,
+      `cold path (files loaded until the first answer): ${fileBytesText(v.coldPath)}`,
       `cold start (load + first request): ${fmt(v.coldStartMs.total)}`,
       `  load: ${fmt(v.coldStartMs.load)}`,
       `  first request: ${fmt(v.coldStartMs.firstRequest)}; its AWS calls: ${Object.entries(v.firstRequestCalls)
@@ -228,7 +283,11 @@ export function webhookReport(result: WebhookBenchResult): string {
       `  answers: ${Object.entries(v.warm.statuses)
         .map(([k, n]) => `${k}: ${n}`)
         .join(", ")}`,
-      `largest packages: ${v.packages
+      `largest packages, archive: ${v.packages
+        .slice(0, 12)
+        .map((p) => `${p.name} ${p.bytes}`)
+        .join(", ")}`,
+      `largest packages, cold path: ${v.coldPathPackages
         .slice(0, 12)
         .map((p) => `${p.name} ${p.bytes}`)
         .join(", ")}`,
