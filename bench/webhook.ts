@@ -96,6 +96,20 @@ function fileBytes(files: Record<string, string>, names: string[]): FileBytes {
   };
 }
 
+/** The node options and environment of a child whose loaded modules webhook-loaded-hooks.mjs records in `record`. */
+export function recordingEnvironment(record: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${pathToFileURL(LOADED_HOOKS).href}`, BENCH_LOADED_FILES: record };
+}
+
+/** The archive's files among the URLs the hook recorded, in load order (node_modules, measure.mjs are not). */
+export function archiveFilesLoaded(dir: string, files: Record<string, string>, urls: string[]): string[] {
+  const real = realpathSync(dir);
+  return urls
+    .map((url) => fileURLToPath(url))
+    .filter((file) => path.dirname(file) === real && path.basename(file) in files)
+    .map((file) => path.basename(file));
+}
+
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -174,16 +188,8 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
     const coldPaths = new Map<string, string[]>();
     for (const b of built) {
       const record = path.join(b.dir, "loaded.json");
-      await runChild(b.dir, "cold", {
-        ...env,
-        NODE_OPTIONS: `--import=${pathToFileURL(LOADED_HOOKS).href}`,
-        BENCH_LOADED_FILES: record,
-      });
-      const real = realpathSync(b.dir);
-      const loaded = (JSON.parse(readFileSync(record, "utf8")) as string[])
-        .map((url) => fileURLToPath(url))
-        .filter((file) => path.dirname(file) === real && path.basename(file) in b.files)
-        .map((file) => path.basename(file));
+      await runChild(b.dir, "cold", { ...env, ...recordingEnvironment(record) });
+      const loaded = archiveFilesLoaded(b.dir, b.files, JSON.parse(readFileSync(record, "utf8")));
       if (loaded[0] !== ARCHIVE_ENTRY)
         throw new Error(`${b.label}: the recorded cold path does not start at ${ARCHIVE_ENTRY}`);
       coldPaths.set(b.label, loaded);
