@@ -131,7 +131,7 @@ export class WebhookIngress extends pulumi.ComponentResource {
         description: `Secret of the GitHub workflow_job webhook of stack ${stack} (HMAC key of X-Hub-Signature-256)`,
         // Deleted at once: the value lives on in the RandomPassword (Pulumi state) and in GitHub's webhook, so a
         // recovery window would restore nothing `pulumi up` cannot write again, and would keep each destroyed
-        // stack's secret around (and billed) for 7 to 30 days.
+        // stack's secret around for 7 to 30 days (Secrets Manager API Reference, DeleteSecret).
         recoveryWindowInDays: 0,
         tags,
       },
