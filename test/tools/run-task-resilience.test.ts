@@ -1,13 +1,19 @@
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { runTask } from "../../tools/run-task/run";
-import { faultProxy, options, REGION, SHA, useSfnFixture } from "./sfn-fixture";
+import { faultProxy, options, REGION, SHA, until, useSfnFixture } from "./sfn-fixture";
 
 const CLI = path.resolve(__dirname, "../../tools/run-task/cli.ts");
 const slow = { Long: { Type: "Wait", Seconds: 60, Next: "Done" }, Done: { Type: "Succeed" } };
 const quick = { Short: { Type: "Wait", Seconds: 1, Next: "Done" }, Done: { Type: "Succeed" } };
+/** An execution with an image tag ends at once; one without (the other run's, below) runs until it is stopped. */
+const held = {
+  Route: { Type: "Choice", Choices: [{ Variable: "$.imageTag", IsPresent: true, Next: "Done" }], Default: "Long" },
+  Long: { Type: "Wait", Seconds: 600, Next: "Done" },
+  Done: { Type: "Succeed" },
+};
 
 describe("run-task against moto's Step Functions: cancel, exclusivity, transient errors", function () {
   this.timeout(120_000);
@@ -69,9 +75,16 @@ describe("run-task against moto's Step Functions: cancel, exclusivity, transient
   });
 
   it("with if-running: wait, starts once the other execution has ended", async () => {
-    const arn = await sfn.stateMachine("queue", quick, "Short");
-    await sfn.client.send(new StartExecutionCommand({ stateMachineArn: arn, name: "orders-111-1", input: "{}" }));
-    const result = await runTask(options(arn, { executionName: "orders-222-1", ifRunning: "wait" }), sfn.deps());
+    const arn = await sfn.stateMachine("queue", held, "Route");
+    const other = await sfn.client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: "orders-111-1", input: "{}" }),
+    );
+    const running = runTask(options(arn, { executionName: "orders-222-1", ifRunning: "wait" }), sfn.deps());
+    // The other execution ends once this run is seen waiting for it, not after a time this run may not reach.
+    await until("the run to wait for orders-111-1", () => sfn.lines.some((l) => l.startsWith("waiting for ")));
+    assert.ok(!sfn.lines.some((l) => l.startsWith("started ")), text());
+    await sfn.client.send(new StopExecutionCommand({ executionArn: other.executionArn }));
+    const result = await running;
     assert.equal(result.exitCode, 0, text());
     assert.match(text(), /waiting for the running execution to end \(if-running: wait\): orders-111-1/);
     assert.ok(sfn.lines.some((l) => l.startsWith("started ") && l.endsWith(`with image tag ${SHA}`)));
@@ -96,7 +109,11 @@ describe("run-task against moto's Step Functions: cancel, exclusivity, transient
       "F",
     );
     const input = JSON.stringify({ imageTag: SHA });
-    await sfn.client.send(new StartExecutionCommand({ stateMachineArn: arn, name: "orders-444-1", input }));
+    const done = await sfn.client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: "orders-444-1", input }),
+    );
+    // moto runs it in a thread: it may still be RUNNING when StartExecution answers. The case here is a closed one.
+    assert.equal(await sfn.ended(done.executionArn), "FAILED");
     const result = await runTask(options(arn, { executionName: "orders-444-1" }), sfn.deps());
     assert.equal(result.exitCode, 4, text());
     assert.match(
@@ -107,12 +124,25 @@ describe("run-task against moto's Step Functions: cancel, exclusivity, transient
 
   it("the same name with another input is an error naming the conflict", async () => {
     const arn = await sfn.stateMachine("conflict", { F: { Type: "Succeed" } }, "F");
-    await sfn.client.send(
+    const other = await sfn.client.send(
       new StartExecutionCommand({ stateMachineArn: arn, name: "orders-555-1", input: '{"imageTag":"other"}' }),
     );
+    assert.equal(await sfn.ended(other.executionArn), "SUCCEEDED");
     const result = await runTask(options(arn, { executionName: "orders-555-1" }), sfn.deps());
     assert.equal(result.exitCode, 2);
     assert.match(text(), /an execution with this name already exists with another input/);
+  });
+
+  it("the same name with another input is an error while that execution still runs, not followed", async () => {
+    const arn = await sfn.stateMachine("conflict-running", slow, "Long");
+    const other = await sfn.client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: "orders-556-1", input: '{"imageTag":"other"}' }),
+    );
+    const result = await runTask(options(arn, { executionName: "orders-556-1" }), sfn.deps());
+    assert.equal(result.exitCode, 2, text());
+    assert.match(text(), /an execution with this name already exists with another input/);
+    assert.ok(!sfn.lines.some((l) => l.includes("following it")), text());
+    assert.equal(await status(other.executionArn), "RUNNING");
   });
 
   describe("through a proxy that injects errors", () => {

@@ -2,7 +2,7 @@
  * Shared set-up for the run-task tests against moto's Step Functions: a fresh moto per test file that executes
  * state machines, stand-in state machines, and a proxy that injects AWS errors in front of moto.
  */
-import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import * as assert from "node:assert/strict";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +27,27 @@ export interface SfnFixture {
    * definition ends (same error names, same summary in the output or the cause).
    */
   stateMachine(name: string, states: Record<string, unknown>, startAt: string): Promise<string>;
+  /**
+   * The status of an execution once it has ended. moto runs an execution in a thread of its own: StartExecution
+   * answers while it is still RUNNING, however short its definition, and under load it may stay so for a while.
+   */
+  ended(executionArn: string | undefined): Promise<string>;
+}
+
+/**
+ * Resolves once `condition` holds (checked every 20 ms), or fails naming `what` after `timeoutMs`: for tests that
+ * need a state reached (a line logged, an execution ended), not an amount of time passed.
+ */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Registers mocha hooks: moto started once, reset and set to execute state machines before each test. */
@@ -50,6 +71,14 @@ export function useSfnFixture(): SfnFixture {
       }),
     );
     return created.stateMachineArn as string;
+  };
+  fixture.ended = async (executionArn) => {
+    let status = "";
+    await until(`execution ${executionArn} to end`, async () => {
+      status = (await fixture.client.send(new DescribeExecutionCommand({ executionArn }))).status ?? "";
+      return status !== "" && status !== "RUNNING";
+    });
+    return status;
   };
   before(async () => {
     fixture.moto = await startMoto({ region: REGION });

@@ -9,7 +9,10 @@
  * StartExecution with a name is idempotent for STANDARD state machines: the same name and input while that
  * execution runs returns it again; a closed execution of that name, or a different input, raises
  * ExecutionAlreadyExists (Step Functions API reference, StartExecution). The closed execution of this same
- * attempt is then followed (its result reported) rather than run twice.
+ * attempt is then followed (its result reported) rather than run twice. A running execution of this name is
+ * followed only with the same input, as StartExecution would: with another one (another job of the same attempt
+ * with another command or image tag) its result is not this run's, and the run fails with the conflict whether
+ * that execution still runs or has ended.
  */
 import {
   DescribeExecutionCommand,
@@ -85,6 +88,7 @@ export async function startExclusive(
     const running = await runningExecutions(options, deps);
     const own = running.find((e) => options.executionName !== undefined && e.name === options.executionName);
     if (own?.executionArn) {
+      await ensureSameInput(own.executionArn, input, deps);
       deps.log(`this run attempt's execution ${own.name} is already running: following it instead of starting another`);
       return { kind: "adopted", executionArn: own.executionArn };
     }
@@ -114,17 +118,26 @@ export async function startExclusive(
   } catch (error) {
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists" || !options.executionName) throw error;
     const executionArn = executionArnOf(options.stateMachineArn, options.executionName);
-    const existing = await withRetry(
-      "DescribeExecution",
-      () => deps.client.send(new DescribeExecutionCommand({ executionArn })),
-      deps,
-    );
+    const existing = await describeExecution(executionArn, deps);
     if (existing.input !== undefined && !sameJson(existing.input, input)) throw error;
     deps.log(
       `this run attempt already has execution ${options.executionName} (${existing.status}): reporting it instead of running the task twice`,
     );
     return { kind: "adopted", executionArn };
   }
+}
+
+function describeExecution(executionArn: string, deps: ExclusiveDeps) {
+  return withRetry("DescribeExecution", () => deps.client.send(new DescribeExecutionCommand({ executionArn })), deps);
+}
+
+/** Throws what StartExecution throws for this name with another input (ExecutionAlreadyExists) when they differ. */
+async function ensureSameInput(executionArn: string, input: string, deps: ExclusiveDeps): Promise<void> {
+  const existing = await describeExecution(executionArn, deps);
+  if (existing.input === undefined || sameJson(existing.input, input)) return;
+  throw Object.assign(new Error(`Execution Already Exists: '${executionArn}' is running with another input`), {
+    name: "ExecutionAlreadyExists",
+  });
 }
 
 function sameJson(a: string, b: string): boolean {

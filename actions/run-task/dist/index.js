@@ -19694,7 +19694,7 @@ var init_package = __esm({
   "node_modules/@aws-sdk/nested-clients/package.json"() {
     package_default = {
       name: "@aws-sdk/nested-clients",
-      version: "3.998.3",
+      version: "3.998.5",
       description: "Nested clients for AWS SDK packages.",
       homepage: "https://github.com/aws/aws-sdk-js-v3/tree/main/packages/nested-clients",
       license: "Apache-2.0",
@@ -19794,10 +19794,10 @@ var init_package = __esm({
         "test:watch": "yarn g:vitest watch"
       },
       dependencies: {
-        "@aws-sdk/core": "^3.981.0",
+        "@aws-sdk/core": "^3.981.2",
         "@aws-sdk/signature-v4-multi-region": "^3.996.52",
         "@aws-sdk/types": "^3.975.1",
-        "@smithy/core": "^3.40.0",
+        "@smithy/core": "^3.41.1",
         "@smithy/fetch-http-handler": "^5.8.1",
         "@smithy/node-http-handler": "^4.14.2",
         "@smithy/types": "^4.20.0",
@@ -25616,7 +25616,7 @@ var init_STSServiceException = __esm({
 });
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
-var ExpiredTokenException2, MalformedPolicyDocumentException, PackedPolicyTooLargeException, RegionDisabledException, IDPRejectedClaimException, InvalidIdentityTokenException, IDPCommunicationErrorException;
+var ExpiredTokenException2, InvalidContextAssertionException, MalformedPolicyDocumentException, PackedPolicyTooLargeException, RegionDisabledException, IDPRejectedClaimException, InvalidIdentityTokenException, IDPCommunicationErrorException;
 var init_errors3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     init_STSServiceException();
@@ -25631,6 +25631,19 @@ var init_errors3 = __esm({
           ...opts
         });
         Object.setPrototypeOf(this, _ExpiredTokenException.prototype);
+      }
+    };
+    InvalidContextAssertionException = class _InvalidContextAssertionException extends STSServiceException {
+      static shapeId = "com.amazonaws.sts#InvalidContextAssertionException";
+      name = "InvalidContextAssertionException";
+      $fault = "client";
+      constructor(opts) {
+        super({
+          name: "InvalidContextAssertionException",
+          $fault: "client",
+          ...opts
+        });
+        Object.setPrototypeOf(this, _InvalidContextAssertionException.prototype);
       }
     };
     MalformedPolicyDocumentException = class _MalformedPolicyDocumentException extends STSServiceException {
@@ -25716,7 +25729,7 @@ var init_errors3 = __esm({
 });
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js
-var _A, _AKI, _AR, _ARI, _ARR, _ARRs, _ARU, _ARWWI, _ARWWIR, _ARWWIRs, _Au, _C, _CA, _DS, _E2, _EI, _ETE2, _IDPCEE, _IDPRCE, _IITE, _K, _MPDE, _MSTS, _P, _PA, _PAr, _PC, _PCLT, _PCr, _PDT, _PI, _PPS, _PPTLE, _Pr, _RA, _RDE, _RSN, _SAK, _SFWIT, _SI, _SN, _ST, _STS, _STU, _T, _TC, _TTK, _Ta, _V, _WIT, _a3, _aKST, _aQE, _c3, _cTT, _e3, _hE3, _m2, _pDLT, _s3, _tLT, n03, _s_registry3, STSServiceException$, n0_registry3, ExpiredTokenException$2, IDPCommunicationErrorException$, IDPRejectedClaimException$, InvalidIdentityTokenException$, MalformedPolicyDocumentException$, PackedPolicyTooLargeException$, RegionDisabledException$, errorTypeRegistries3, accessKeySecretType, clientTokenType, AssumedRoleUser$, AssumeRoleRequest$, AssumeRoleResponse$, AssumeRoleWithWebIdentityRequest$, AssumeRoleWithWebIdentityResponse$, Credentials$, PolicyDescriptorType$, ProvidedContext$, Tag$, policyDescriptorListType, ProvidedContextsListType, tagKeyListType, tagListType, AssumeRole$, AssumeRoleWithWebIdentity$;
+var _A, _AKI, _AR, _ARI, _ARR, _ARRs, _ARU, _ARWWI, _ARWWIR, _ARWWIRs, _Au, _C, _CA, _DS, _E2, _EI, _ETE2, _FPA, _I, _ICAE, _IDPCEE, _IDPRCE, _IITE, _IP, _K, _MPDE, _MSTS, _OI, _P, _PA, _PAr, _PC, _PCLT, _PCr, _PDT, _PI, _PPS, _PPTLE, _Pr, _RA, _RDE, _RSN, _S, _SAK, _SFWIT, _SI, _SN, _ST, _STS, _STU, _STu, _T, _TC, _TCr, _TIPC, _TTK, _Ta, _V, _WIT, _a3, _aKST, _aQE, _c3, _cTT, _e3, _hE3, _m2, _oIIT, _oIST, _oISTT, _pDLT, _s3, _tCIPMT, _tCVT, _tLT, n03, _s_registry3, STSServiceException$, n0_registry3, ExpiredTokenException$2, IDPCommunicationErrorException$, IDPRejectedClaimException$, InvalidContextAssertionException$, InvalidIdentityTokenException$, MalformedPolicyDocumentException$, PackedPolicyTooLargeException$, RegionDisabledException$, errorTypeRegistries3, accessKeySecretType, clientTokenType, originIdentityIssuerType, originIdentitySubjectType, originIdentitySubjectTypeType, transactionContextValueType, AssumedRoleUser$, AssumeRoleRequest$, AssumeRoleResponse$, AssumeRoleWithWebIdentityRequest$, AssumeRoleWithWebIdentityResponse$, Credentials$, OriginIdentity$, PolicyDescriptorType$, ProvidedContext$, Tag$, TransactionContext$, TrustedIdentityPropagationContext$, policyDescriptorListType, ProvidedContextsListType, tagKeyListType, tagListType, transactionContextIdentityProviderMapType, AssumeRole$, AssumeRoleWithWebIdentity$;
 var init_schemas_03 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
     init_schema();
@@ -25739,12 +25752,17 @@ var init_schemas_03 = __esm({
     _E2 = "Expiration";
     _EI = "ExternalId";
     _ETE2 = "ExpiredTokenException";
+    _FPA = "FederatedProviderArn";
+    _I = "Issuer";
+    _ICAE = "InvalidContextAssertionException";
     _IDPCEE = "IDPCommunicationErrorException";
     _IDPRCE = "IDPRejectedClaimException";
     _IITE = "InvalidIdentityTokenException";
+    _IP = "IdentityProvider";
     _K = "Key";
     _MPDE = "MalformedPolicyDocumentException";
     _MSTS = "MinimumSessionTokenSize";
+    _OI = "OriginIdentity";
     _P = "Policy";
     _PA = "PolicyArns";
     _PAr = "ProviderArn";
@@ -25759,6 +25777,7 @@ var init_schemas_03 = __esm({
     _RA = "RoleArn";
     _RDE = "RegionDisabledException";
     _RSN = "RoleSessionName";
+    _S = "Subject";
     _SAK = "SecretAccessKey";
     _SFWIT = "SubjectFromWebIdentityToken";
     _SI = "SourceIdentity";
@@ -25766,8 +25785,11 @@ var init_schemas_03 = __esm({
     _ST = "SessionToken";
     _STS = "SessionTokenSize";
     _STU = "SessionTokenUtilization";
+    _STu = "SubjectType";
     _T = "Tags";
     _TC = "TokenCode";
+    _TCr = "TransactionContext";
+    _TIPC = "TrustedIdentityPropagationContext";
     _TTK = "TransitiveTagKeys";
     _Ta = "Tag";
     _V = "Value";
@@ -25780,8 +25802,13 @@ var init_schemas_03 = __esm({
     _e3 = "error";
     _hE3 = "httpError";
     _m2 = "message";
+    _oIIT = "originIdentityIssuerType";
+    _oIST = "originIdentitySubjectType";
+    _oISTT = "originIdentitySubjectTypeType";
     _pDLT = "policyDescriptorListType";
     _s3 = "smithy.ts.sdk.synthetic.com.amazonaws.sts";
+    _tCIPMT = "transactionContextIdentityProviderMapType";
+    _tCVT = "transactionContextValueType";
     _tLT = "tagListType";
     n03 = "com.amazonaws.sts";
     _s_registry3 = new TypeRegistry(_s3);
@@ -25815,6 +25842,15 @@ var init_schemas_03 = __esm({
       [0]
     ];
     n0_registry3.registerError(IDPRejectedClaimException$, IDPRejectedClaimException);
+    InvalidContextAssertionException$ = [
+      -3,
+      n03,
+      _ICAE,
+      { [_aQE]: [`InvalidContextAssertion`, 400], [_e3]: _c3, [_hE3]: 400 },
+      [_m2],
+      [0]
+    ];
+    n0_registry3.registerError(InvalidContextAssertionException$, InvalidContextAssertionException);
     InvalidIdentityTokenException$ = [
       -3,
       n03,
@@ -25857,6 +25893,10 @@ var init_schemas_03 = __esm({
     ];
     accessKeySecretType = [0, n03, _aKST, 8, 0];
     clientTokenType = [0, n03, _cTT, 8, 0];
+    originIdentityIssuerType = [0, n03, _oIIT, 8, 0];
+    originIdentitySubjectType = [0, n03, _oIST, 8, 0];
+    originIdentitySubjectTypeType = [0, n03, _oISTT, 8, 0];
+    transactionContextValueType = [0, n03, _tCVT, 8, 0];
     AssumedRoleUser$ = [
       3,
       n03,
@@ -25897,8 +25937,8 @@ var init_schemas_03 = __esm({
       n03,
       _ARWWIRs,
       0,
-      [_C, _SFWIT, _ARU, _PPS, _Pr, _Au, _SI, _STU, _STS],
-      [[() => Credentials$, 0], 0, () => AssumedRoleUser$, 1, 0, 0, 0, 1, 1]
+      [_C, _SFWIT, _ARU, _PPS, _Pr, _Au, _SI, _STU, _STS, _TIPC],
+      [[() => Credentials$, 0], 0, () => AssumedRoleUser$, 1, 0, 0, 0, 1, 1, [() => TrustedIdentityPropagationContext$, 0]]
     ];
     Credentials$ = [
       3,
@@ -25908,6 +25948,14 @@ var init_schemas_03 = __esm({
       [_AKI, _SAK, _ST, _E2],
       [0, [() => accessKeySecretType, 0], 0, 4],
       4
+    ];
+    OriginIdentity$ = [
+      3,
+      n03,
+      _OI,
+      0,
+      [_S, _STu, _I, _FPA],
+      [[() => originIdentitySubjectType, 0], [() => originIdentitySubjectTypeType, 0], [() => originIdentityIssuerType, 0], 0]
     ];
     PolicyDescriptorType$ = [
       3,
@@ -25934,6 +25982,22 @@ var init_schemas_03 = __esm({
       [0, 0],
       2
     ];
+    TransactionContext$ = [
+      3,
+      n03,
+      _TCr,
+      0,
+      [_IP],
+      [[() => transactionContextIdentityProviderMapType, 0]]
+    ];
+    TrustedIdentityPropagationContext$ = [
+      3,
+      n03,
+      _TIPC,
+      8,
+      [_OI, _TCr],
+      [[() => OriginIdentity$, 0], [() => TransactionContext$, 0]]
+    ];
     policyDescriptorListType = [
       1,
       n03,
@@ -25955,6 +26019,20 @@ var init_schemas_03 = __esm({
       _tLT,
       0,
       () => Tag$
+    ];
+    transactionContextIdentityProviderMapType = [
+      2,
+      n03,
+      _tCIPMT,
+      0,
+      [
+        0,
+        0
+      ],
+      [
+        () => transactionContextValueType,
+        0
+      ]
     ];
     AssumeRole$ = [
       9,
@@ -26441,10 +26519,13 @@ __export(sts_exports, {
   IDPCommunicationErrorException$: () => IDPCommunicationErrorException$,
   IDPRejectedClaimException: () => IDPRejectedClaimException,
   IDPRejectedClaimException$: () => IDPRejectedClaimException$,
+  InvalidContextAssertionException: () => InvalidContextAssertionException,
+  InvalidContextAssertionException$: () => InvalidContextAssertionException$,
   InvalidIdentityTokenException: () => InvalidIdentityTokenException,
   InvalidIdentityTokenException$: () => InvalidIdentityTokenException$,
   MalformedPolicyDocumentException: () => MalformedPolicyDocumentException,
   MalformedPolicyDocumentException$: () => MalformedPolicyDocumentException$,
+  OriginIdentity$: () => OriginIdentity$,
   PackedPolicyTooLargeException: () => PackedPolicyTooLargeException,
   PackedPolicyTooLargeException$: () => PackedPolicyTooLargeException$,
   PolicyDescriptorType$: () => PolicyDescriptorType$,
@@ -26456,6 +26537,8 @@ __export(sts_exports, {
   STSServiceException: () => STSServiceException,
   STSServiceException$: () => STSServiceException$,
   Tag$: () => Tag$,
+  TransactionContext$: () => TransactionContext$,
+  TrustedIdentityPropagationContext$: () => TrustedIdentityPropagationContext$,
   __Client: () => Client,
   decorateDefaultCredentialProvider: () => decorateDefaultCredentialProvider,
   errorTypeRegistries: () => errorTypeRegistries3,
@@ -27333,6 +27416,7 @@ var init_enums2 = __esm({
       CONFLICT: "CONFLICT",
       INSUFFICIENT_PERMISSIONS: "INSUFFICIENT_PERMISSIONS",
       INVALID_REQUEST: "INVALID_REQUEST",
+      OAUTH_INVALID_CLIENT: "invalid_client",
       OAUTH_INVALID_GRANT: "invalid_grant",
       OAUTH_INVALID_REQUEST: "invalid_request",
       OAUTH_INVALID_SCOPE: "invalid_scope",
@@ -28246,7 +28330,7 @@ var require_dist_cjs16 = __commonJS({
       Region: { type: "builtInParams", name: "region" },
       UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
     };
-    var version2 = "3.1168.0";
+    var version2 = "3.1177.0";
     var packageInfo = {
       version: version2
     };
@@ -28894,7 +28978,7 @@ var require_dist_cjs16 = __commonJS({
     var _GT = "GetTransformer";
     var _GTR = "GetTransformerRequest";
     var _GTRe = "GetTransformerResponse";
-    var _I = "Import";
+    var _I2 = "Import";
     var _IB = "ImportBatch";
     var _IBL = "ImportBatchList";
     var _ID = "IntegrationDetails";
@@ -28903,7 +28987,7 @@ var require_dist_cjs16 = __commonJS({
     var _ILE = "InputLogEvent";
     var _ILEn = "InputLogEvents";
     var _IOE = "InvalidOperationException";
-    var _IP = "IndexPolicy";
+    var _IP2 = "IndexPolicy";
     var _IPE = "InvalidParameterException";
     var _IPn = "IndexPolicies";
     var _IS = "ImportStatistics";
@@ -31123,7 +31207,7 @@ var require_dist_cjs16 = __commonJS({
     var Import$ = [
       3,
       n05,
-      _I,
+      _I2,
       0,
       [_iI, _iSA, _iSm, _iDA, _iS, _iF, _cT, _lUT, _eM],
       [0, 0, 0, 0, () => ImportStatistics$, () => ImportFilter$, 1, 1, 0]
@@ -31156,7 +31240,7 @@ var require_dist_cjs16 = __commonJS({
     var IndexPolicy$ = [
       3,
       n05,
-      _IP,
+      _IP2,
       0,
       [_lGIo, _lUTa, _pD, _pN, _so],
       [0, 1, 0, 0, 0]
@@ -35392,7 +35476,7 @@ var require_dist_cjs17 = __commonJS({
       Region: { type: "builtInParams", name: "region" },
       UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
     };
-    var version2 = "3.1162.0";
+    var version2 = "3.1177.0";
     var packageInfo = {
       version: version2
     };
@@ -36135,7 +36219,7 @@ var require_dist_cjs17 = __commonJS({
     var _STSO = "SendTaskSuccessOutput";
     var _T2 = "Tag";
     var _TC2 = "TaskCredentials";
-    var _TCr = "TracingConfiguration";
+    var _TCr2 = "TracingConfiguration";
     var _TDNE = "TaskDoesNotExist";
     var _TFED = "TaskFailedEventDetails";
     var _TL = "TagList";
@@ -37775,7 +37859,7 @@ var require_dist_cjs17 = __commonJS({
     var TracingConfiguration$ = [
       3,
       n05,
-      _TCr,
+      _TCr2,
       0,
       [_en],
       [2]
@@ -45287,6 +45371,7 @@ async function startExclusive(options, deps, deadline) {
     const running = await runningExecutions(options, deps);
     const own2 = running.find((e5) => options.executionName !== void 0 && e5.name === options.executionName);
     if (own2?.executionArn) {
+      await ensureSameInput(own2.executionArn, input2, deps);
       deps.log(`this run attempt's execution ${own2.name} is already running: following it instead of starting another`);
       return { kind: "adopted", executionArn: own2.executionArn };
     }
@@ -45314,17 +45399,23 @@ async function startExclusive(options, deps, deadline) {
   } catch (error3) {
     if (error3.name !== "ExecutionAlreadyExists" || !options.executionName) throw error3;
     const executionArn = executionArnOf(options.stateMachineArn, options.executionName);
-    const existing = await withRetry(
-      "DescribeExecution",
-      () => deps.client.send(new import_client_sfn2.DescribeExecutionCommand({ executionArn })),
-      deps
-    );
+    const existing = await describeExecution(executionArn, deps);
     if (existing.input !== void 0 && !sameJson(existing.input, input2)) throw error3;
     deps.log(
       `this run attempt already has execution ${options.executionName} (${existing.status}): reporting it instead of running the task twice`
     );
     return { kind: "adopted", executionArn };
   }
+}
+function describeExecution(executionArn, deps) {
+  return withRetry("DescribeExecution", () => deps.client.send(new import_client_sfn2.DescribeExecutionCommand({ executionArn })), deps);
+}
+async function ensureSameInput(executionArn, input2, deps) {
+  const existing = await describeExecution(executionArn, deps);
+  if (existing.input === void 0 || sameJson(existing.input, input2)) return;
+  throw Object.assign(new Error(`Execution Already Exists: '${executionArn}' is running with another input`), {
+    name: "ExecutionAlreadyExists"
+  });
 }
 function sameJson(a5, b5) {
   try {
