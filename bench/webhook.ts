@@ -22,15 +22,20 @@
  * deployed). `--root` measures a
  * patched copy of the repository (contract/ and runtime/ changes tried outside the working tree).
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import { ARCHIVE_ENTRY, REPO_ROOT } from "../program/shared/lambda";
 import { startAwsStub } from "./webhook-aws-stub";
 import { buildWebhook, bytesPerPackage, VARIANTS, type VariantName } from "./webhook-build";
+import {
+  archiveFilesLoaded,
+  type FileBytes,
+  fileBytes,
+  fileBytesText,
+  recordingEnvironment,
+} from "./webhook-cold-path";
 import { type ChildResult, deliveryMix, MEASURE, runChild, webhookEnvironment } from "./webhook-child";
 
 export { VARIANTS, type VariantName } from "./webhook-build";
@@ -42,13 +47,6 @@ export interface Spread {
   min: number;
   max: number;
   n: number;
-}
-
-/** Bytes of some of an archive's files: raw, and gzip of each file alone, summed (as a zip archive compresses). */
-export interface FileBytes {
-  files: string[];
-  bytes: number;
-  gzipBytes: number;
 }
 
 export interface VariantResult {
@@ -82,32 +80,6 @@ export interface WebhookBenchResult {
   node: string;
   runs: number;
   variants: VariantResult[];
-}
-
-/** The module hook of the run that records the cold path. */
-const LOADED_HOOKS = path.join(__dirname, "webhook-loaded-hooks.mjs");
-
-function fileBytes(files: Record<string, string>, names: string[]): FileBytes {
-  const codes = names.map((name) => files[name]);
-  return {
-    files: names,
-    bytes: codes.reduce((sum, code) => sum + Buffer.byteLength(code), 0),
-    gzipBytes: codes.reduce((sum, code) => sum + gzipSync(code, { level: 9 }).length, 0),
-  };
-}
-
-/** The node options and environment of a child whose loaded modules webhook-loaded-hooks.mjs records in `record`. */
-export function recordingEnvironment(record: string): Record<string, string> {
-  return { NODE_OPTIONS: `--import=${pathToFileURL(LOADED_HOOKS).href}`, BENCH_LOADED_FILES: record };
-}
-
-/** The archive's files among the URLs the hook recorded, in load order (node_modules, measure.mjs are not). */
-export function archiveFilesLoaded(dir: string, files: Record<string, string>, urls: string[]): string[] {
-  const real = realpathSync(dir);
-  return urls
-    .map((url) => fileURLToPath(url))
-    .filter((file) => path.dirname(file) === real && path.basename(file) in files)
-    .map((file) => path.basename(file));
 }
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -254,12 +226,6 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
 const fmt = (s: Spread) => `${s.median} ms (p10–p90 ${s.p10}–${s.p90}, min–max ${s.min}–${s.max}, n=${s.n})`;
 const warmText = (w: VariantResult["warm"]) =>
   w.p99 === undefined ? `p50 ${w.p50} ms, max of ${w.deliveries} ${w.max} ms` : `p50 ${w.p50} / p99 ${w.p99} ms`;
-
-/** "312,110 bytes, 92,714 gzip (1 file: index.mjs)". */
-export function fileBytesText(f: FileBytes): string {
-  const names = f.files.length > 6 ? `${f.files.slice(0, 6).join(", ")}, …` : f.files.join(", ");
-  return `${f.bytes.toLocaleString("en-US")} bytes, ${f.gzipBytes.toLocaleString("en-US")} gzip (${f.files.length} file${f.files.length === 1 ? "" : "s"}: ${names})`;
-}
 
 /** Rows for bench/results/latest.md (`| measurement | value |`). */
 export function webhookMarkdownRows(result: WebhookBenchResult): string[] {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { archiveFilesLoaded, recordingEnvironment } from "../../bench/webhook";
+import { archiveFilesLoaded, recordingEnvironment } from "../../bench/webhook-cold-path";
 import { bytesPerPackage } from "../../bench/webhook-build";
 import { bundleArchive } from "../../program/shared/lambda";
 
