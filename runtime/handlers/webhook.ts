@@ -1,8 +1,8 @@
 /**
  * Lambda entry point behind API Gateway (HTTP API, payload 2.0): `POST /github/webhook`
  * (`services/accept-webhook.ts`), recording jobs in the ledger (`services/record-job.ts`). The secret is read from
- * Secrets Manager with Powertools Parameters (cached 5 minutes per container, so a new secret value takes effect
- * within that time); the Secrets Manager client is far smaller in the bundle than the SSM client (issue 17).
+ * Secrets Manager (cached 5 minutes per container, so a new secret value takes effect within that time); the
+ * Secrets Manager client is far smaller in the bundle than the SSM client (issue 17, docs/webhook.md).
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";

@@ -29,7 +29,7 @@ export async function verifySignature(
   body: string,
   headers: Record<string, string>,
 ): Promise<SignatureCheck> {
-  if (secret.length === 0) throw new Error("the webhook secret is empty: check the SSM parameter");
+  if (secret.length === 0) throw new Error("the webhook secret is empty: check its value in Secrets Manager");
   const signature = headers["x-hub-signature-256"];
   if (signature === undefined || signature === "") {
     if (headers["x-hub-signature"]) {

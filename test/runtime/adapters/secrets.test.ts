@@ -1,6 +1,6 @@
 /**
  * The Secrets Manager adapter (runtime/adapters/secrets.ts) against moto's server mode: what the webhook reads its
- * secret with. Nothing in the SDK or Powertools is mocked.
+ * secret with. Nothing in the SDK is mocked.
  */
 import assert from "node:assert/strict";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -34,11 +34,13 @@ describe("adapters/secrets: secretStringReader against moto", function () {
 
   it("keeps the value for maxAge seconds in the container, and reads a new value after that", async () => {
     const arn = await create("webhook-cached", { SecretString: "first" });
-    const read = secretStringReader(client);
+    let clock = 0;
+    const read = secretStringReader(client, () => clock);
     assert.equal(await read(arn, 1), "first");
     await client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: "second" }));
+    clock = 999;
     assert.equal(await read(arn, 1), "first", "cached: no call within maxAge");
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock = 1000;
     assert.equal(await read(arn, 1), "second", "read again once maxAge has passed");
     assert.equal(await secretStringReader(client)(arn, 300), "second", "a new container reads the current value");
   });
@@ -46,6 +48,14 @@ describe("adapters/secrets: secretStringReader against moto", function () {
   it("fails for a secret that has no value yet (what the function's dependency on the SecretVersion prevents)", async () => {
     const arn = await create("webhook-no-version", {});
     await assert.rejects(secretStringReader(client)(arn, 300), /can't find the specified secret value/);
+  });
+
+  it("does not keep a failed read: the next request reads again", async () => {
+    const arn = await create("webhook-later", {});
+    const read = secretStringReader(client);
+    await assert.rejects(read(arn, 300));
+    await client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: "now-set" }));
+    assert.equal(await read(arn, 300), "now-set");
   });
 
   it("refuses a secret stored as binary, naming it", async () => {
