@@ -25,14 +25,19 @@ export const VARIANTS = {
   },
   "cjs-sdk": {
     description: "AWS SDK CommonJS builds (esbuild's default mainFields for node)",
-    options: { mainFields: ["main", "module"] },
+    // The CommonJS builds require() Node built-ins, which esbuild leaves to its "Dynamic require of" shim: an ES
+    // module needs a `require` of its own (the deployed builds have none: test/program/shared/require.test.ts).
+    options: {
+      mainFields: ["main", "module"],
+      banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+    },
     runtimeSdk: false,
   },
 } satisfies Record<string, { description: string; options: esbuild.BuildOptions; runtimeSdk: boolean }>;
 export type VariantName = keyof typeof VARIANTS;
 
 /** Builds the webhook archive of `root` with the deployed options plus the variant's: files and metafile. */
-export function buildWebhook(root: string, variant: VariantName): FunctionBundle {
+export function buildWebhook(root: string, variant: VariantName): Promise<FunctionBundle> {
   return bundleArchive(path.join("runtime", "handlers", "webhook.ts"), { root, overrides: VARIANTS[variant].options });
 }
 

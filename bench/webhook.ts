@@ -130,8 +130,10 @@ export async function benchWebhook(options: WebhookBenchOptions = {}): Promise<W
     const firstEvent = deliveryMix(stub.secret, 1, 1)[0];
     if (firstEvent.kind !== "queued-match") throw new Error("the first delivery must be a queued job for a pool");
     const mix = deliveryMix(stub.secret, deliveries);
+    // The builds run concurrently (esbuild's service); directories and log lines follow the variants' order.
+    const bundles = await Promise.all(specs.map(({ name, root: from }) => buildWebhook(from, name)));
     const built = specs.map(({ label, name, root: from }, index) => {
-      const { files, metafile } = buildWebhook(from, name);
+      const { files, metafile } = bundles[index];
       const dir = path.join(work, String(index));
       mkdirSync(dir);
       for (const [file, code] of Object.entries(files)) writeFileSync(path.join(dir, file), code);

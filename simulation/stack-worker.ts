@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const result = await runOfflinePreview({ stack });
   const previewMs = Date.now() - started;
-  const bundles = Object.fromEntries(entries.map((entry) => [entry, bundleFunction(entry)]));
+  const bundles = Object.fromEntries(
+    await Promise.all(entries.map(async (entry) => [entry, await bundleFunction(entry)] as const)),
+  );
   const { config } = readStackConfig(path.resolve(__dirname, ".."), stack);
   const region = config["aws:region"] ?? "us-east-1";
   parentPort!.postMessage({ ok: true, snapshot: { stack, region, resources: result.resources, bundles, previewMs } });

@@ -5,8 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { archiveFilesLoaded, recordingEnvironment } from "../../bench/webhook-cold-path";
-import { bytesPerPackage } from "../../bench/webhook-build";
-import { bundleArchive } from "../../program/shared/lambda";
+import { buildWebhook, bytesPerPackage } from "../../bench/webhook-build";
+import { FUNCTION_ENTRY } from "../../contract/names";
+import { bundleArchive, bundleFunction, REPO_ROOT } from "../../program/shared/lambda";
 
 describe("bench/webhook.ts: the cold path is measured", () => {
   let work: string;
@@ -15,7 +16,7 @@ describe("bench/webhook.ts: the cold path is measured", () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it("records the entry and what the first call imports, not a dynamic import that never runs", () => {
+  it("records the entry and what the first call imports, not a dynamic import that never runs", async () => {
     const project = path.join(work, "project");
     mkdirSync(project);
     const write = (name: string, code: string) => writeFileSync(path.join(project, name), code);
@@ -25,7 +26,7 @@ describe("bench/webhook.ts: the cold path is measured", () => {
       "entry.ts",
       'export const handler = async (rare: boolean) => rare ? (await import("./never")).never() : (await import("./used")).used();\n',
     );
-    const { files, metafile } = bundleArchive("entry.ts", { root: project });
+    const { files, metafile } = await bundleArchive("entry.ts", { root: project });
     const dir = path.join(work, "archive");
     mkdirSync(dir);
     for (const [name, code] of Object.entries(files)) writeFileSync(path.join(dir, name), code);
@@ -50,5 +51,11 @@ describe("bench/webhook.ts: the cold path is measured", () => {
     assert.ok(
       packages.some((name) => name.startsWith("used.ts")) && !packages.some((name) => name.startsWith("never.ts")),
     );
+  });
+
+  it("measures the webhook's archive as deployed", async function () {
+    this.timeout(60_000);
+    const { files } = await buildWebhook(REPO_ROOT, "deployed");
+    assert.deepEqual(files, await bundleFunction(FUNCTION_ENTRY.webhook));
   });
 });

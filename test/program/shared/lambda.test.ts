@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { FUNCTION_ENTRY } from "../../../contract/names";
-import { ARCHIVE_ENTRY, bundleArchive, bundleFunction, functionArchive } from "../../../program/shared/lambda";
+import {
+  ARCHIVE_ENTRY,
+  bundleArchive,
+  bundleFunction,
+  bundleSingleFiles,
+  functionArchive,
+} from "../../../program/shared/lambda";
 
 /** Writes an archive's files into a new directory, as Lambda unpacks it. */
 function unpack(files: Record<string, string>, into: string): string {
@@ -13,7 +19,9 @@ function unpack(files: Record<string, string>, into: string): string {
   return path.join(into, ARCHIVE_ENTRY);
 }
 
-describe("function archives (bundleFunction, functionArchive)", () => {
+describe("function archives (bundleFunction, functionArchive)", function () {
+  // esbuild parses the AWS SDK once per build: seconds on a loaded machine.
+  this.timeout(60_000);
   let work: string;
   before(() => {
     work = mkdtempSync(path.join(tmpdir(), "cirunners-lambda-archive-"));
@@ -21,7 +29,7 @@ describe("function archives (bundleFunction, functionArchive)", () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it("the webhook's archive is index.mjs and flat chunks, and importing it finds the handler", async () => {
-    const files = bundleFunction(FUNCTION_ENTRY.webhook);
+    const files = await bundleFunction(FUNCTION_ENTRY.webhook);
     assert.ok(files[ARCHIVE_ENTRY], "the archive has index.mjs");
     assert.ok(Object.keys(files).length > 1, "the SDK's dynamic imports are chunks of their own");
     for (const name of Object.keys(files)) assert.match(name, /^[\w-]+\.mjs$/, `${name} sits beside index.mjs`);
@@ -36,16 +44,26 @@ describe("function archives (bundleFunction, functionArchive)", () => {
     assert.equal(typeof module.handler, "function");
   });
 
-  it("functionArchive holds the same files", async () => {
-    const assets = await functionArchive(FUNCTION_ENTRY.webhook).assets;
-    assert.deepEqual(Object.keys(assets).sort(), Object.keys(bundleFunction(FUNCTION_ENTRY.webhook)).sort());
+  it("every other function is one file, index.mjs, from one shared esbuild run", async () => {
+    const others = Object.values(FUNCTION_ENTRY).filter((entry) => entry !== FUNCTION_ENTRY.webhook);
+    const archives = await Promise.all(others.map((entry) => bundleFunction(entry)));
+    for (const [index, files] of archives.entries())
+      assert.deepEqual(Object.keys(files), [ARCHIVE_ENTRY], `${others[index]} is one file`);
+    assert.deepEqual(archives[0], (await bundleSingleFiles([others[0]]))[0], "as built alone");
   });
 
-  it("is deterministic: two builds of an entry give the same files", () => {
-    const first = bundleArchive(FUNCTION_ENTRY.launcher).files;
-    const second = bundleArchive(FUNCTION_ENTRY.launcher).files;
+  it("functionArchive holds the same files", async () => {
+    const assets = await (await functionArchive(FUNCTION_ENTRY.webhook)).assets;
+    assert.deepEqual(Object.keys(assets).sort(), Object.keys(await bundleFunction(FUNCTION_ENTRY.webhook)).sort());
+  });
+
+  it("is deterministic: two builds of an entry give the same files", async () => {
+    const first = (await bundleArchive(FUNCTION_ENTRY.webhook)).files;
+    const second = (await bundleArchive(FUNCTION_ENTRY.webhook)).files;
     assert.deepEqual(second, first);
-    assert.deepEqual(bundleFunction(FUNCTION_ENTRY.launcher), first);
+    assert.deepEqual(await bundleFunction(FUNCTION_ENTRY.webhook), first);
+    const [single] = await bundleSingleFiles([FUNCTION_ENTRY.launcher]);
+    assert.deepEqual((await bundleSingleFiles([FUNCTION_ENTRY.launcher]))[0], single);
   });
 
   describe("in a project of two functions sharing code", () => {
@@ -63,22 +81,33 @@ describe("function archives (bundleFunction, functionArchive)", () => {
       write("b.ts", 'import { greet } from "./shared";\nexport const handler = async () => greet("b");\n');
     });
 
-    it("a dynamically imported module is a chunk of the archive and loads from it", async () => {
-      const { files } = bundleArchive("a.ts", { root });
+    it("a dynamically imported module is a chunk of the split archive and loads from it", async () => {
+      const { files } = await bundleArchive("a.ts", { root });
       assert.ok(Object.keys(files).some((name) => name.startsWith("lazy-")));
       const { handler } = await import(pathToFileURL(unpack(files, path.join(work, "a"))).href);
       assert.deepEqual(await handler(), ["hello a", "loaded on demand"]);
     });
 
-    it("a change to one function's code leaves the other function's archive as it was", () => {
-      const before = bundleArchive("b.ts", { root }).files;
-      // a now shares more with b and reaches the lazy module statically: one esbuild run for both would cut other
-      // chunks for b.
+    it("single files: each holds its dynamic imports and loads alone", async () => {
+      const [a] = await bundleSingleFiles(["a.ts", "b.ts"], root);
+      assert.deepEqual(Object.keys(a), [ARCHIVE_ENTRY]);
+      const { handler } = await import(pathToFileURL(unpack(a, path.join(work, "a-single"))).href);
+      assert.deepEqual(await handler(), ["hello a", "loaded on demand"]);
+    });
+
+    it("a change to one function's code leaves the other function's archive as it was, split or single", async () => {
+      const split = (await bundleArchive("b.ts", { root })).files;
+      const [, single] = await bundleSingleFiles(["a.ts", "b.ts"], root);
+      // b's single file is the same whether a is in its esbuild run or not.
+      assert.deepEqual((await bundleSingleFiles(["b.ts"], root))[0], single);
+      // a now shares more with b and reaches the lazy module statically: one split esbuild run for both would cut
+      // other chunks for b.
       write(
         "a.ts",
         'import { greet, unused } from "./shared";\nimport { lazy } from "./lazy";\nexport const handler = async () => [greet("a"), unused(), lazy()];\n',
       );
-      assert.deepEqual(bundleArchive("b.ts", { root }).files, before);
+      assert.deepEqual((await bundleArchive("b.ts", { root })).files, split);
+      assert.deepEqual((await bundleSingleFiles(["a.ts", "b.ts"], root))[1], single);
     });
   });
 });
