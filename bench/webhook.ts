@@ -7,12 +7,12 @@
  *    files a fresh process loaded until it answered its first request, recorded by a module hook
  *    (webhook-loaded-hooks.mjs) in an untimed run, with their bytes and their bytes per package (esbuild's metafile);
  *  - its cold start: a fresh `node` process imports the archive (index.mjs) and answers its first request, a signed
- *    `queued` delivery that matches a pool (so the first request reads the secret from SSM and sends to SQS);
+ *    `queued` delivery that matches a pool (so the first request reads the secret from Secrets Manager and sends to SQS);
  *    median of `--runs` processes per variant, variants interleaved, with the split load / first request;
  *  - its warm latency: one process answers `--deliveries` deliveries one after the other (60 % queued and
  *    matching a pool, 20 % queued for labels no pool has, 20 % in_progress / completed), p50 and p99.
  *
- * AWS is a stub on loopback (this process): SQS SendMessage, SSM GetParameter, DynamoDB PutItem / UpdateItem /
+ * AWS is a stub on loopback (this process): SQS SendMessage, Secrets Manager GetSecretValue, DynamoDB PutItem / UpdateItem /
  * TransactWriteItems answered as the SDK expects, so the times are the function's, not an emulator's.
  *
  * Variants: `deployed` (BUNDLE_OPTIONS); `single-file` (no code splitting: one index.mjs); `runtime-sdk` (`@aws-sdk/*` and `@smithy/*` external, loaded at cold start
