@@ -1,10 +1,10 @@
 /**
- * The webhook archive for bench/webhook.ts: built by `bundleArchive` (program/shared/lambda.ts), as deployed, with
+ * The webhook archive for bench/webhook.ts: built by `bundleArchive` (program/shared/bundle.ts), as deployed, with
  * the deployed options (`BUNDLE_OPTIONS`) plus a variant's, and esbuild's metafile for the bytes per package.
  */
 import * as path from "node:path";
 import type * as esbuild from "esbuild";
-import { bundleArchive, type FunctionBundle } from "../program/shared/lambda";
+import { bundleArchive, type FunctionBundle } from "../program/shared/bundle";
 
 export const VARIANTS = {
   deployed: { description: "deployed options (BUNDLE_OPTIONS)", options: {}, runtimeSdk: false },

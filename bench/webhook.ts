@@ -2,7 +2,7 @@
  * The webhook function alone, as Lambda runs it (not a test): `npx tsx bench/webhook.ts [--runs 20]
  * [--deliveries 3000] [--variants deployed,runtime-sdk,cjs-sdk] [--root DIR]`
  *
- *  - its archive, built as deployed (`bundleArchive`, program/shared/lambda.ts): index.mjs and its chunks, bytes
+ *  - its archive, built as deployed (`bundleArchive`, program/shared/bundle.ts): index.mjs and its chunks, bytes
  *    raw and gzip (each file gzipped alone and summed, as a zip archive compresses them), and its cold path: the
  *    files a fresh process loaded until it answered its first request, recorded by a module hook
  *    (webhook-loaded-hooks.mjs) in an untimed run, with their bytes and their bytes per package (esbuild's metafile);
@@ -26,7 +26,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ARCHIVE_ENTRY, REPO_ROOT } from "../program/shared/lambda";
+import { ARCHIVE_ENTRY, REPO_ROOT } from "../program/shared/bundle";
 import { startAwsStub } from "./webhook-aws-stub";
 import { buildWebhook, bytesPerPackage, VARIANTS, type VariantName } from "./webhook-build";
 import {

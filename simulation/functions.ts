@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { ARCHIVE_ENTRY } from "../program/shared/bundle";
 
 export interface FunctionOptions {
   /** Role in the pipeline, used in logs ("webhook", "launcher", "reaper"). */
@@ -66,8 +67,7 @@ export class SimulatedFunction {
     mkdirSync(dir, { recursive: true });
     // Every file of the archive, as Lambda unpacks it: the entry's relative imports of its chunks resolve here.
     for (const [name, code] of Object.entries(options.files)) writeFileSync(path.join(dir, name), code);
-    // ARCHIVE_ENTRY of program/shared/lambda.ts, not imported: that module loads @pulumi/aws into this process.
-    this.bundlePath = path.join(dir, "index.mjs");
+    this.bundlePath = path.join(dir, ARCHIVE_ENTRY);
   }
 
   /** Containers this function may run at once. */

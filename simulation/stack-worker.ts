@@ -1,6 +1,6 @@
 /** Worker thread of `loadStack`: one offline preview (the Pulumi runtime is per realm) and the function bundles. */
 import { parentPort, workerData } from "node:worker_threads";
-import { bundleFunction } from "../program/shared/lambda";
+import { bundleFunction } from "../program/shared/bundle";
 import * as path from "node:path";
 import { PreviewInputError, readStackConfig, runOfflinePreview } from "../tools/preview/engine";
 

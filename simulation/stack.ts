@@ -2,7 +2,7 @@
  * What the stack declares, read from the offline preview: the REAL Pulumi program (index.ts) runs under mocks with
  * Pulumi.<stack>.yaml in a worker thread (the Pulumi runtime is global to a JavaScript realm, and a worker is a
  * realm of its own, so the caller's process may hold other mocks, as the test runner does). The worker also
- * bundles the functions with `bundleFunction` (program/shared/lambda.ts): the simulation runs the same archive
+ * bundles the functions with `bundleFunction` (program/shared/bundle.ts): the simulation runs the same archive
  * (`index.mjs` and its chunks) that Lambda would.
  */
 import { FUNCTION_ENTRY } from "../contract/names";

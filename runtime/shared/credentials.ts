@@ -2,7 +2,7 @@
  * The functions' AWS credentials: the SDK's default provider chain reduced to its first link, environment variables.
  * Every client a bundled function creates gets its credentials here, because the bundle maps
  * `@aws-sdk/credential-provider-node` (the chain each client's runtime config imports) to this module (esbuild
- * `alias`, `BUNDLE_OPTIONS` in program/shared/lambda.ts).
+ * `alias`, `BUNDLE_OPTIONS` in program/shared/bundle.ts).
  *
  * Lambda hands a function its execution role's credentials in the reserved variables `AWS_ACCESS_KEY_ID`,
  * `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (AWS Lambda Developer Guide, "Defined runtime environment

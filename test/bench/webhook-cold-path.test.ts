@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { archiveFilesLoaded, recordingEnvironment } from "../../bench/webhook-cold-path";
 import { buildWebhook, bytesPerPackage } from "../../bench/webhook-build";
 import { FUNCTION_ENTRY } from "../../contract/names";
-import { bundleArchive, bundleFunction, REPO_ROOT } from "../../program/shared/lambda";
+import { bundleArchive, bundleFunction, REPO_ROOT } from "../../program/shared/bundle";
 
 describe("bench/webhook.ts: the cold path is measured", () => {
   let work: string;

@@ -4,13 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { FUNCTION_ENTRY } from "../../../contract/names";
-import {
-  ARCHIVE_ENTRY,
-  bundleArchive,
-  bundleFunction,
-  bundleSingleFiles,
-  functionArchive,
-} from "../../../program/shared/lambda";
+import { ARCHIVE_ENTRY, bundleArchive, bundleFunction, bundleSingleFiles } from "../../../program/shared/bundle";
+import { functionArchive } from "../../../program/shared/lambda";
 
 /** Writes an archive's files into a new directory, as Lambda unpacks it. */
 function unpack(files: Record<string, string>, into: string): string {

@@ -1,5 +1,5 @@
 /**
- * The bundles are ES modules with no `require` banner (program/shared/lambda.ts): in an ES module `require` is not
+ * The bundles are ES modules with no `require` banner (program/shared/bundle.ts): in an ES module `require` is not
  * defined, so a call esbuild left in a function's code would throw "require is not defined" (or, through esbuild's
  * shim, "Dynamic require of … is not supported") only when that code runs. This builds every function and fails on
  * the shim or on any reference to a free `require`, outside strings and comments, not listed below.
@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import ts from "typescript";
 import { FUNCTION_ENTRY } from "../../../contract/names";
-import { bundleFunction } from "../../../program/shared/lambda";
+import { bundleFunction } from "../../../program/shared/bundle";
 
 /**
  * Loads through `require` that may fail, by module name, with the reason. None today: runner-cache's bundle holds

@@ -1,5 +1,5 @@
 /**
- * The bundles load each AWS SDK client's package.json as `SDK_PACKAGE_FIELDS` only (program/shared/lambda.ts): this
+ * The bundles load each AWS SDK client's package.json as `SDK_PACKAGE_FIELDS` only (program/shared/bundle.ts): this
  * fails if an installed @aws-sdk or @smithy ES module (dist-es, what esbuild bundles: `mainFields`) reads another
  * field, or imports a package.json the plugin's filter does not match, so an SDK upgrade cannot lose one silently.
  */
@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { FUNCTION_ENTRY } from "../../../contract/names";
-import { bundleFunction, REPO_ROOT, SDK_PACKAGE_FIELDS, SDK_PACKAGE_JSON } from "../../../program/shared/lambda";
+import { bundleFunction, REPO_ROOT, SDK_PACKAGE_FIELDS, SDK_PACKAGE_JSON } from "../../../program/shared/bundle";
 
 /** Every .js file under a directory. */
 function jsFiles(dir: string): string[] {
