@@ -164,7 +164,7 @@ export function burstRows(burst: BurstResult): string[] {
       .map(([call, p]) => `${call} ${latencyText(p)}`)
       .join("; ")} |`,
     `| burst: delivery → first CreateFleet per job | ${latencyText(d)}; ${burst.launched} of ${burst.jobs} jobs had a launch call of their own (the others ran on runners already online), ${burst.instances} instances launched for them |`,
-    `| burst: webhook handler (end to end: DynamoDB and SSM on moto, SQS on ${burst.sqsEmulator}) | ${latencyText(burst.webhook.handlerMs)} |`,
+    `| burst: webhook handler (end to end: DynamoDB and Secrets Manager on moto, SQS on ${burst.sqsEmulator}) | ${latencyText(burst.webhook.handlerMs)} |`,
     `| burst: webhook HTTP round trip | ${latencyText(burst.webhook.roundTripMs)} |`,
     `| burst: webhook throughput | ${burst.webhook.requestsPerSecond} requests/s (${burst.webhook.concurrentRequests} concurrent); answers ${entries(burst.webhook.statuses)} |`,
     `| ${burst.sqsEmulator}'s own FIFO SendMessage at ${burst.emulatorFloor.concurrent} concurrent, through the proxy (the floor) | ${latencyText(burst.emulatorFloor.sendMessageMs)} |`,
