@@ -9,24 +9,24 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { dynamodbIndexArn, dynamodbTableArn } from "../../../contract/arn";
+import { LEDGER_KEYS } from "../../../contract/ledger";
 import { ENV } from "../../../contract/names";
 import { webhookStatements } from "../../../program/ephemeral-runners/ingress";
+import { ledgerStatements } from "../../../program/ephemeral-runners/ledger-policies";
 import type { WebhookHandler } from "../../../runtime/services/accept-webhook.js";
 import type { MotoServer } from "../../../testkit/moto";
 import { ACCOUNT, enforceIam, type RoleCredentials, roleSession, startMotoForIam } from "../support/moto-iam";
 import { githubEvent, POOLS, SECRET } from "../support/webhook.js";
 
 const REGION = "eu-west-1";
-const LEDGER_TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/runners-ledger-test`;
+const WHERE = { partition: "aws", region: REGION, account: ACCOUNT };
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:runners-ingress-jobs.fifo`;
-const LEDGER = [
-  {
-    Sid: "JobLedgerItems",
-    Effect: "Allow" as const,
-    Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-    Resource: LEDGER_TABLE,
-  },
-];
+// The webhook's own ledger statements, as the program builds them.
+const LEDGER = ledgerStatements("webhook", {
+  tableArn: dynamodbTableArn(WHERE, "runners-ledger-test"),
+  dueIndexArn: dynamodbIndexArn(WHERE, "runners-ledger-test", LEDGER_KEYS.dueIndex),
+});
 
 /** A delivery from an owner the stack does not serve: signed, then answered 200 without touching the ledger. */
 const OTHER_OWNER_JOB = JSON.stringify({
