@@ -119,7 +119,7 @@ export async function startExclusive(
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists" || !options.executionName) throw error;
     const executionArn = executionArnOf(options.stateMachineArn, options.executionName);
     const existing = await describeExecution(executionArn, deps);
-    if (existing.input !== undefined && !sameJson(existing.input, input)) throw error;
+    if (hasOtherInput(existing, input)) throw error;
     deps.log(
       `this run attempt already has execution ${options.executionName} (${existing.status}): reporting it instead of running the task twice`,
     );
@@ -133,11 +133,15 @@ function describeExecution(executionArn: string, deps: ExclusiveDeps) {
 
 /** Throws what StartExecution throws for this name with another input (ExecutionAlreadyExists) when they differ. */
 async function ensureSameInput(executionArn: string, input: string, deps: ExclusiveDeps): Promise<void> {
-  const existing = await describeExecution(executionArn, deps);
-  if (existing.input === undefined || sameJson(existing.input, input)) return;
+  if (!hasOtherInput(await describeExecution(executionArn, deps), input)) return;
   throw Object.assign(new Error(`Execution Already Exists: '${executionArn}' is running with another input`), {
     name: "ExecutionAlreadyExists",
   });
+}
+
+/** The execution was started with another input than `input` (an unknown input is not another). */
+function hasOtherInput(existing: { input?: string }, input: string): boolean {
+  return existing.input !== undefined && !sameJson(existing.input, input);
 }
 
 function sameJson(a: string, b: string): boolean {

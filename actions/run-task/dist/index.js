@@ -45400,7 +45400,7 @@ async function startExclusive(options, deps, deadline) {
     if (error3.name !== "ExecutionAlreadyExists" || !options.executionName) throw error3;
     const executionArn = executionArnOf(options.stateMachineArn, options.executionName);
     const existing = await describeExecution(executionArn, deps);
-    if (existing.input !== void 0 && !sameJson(existing.input, input2)) throw error3;
+    if (hasOtherInput(existing, input2)) throw error3;
     deps.log(
       `this run attempt already has execution ${options.executionName} (${existing.status}): reporting it instead of running the task twice`
     );
@@ -45411,11 +45411,13 @@ function describeExecution(executionArn, deps) {
   return withRetry("DescribeExecution", () => deps.client.send(new import_client_sfn2.DescribeExecutionCommand({ executionArn })), deps);
 }
 async function ensureSameInput(executionArn, input2, deps) {
-  const existing = await describeExecution(executionArn, deps);
-  if (existing.input === void 0 || sameJson(existing.input, input2)) return;
+  if (!hasOtherInput(await describeExecution(executionArn, deps), input2)) return;
   throw Object.assign(new Error(`Execution Already Exists: '${executionArn}' is running with another input`), {
     name: "ExecutionAlreadyExists"
   });
+}
+function hasOtherInput(existing, input2) {
+  return existing.input !== void 0 && !sameJson(existing.input, input2);
 }
 function sameJson(a5, b5) {
   try {
