@@ -179,18 +179,19 @@ export function burstRows(burst: BurstResult): string[] {
   ];
 }
 
+/** The 10 largest packages, "name bytes, …". */
+const largest = (packages: Array<{ name: string; bytes: number }>) =>
+  packages
+    .slice(0, 10)
+    .map((p) => `${p.name} ${n(p.bytes)}`)
+    .join(", ");
+
 function webhookRows(webhook: WebhookBenchResult): string[] {
   return [
     ...webhookMarkdownRows(webhook),
     ...webhook.variants.flatMap((v) => [
-      `| webhook archive, bytes per package (${v.variant}, largest 10) | ${v.packages
-        .slice(0, 10)
-        .map((p) => `${p.name} ${n(p.bytes)}`)
-        .join(", ")} |`,
-      `| webhook cold path, bytes per package (${v.variant}, largest 10) | ${v.coldPathPackages
-        .slice(0, 10)
-        .map((p) => `${p.name} ${n(p.bytes)}`)
-        .join(", ")} |`,
+      `| webhook archive, bytes per package (${v.variant}, largest 10) | ${largest(v.packages)} |`,
+      `| webhook cold path, bytes per package (${v.variant}, largest 10) | ${largest(v.coldPathPackages)} |`,
     ]),
   ];
 }

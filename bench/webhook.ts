@@ -229,6 +229,13 @@ const fmt = (s: Spread) => `${s.median} ms (p10–p90 ${s.p10}–${s.p90}, min�
 const warmText = (w: VariantResult["warm"]) =>
   w.p99 === undefined ? `p50 ${w.p50} ms, max of ${w.deliveries} ${w.max} ms` : `p50 ${w.p50} / p99 ${w.p99} ms`;
 
+/** The 12 largest packages, "name bytes, …". */
+const largest = (packages: VariantResult["packages"]) =>
+  packages
+    .slice(0, 12)
+    .map((p) => `${p.name} ${p.bytes}`)
+    .join(", ");
+
 /** Rows for bench/results/latest.md (`| measurement | value |`). */
 export function webhookMarkdownRows(result: WebhookBenchResult): string[] {
   return result.variants.flatMap((v) => [
@@ -257,14 +264,8 @@ export function webhookReport(result: WebhookBenchResult): string {
       `  answers: ${Object.entries(v.warm.statuses)
         .map(([k, n]) => `${k}: ${n}`)
         .join(", ")}`,
-      `largest packages, archive: ${v.packages
-        .slice(0, 12)
-        .map((p) => `${p.name} ${p.bytes}`)
-        .join(", ")}`,
-      `largest packages, cold path: ${v.coldPathPackages
-        .slice(0, 12)
-        .map((p) => `${p.name} ${p.bytes}`)
-        .join(", ")}`,
+      `largest packages, archive: ${largest(v.packages)}`,
+      `largest packages, cold path: ${largest(v.coldPathPackages)}`,
       "",
     );
   }
